@@ -1,0 +1,3 @@
+from nexla_cli.main import main
+
+main()

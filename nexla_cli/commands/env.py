@@ -1,0 +1,256 @@
+"""`nexla env …`: sign in per environment and manage the environments."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from nexla_cli import names, output, session
+from nexla_cli.commands.common import (
+    EnvOption,
+    JsonOption,
+    check_secret,
+    complete_env_names,
+    describe_expiry,
+    describe_user,
+    iso_utc,
+    mask_token,
+    open_browser,
+    prompt_hidden,
+    prompt_visible,
+    read_secret_line_from_stdin,
+    stdin_is_terminal,
+)
+from nexla_cli.errors import ConfigError, UsageError
+from nexla_cli.model import Session
+from nexla_cli.store import CredentialStore
+
+env_app = typer.Typer(help="Sign in to Nexla environments and manage them.", no_args_is_help=True)
+
+NoBrowserOption = Annotated[
+    bool, typer.Option("--no-browser", help="Print the token page link; do not open a browser.")
+]
+WithTokenOption = Annotated[
+    bool, typer.Option("--with-token", help="Read the token from stdin (first non-empty line).")
+]
+NoVerifyOption = Annotated[
+    bool, typer.Option("--no-verify", help="Store the token without checking it with the server.")
+]
+EnvNameArgument = Annotated[
+    str, typer.Argument(metavar="NAME", help="Environment name.", autocompletion=complete_env_names)
+]
+
+
+@env_app.command("configure")
+def env_configure(
+    host: Annotated[
+        Optional[str],
+        typer.Argument(metavar="[HOST]", help="The Nexla UI host, e.g. dataops.nexla.io."),
+    ] = None,
+    api_url: Annotated[
+        Optional[str],
+        typer.Option(
+            "--api-url", metavar="URL", help="API base URL (default https://HOST/nexla-api)."
+        ),
+    ] = None,
+    no_browser: NoBrowserOption = False,
+    with_token: WithTokenOption = False,
+    no_verify: NoVerifyOption = False,
+) -> None:
+    """Add or update an environment, sign in to it, and make it current."""
+    session.warn_if_access_token_override()
+    interactive = stdin_is_terminal() and not with_token
+    _print_available_environments()
+    if host is None:
+        if not stdin_is_terminal():
+            raise UsageError("HOST is required when stdin is not a terminal")
+        host = prompt_visible("NEXLA Environment (ex:dataops.nexla.io):")
+    name = names.normalize_env_name(host)
+    if api_url is not None:
+        api_url = names.normalize_api_url(api_url)
+    token = _obtain_token(name, interactive=interactive, no_browser=no_browser)
+    _sign_in(name, token, api_url=api_url, verify=not no_verify, make_current=True)
+
+
+@env_app.command("login")
+def env_login(
+    env: EnvOption = None,
+    no_browser: NoBrowserOption = False,
+    with_token: WithTokenOption = False,
+    no_verify: NoVerifyOption = False,
+) -> None:
+    """Sign in again to an environment (the current one unless --env); keeps which is current."""
+    session.warn_if_access_token_override()
+    interactive = stdin_is_terminal() and not with_token
+    data = session.load(CredentialStore())
+    name = session.resolve_env_name(data, env)
+    output.info(f"Current Environment: {name}")
+    token = _obtain_token(name, interactive=interactive, no_browser=no_browser)
+    _sign_in(name, token, api_url=None, verify=not no_verify, make_current=False)
+
+
+def _print_available_environments() -> None:
+    try:
+        data = CredentialStore().load()
+    except ConfigError:
+        data = {"environments": {}, "current": None}  # configure sets a corrupt file aside
+    output.info("Available Environments:")
+    for name in data["environments"]:
+        output.info(f"- {name}" + (" *" if name == data.get("current") else ""))
+
+
+def _obtain_token(name: str, *, interactive: bool, no_browser: bool) -> str:
+    if not interactive:
+        return check_secret(read_secret_line_from_stdin("token"), "token")
+    link = names.token_page_url(name)
+    if not no_browser:
+        open_browser(link)
+    output.info("If your browser didn't open, please go to the following link:")
+    output.info(link)
+    return check_secret(prompt_hidden("Enter ACCESS TOKEN:"), "token")
+
+
+def _sign_in(name: str, token: str, *, api_url, verify: bool, make_current: bool) -> None:
+    signed_in, dropped_key = session.sign_in_with_token(
+        name, token, api_url=api_url, verify=verify, make_current=make_current
+    )
+    if dropped_key:
+        output.info(f"Removed the service key saved for {name}: this session replaces it.")
+    who = describe_user(signed_in.user, signed_in.org) if verify else "an unverified token"
+    output.info(f"Signed in to {name} as {who}; session {describe_expiry(signed_in)}.")
+
+
+@env_app.command("list")
+def env_list(as_json: JsonOption = False) -> None:
+    """List the environments; the current one is marked with *."""
+    store = CredentialStore()
+    data = session.load(store)
+    rows = []
+    for name, env in data["environments"].items():
+        stored = session.stored_session(env, store.path)
+        rows.append((name, name == data.get("current"), env, stored))
+    if as_json:
+        output.json_result(
+            [_env_json(name, current, env, stored) for name, current, env, stored in rows]
+        )
+        return
+    if not rows:
+        output.info("No environments configured; run `nexla env configure`.")
+        return
+    width = max(len(name) for name, *_ in rows)
+    for name, current, _env, stored in rows:
+        marker = "*" if current else " "
+        if stored is None:
+            detail = "not signed in"
+        else:
+            detail = f"{describe_user(stored.user, stored.org)}, {describe_expiry(stored)}"
+        output.result(f"{marker} {name.ljust(width)}  {detail}")
+
+
+def _env_json(name: str, current: bool, env: dict, stored: Optional[Session]) -> dict:
+    data = {
+        "name": name,
+        "current": current,
+        "ui_url": names.ui_url(name),
+        "api_url": env["api_url"],
+        "signed_in": stored is not None,
+        "user": stored.user if stored else None,
+        "org": stored.org if stored else None,
+        "source": stored.source if stored else None,
+        "obtained_at": iso_utc(stored.obtained_at) if stored else None,
+        "expires_at": iso_utc(stored.expires_at) if stored else None,
+        "expires_estimated": stored.expires_estimated if stored else None,
+        "expired": stored.is_expired() if stored else None,
+        "service_key_saved": bool(env.get("service_key")),
+    }
+    return data
+
+
+@env_app.command("use")
+def env_use(name: EnvNameArgument) -> None:
+    """Make NAME the current environment."""
+    chosen = session.use_env(name)
+    output.info(f"Current environment: {chosen}")
+
+
+@env_app.command("show")
+def env_show(
+    env: EnvOption = None,
+    as_json: JsonOption = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Ask the server whether the token is still accepted.")
+    ] = False,
+) -> None:
+    """Show one environment in full (the token masked)."""
+    store = CredentialStore()
+    data = session.load(store)
+    name = session.resolve_env_name(data, env)
+    record = data["environments"][name]
+    stored = session.stored_session(record, store.path)
+    details = _env_json(name, name == data.get("current"), record, stored)
+    details["token_page"] = names.token_page_url(name)
+    details["token"] = mask_token(stored.access_token) if stored else None
+    accepted = None
+    if check:
+        accepted = session.check_token(name)["accepted"]
+        details["accepted"] = accepted
+    if as_json:
+        output.json_result(details)
+    else:
+        _print_show(details, stored)
+    if check and not accepted:
+        raise typer.Exit(4)
+
+
+def _print_show(details: dict, stored: Optional[Session]) -> None:
+    lines = [
+        ("Environment", details["name"] + (" (current)" if details["current"] else "")),
+        ("UI URL", details["ui_url"]),
+        ("Token page", details["token_page"]),
+        ("API URL", details["api_url"]),
+    ]
+    if stored is None:
+        lines.append(("Session", "not signed in"))
+    else:
+        lines += [
+            (
+                "User",
+                describe_user(stored.user)
+                + (f" (id {stored.user.get('id')})" if stored.user.get("id") is not None else ""),
+            ),
+            (
+                "Org",
+                f"{stored.org.get('name')} (id {stored.org.get('id')})" if stored.org else "none",
+            ),
+            ("Token", details["token"]),
+            ("Source", stored.source),
+            ("Obtained", iso_utc(stored.obtained_at)),
+            ("Session", describe_expiry(stored)),
+        ]
+    lines.append(("Service key", "saved" if details["service_key_saved"] else "not saved"))
+    if "accepted" in details:
+        lines.append(
+            ("Server check", "token accepted" if details["accepted"] else "token NOT accepted")
+        )
+    width = max(len(label) for label, _ in lines) + 1
+    for label, value in lines:
+        output.result(f"{(label + ':').ljust(width)} {value}")
+
+
+@env_app.command("logout")
+def env_logout(
+    env: EnvOption = None,
+    all_envs: Annotated[bool, typer.Option("--all", help="Log out of every environment.")] = False,
+) -> None:
+    """Log out: end the session on the server and forget the token (and saved key)."""
+    session.warn_if_access_token_override()
+    for name, had_session in session.logout(env, all_envs=all_envs):
+        output.info(f"Logged out of {name}." if had_session else f"Not signed in to {name}.")
+
+
+@env_app.command("remove")
+def env_remove(name: EnvNameArgument) -> None:
+    """Log out of NAME and forget the environment."""
+    removed, current = session.remove_env(name)
+    output.info(f"Removed {removed}.")
+    if current:
+        output.info(f"Current environment: {current}")

@@ -1,0 +1,54 @@
+"""Exit codes and the exceptions that carry them.
+
+Every failure the user can cause or meet is a NexlaError; cli.main turns it into one
+`error: …` line on stderr (plus a hint) and its exit code. Anything else is a bug (exit 1).
+"""
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    BUG = 1
+    USAGE = 2
+    CONFIG = 3
+    AUTH = 4
+    NETWORK = 5
+    API_REFUSED = 6
+    INTERRUPTED = 130
+
+
+class NexlaError(Exception):
+    exit_code = ExitCode.BUG
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(NexlaError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(NexlaError):
+    exit_code = ExitCode.CONFIG
+
+
+class AuthError(NexlaError):
+    exit_code = ExitCode.AUTH
+
+
+class NetworkError(NexlaError):
+    """The server could not be reached, or did not answer as the API promises."""
+
+    exit_code = ExitCode.NETWORK
+
+
+class ApiRefused(NexlaError):
+    """The API answered a request with a 4xx other than 401/403 (`nexla api`)."""
+
+    exit_code = ExitCode.API_REFUSED
+
+
+LOGIN_HINT = "run `nexla env login` to sign in again"

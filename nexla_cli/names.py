@@ -1,0 +1,117 @@
+"""Environment names: a Nexla UI host, with a port where needed.
+
+`https://DataOps.Nexla.io/token`, `dataops.nexla.io.` and `dataops.nexla.io:443` all name
+`dataops.nexla.io`. Anything that is not a host name (or IP literal) with an optional port
+is refused with a usage error before anything is stored or sent.
+"""
+
+import ipaddress
+import re
+from typing import Tuple
+from urllib.parse import urlsplit
+
+from nexla_cli.errors import UsageError
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ALLOWED_PATHS = ("", "/", "/token", "/token/")
+DEFAULT_PORT = 443
+
+
+def normalize_env_name(raw: str) -> str:
+    text = (raw or "").strip()
+    if not text:
+        raise UsageError("an environment name is required, e.g. dataops.nexla.io")
+    scheme = _SCHEME.match(text)
+    if scheme:
+        if scheme.group(1).lower() != "https":
+            raise UsageError(
+                f"{scheme.group(1).lower()}:// is refused: Nexla is reached over https only "
+                f"(got {raw!r})"
+            )
+        text = text[scheme.end() :]
+    host_port, _, path = text.partition("/")
+    if ("/" + path if path else "") not in _ALLOWED_PATHS:
+        raise UsageError(f"not an environment name: {raw!r} (a host, e.g. dataops.nexla.io)")
+    host, port = _split_port(host_port, raw)
+    return host if port in (None, DEFAULT_PORT) else f"{host}:{port}"
+
+
+def _split_port(host_port: str, raw: str) -> Tuple[str, object]:
+    invalid = UsageError(
+        f"not a valid host name: {raw!r}", hint="e.g. dataops.nexla.io or localhost:8443"
+    )
+    if host_port.startswith("["):
+        address, bracket, rest = host_port[1:].partition("]")
+        if not bracket:
+            raise invalid
+        try:
+            host = "[" + ipaddress.IPv6Address(address).compressed + "]"
+        except ValueError:
+            raise invalid from None
+        port_text = rest[1:] if rest.startswith(":") else None
+        if rest and port_text is None:
+            raise invalid
+    else:
+        host, colon, port_text = host_port.partition(":")
+        if not colon:
+            port_text = None
+        host = _normalize_host(host, invalid)
+    if port_text is None:
+        return host, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UsageError(f"not a valid port in {raw!r}")
+    return host, int(port_text)
+
+
+def _normalize_host(host: str, invalid: UsageError) -> str:
+    if host.endswith("."):
+        host = host[:-1]
+    if not host:
+        raise invalid
+    if _looks_like_ipv4(host):
+        try:
+            return str(ipaddress.IPv4Address(host))
+        except ValueError:
+            raise invalid from None
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise invalid from None
+    labels = ascii_host.split(".")
+    if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise invalid
+    if labels[-1].isdigit():
+        raise invalid  # a numeric top-level label is a mistyped address, not a name
+    return ascii_host
+
+
+def _looks_like_ipv4(host: str) -> bool:
+    return bool(re.fullmatch(r"[0-9.]+", host)) and host.count(".") == 3
+
+
+def ui_url(name: str) -> str:
+    return f"https://{name}"
+
+
+def token_page_url(name: str) -> str:
+    return f"https://{name}/token"
+
+
+def default_api_url(name: str) -> str:
+    return f"https://{name}/nexla-api"
+
+
+def normalize_api_url(raw: str) -> str:
+    """An https base URL for the API, without a trailing slash."""
+    text = (raw or "").strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() != "https":
+        raise UsageError(f"the API URL must start with https:// (got {raw!r})")
+    if not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
+        raise UsageError(f"not a valid API URL: {raw!r}")
+    try:
+        host = normalize_env_name(parts.netloc)
+    except UsageError:
+        raise UsageError(f"not a valid API URL: {raw!r}") from None
+    return f"https://{host}{parts.path.rstrip('/')}"

@@ -1,0 +1,223 @@
+"""The credential store: one JSON file holding every environment and its session.
+
+One file, so an environment's settings and its session change together or not at all.
+It is replaced atomically (temp file in the same directory, fsync, os.replace), so a
+reader never needs a lock and a killed writer leaves the old file or the new one. Every
+read-modify-write holds a cross-process lock (`credentials.json.lock`).
+
+Reading is standard library only: the `token print` fast path reads the store too.
+"""
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator, Optional
+
+from nexla_cli import paths
+from nexla_cli.errors import ConfigError, NetworkError
+
+FORMAT_VERSION = 1
+LOCK_TIMEOUT_SECONDS = 60.0
+_TEMP_PREFIX = ".credentials."
+_TEMP_SUFFIX = ".tmp"
+
+
+class CorruptStore(ConfigError):
+    def __init__(self, path: Path, detail: str):
+        super().__init__(
+            f"cannot parse {path}: {detail}",
+            hint="`nexla env configure` or `nexla env login` sets it aside and starts afresh",
+        )
+        self.path = path
+
+
+def empty_store() -> dict:
+    return {"version": FORMAT_VERSION, "current": None, "environments": {}}
+
+
+def read_store(path: Path) -> dict:
+    """The parsed store, an empty one if there is no file; CorruptStore if unparseable."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return empty_store()
+    except IsADirectoryError:
+        raise CorruptStore(path, "it is a directory") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise CorruptStore(path, "not valid JSON") from None
+    _check_shape(path, data)
+    return data
+
+
+def _check_shape(path: Path, data: object) -> None:
+    if not isinstance(data, dict):
+        raise CorruptStore(path, "not a JSON object")
+    version = data.get("version")
+    if not isinstance(version, int):
+        raise CorruptStore(path, "no format version")
+    if version > FORMAT_VERSION:
+        raise ConfigError(
+            f"{path} was written by a newer nexla (format {version})",
+            hint="upgrade nexla",
+        )
+    environments = data.get("environments")
+    if not isinstance(environments, dict) or not all(
+        isinstance(env, dict) and isinstance(env.get("api_url"), str)
+        for env in environments.values()
+    ):
+        raise CorruptStore(path, "malformed environments")
+    current = data.get("current")
+    if current is not None and current not in environments:
+        raise CorruptStore(path, "the current environment is not in it")
+
+
+def permission_warning(path: Path) -> Optional[str]:
+    """A warning when the credentials file is open to group or others, else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if mode & 0o077:
+        return (
+            f"{path} is accessible by group or others (mode {mode & 0o777:04o}); "
+            f"run `chmod 600 {path}`"
+        )
+    return None
+
+
+def ensure_config_dir(directory: Path) -> Optional[str]:
+    """Create the config dir 0700 or tighten it; a warning if it is not ours to tighten."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        st = os.stat(directory)
+    except OSError as exc:
+        raise ConfigError(f"cannot create {directory}: {exc.strerror}") from None
+    if st.st_mode & 0o077:
+        if hasattr(os, "getuid") and st.st_uid == os.getuid():
+            os.chmod(directory, 0o700)
+        else:
+            return f"{directory} is accessible by group or others and not owned by you"
+    return None
+
+
+class CredentialStore:
+    """The store file at `path` (default: paths.store_path()) and its lock."""
+
+    def __init__(self, path: Optional[Path] = None):
+        self.path = path or paths.store_path()
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        #: Messages for the user (permission warnings, a file set aside); commands print them.
+        self.notices: list = []
+
+    def load(self) -> dict:
+        """Read without the lock: a file is only ever replaced whole."""
+        data = read_store(self.path)
+        self._note(permission_warning(self.path))
+        return data
+
+    @contextlib.contextmanager
+    def transaction(self, recover_corrupt: bool = False) -> Iterator[dict]:
+        """Lock, read, yield the data for changes, then write it back if it changed.
+
+        If the body raises, nothing is written. With recover_corrupt, an unparseable file
+        is moved aside (kept, 0600, named in a notice) and the transaction starts afresh.
+        """
+        self._note(ensure_config_dir(self.path.parent))
+        with self._locked():
+            self._remove_stale_temp_files()
+            try:
+                data = read_store(self.path)
+            except CorruptStore:
+                if not recover_corrupt:
+                    raise
+                kept = self._move_aside()
+                self._note(f"{self.path} could not be parsed; kept it as {kept} and started afresh")
+                data = empty_store()
+            else:
+                self._note(permission_warning(self.path))
+            before = json.dumps(data, sort_keys=True)
+            yield data
+            if json.dumps(data, sort_keys=True) != before or not self.path.exists():
+                self._write(data)
+
+    def _note(self, message: Optional[str]) -> None:
+        if message and message not in self.notices:
+            self.notices.append(message)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        import filelock
+
+        lock = filelock.FileLock(str(self.lock_path), timeout=_lock_timeout(), mode=0o600)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise NetworkError(
+                f"could not lock {self.lock_path} within {_lock_timeout():g} seconds",
+                hint="another nexla process is holding it; nothing was changed",
+            ) from None
+        try:
+            # filelock creates the file with the mode, but an older file may be wider.
+            os.chmod(self.lock_path, 0o600)
+            yield
+        finally:
+            lock.release()
+
+    def _write(self, data: dict) -> None:
+        directory = self.path.parent
+        # mkstemp creates the file 0600 whatever the umask, so no secret is ever exposed.
+        fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, indent=2, sort_keys=True)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp_name, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
+        _fsync_directory(directory)
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        counter = 1
+        while target.exists():
+            counter += 1
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{counter}")
+        os.replace(self.path, target)
+        os.chmod(target, 0o600)
+        return target
+
+    def _remove_stale_temp_files(self) -> None:
+        # Temp files are only written under the lock, so any we find belong to a writer
+        # that was killed; they may hold secrets.
+        for leftover in self.path.parent.glob(_TEMP_PREFIX + "*" + _TEMP_SUFFIX):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _lock_timeout() -> float:
+    try:
+        return float(os.environ.get("NEXLA_LOCK_TIMEOUT", LOCK_TIMEOUT_SECONDS))
+    except ValueError:
+        return LOCK_TIMEOUT_SECONDS
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform.
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,197 @@
+"""Shared fixtures: a fake Nexla server per test and a sandboxed environment to run `nexla` in.
+
+Fixtures
+- `ca`: one trustme CA for the session (issuing certificates is the slow part).
+- `nexla_server`: a started `FakeNexla`, stopped after the test.
+- `cli_env`: environment variables for the CLI subprocess (a dict, with extra attributes).
+- `browser_log`: the file the fake `$BROWSER` appends each opened URL to.
+- `run_nexla`: `run(*args, input=None, env=None, timeout=60, cwd=None)` -> CompletedProcess.
+- `nx`: all of the above in one object.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import trustme
+
+from tests.fake_nexla import FakeNexla
+
+# Variables that would let the developer's own setup leak into a test: their Nexla settings,
+# their browser, their config location and any proxy (which would swallow loopback traffic).
+_SCRUBBED = {
+    "BROWSER",
+    "XDG_CONFIG_HOME",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "CURL_CA_BUNDLE",
+}
+
+
+class CliEnv(dict):
+    """The environment for a CLI subprocess; a plain dict for subprocess, plus handy paths."""
+
+    config_dir: Path
+    browser_log: Path
+    home: Path
+    tmp_path: Path
+
+
+def nexla_executable() -> str:
+    """The `nexla` console script of the interpreter running the tests, else the one on PATH.
+
+    Looking next to sys.executable first tests the package installed in this venv, not
+    whatever `nexla` happens to come first on PATH.
+    """
+    beside = Path(sys.executable).parent / "nexla"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nexla")
+    if found is None:
+        pytest.fail("the `nexla` console script is not installed (pip install -e .)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def nexla_server(ca: trustme.CA):
+    server = FakeNexla(ca=ca)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+    # A bug in the fake would otherwise show up only as a puzzling 500 in some CLI test.
+    assert not server.errors, f"the fake Nexla server failed internally: {server.errors!r}"
+
+
+def _write_browser_recorder(tmp_path: Path, log: Path) -> Path:
+    # Python's webbrowser runs $BROWSER with the URL as its only argument and waits for it,
+    # so the URL is in the log by the time the CLI moves on.
+    script = tmp_path / "browser.sh"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> {shlex.quote(str(log))}\nexit 0\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return script
+
+
+@pytest.fixture
+def browser_log(tmp_path: Path) -> Path:
+    return tmp_path / "browser.log"
+
+
+@pytest.fixture
+def cli_env(nexla_server: FakeNexla, tmp_path: Path, browser_log: Path) -> CliEnv:
+    env = CliEnv(
+        (name, value)
+        for name, value in os.environ.items()
+        if not name.startswith("NEXLA_") and name not in _SCRUBBED
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    env.config_dir = tmp_path / "config"  # left uncreated: the CLI must create it 0700
+    env.browser_log = browser_log
+    env.home = home
+    env.tmp_path = tmp_path
+    env.update(
+        NEXLA_CONFIG_DIR=str(env.config_dir),
+        REQUESTS_CA_BUNDLE=nexla_server.ca_bundle,
+        NO_COLOR="1",
+        NEXLA_TIMEOUT="5",
+        BROWSER=str(_write_browser_recorder(tmp_path, browser_log)),
+        HOME=str(home),
+    )
+    return env
+
+
+RunNexla = Callable[..., subprocess.CompletedProcess]
+
+
+@pytest.fixture
+def run_nexla(cli_env: CliEnv, tmp_path: Path) -> RunNexla:
+    def run(
+        *args: object,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+        cwd: str | Path | None = None,
+    ) -> subprocess.CompletedProcess:
+        """Run `nexla ARGS` to completion; text mode, stdout/stderr captured.
+
+        stdin is /dev/null unless `input` is given, so nothing ever waits on the terminal.
+        The working directory defaults to tmp_path so no stray files land in the repo.
+        """
+        return subprocess.run(
+            [nexla_executable(), *map(str, args)],
+            input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
+            env=cli_env if env is None else env,
+            cwd=tmp_path if cwd is None else cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run
+
+
+class Harness:
+    """One test's world: the fake server, the CLI environment and a runner."""
+
+    def __init__(self, server: FakeNexla, env: CliEnv, run: RunNexla) -> None:
+        self.server = server
+        self.env = env
+        self.run = run
+        self.config_dir = env.config_dir
+        self.tmp_path = env.tmp_path
+
+    def browser_log(self) -> list[str]:
+        """URLs the CLI opened in the (fake) browser, in order."""
+        log = self.env.browser_log
+        return log.read_text().splitlines() if log.exists() else []
+
+    def env_with(self, **changes: str | None) -> dict[str, str]:
+        """A copy of the CLI environment with variables set, or removed where the value is None."""
+        env = dict(self.env)
+        for name, value in changes.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        return env
+
+    def sign_in(self, token: str | None = None, *extra: str) -> str:
+        """Configure the fake server's environment with a pasted token; returns the token.
+
+        Uses `nexla env configure HOST --with-token` as SPEC.md describes, and fails the test
+        with the CLI's output if that does not succeed.
+        """
+        token = token or self.server.issue_token()
+        result = self.run(
+            "env", "configure", self.server.host, "--with-token", *extra, input=token + "\n"
+        )
+        assert result.returncode == 0, (
+            f"sign-in failed ({result.returncode})\nstdout:\n{result.stdout}\n"
+            f"stderr:\n{result.stderr}"
+        )
+        return token
+
+
+@pytest.fixture
+def nx(nexla_server: FakeNexla, cli_env: CliEnv, run_nexla: RunNexla) -> Harness:
+    return Harness(nexla_server, cli_env, run_nexla)
