@@ -1,0 +1,36 @@
+"""The lint rules are part of the test suite, so the README's one test command runs them.
+
+Among them, ruff's TID253 bans module-level imports of requests, rich, pydantic, filelock and
+urllib3 anywhere in nexla_cli: start-up stays lean (see pyproject.toml).
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ruff_check_passes():
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "nexla_cli", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_rejects_a_module_level_requests_import(tmp_path):
+    # The guard itself must bite: a module importing requests at the top is refused.
+    offender = tmp_path / "offender.py"
+    offender.write_text("import requests\n\nprint(requests)\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--config", str(ROOT / "pyproject.toml"),
+         str(offender)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "TID253" in result.stdout
