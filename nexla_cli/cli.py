@@ -6,6 +6,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from nexla_cli import __version__, output
+from nexla_cli.commands.api import api
 from nexla_cli.commands.env import env_app
 from nexla_cli.commands.token import token_app
 from nexla_cli.errors import ExitCode, NexlaError
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(env_app, name="env")
 app.add_typer(token_app, name="token")
+app.command("api")(api)
 
 
 def _show_version(value: bool) -> None:

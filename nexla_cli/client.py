@@ -310,3 +310,90 @@ def _log_response(response) -> None:
     output.debug(f"< HTTP {response.status_code} {response.reason or ''}".rstrip())
     for name, value in response.headers.items():
         output.debug(f"< {name}: {_redact(name, value)}")
+
+
+# `nexla api` ---------------------------------------------------------------------------
+
+
+def resolve_api_url(api_url: str, path: str) -> str:
+    """The URL for PATH under the API base URL.
+
+    PATH is relative to the base (leading slash optional). An absolute URL is accepted only
+    when it lies under the base (same host and port, https, below the base path), so the
+    token never travels anywhere else.
+    """
+    from urllib.parse import urlsplit
+
+    from nexla_cli import names
+
+    base = api_url.rstrip("/")
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):
+        return base + "/" + path.lstrip("/")
+    outside = UsageError(
+        f"{path} is not under the API base URL {base}",
+        hint="give a path relative to it, e.g. `nexla api /teams`",
+    )
+    parts, base_parts = urlsplit(path), urlsplit(base)
+    if parts.scheme.lower() != "https" or parts.username or parts.password:
+        raise outside
+    try:
+        host = names.normalize_env_name(parts.netloc)
+        base_host = names.normalize_env_name(base_parts.netloc)
+    except UsageError:
+        raise outside from None
+    segments = parts.path.split("/")
+    if host != base_host or "." in segments or ".." in segments:
+        raise outside
+    if parts.path.rstrip("/") != base_parts.path and not parts.path.startswith(
+        base_parts.path + "/"
+    ):
+        raise outside
+    rest = parts.path[len(base_parts.path) :]
+    return base + rest + (f"?{parts.query}" if parts.query else "")
+
+
+def collect_pages(fetch_page, per_page: int, what: str) -> Tuple[list, bytes]:
+    """Nexla's `page`/`per_page` listing, from page 1 to the first page shorter than per_page.
+
+    `fetch_page(n)` returns page n's 2xx response. Returns the items and one JSON array made
+    of the items exactly as the server sent them. A page that is not a JSON array, or the
+    same page twice in a row (a server ignoring `page`), is a NetworkError.
+    """
+    items: list = []
+    chunks: list = []
+    previous = None
+    page = 1
+    while True:
+        response = fetch_page(page)
+        body = json_body(response)
+        if not isinstance(body, list):
+            raise NetworkError(
+                f"page {page} of {what} is not a JSON array, so it cannot be paginated"
+            )
+        if body and body == previous:
+            raise NetworkError(
+                f"page {page} of {what} is the same as page {page - 1}: the server ignores "
+                "`page`, so the listing cannot be paginated"
+            )
+        items.extend(body)
+        chunks.append(_array_items_as_sent(response.content, body))
+        if len(body) < per_page:
+            break
+        previous = body
+        page += 1
+    return items, b"[" + b",".join(chunk for chunk in chunks if chunk) + b"]\n"
+
+
+def _array_items_as_sent(raw: bytes, parsed: list) -> bytes:
+    """The bytes between a JSON array's brackets (re-encoded only if it is not plain UTF-8)."""
+    import json
+
+    text = raw.strip()
+    if text.startswith(b"[") and text.endswith(b"]"):
+        inner = text[1:-1].strip()
+        try:
+            inner.decode("utf-8")
+            return inner
+        except UnicodeDecodeError:
+            pass
+    return json.dumps(parsed, ensure_ascii=False)[1:-1].encode("utf-8")

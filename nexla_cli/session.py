@@ -463,3 +463,136 @@ def check_token(explicit_env: Optional[str]) -> dict:
     except AuthError:
         return {"accepted": False, "reason": "the server rejected the token"}
     return {"accepted": True}
+
+
+# `nexla api`: the token and base URL for one call, renewed once after a 401 ----------------
+
+
+class ApiTarget:
+    """Where `nexla api` sends its calls, and the token it sends.
+
+    The stored token is looked at (and refreshed or re-minted when due) only when first
+    needed, so a call refused for its own reasons (a URL outside the base) makes no request.
+    A token from $NEXLA_ACCESS_TOKEN is used as it is and never renewed.
+    """
+
+    def __init__(
+        self,
+        name: Optional[str],
+        api_url: str,
+        token: Optional[str] = None,
+        store: Optional[CredentialStore] = None,
+        data: Optional[dict] = None,
+    ):
+        self.name = name
+        self.api_url = api_url
+        self.from_variable = token is not None
+        self._token = token
+        self._store = store
+        self._data = data
+
+    @property
+    def renewable(self) -> bool:
+        return self.name is not None and not self.from_variable
+
+    def token(self) -> str:
+        if self._token is None:
+            assert self.name is not None and self._store is not None and self._data is not None
+            session = _require_session(self._data, self.name, self._store)
+            if not session.is_fresh():
+                session = renew(self.name, store=self._store, forced=False)
+            self._token = session.access_token
+        return self._token
+
+    def renew_after_rejection(self) -> str:
+        """After a 401: refresh, or re-mint from a saved key, and return the new token."""
+        assert self.name is not None and self._token is not None
+        self._token = renew_after_rejection(self.name, self._token).access_token
+        return self._token
+
+
+def api_target(explicit_env: Optional[str]) -> ApiTarget:
+    """The environment's API base URL ($NEXLA_API_URL wins) and its token source."""
+    override = access_token_override()
+    store = CredentialStore()
+    data = load(store)
+    if override and not (explicit_env or os.environ.get("NEXLA_ENV") or data.get("current")):
+        if not os.environ.get("NEXLA_API_URL"):
+            raise ConfigError(
+                f"{ACCESS_TOKEN_VARIABLE} is set but no environment is configured or current, "
+                "so the API URL is unknown",
+                hint="set NEXLA_API_URL (e.g. https://dataops.nexla.io/nexla-api) or pass --env",
+            )
+        return ApiTarget(None, api_url_for(None, ""), override)
+    name = resolve_env_name(data, explicit_env)
+    api_url = api_url_for(data["environments"][name], name)
+    return ApiTarget(name, api_url, override, store=store, data=data)
+
+
+def renew_after_rejection(name: str, rejected_token: str) -> Session:
+    """The API answered 401 to NAME's token: refresh it, or re-mint from a saved key, once.
+
+    Under the store's lock, like `renew`: when another process has already replaced the
+    token, its result is used without asking the server again.
+    """
+    store = CredentialStore()
+    try:
+        with store.transaction() as data:
+            outcome = _renew_rejected_locked(data, name, store, rejected_token)
+    finally:
+        report_notices(store)
+    if isinstance(outcome, NexlaError):
+        raise outcome
+    return outcome
+
+
+def _renew_rejected_locked(
+    data: dict, name: str, store: CredentialStore, rejected_token: str
+) -> Union[Session, NexlaError]:
+    if name not in data["environments"]:
+        raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
+    env = data["environments"][name]
+    session = _require_session(data, name, store)
+    if session.access_token != rejected_token and not session.rejected:
+        return session  # renewed by another process meanwhile
+    now = time.time()
+    service_key = env.get("service_key")
+    if session.rejected and not service_key:
+        return _dead_session_error(name)
+    remembered = session.recent_failure(now)
+    if remembered:
+        return NetworkError(
+            f"the API refused the session token for {name} and it cannot be renewed now: "
+            f"{remembered.get('message', 'the server could not be reached')} "
+            f"(not retried for {FAILURE_MEMORY_SECONDS}s)"
+        )
+    client = NexlaClient(api_url_for(env, name))
+    try:
+        if session.rejected:
+            renewed = _mint(client, service_key)
+        else:
+            try:
+                renewed = session_from_token_response(
+                    client.refresh(session.access_token), "refreshed"
+                )
+            except AuthError:
+                if not service_key:
+                    session.refresh_failure = {"at": int(now), "kind": "rejected"}
+                    env["session"] = session.to_dict()
+                    return _dead_session_error(name)
+                renewed = _mint(client, service_key)
+    except NetworkError as exc:
+        session.refresh_failure = {"at": int(now), "kind": "unreachable", "message": exc.message}
+        env["session"] = session.to_dict()
+        return NetworkError(
+            f"the API refused the session token for {name} and it could not be renewed: "
+            f"{exc.message}"
+        )
+    except AuthError:
+        return AuthError(
+            f"the saved service key for {name} was rejected",
+            hint=f"run `nexla token from-key --env {name} --save-key` with a valid key, "
+            f"or `nexla env login --env {name}`",
+        )
+    env["session"] = renewed.to_dict()
+    return renewed

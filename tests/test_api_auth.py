@@ -1,0 +1,210 @@
+"""`nexla api` and tokens: refresh when due, renew once after a 401, the variables."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.conftest import nexla_executable
+from tests.fake_nexla import TEAMS, Fault
+
+
+@pytest.fixture
+def api(nx):
+    nx.token = nx.sign_in()
+    nx.server.clear_log()
+    return nx
+
+
+def bearer(token: str) -> str:
+    return f"Bearer {token}"
+
+
+def test_a_due_token_is_refreshed_before_the_call(api):
+    # A pasted token is assumed to live an hour: with a larger margin it is due now.
+    result = api.run("api", "/teams", env=api.env_with(NEXLA_REFRESH_MARGIN="4000"))
+    assert result.returncode == 0, result.stderr
+    assert api.server.count("POST", "/token/refresh") == 1
+    assert api.server.count("GET", "/teams") == 1
+    assert api.server.last("GET", "/teams").authorization == bearer(api.server.issued[-1])
+
+
+def test_a_401_is_answered_by_one_refresh_and_one_retry(api):
+    api.server.add_fault("GET", "/teams", Fault.status(401))
+    result = api.run("api", "/teams")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == TEAMS
+    new_token = api.server.issued[-1]
+    assert new_token != api.token
+    calls = api.server.find("GET", "/teams")
+    assert [c.authorization for c in calls] == [bearer(api.token), bearer(new_token)]
+    assert api.server.count("POST", "/token/refresh") == 1
+    # The renewed session was stored: token print returns it without asking the server.
+    api.server.clear_log()
+    printed = api.run("token", "print")
+    assert printed.stdout == new_token + "\n"
+    assert api.server.count() == 0
+
+
+def test_a_second_401_after_the_retry_is_exit_4(api):
+    api.server.add_fault("GET", "/teams", Fault.status(401), times=2)
+    result = api.run("api", "/teams")
+    assert result.returncode == 4
+    assert "even after renewing it" in result.stderr
+    assert "nexla env login" in result.stderr
+    assert api.server.count("GET", "/teams") == 2
+    assert api.server.count("POST", "/token/refresh") == 1
+
+
+def test_a_token_revoked_behind_the_clis_back_without_a_key_is_exit_4(api):
+    api.server.invalidate(api.token)
+    result = api.run("api", "/teams")
+    assert result.returncode == 4
+    assert "nexla env login" in result.stderr
+    assert api.token not in result.stderr + result.stdout
+    assert api.server.count("GET", "/teams") == 1  # not retried: there is no new token
+    assert api.server.count("POST", "/token/refresh") == 1
+    # The dead session is remembered: the next call fails at once, asking nothing.
+    api.server.clear_log()
+    again = api.run("api", "/teams")
+    assert again.returncode == 4
+    assert api.server.count() == 0
+
+
+def test_a_token_revoked_behind_the_clis_back_is_reminted_from_a_saved_key(nx):
+    nx.server.add_service_key("svc-key-1")
+    minted = nx.run("token", "from-key", "--env", nx.server.host, "--save-key", input="svc-key-1\n")
+    assert minted.returncode == 0, minted.stderr
+    first = nx.server.issued[-1]
+    nx.server.invalidate(first)
+    nx.server.clear_log()
+    result = nx.run("api", "/teams/1")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == TEAMS[0]
+    reminted = nx.server.issued[-1]
+    assert reminted != first
+    calls = nx.server.find("GET", "/teams/1")
+    assert [c.authorization for c in calls] == [bearer(first), bearer(reminted)]
+    assert nx.server.count("POST", "/token/refresh") == 1  # refused: the token is dead
+    assert nx.server.count("POST", "/token") == 1
+    assert nx.server.last("POST", "/token").authorization == "Basic svc-key-1"
+
+
+def test_a_401_on_a_later_page_renews_and_the_listing_goes_on(api):
+    api.server.add_fault("GET", "/flows", Fault.delay(0))  # page 1 answered normally
+    api.server.add_fault("GET", "/flows", Fault.status(401))  # page 2 refused once
+    result = api.run("api", "/flows", "--paginate")
+    assert result.returncode == 0, result.stderr
+    assert [item["id"] for item in json.loads(result.stdout)] == list(range(1, 251))
+    assert api.server.count("POST", "/token/refresh") == 1
+    assert [r.query["page"] for r in api.server.find("GET", "/flows")] == ["1", "2", "2", "3"]
+
+
+def test_access_token_variable_without_an_environment_needs_the_api_url(nx):
+    token = nx.server.issue_token()
+    result = nx.run("api", "/teams", env=nx.env_with(NEXLA_ACCESS_TOKEN=token))
+    assert result.returncode == 3
+    assert "NEXLA_API_URL" in result.stderr
+    assert token not in result.stderr
+    assert nx.server.count() == 0
+
+
+def test_access_token_variable_with_the_api_url(nx):
+    token = nx.server.issue_token()
+    env = nx.env_with(NEXLA_ACCESS_TOKEN=token, NEXLA_API_URL=nx.server.api_url)
+    result = nx.run("api", "/teams", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == TEAMS
+    assert nx.server.last("GET", "/teams").authorization == bearer(token)
+    assert not (nx.config_dir / "credentials.json").exists()
+
+
+def test_access_token_variable_wins_over_the_stored_session_and_is_never_renewed(api):
+    other = api.server.issue_token()
+    env = api.env_with(NEXLA_ACCESS_TOKEN=other)
+    assert api.run("api", "/teams", env=env).returncode == 0
+    assert api.server.last("GET", "/teams").authorization == bearer(other)
+
+    api.server.invalidate(other)
+    result = api.run("api", "/teams", env=env)
+    assert result.returncode == 4
+    assert "NEXLA_ACCESS_TOKEN was refused" in result.stderr
+    assert other not in result.stderr
+    assert api.server.count("POST", "/token/refresh") == 0
+
+
+def test_api_url_variable_overrides_the_stored_base(nx):
+    wrong = f"https://{nx.server.host}/wrong-prefix"
+    token = nx.sign_in(None, "--api-url", wrong, "--no-verify")
+    stored = nx.run("api", "/teams")
+    assert stored.returncode == 6  # the fake knows nothing under /wrong-prefix
+    assert nx.server.last().path == "/wrong-prefix/teams"
+
+    env = nx.env_with(NEXLA_API_URL=nx.server.api_url)
+    result = nx.run("api", "/teams", env=env)
+    assert result.returncode == 0, result.stderr
+    assert nx.server.last().path == "/nexla-api/teams"
+    assert nx.server.last().authorization == bearer(token)
+    # Absolute URLs are checked against the base in effect, the variable's.
+    outside = nx.run("api", wrong + "/teams", env=env)
+    assert outside.returncode == 2
+
+
+def test_env_option_picks_the_environment(api):
+    other = api.run(
+        "env", "configure", "other.example.invalid", "--with-token", "--no-verify", input="x-tok\n"
+    )
+    assert other.returncode == 0, other.stderr
+    api.server.clear_log()
+    result = api.run("api", "--env", api.server.host, "/teams/1")
+    assert result.returncode == 0, result.stderr
+    assert api.server.last("GET", "/teams/1").authorization == bearer(api.token)
+    via_variable = api.run("api", "/teams/1", env=api.env_with(NEXLA_ENV=api.server.host))
+    assert via_variable.returncode == 0, via_variable.stderr
+
+
+def test_not_signed_in_is_exit_4(api):
+    assert api.run("env", "logout").returncode == 0
+    api.server.clear_log()
+    result = api.run("api", "/teams")
+    assert result.returncode == 4
+    assert "not signed in" in result.stderr
+    assert api.server.count() == 0
+
+
+def test_debug_redacts_the_token(api):
+    result = api.run("--debug", "api", "/teams/1")
+    assert result.returncode == 0, result.stderr
+    assert "Authorization: Bearer [redacted]" in result.stderr
+    assert api.token not in result.stderr
+
+
+def test_a_401_after_another_process_renewed_uses_its_token_without_refreshing(api):
+    # The call is held by the server while another process refreshes the session (which
+    # kills the old token); the call is then refused, and the renewed token is used.
+    api.server.set_delay("GET", "/teams", 3)
+    api.server.add_fault("GET", "/teams", Fault.status(401))
+    call = subprocess.Popen(
+        [nexla_executable(), "api", "/teams"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=api.env,
+        cwd=api.tmp_path,
+    )
+    try:
+        assert api.server.wait_for_count("GET", "/teams", 1, timeout=30)
+        api.server.set_delay("GET", "/teams", 0)
+        refreshed = api.run("token", "refresh", "--print")
+        assert refreshed.returncode == 0, refreshed.stderr
+        stdout, stderr = call.communicate(timeout=60)
+    finally:
+        call.kill()
+    assert call.returncode == 0, stderr
+    assert json.loads(stdout) == TEAMS
+    new_token = refreshed.stdout.strip()
+    calls = api.server.find("GET", "/teams")
+    assert [c.authorization for c in calls] == [bearer(api.token), bearer(new_token)]
+    assert api.server.count("POST", "/token/refresh") == 1  # the other process's only

@@ -1,0 +1,108 @@
+"""`nexla api --paginate`: Nexla's page/per_page, one request per page, one JSON array."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.api_support import run_bytes
+from tests.fake_nexla import Fault
+
+
+@pytest.fixture
+def api(nx):
+    nx.token = nx.sign_in()
+    nx.server.clear_log()
+    return nx
+
+
+def pages_requested(server) -> list[tuple[str, str]]:
+    return [(r.query.get("page"), r.query.get("per_page")) for r in server.find("GET", "/flows")]
+
+
+@pytest.mark.parametrize(
+    "total, requested_pages",
+    [
+        (250, ["1", "2", "3"]),  # 100, 100, 50: the short page ends it
+        (200, ["1", "2", "3"]),  # 100, 100, 0: a full last page needs the empty one to know
+        (99, ["1"]),
+        (0, ["1"]),
+    ],
+)
+def test_pages_until_one_is_short(api, total, requested_pages):
+    api.server.flow_count = total
+    result = api.run("api", "/flows", "--paginate")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{"id": i} for i in range(1, total + 1)]
+    assert result.stdout.endswith("]\n")
+    assert pages_requested(api.server) == [(page, "100") for page in requested_pages]
+
+
+@pytest.mark.parametrize("args", [["/flows", "-f", "per_page=50"], ["/flows?per_page=50"]])
+def test_per_page_from_a_field_or_the_path(api, args):
+    result = api.run("api", *args, "--paginate")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 250
+    assert pages_requested(api.server) == [(str(p), "50") for p in range(1, 7)]
+
+
+def test_other_query_fields_go_with_every_page(api):
+    result = api.run("api", "/flows", "--paginate", "-f", "status=ACTIVE", "-f", "per_page=200")
+    assert result.returncode == 0, result.stderr
+    queries = [r.query for r in api.server.find("GET", "/flows")]
+    assert queries == [
+        {"page": "1", "status": "ACTIVE", "per_page": "200"},
+        {"page": "2", "status": "ACTIVE", "per_page": "200"},
+    ]
+
+
+def test_items_are_printed_as_the_server_sent_them(api):
+    page = b'[{"price": 1.10, "name": "caf\xc3\xa9"} ,\n {"n": 1e400}]'
+    api.server.add_fault("GET", "/flows", Fault.body(200, page))
+    proc = run_bytes(api, "api", "/flows", "--paginate", "-f", "per_page=5")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b'[{"price": 1.10, "name": "caf\xc3\xa9"} ,\n {"n": 1e400}]\n'
+
+
+def test_a_server_ignoring_page_is_exit_5(api):
+    api.server.flows_ignore_page = True
+    result = api.run("api", "/flows", "--paginate")
+    assert result.returncode == 5
+    assert "ignores `page`" in result.stderr
+    assert result.stdout == ""
+    assert pages_requested(api.server) == [("1", "100"), ("2", "100")]
+
+
+def test_a_page_that_is_not_an_array_is_exit_5(api):
+    result = api.run("api", "/teams/1", "--paginate")
+    assert result.returncode == 5
+    assert "not a JSON array" in result.stderr
+    assert result.stdout == ""
+    assert api.server.count("GET", "/teams/1") == 1
+
+
+def test_a_page_that_is_not_json_is_exit_5(api):
+    api.server.add_fault("GET", "/flows", Fault.body(200, "<html>", "text/html"))
+    result = api.run("api", "/flows", "--paginate")
+    assert result.returncode == 5
+    assert "not JSON" in result.stderr
+
+
+def test_an_error_on_a_later_page_prints_only_its_body(api):
+    api.server.add_fault("GET", "/flows", Fault.delay(0))
+    api.server.add_fault("GET", "/flows", Fault.status(404, {"message": "Gone"}))
+    result = api.run("api", "/flows", "--paginate")
+    assert result.returncode == 6
+    assert result.stdout == '{"message": "Gone"}'  # no partial listing
+    assert "Gone" in result.stderr
+    assert api.server.count("GET", "/flows") == 2
+
+
+def test_a_503_on_a_page_is_retried(api):
+    api.server.add_fault("GET", "/flows", Fault.delay(0))
+    api.server.add_fault("GET", "/flows", Fault.status(503))
+    result = api.run("api", "/flows", "--paginate")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 250
+    assert [p for p, _ in pages_requested(api.server)] == ["1", "2", "2", "3"]
