@@ -208,3 +208,14 @@ def test_a_401_after_another_process_renewed_uses_its_token_without_refreshing(a
     calls = api.server.find("GET", "/teams")
     assert [c.authorization for c in calls] == [bearer(api.token), bearer(new_token)]
     assert api.server.count("POST", "/token/refresh") == 1  # the other process's only
+
+
+def test_a_401_whose_renewal_fails_on_the_server_is_exit_5(api):
+    api.server.add_fault("GET", "/teams", Fault.status(401))
+    api.server.add_fault("POST", "/token/refresh", Fault.status(500, {"message": "down"}))
+    result = api.run("api", "/teams")
+    assert result.returncode == 5
+    assert "could not be renewed" in result.stderr and "down" in result.stderr
+    assert api.server.count("GET", "/teams") == 1
+    assert api.server.count("POST", "/token/refresh") == 1
+    assert api.token not in result.stderr
