@@ -144,6 +144,11 @@ def sign_in_with_token(
                 f"the token was rejected by {name}; nothing was saved",
                 hint=f"copy a fresh token from {names.token_page_url(name)}",
             ) from None
+        except NetworkError as exc:
+            raise NetworkError(
+                f"could not check the token with {name}: {exc.message}; nothing was saved",
+                exc.hint,
+            ) from None
         user, org = user_summary(who["user"]), org_summary(who["org"])
     now = int(time.time())
     session = Session(
