@@ -141,6 +141,9 @@ def test_configure_with_no_verify_sends_nothing(nx):
     session = env_record(nx, nx.server.host)["session"]
     assert session["access_token"] == "tok-unchecked"
     assert session["user"] == {}
+    shown = nx.run("env", "show")
+    assert "tok-unchecked" not in shown.stdout
+    assert "****" in shown.stdout  # too short to show any of it
 
 
 def test_configure_makes_its_environment_current(nx):
@@ -250,6 +253,33 @@ def test_rejected_token_at_login_keeps_the_previous_session(nx):
     result = nx.run("env", "login", "--with-token", input="tok-not-a-real-one\n")
     assert_clean_error(result, 4)
     assert store_bytes(nx) == before
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.status(500, {"message": "internal trouble"}),
+        Fault.body(200, "<html>sign in</html>", "text/html"),
+        Fault.redirect("http://elsewhere.example/login"),
+    ],
+    ids=["5xx", "not-json", "redirect"],
+)
+def test_server_trouble_at_the_check_is_exit_5_and_saves_nothing(nx, fault):
+    configure(nx, nx.server.host, nx.server.issue_token())
+    before = store_bytes(nx)
+    nx.server.add_fault("GET", "/users/current", fault)
+    token = nx.server.issue_token()
+    result = nx.run("env", "login", "--with-token", input=token + "\n")
+    assert_clean_error(result, 5, "could not check the token", "nothing was saved")
+    assert token not in result.stderr
+    assert store_bytes(nx) == before
+
+
+def test_unreachable_server_at_configure_is_exit_5(nx):
+    nx.server.stop()
+    result = nx.run("env", "configure", nx.server.host, "--with-token", input="tok-x\n")
+    assert_clean_error(result, 5, "could not check the token")
+    assert not store_path(nx).exists()
 
 
 @pytest.mark.parametrize("stdin", ["", "\n", "  \r\n\n\t\n"])

@@ -118,6 +118,19 @@ def test_no_display_and_no_browser_variable_only_prints_the_link(nx):
     assert nx.browser_log() == []
 
 
+def test_with_token_at_a_terminal_reads_it_hidden_without_browser_or_link(nx):
+    token = nx.server.issue_token()
+    term = Terminal(nx, "env", "configure", nx.server.host, "--with-token")
+    term.expect(TOKEN_PROMPT)
+    term.type(token)
+    assert term.finish() == 0
+    assert token not in term.output
+    assert LINK_LINE not in term.output
+    assert token_page(nx) not in term.output
+    assert nx.browser_log() == []
+    assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+
+
 def test_login_prompts_and_keeps_the_current_environment(nx):
     other = second_name(nx)
     configure(nx, nx.server.host, nx.server.issue_token())

@@ -67,11 +67,10 @@ def env_configure(
     if api_url is not None:
         api_url = names.normalize_api_url(api_url)
     session.warn_if_access_token_override()
-    interactive = stdin_is_terminal() and not with_token
     _print_available_environments(session.load_or_set_aside(CredentialStore()))
     if name is None:
         name = names.normalize_env_name(prompt_visible("NEXLA Environment (ex:dataops.nexla.io):"))
-    token = _obtain_token(name, interactive=interactive, no_browser=no_browser)
+    token = _obtain_token(name, with_token=with_token, no_browser=no_browser)
     _sign_in(name, token, api_url=api_url, verify=not no_verify, make_current=True)
 
 
@@ -84,11 +83,10 @@ def env_login(
 ) -> None:
     """Sign in again to an environment (the current one unless --env); keeps which is current."""
     session.warn_if_access_token_override()
-    interactive = stdin_is_terminal() and not with_token
     data = session.load_or_set_aside(CredentialStore())
     name = session.resolve_env_name(data, env)
     output.info(f"Current Environment: {name}")
-    token = _obtain_token(name, interactive=interactive, no_browser=no_browser)
+    token = _obtain_token(name, with_token=with_token, no_browser=no_browser)
     _sign_in(name, token, api_url=None, verify=not no_verify, make_current=False)
 
 
@@ -98,9 +96,13 @@ def _print_available_environments(data: dict) -> None:
         output.info(f"- {name}" + (" *" if name == data.get("current") else ""))
 
 
-def _obtain_token(name: str, *, interactive: bool, no_browser: bool) -> str:
-    if not interactive:
+def _obtain_token(name: str, *, with_token: bool, no_browser: bool) -> str:
+    """The token from a pipe, else typed at the terminal (hidden) after the browser and link."""
+    if not stdin_is_terminal():
         return check_secret(read_secret_line_from_stdin("token"), "token")
+    if with_token:
+        # Asked for stdin, which is a terminal: no browser and no link, but never echoed.
+        return check_secret(prompt_hidden("Enter ACCESS TOKEN:"), "token")
     link = names.token_page_url(name)
     if not no_browser:
         open_browser(link)
