@@ -358,7 +358,8 @@ def test_login_does_not_make_an_environment_current_when_none_is(nx):
     other, third = second_name(nx), f"[::1]:{nx.server.port}"
     configure(nx, nx.server.host, nx.server.issue_token())
     configure(nx, other, nx.server.issue_token(), "--no-verify")
-    configure(nx, third, "tok-x", "--no-verify")
+    # The fake listens on 127.0.0.1 only: point the third one's API there for its logout.
+    configure(nx, third, "tok-x", "--no-verify", "--api-url", nx.server.api_url)
     assert nx.run("env", "remove", third).returncode == 0
     assert read_store(nx)["current"] is None
     result = nx.run("env", "login", "--env", other, "--with-token", "--no-verify", input="tok-y\n")
@@ -449,6 +450,9 @@ def test_access_token_variable_draws_a_warning_from_configure_and_login(nx):
     login = nx.run("env", "login", "--with-token", input=nx.server.issue_token() + "\n", env=env)
     assert login.returncode == 0
     assert "NEXLA_ACCESS_TOKEN" in login.stderr
+    logout = nx.run("env", "logout", env=env)
+    assert logout.returncode == 0
+    assert "NEXLA_ACCESS_TOKEN" in logout.stderr
 
 
 # --- list -----------------------------------------------------------------------------------
@@ -613,6 +617,20 @@ def test_show_check_revoked_token_is_exit_4(nx):
     assert as_json.returncode == 4
     assert json.loads(as_json.stdout)["accepted"] is False
     assert store_bytes(nx) == before
+
+
+def test_show_check_asks_about_the_token_in_nexla_access_token(nx):
+    stored = nx.server.issue_token()
+    configure(nx, nx.server.host, stored)
+    nx.server.invalidate(stored)
+    from_variable = nx.server.issue_token()
+    result = nx.run("env", "show", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=from_variable))
+    assert result.returncode == 0, result.stderr
+    assert nx.server.last("GET", "/users/current").authorization == f"Bearer {from_variable}"
+    assert from_variable not in result.stdout + result.stderr
+    nx.server.invalidate(from_variable)
+    refused = nx.run("env", "show", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=from_variable))
+    assert refused.returncode == 4
 
 
 def test_show_an_environment_that_is_not_signed_in(nx):
