@@ -33,6 +33,10 @@ def normalize_env_name(raw: str) -> str:
     host_port, _, path = text.partition("/")
     if ("/" + path if path else "") not in _ALLOWED_PATHS:
         raise UsageError(f"not an environment name: {raw!r} (a host, e.g. dataops.nexla.io)")
+    if "@" in host_port:
+        raise UsageError(
+            f"not a valid host name: {raw!r} (no user@ part)", hint="e.g. dataops.nexla.io"
+        )
     host, port = _split_port(host_port, raw)
     return host if port in (None, DEFAULT_PORT) else f"{host}:{port}"
 
@@ -46,9 +50,12 @@ def _split_port(host_port: str, raw: str) -> Tuple[str, object]:
         if not bracket:
             raise invalid
         try:
-            host = "[" + ipaddress.IPv6Address(address).compressed + "]"
+            parsed = ipaddress.IPv6Address(address)
         except ValueError:
             raise invalid from None
+        if parsed.scope_id:
+            raise invalid  # a zone (%eth0) names an interface on this machine, not a host
+        host = "[" + parsed.compressed + "]"
         port_text = rest[1:] if rest.startswith(":") else None
         if rest and port_text is None:
             raise invalid
@@ -59,12 +66,15 @@ def _split_port(host_port: str, raw: str) -> Tuple[str, object]:
         host = _normalize_host(host, invalid)
     if port_text is None:
         return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise UsageError(f"not a valid port in {raw!r}")
     return host, int(port_text)
 
 
 def _normalize_host(host: str, invalid: UsageError) -> str:
+    if not host.isascii():
+        host = _to_ascii(host, invalid)
+    host = host.lower()
     if host.endswith("."):
         host = host[:-1]
     if not host:
@@ -74,16 +84,31 @@ def _normalize_host(host: str, invalid: UsageError) -> str:
             return str(ipaddress.IPv4Address(host))
         except ValueError:
             raise invalid from None
-    try:
-        ascii_host = host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise invalid from None
+    ascii_host = host
     labels = ascii_host.split(".")
     if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
         raise invalid
     if labels[-1].isdigit():
         raise invalid  # a numeric top-level label is a mistyped address, not a name
     return ascii_host
+
+
+def _to_ascii(host: str, invalid: UsageError) -> str:
+    """An internationalised name in its ASCII (punycode) form, as browsers and requests use.
+
+    IDNA 2008 with UTS 46 mapping (the `idna` package, which requests depends on), so that
+    `straße.de` is `xn--strae-oqa.de` as a browser sees it, not IDNA 2003's `strasse.de`.
+    """
+    try:
+        import idna
+    except ImportError:  # pragma: no cover - requests always brings it
+        idna = None
+    try:
+        if idna is not None:
+            return idna.encode(host, uts46=True).decode("ascii")
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:  # idna.IDNAError is one
+        raise invalid from None
 
 
 def _looks_like_ipv4(host: str) -> bool:
@@ -105,6 +130,8 @@ def default_api_url(name: str) -> str:
 def normalize_api_url(raw: str) -> str:
     """An https base URL for the API, without a trailing slash."""
     text = (raw or "").strip()
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise UsageError(f"not a valid API URL: {raw!r}")
     parts = urlsplit(text)
     if parts.scheme.lower() != "https":
         raise UsageError(f"the API URL must start with https:// (got {raw!r})")

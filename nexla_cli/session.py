@@ -101,6 +101,20 @@ def load(store: CredentialStore) -> dict:
         report_notices(store)
 
 
+def load_or_set_aside(store: CredentialStore) -> dict:
+    """The stored data; for commands that start over or forget, a file that cannot be parsed
+    is moved aside first (kept 0600, named in a warning) and an empty store takes its place."""
+    try:
+        return load(store)
+    except CorruptStore:
+        try:
+            with store.transaction(recover_corrupt=True) as data:
+                pass
+        finally:
+            report_notices(store)
+        return data
+
+
 # Signing in with a pasted token ------------------------------------------------------------
 
 
@@ -130,6 +144,11 @@ def sign_in_with_token(
                 f"the token was rejected by {name}; nothing was saved",
                 hint=f"copy a fresh token from {names.token_page_url(name)}",
             ) from None
+        except NetworkError as exc:
+            raise NetworkError(
+                f"could not check the token with {name}: {exc.message}; nothing was saved",
+                exc.hint,
+            ) from None
         user, org = user_summary(who["user"]), org_summary(who["org"])
     now = int(time.time())
     session = Session(
@@ -148,7 +167,7 @@ def sign_in_with_token(
             # A key minted for one identity must never re-mint after another signed in.
             dropped_key = env.pop("service_key", None) is not None
             env["session"] = session.to_dict()
-            if make_current or not data.get("current"):
+            if make_current:
                 data["current"] = name
     finally:
         report_notices(store)
@@ -377,49 +396,54 @@ def use_env(raw_name: str) -> str:
 
 
 def logout(explicit_env: Optional[str], *, all_envs: bool) -> List[Tuple[str, bool]]:
-    """Forget the session (and saved key) locally first, then tell the server (best effort).
+    """Tell the server (best effort), then forget the session and any saved key.
 
-    Returns (environment, had a session) pairs.
+    One environment at a time, each under the lock, so that the token logged out is the
+    one forgotten and the lock is held for one request at most. Returns (environment,
+    had a session) pairs.
     """
     store = CredentialStore()
-    forgotten = []
+    data = load_or_set_aside(store)
+    targets = sorted(data["environments"]) if all_envs else [resolve_env_name(data, explicit_env)]
+    return [(name, _logout_one(store, name)) for name in targets]
+
+
+def _logout_one(store: CredentialStore, name: str) -> bool:
     try:
-        with store.transaction(recover_corrupt=True) as data:
-            targets = (
-                list(data["environments"]) if all_envs else [resolve_env_name(data, explicit_env)]
-            )
-            for name in targets:
-                env = data["environments"][name]
-                session = _session_or_none(env)
-                env.pop("session", None)
-                env.pop("service_key", None)
-                forgotten.append((name, session, api_url_for(env, name)))
+        with store.transaction() as data:
+            env = data["environments"].get(name)
+            if env is None:
+                return False  # removed by another process meanwhile
+            session = _session_or_none(env)
+            if session is not None:
+                _server_logout(name, api_url_for(env, name), session.access_token)
+            env.pop("session", None)
+            env.pop("service_key", None)
     finally:
         report_notices(store)
-    for name, session, api_url in forgotten:
-        if session is not None:
-            _server_logout(name, api_url, session.access_token)
-    return [(name, session is not None) for name, session, _ in forgotten]
+    return session is not None
 
 
 def remove_env(raw_name: str) -> Tuple[str, Optional[str]]:
     """Log out of and forget NAME; returns (name, the environment now current)."""
     name = names.normalize_env_name(raw_name)
     store = CredentialStore()
+    load_or_set_aside(store)
     try:
-        with store.transaction(recover_corrupt=True) as data:
-            env = data["environments"].pop(name, None)
+        with store.transaction() as data:
+            env = data["environments"].get(name)
             if env is None:
                 raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
+            session = _session_or_none(env)
+            if session is not None:
+                _server_logout(name, api_url_for(env, name), session.access_token)
+            del data["environments"][name]
             if data.get("current") == name:
                 remaining = list(data["environments"])
                 data["current"] = remaining[0] if len(remaining) == 1 else None
             current = data.get("current")
     finally:
         report_notices(store)
-    session = _session_or_none(env)
-    if session is not None:
-        _server_logout(name, api_url_for(env, name), session.access_token)
     return name, current
 
 

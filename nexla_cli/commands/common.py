@@ -64,10 +64,10 @@ def prompt_hidden(label: str) -> str:
     """A prompt on stderr, the answer typed without echo."""
     import getpass
 
-    sys.stderr.write(label + " ")
-    sys.stderr.flush()
+    # getpass writes the prompt only once echo is off. Writing it before would be a race:
+    # getpass's TCSAFLUSH discards whatever was typed or pasted between prompt and call.
     try:
-        return getpass.getpass("")
+        return getpass.getpass(label + " ", stream=sys.stderr)
     except EOFError:
         return ""
 

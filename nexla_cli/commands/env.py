@@ -20,7 +20,7 @@ from nexla_cli.commands.common import (
     read_secret_line_from_stdin,
     stdin_is_terminal,
 )
-from nexla_cli.errors import ConfigError, UsageError
+from nexla_cli.errors import LOGIN_HINT, AuthError, UsageError
 from nexla_cli.model import Session
 from nexla_cli.store import CredentialStore
 
@@ -57,17 +57,20 @@ def env_configure(
     no_verify: NoVerifyOption = False,
 ) -> None:
     """Add or update an environment, sign in to it, and make it current."""
-    session.warn_if_access_token_override()
-    interactive = stdin_is_terminal() and not with_token
-    _print_available_environments()
-    if host is None:
-        if not stdin_is_terminal():
-            raise UsageError("HOST is required when stdin is not a terminal")
-        host = prompt_visible("NEXLA Environment (ex:dataops.nexla.io):")
-    name = names.normalize_env_name(host)
+    # Bad arguments are refused before anything is read, stored or sent.
+    if host is None and not stdin_is_terminal():
+        raise UsageError(
+            "HOST is required when stdin is not a terminal (the host is never read from a pipe)",
+            hint="nexla env configure dataops.nexla.io --with-token < token.txt",
+        )
+    name = names.normalize_env_name(host) if host is not None else None
     if api_url is not None:
         api_url = names.normalize_api_url(api_url)
-    token = _obtain_token(name, interactive=interactive, no_browser=no_browser)
+    session.warn_if_access_token_override()
+    _print_available_environments(session.load_or_set_aside(CredentialStore()))
+    if name is None:
+        name = names.normalize_env_name(prompt_visible("NEXLA Environment (ex:dataops.nexla.io):"))
+    token = _obtain_token(name, with_token=with_token, no_browser=no_browser)
     _sign_in(name, token, api_url=api_url, verify=not no_verify, make_current=True)
 
 
@@ -80,27 +83,26 @@ def env_login(
 ) -> None:
     """Sign in again to an environment (the current one unless --env); keeps which is current."""
     session.warn_if_access_token_override()
-    interactive = stdin_is_terminal() and not with_token
-    data = session.load(CredentialStore())
+    data = session.load_or_set_aside(CredentialStore())
     name = session.resolve_env_name(data, env)
     output.info(f"Current Environment: {name}")
-    token = _obtain_token(name, interactive=interactive, no_browser=no_browser)
+    token = _obtain_token(name, with_token=with_token, no_browser=no_browser)
     _sign_in(name, token, api_url=None, verify=not no_verify, make_current=False)
 
 
-def _print_available_environments() -> None:
-    try:
-        data = CredentialStore().load()
-    except ConfigError:
-        data = {"environments": {}, "current": None}  # configure sets a corrupt file aside
+def _print_available_environments(data: dict) -> None:
     output.info("Available Environments:")
-    for name in data["environments"]:
+    for name in sorted(data["environments"]):
         output.info(f"- {name}" + (" *" if name == data.get("current") else ""))
 
 
-def _obtain_token(name: str, *, interactive: bool, no_browser: bool) -> str:
-    if not interactive:
+def _obtain_token(name: str, *, with_token: bool, no_browser: bool) -> str:
+    """The token from a pipe, else typed at the terminal (hidden) after the browser and link."""
+    if not stdin_is_terminal():
         return check_secret(read_secret_line_from_stdin("token"), "token")
+    if with_token:
+        # Asked for stdin, which is a terminal: no browser and no link, but never echoed.
+        return check_secret(prompt_hidden("Enter ACCESS TOKEN:"), "token")
     link = names.token_page_url(name)
     if not no_browser:
         open_browser(link)
@@ -125,7 +127,7 @@ def env_list(as_json: JsonOption = False) -> None:
     store = CredentialStore()
     data = session.load(store)
     rows = []
-    for name, env in data["environments"].items():
+    for name, env in sorted(data["environments"].items()):
         stored = session.stored_session(env, store.path)
         rows.append((name, name == data.get("current"), env, stored))
     if as_json:
@@ -191,14 +193,16 @@ def env_show(
     details["token"] = mask_token(stored.access_token) if stored else None
     accepted = None
     if check:
-        accepted = session.check_token(name)["accepted"]
+        check_result = session.check_token(name)
+        accepted = check_result["accepted"]
         details["accepted"] = accepted
     if as_json:
         output.json_result(details)
     else:
         _print_show(details, stored)
     if check and not accepted:
-        raise typer.Exit(4)
+        reason = check_result.get("reason") or "the token was not accepted"
+        raise AuthError(f"{name}: {reason}", hint=f"{LOGIN_HINT} (`nexla env login --env {name}`)")
 
 
 def _print_show(details: dict, stored: Optional[Session]) -> None:

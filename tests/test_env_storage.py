@@ -1,0 +1,232 @@
+"""Where `nexla env` keeps things: file modes whatever the umask, a corrupt store, order of
+the logout steps as seen in the file."""
+
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import nexla_executable
+from tests.envtools import (
+    assert_clean_error,
+    configure,
+    mode,
+    read_store,
+    second_name,
+    store_bytes,
+    store_path,
+)
+from tests.fake_nexla import Fault
+
+
+def run_with_umask_000(nx, *args, input=None):
+    return subprocess.run(
+        [nexla_executable(), *args],
+        input=input,
+        env=nx.env,
+        cwd=nx.tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.umask(0),
+    )
+
+
+def test_modes_under_umask_000(nx):
+    token = nx.server.issue_token()
+    result = run_with_umask_000(
+        nx, "env", "configure", nx.server.host, "--with-token", input=token + "\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert mode(nx.config_dir) == 0o700
+    assert mode(store_path(nx)) == 0o600
+    assert mode(nx.config_dir / "credentials.json.lock") == 0o600
+    # Every file in the directory, whatever the command left there.
+    for command in (
+        ("env", "login", "--with-token"),
+        ("env", "use", nx.server.host),
+        ("env", "logout"),
+    ):
+        again = run_with_umask_000(nx, *command, input=nx.server.issue_token() + "\n")
+        assert again.returncode == 0, (command, again.stderr)
+    for path in nx.config_dir.iterdir():
+        assert mode(path) == 0o600, path
+    assert "warning" not in result.stderr
+
+
+def test_a_wider_existing_config_dir_is_tightened(nx):
+    nx.config_dir.mkdir(mode=0o755)
+    os.chmod(nx.config_dir, 0o755)
+    configure(nx, nx.server.host, nx.server.issue_token())
+    assert mode(nx.config_dir) == 0o700
+    assert mode(store_path(nx)) == 0o600
+
+
+def test_a_group_readable_store_draws_a_warning(nx):
+    configure(nx, nx.server.host, nx.server.issue_token())
+    os.chmod(store_path(nx), 0o644)
+    result = nx.run("env", "list")
+    assert result.returncode == 0
+    assert "warning:" in result.stderr
+    assert str(store_path(nx)) in result.stderr
+    assert "chmod 600" in result.stderr
+
+
+# --- a corrupt store ------------------------------------------------------------------------
+
+CORRUPT = b'{"version": 1, "current": "x", "environments": {"x": {"api_url": "https://x", '
+
+
+def write_corrupt_store(nx, content: bytes = CORRUPT) -> None:
+    nx.config_dir.mkdir(mode=0o700, exist_ok=True)
+    store_path(nx).write_bytes(content)
+    os.chmod(store_path(nx), 0o644)  # as a hand edit might leave it
+
+
+def set_aside_files(nx):
+    return sorted(nx.config_dir.glob("credentials.json.corrupt-*"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("env", "list"),
+        ("env", "list", "--json"),
+        ("env", "show"),
+        ("env", "show", "--env", "x.example"),
+        ("env", "use", "x.example"),
+    ],
+)
+def test_reading_commands_refuse_a_corrupt_store_and_leave_it_alone(nx, args):
+    write_corrupt_store(nx)
+    result = nx.run(*args)
+    assert_clean_error(result, 3, str(store_path(nx)))
+    assert result.stdout == ""
+    assert store_bytes(nx) == CORRUPT
+    assert set_aside_files(nx) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not json", b"[]", b'{"environments": {}}', b"\xff\xfe", b'{"version": 1}'],
+)
+def test_every_kind_of_unparseable_store_is_refused_by_env_list(nx, content):
+    write_corrupt_store(nx, content)
+    result = nx.run("env", "list")
+    assert_clean_error(result, 3, str(store_path(nx)))
+    assert store_bytes(nx) == content
+
+
+def test_a_store_from_a_newer_version_is_refused_not_set_aside(nx):
+    newer = b'{"version": 99, "current": null, "environments": {}}'
+    write_corrupt_store(nx, newer)
+    for args in (("env", "list"), ("env", "configure", nx.server.host, "--with-token")):
+        result = nx.run(*args, input=nx.server.issue_token() + "\n")
+        assert_clean_error(result, 3, "newer")
+        assert store_bytes(nx) == newer
+    assert set_aside_files(nx) == []
+    assert nx.server.count() == 0
+
+
+def assert_set_aside(nx, result):
+    """The corrupt file was moved, kept byte for byte at 0600, and the message names it."""
+    kept = set_aside_files(nx)
+    assert len(kept) == 1, result.stderr
+    assert kept[0].read_bytes() == CORRUPT
+    assert mode(kept[0]) == 0o600
+    assert str(kept[0]) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_configure_sets_a_corrupt_store_aside_and_starts_afresh(nx):
+    write_corrupt_store(nx)
+    token = nx.server.issue_token()
+    result = nx.run("env", "configure", nx.server.host, "--with-token", input=token + "\n")
+    assert result.returncode == 0, result.stderr
+    assert_set_aside(nx, result)
+    data = read_store(nx)
+    assert list(data["environments"]) == [nx.server.host]
+    assert data["current"] == nx.server.host
+    assert mode(store_path(nx)) == 0o600
+
+
+def test_login_sets_a_corrupt_store_aside(nx):
+    write_corrupt_store(nx)
+    result = nx.run("env", "login", "--with-token", input=nx.server.issue_token() + "\n")
+    # Nothing is left to log in to: the environments were in the unreadable file.
+    assert_clean_error(result, 3, "nexla env configure")
+    assert_set_aside(nx, result)
+    assert nx.server.count() == 0
+
+
+def test_logout_sets_a_corrupt_store_aside(nx):
+    write_corrupt_store(nx)
+    result = nx.run("env", "logout", "--all")
+    assert result.returncode == 0, result.stderr
+    assert_set_aside(nx, result)
+    assert read_store(nx)["environments"] == {}
+
+
+def test_logout_of_one_environment_sets_a_corrupt_store_aside(nx):
+    write_corrupt_store(nx)
+    result = nx.run("env", "logout", "--env", "x")
+    assert_clean_error(result, 3, "unknown environment")
+    assert_set_aside(nx, result)
+
+
+def test_remove_sets_a_corrupt_store_aside(nx):
+    write_corrupt_store(nx)
+    result = nx.run("env", "remove", "x")
+    assert_clean_error(result, 3, "unknown environment: x")
+    assert_set_aside(nx, result)
+
+
+def test_a_rejected_token_after_setting_aside_still_keeps_the_old_file(nx):
+    write_corrupt_store(nx)
+    result = nx.run("env", "configure", nx.server.host, "--with-token", input="tok-bogus\n")
+    assert_clean_error(result, 4)
+    assert_set_aside(nx, result)
+    assert read_store(nx)["environments"] == {}
+
+
+# --- the order of a logout --------------------------------------------------------------------
+
+
+def test_logout_tells_the_server_before_it_forgets_the_token(nx):
+    token = nx.server.issue_token()
+    configure(nx, nx.server.host, token)
+    nx.server.add_fault("POST", "/token/logout", Fault.hang(30))
+    env = nx.env_with(NEXLA_TIMEOUT="2")
+    process = subprocess.Popen(
+        [nexla_executable(), "env", "logout"],
+        env=env,
+        cwd=nx.tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert nx.server.wait_for_count("POST", "/token/logout", timeout=30)
+        # The server has been asked; the token is still on file until it has answered.
+        assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert "warning:" in stderr  # best effort: the server did not answer
+    assert token.encode() not in store_bytes(nx)
+    assert nx.server.count("POST", "/token/logout") == 1  # a POST that may have landed: once
+
+
+def test_logout_all_leaves_no_token_of_any_environment(nx):
+    other = second_name(nx)
+    tokens = [nx.server.issue_token(), nx.server.issue_token()]
+    configure(nx, nx.server.host, tokens[0])
+    configure(nx, other, tokens[1])
+    assert nx.run("env", "logout", "--all").returncode == 0
+    content = store_bytes(nx)
+    assert all(token.encode() not in content for token in tokens)
+    assert not any(nx.server.is_valid(token) for token in tokens)
