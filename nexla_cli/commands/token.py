@@ -46,9 +46,7 @@ def token_refresh(
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
     session.warn_if_access_token_override()
-    store = CredentialStore()
-    name = session.resolve_env_name(session.load(store), env)
-    renewed = session.renew(name, store=store, forced=True)
+    name, renewed = session.refresh_now(env)
     verb = "Minted a new" if renewed.source == "service_key" else "Refreshed"
     _print_session(name, renewed, as_json=as_json, print_token=print_token, verb=verb)
 
@@ -82,6 +80,7 @@ def token_from_key(
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
     session.warn_if_access_token_override()
+    session.key_target(env)
     key = check_secret(_read_service_key(key_file), "service key")
     name, minted, notes = session.mint_from_key(env, key, save_key=save_key)
     print_notes(notes)
