@@ -163,7 +163,7 @@ def test_the_key_is_never_a_command_line_argument(nx):
     assert nx.server.count() == 0
 
 
-@pytest.mark.parametrize("value", ["", "   ", "two words"])
+@pytest.mark.parametrize("value", ["", "   ", "two words", "k\u00e9y\u20ac"])
 def test_empty_or_malformed_key_is_a_usage_error(nx, value):
     result = from_key(nx, value, register=False)
     assert result.returncode == 2, describe(result)

@@ -277,3 +277,14 @@ def test_malformed_refresh_failure_is_a_corrupt_store(nx, failure):
     result = nx.run("token", "print")
     assert result.returncode == 3, describe(result)
     assert result.stdout == "" and "credentials.json" in result.stderr
+
+
+def test_answer_without_a_token_while_valid_prints_the_old_token_with_a_warning(nx):
+    old = nx.sign_in()
+    set_times(nx, lifetime=3600, left=60)
+    nx.server.add_fault("POST", "/token/refresh", Fault.body(200, "<html>maintenance</html>"))
+    result = nx.run("token", "print")
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == old + "\n"
+    assert "warning:" in result.stderr and "not JSON" in result.stderr
+    assert stored_session(nx)["access_token"] == old

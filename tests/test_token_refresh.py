@@ -219,3 +219,14 @@ def test_refresh_picks_the_environment_from_env_option_and_variable(nx):
     assert data["current"] == other
     assert data["environments"][other]["session"]["access_token"] == token_b
     assert nx.server.is_valid(stored_session(nx)["access_token"])
+
+
+def test_refresh_within_30_seconds_of_a_failure_exits_5_without_asking(nx):
+    old = nx.sign_in()
+    nx.server.add_fault("POST", "/token/refresh", Fault.status(500))
+    assert nx.run("token", "refresh").returncode == 5
+    result = nx.run("token", "refresh")
+    assert result.returncode == 5, describe(result)
+    assert "not retried" in result.stderr
+    assert nx.server.count("POST", "/token/refresh") == 1
+    assert stored_session(nx)["access_token"] == old

@@ -117,3 +117,12 @@ def test_nothing_configured_exits_3(nx):
     result = nx.run("token", "status")
     assert result.returncode == 3, describe(result)
     assert "nexla env configure" in result.stderr
+
+
+def test_access_token_variable_with_a_named_environment(nx):
+    result, body = status_json(
+        nx, "--env", "https://DataOps.Nexla.io/", NEXLA_ACCESS_TOKEN="tok-variable-secret"
+    )
+    assert result.returncode == 0, describe(result)
+    assert body["environment"] == "dataops.nexla.io"
+    assert body["expires_at"] is None and body["user"] is None

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nexla_cli import output, session
+from nexla_cli import names, output, session
 from nexla_cli.commands.common import (
     EnvOption,
     JsonOption,
@@ -130,8 +130,9 @@ def token_status(env: EnvOption = None, as_json: JsonOption = False) -> None:
 
 def _status_report(env: Optional[str]) -> dict:
     if session.access_token_override():
+        named = env or os.environ.get("NEXLA_ENV")
         return {
-            "environment": env or os.environ.get("NEXLA_ENV"),
+            "environment": names.normalize_env_name(named) if named else None,
             "valid": True,
             "source": session.ACCESS_TOKEN_VARIABLE,
             "expires_at": None,
