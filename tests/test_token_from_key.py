@@ -285,3 +285,11 @@ def test_config_dir_and_files_are_private(nx):
     assert stat.S_IMODE(nx.config_dir.stat().st_mode) == 0o700
     for path in nx.config_dir.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_no_key_anywhere_in_a_job_says_where_to_put_it(nx):
+    # stdin is /dev/null, as under cron: nothing to read, and nothing to prompt on.
+    result = nx.run("token", "from-key", "--env", nx.server.host)
+    assert result.returncode == 2, describe(result)
+    assert "NEXLA_SERVICE_KEY" in result.stderr and "--key-file" in result.stderr
+    assert nx.server.count() == 0

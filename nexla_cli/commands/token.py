@@ -103,7 +103,13 @@ def _read_service_key(key_file: Optional[Path]) -> str:
     if from_variable is not None:
         return from_variable
     if not stdin_is_terminal():
-        return read_secret_line_from_stdin("service key")
+        key = read_secret_line_from_stdin("service key")
+        if not key.strip():
+            raise UsageError(
+                "no service key on stdin",
+                hint="set NEXLA_SERVICE_KEY, pass --key-file PATH, or pipe the key in",
+            )
+        return key
     return prompt_hidden("Enter SERVICE KEY:")
 
 
