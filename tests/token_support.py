@@ -111,7 +111,13 @@ def run_together(
     nx: Harness, commands: list[tuple[str, ...]], env: dict[str, str] | None = None, timeout=120
 ) -> list[subprocess.CompletedProcess]:
     """Start every command at once, then wait for all; results in the order given."""
-    procs = [start(nx, *args, env=env) for args in commands]
+    return collect(commands, [start(nx, *args, env=env) for args in commands], timeout)
+
+
+def collect(
+    commands: list[tuple[str, ...]], procs: list[subprocess.Popen], timeout=120
+) -> list[subprocess.CompletedProcess]:
+    """Wait for every process started for `commands`; kill them all if one takes too long."""
     results = []
     for args, proc in zip(commands, procs, strict=True):
         try:
