@@ -40,6 +40,13 @@ class Session:
         token = raw.get("access_token")
         if not isinstance(token, str) or not token:
             raise ValueError("session has no access token")
+        failure = raw.get("refresh_failure") or None
+        if failure is not None and not (
+            isinstance(failure, dict)
+            and isinstance(failure.get("at"), (int, float))
+            and isinstance(failure.get("kind"), str)
+        ):
+            raise ValueError("malformed refresh_failure")
         try:
             return cls(
                 access_token=token,
@@ -50,7 +57,7 @@ class Session:
                 org=dict(raw["org"]) if raw.get("org") else None,
                 expires_estimated=bool(raw.get("expires_estimated", False)),
                 token_type=str(raw.get("token_type") or "Bearer"),
-                refresh_failure=raw.get("refresh_failure") or None,
+                refresh_failure=failure,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed session ({exc})") from None

@@ -88,9 +88,15 @@ def warn_if_access_token_override() -> None:
         )
 
 
+_reported_notices: set = set()
+
+
 def report_notices(store: CredentialStore) -> None:
+    """Print the store's notices, each once per process however often the store is read."""
     for notice in store.notices:
-        output.warn(notice)
+        if notice not in _reported_notices:
+            _reported_notices.add(notice)
+            output.warn(notice)
     store.notices.clear()
 
 
@@ -196,20 +202,39 @@ def live_token(explicit_env: Optional[str] = None) -> str:
     session = _require_session(data, name, store)
     if session.is_fresh():
         return session.access_token
-    return renew(name, store=store, forced=False).access_token
+    return renew(name, store=store, forced=False, seen_token=session.access_token).access_token
 
 
-def renew(name: str, *, store: Optional[CredentialStore] = None, forced: bool) -> Session:
+def refresh_now(explicit_env: Optional[str] = None) -> Tuple[str, Session]:
+    """`token refresh`: renew the session of the chosen environment whether due or not."""
+    store = CredentialStore()
+    data = load(store)
+    name = resolve_env_name(data, explicit_env)
+    seen = stored_session(data["environments"][name], store.path)
+    seen_token = seen.access_token if seen else None
+    return name, renew(name, store=store, forced=True, seen_token=seen_token)
+
+
+def renew(
+    name: str,
+    *,
+    store: Optional[CredentialStore] = None,
+    forced: bool,
+    seen_token: Optional[str] = None,
+) -> Session:
     """Refresh NAME's session under the lock; `forced` for an explicit `token refresh`.
+
+    `seen_token` is the token the caller found due (or was refused with): if the store
+    holds another by the time the lock is ours, another process renewed it meanwhile and
+    its result is used instead of asking the server again.
 
     Unforced, a still-valid token is kept (with a warning) when the server cannot be
     reached. Forced, that is an error, since the refresh asked for did not happen.
     """
     store = store or CredentialStore()
-    started = int(time.time())
     try:
         with store.transaction() as data:
-            outcome = _renew_locked(data, name, store, forced=forced, started=started)
+            outcome = _renew_locked(data, name, store, forced=forced, seen_token=seen_token)
     finally:
         report_notices(store)
     if isinstance(outcome, NexlaError):
@@ -218,7 +243,7 @@ def renew(name: str, *, store: Optional[CredentialStore] = None, forced: bool) -
 
 
 def _renew_locked(
-    data: dict, name: str, store: CredentialStore, *, forced: bool, started: int
+    data: dict, name: str, store: CredentialStore, *, forced: bool, seen_token: Optional[str]
 ) -> Union[Session, NexlaError]:
     """Decide and do the renewal with the lock held; returns the outcome to report.
 
@@ -230,8 +255,14 @@ def _renew_locked(
     env = data["environments"][name]
     session = _require_session(data, name, store)
     now = time.time()
-    # Another process renewed it while we waited for the lock, or since we started.
-    if session.source != "pasted" and session.obtained_at >= started and not session.rejected:
+    # Another process renewed it (or signed in again) while we waited for the lock.
+    # Compared by token, not by time: a clock second holds several commands.
+    if (
+        seen_token is not None
+        and session.access_token != seen_token
+        and not session.rejected
+        and not session.is_expired(now)
+    ):
         return session
     if not forced and session.is_fresh(now):
         return session
@@ -342,12 +373,8 @@ def mint_from_key(
     becomes current only when none is.
     """
     store = CredentialStore()
-    try:
-        data = load(store)
-    except CorruptStore:
-        data = None  # set aside when writing below
-    name = resolve_env_name(data or _empty(), explicit_env, must_exist=False)
-    existing = (data or _empty())["environments"].get(name)
+    name, data = _key_target(explicit_env, store)
+    existing = data["environments"].get(name)
     try:
         body = NexlaClient(api_url_for(existing, name)).mint(service_key)
     except AuthError:
@@ -372,6 +399,27 @@ def mint_from_key(
     finally:
         report_notices(store)
     return name, session, notes
+
+
+def key_target(explicit_env: Optional[str], store: Optional[CredentialStore] = None) -> str:
+    """The environment `token from-key` mints for: --env, $NEXLA_ENV, else the current one.
+
+    Checked before the key is asked for, so nobody types a key only to hear it is useless.
+    """
+    return _key_target(explicit_env, store or CredentialStore())[0]
+
+
+def _key_target(explicit_env: Optional[str], store: CredentialStore) -> Tuple[str, dict]:
+    try:
+        data = load(store)
+    except CorruptStore:
+        data = _empty()  # set aside when the new session is written
+    if not (explicit_env or os.environ.get("NEXLA_ENV") or data.get("current")):
+        raise ConfigError(
+            "no environment to mint a session for",
+            hint="name it: `nexla token from-key --env HOST` (or set NEXLA_ENV)",
+        )
+    return resolve_env_name(data, explicit_env, must_exist=False), data
 
 
 def _empty() -> dict:

@@ -91,6 +91,9 @@ def check_secret(value: str, what: str) -> str:
         )
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise UsageError(f"the {what} contains spaces or control characters: nothing was changed")
+    if not value.isascii():
+        # It travels in an HTTP header, where it could not even be encoded.
+        raise UsageError(f"the {what} contains non-ASCII characters: nothing was changed")
     return value
 
 

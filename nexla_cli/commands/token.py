@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nexla_cli import output, session
+from nexla_cli import names, output, session
 from nexla_cli.commands.common import (
     EnvOption,
     JsonOption,
@@ -46,9 +46,7 @@ def token_refresh(
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
     session.warn_if_access_token_override()
-    store = CredentialStore()
-    name = session.resolve_env_name(session.load(store), env)
-    renewed = session.renew(name, store=store, forced=True)
+    name, renewed = session.refresh_now(env)
     verb = "Minted a new" if renewed.source == "service_key" else "Refreshed"
     _print_session(name, renewed, as_json=as_json, print_token=print_token, verb=verb)
 
@@ -82,6 +80,7 @@ def token_from_key(
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
     session.warn_if_access_token_override()
+    session.key_target(env)
     key = check_secret(_read_service_key(key_file), "service key")
     name, minted, notes = session.mint_from_key(env, key, save_key=save_key)
     print_notes(notes)
@@ -104,7 +103,13 @@ def _read_service_key(key_file: Optional[Path]) -> str:
     if from_variable is not None:
         return from_variable
     if not stdin_is_terminal():
-        return read_secret_line_from_stdin("service key")
+        key = read_secret_line_from_stdin("service key")
+        if not key.strip():
+            raise UsageError(
+                "no service key on stdin",
+                hint="set NEXLA_SERVICE_KEY, pass --key-file PATH, or pipe the key in",
+            )
+        return key
     return prompt_hidden("Enter SERVICE KEY:")
 
 
@@ -131,8 +136,9 @@ def token_status(env: EnvOption = None, as_json: JsonOption = False) -> None:
 
 def _status_report(env: Optional[str]) -> dict:
     if session.access_token_override():
+        named = env or os.environ.get("NEXLA_ENV")
         return {
-            "environment": env or os.environ.get("NEXLA_ENV"),
+            "environment": names.normalize_env_name(named) if named else None,
             "valid": True,
             "source": session.ACCESS_TOKEN_VARIABLE,
             "expires_at": None,
