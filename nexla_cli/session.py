@@ -221,6 +221,7 @@ def renew(
     store: Optional[CredentialStore] = None,
     forced: bool,
     seen_token: Optional[str] = None,
+    seen_token_refused: bool = False,
 ) -> Session:
     """Refresh NAME's session under the lock; `forced` for an explicit `token refresh`.
 
@@ -234,7 +235,14 @@ def renew(
     store = store or CredentialStore()
     try:
         with store.transaction() as data:
-            outcome = _renew_locked(data, name, store, forced=forced, seen_token=seen_token)
+            outcome = _renew_locked(
+                data,
+                name,
+                store,
+                forced=forced,
+                seen_token=seen_token,
+                refused_token=seen_token if seen_token_refused else None,
+            )
     finally:
         report_notices(store)
     if isinstance(outcome, NexlaError):
@@ -243,7 +251,13 @@ def renew(
 
 
 def _renew_locked(
-    data: dict, name: str, store: CredentialStore, *, forced: bool, seen_token: Optional[str]
+    data: dict,
+    name: str,
+    store: CredentialStore,
+    *,
+    forced: bool,
+    seen_token: Optional[str],
+    refused_token: Optional[str] = None,
 ) -> Union[Session, NexlaError]:
     """Decide and do the renewal with the lock held; returns the outcome to report.
 
@@ -278,6 +292,7 @@ def _renew_locked(
             remembered.get("message", "the server could not be reached"),
             forced=forced,
             remembered_at=float(remembered.get("at", now)),
+            refused_token=refused_token,
         )
 
     client = NexlaClient(api_url_for(env, name))
@@ -298,7 +313,9 @@ def _renew_locked(
     except NetworkError as exc:
         session.refresh_failure = {"at": int(now), "kind": "unreachable", "message": exc.message}
         env["session"] = session.to_dict()
-        return _unreachable_outcome(name, session, exc.message, forced=forced)
+        return _unreachable_outcome(
+            name, session, exc.message, forced=forced, refused_token=refused_token
+        )
     except AuthError:
         # Only the saved service key can be refused here.
         return AuthError(
@@ -322,19 +339,26 @@ def _dead_session_error(name: str) -> AuthError:
 
 
 def _unreachable_outcome(
-    name: str, session: Session, reason: str, *, forced: bool, remembered_at: Optional[float] = None
+    name: str,
+    session: Session,
+    reason: str,
+    *,
+    forced: bool,
+    remembered_at: Optional[float] = None,
+    refused_token: Optional[str] = None,
 ) -> Union[Session, NexlaError]:
     when = ""
     if remembered_at is not None:
         ago = max(int(time.time() - remembered_at), 0)
         when = f" {ago}s ago; not retried for {FAILURE_MEMORY_SECONDS}s"
     if forced:
+        # After the API refused the token, it is no longer known to be valid.
         still = (
             ""
-            if session.is_expired()
+            if session.is_expired() or session.access_token == refused_token
             else "; the current token stays valid until " + _clock(session.expires_at)
         )
-        return NetworkError(f"could not refresh the session for {name}: {reason}{when}{still}")
+        return NetworkError(f"the session for {name} could not be renewed: {reason}{when}{still}")
     if session.is_expired():
         return NetworkError(
             f"the session for {name} has expired and could not be renewed: {reason}{when}",
@@ -572,7 +596,9 @@ class ApiTarget:
             assert self.name is not None and self._store is not None and self._data is not None
             session = _require_session(self._data, self.name, self._store)
             if not session.is_fresh():
-                session = renew(self.name, store=self._store, forced=False)
+                session = renew(
+                    self.name, store=self._store, forced=False, seen_token=session.access_token
+                )
             self._token = session.access_token
         return self._token
 
@@ -604,67 +630,7 @@ def api_target(explicit_env: Optional[str]) -> ApiTarget:
 def renew_after_rejection(name: str, rejected_token: str) -> Session:
     """The API answered 401 to NAME's token: refresh it, or re-mint from a saved key, once.
 
-    Under the store's lock, like `renew`: when another process has already replaced the
-    token, its result is used without asking the server again.
+    An explicit renewal of the refused token: when another process has already replaced
+    it, that result is used without asking the server again.
     """
-    store = CredentialStore()
-    try:
-        with store.transaction() as data:
-            outcome = _renew_rejected_locked(data, name, store, rejected_token)
-    finally:
-        report_notices(store)
-    if isinstance(outcome, NexlaError):
-        raise outcome
-    return outcome
-
-
-def _renew_rejected_locked(
-    data: dict, name: str, store: CredentialStore, rejected_token: str
-) -> Union[Session, NexlaError]:
-    if name not in data["environments"]:
-        raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
-    env = data["environments"][name]
-    session = _require_session(data, name, store)
-    if session.access_token != rejected_token and not session.rejected:
-        return session  # renewed by another process meanwhile
-    now = time.time()
-    service_key = env.get("service_key")
-    if session.rejected and not service_key:
-        return _dead_session_error(name)
-    remembered = session.recent_failure(now)
-    if remembered:
-        return NetworkError(
-            f"the API refused the session token for {name} and it cannot be renewed now: "
-            f"{remembered.get('message', 'the server could not be reached')} "
-            f"(not retried for {FAILURE_MEMORY_SECONDS}s)"
-        )
-    client = NexlaClient(api_url_for(env, name))
-    try:
-        if session.rejected:
-            renewed = _mint(client, service_key)
-        else:
-            try:
-                renewed = session_from_token_response(
-                    client.refresh(session.access_token), "refreshed"
-                )
-            except AuthError:
-                if not service_key:
-                    session.refresh_failure = {"at": int(now), "kind": "rejected"}
-                    env["session"] = session.to_dict()
-                    return _dead_session_error(name)
-                renewed = _mint(client, service_key)
-    except NetworkError as exc:
-        session.refresh_failure = {"at": int(now), "kind": "unreachable", "message": exc.message}
-        env["session"] = session.to_dict()
-        return NetworkError(
-            f"the API refused the session token for {name} and it could not be renewed: "
-            f"{exc.message}"
-        )
-    except AuthError:
-        return AuthError(
-            f"the saved service key for {name} was rejected",
-            hint=f"run `nexla token from-key --env {name} --save-key` with a valid key, "
-            f"or `nexla env login --env {name}`",
-        )
-    env["session"] = renewed.to_dict()
-    return renewed
+    return renew(name, forced=True, seen_token=rejected_token, seen_token_refused=True)
