@@ -3,7 +3,6 @@
 Standard library only: the `token print` fast path decides freshness with this module.
 """
 
-import dataclasses
 import os
 import time
 from typing import Optional
@@ -19,18 +18,60 @@ FAILURE_MEMORY_SECONDS = 30
 SOURCES = ("pasted", "refreshed", "service_key")
 
 
-@dataclasses.dataclass
 class Session:
-    access_token: str
-    obtained_at: int
-    expires_at: int
-    source: str
-    user: dict
-    org: Optional[dict] = None
-    expires_estimated: bool = False
-    token_type: str = "Bearer"
-    # {"at": epoch, "kind": "unreachable" | "rejected", "message": str} after a failed refresh
-    refresh_failure: Optional[dict] = None
+    """One environment's session as stored.
+
+    A plain class rather than a dataclass: `dataclasses` imports `inspect`, which cost
+    about 10 ms of every `nexla token print` (the fast path reads sessions with this).
+    """
+
+    FIELDS = (
+        "access_token",
+        "obtained_at",
+        "expires_at",
+        "source",
+        "user",
+        "org",
+        "expires_estimated",
+        "token_type",
+        "refresh_failure",
+    )
+
+    def __init__(
+        self,
+        access_token: str,
+        obtained_at: int,
+        expires_at: int,
+        source: str,
+        user: dict,
+        org: Optional[dict] = None,
+        expires_estimated: bool = False,
+        token_type: str = "Bearer",
+        # {"at": epoch, "kind": "unreachable" | "rejected", "message": str} after a failed
+        # refresh
+        refresh_failure: Optional[dict] = None,
+    ):
+        self.access_token = access_token
+        self.obtained_at = obtained_at
+        self.expires_at = expires_at
+        self.source = source
+        self.user = user
+        self.org = org
+        self.expires_estimated = expires_estimated
+        self.token_type = token_type
+        self.refresh_failure = refresh_failure
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Session):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.FIELDS)
+
+    def __repr__(self) -> str:
+        # Never the token: a repr can end up in a traceback or a log.
+        return (
+            f"Session(source={self.source!r}, obtained_at={self.obtained_at}, "
+            f"expires_at={self.expires_at}, user={self.user!r})"
+        )
 
     @classmethod
     def from_dict(cls, raw: dict) -> "Session":
@@ -56,7 +97,7 @@ class Session:
             raise ValueError(f"malformed session ({exc})") from None
 
     def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
+        data = {name: _copied(getattr(self, name)) for name in self.FIELDS}
         if data["refresh_failure"] is None:
             del data["refresh_failure"]
         return data
@@ -136,3 +177,12 @@ def org_summary(org: object) -> Optional[dict]:
     if not isinstance(org, dict):
         return None
     return {key: org.get(key) for key in ("id", "name")}
+
+
+def _copied(value: object) -> object:
+    """A copy of nested dicts and lists (as dataclasses.asdict made), so callers cannot alias."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value

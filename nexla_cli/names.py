@@ -74,10 +74,15 @@ def _normalize_host(host: str, invalid: UsageError) -> str:
             return str(ipaddress.IPv4Address(host))
         except ValueError:
             raise invalid from None
-    try:
-        ascii_host = host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise invalid from None
+    if host.isascii():
+        # What the idna codec makes of an ASCII name (label lengths are checked below),
+        # without loading it and unicodedata: `token print` checks names on every call.
+        ascii_host = host.lower()
+    else:
+        try:
+            ascii_host = host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            raise invalid from None
     labels = ascii_host.split(".")
     if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
         raise invalid
