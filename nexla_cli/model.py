@@ -1,11 +1,11 @@
 """What a stored session is, and when it is due for a refresh.
 
-Standard library only: the `token print` fast path decides freshness with this module.
+Standard library only: the `token print` fast path decides freshness with this module, so
+it stays light too (no dataclasses, no typing; tests/test_startup.py checks).
 """
 
 import os
 import time
-from typing import Optional
 
 from nexla_cli.errors import UsageError
 
@@ -44,12 +44,12 @@ class Session:
         expires_at: int,
         source: str,
         user: dict,
-        org: Optional[dict] = None,
+        org: dict | None = None,
         expires_estimated: bool = False,
         token_type: str = "Bearer",
         # {"at": epoch, "kind": "unreachable" | "rejected", "message": str} after a failed
         # refresh
-        refresh_failure: Optional[dict] = None,
+        refresh_failure: dict | None = None,
     ):
         self.access_token = access_token
         self.obtained_at = obtained_at
@@ -113,10 +113,10 @@ class Session:
             return override
         return min(DEFAULT_MARGIN_SECONDS, self.lifetime / 4)
 
-    def seconds_left(self, now: Optional[float] = None) -> float:
+    def seconds_left(self, now: float | None = None) -> float:
         return self.expires_at - (time.time() if now is None else now)
 
-    def is_expired(self, now: Optional[float] = None) -> bool:
+    def is_expired(self, now: float | None = None) -> bool:
         return self.seconds_left(now) <= 0
 
     @property
@@ -124,11 +124,11 @@ class Session:
         """The server refused to refresh this token: it is dead, whatever its expiry says."""
         return bool(self.refresh_failure and self.refresh_failure.get("kind") == "rejected")
 
-    def is_fresh(self, now: Optional[float] = None) -> bool:
+    def is_fresh(self, now: float | None = None) -> bool:
         """Usable as it is, with no refresh due."""
         return not self.rejected and self.seconds_left(now) > self.margin()
 
-    def recent_failure(self, now: Optional[float] = None) -> Optional[dict]:
+    def recent_failure(self, now: float | None = None) -> dict | None:
         """The remembered network/server failure of a refresh, if still within its window."""
         failure = self.refresh_failure
         if not failure or failure.get("kind") != "unreachable":
@@ -139,7 +139,7 @@ class Session:
         return None
 
 
-def refresh_margin_override() -> Optional[float]:
+def refresh_margin_override() -> float | None:
     raw = os.environ.get("NEXLA_REFRESH_MARGIN")
     if raw is None or raw.strip() == "":
         return None
@@ -152,7 +152,7 @@ def refresh_margin_override() -> Optional[float]:
     return value
 
 
-def session_from_token_response(body: dict, source: str, now: Optional[float] = None) -> Session:
+def session_from_token_response(body: dict, source: str, now: float | None = None) -> Session:
     """A Session from the 200 body of POST /token or /token/refresh (already checked)."""
     now = int(time.time() if now is None else now)
     return Session(
@@ -173,7 +173,7 @@ def user_summary(user: object) -> dict:
     return {key: user.get(key) for key in ("id", "email", "full_name")}
 
 
-def org_summary(org: object) -> Optional[dict]:
+def org_summary(org: object) -> dict | None:
     if not isinstance(org, dict):
         return None
     return {key: org.get(key) for key in ("id", "name")}

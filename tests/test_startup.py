@@ -25,6 +25,7 @@ from tests.conftest import nexla_executable
 
 HEAVY = {"requests", "rich", "pydantic", "urllib3", "filelock", "click"}
 ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT = {"platformdirs", "nexla_cli"}
+LEAN_STDLIB_AVOIDED = {"typing", "dataclasses", "inspect", "encodings.idna", "unicodedata"}
 IMPORT_LINE_PREFIX = "import time:"
 
 
@@ -172,6 +173,9 @@ def test_fresh_token_print_loads_no_third_party_module_but_platformdirs(platform
     assert third_party(modules) == ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT
     assert "nexla_cli.fastpath" in modules
     assert not {"typer", "nexla_cli.cli", "nexla_cli.session"} & modules
+    # Standard library modules that cost milliseconds here and that the path does not need
+    # (paths, store, model, names and output are kept free of them on purpose).
+    assert not LEAN_STDLIB_AVOIDED & modules, sorted(LEAN_STDLIB_AVOIDED & modules)
 
 
 def test_access_token_variable_print_loads_nothing_but_the_fast_path(platform_env, tmp_path):
