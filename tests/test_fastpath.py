@@ -12,6 +12,7 @@ was loaded: that tells which cases the fast path answered itself and which it ha
 
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -37,10 +38,12 @@ class World:
     token: str = ""
 
 
-def _fresh(nx, config: Path) -> World:
+def _fresh(nx, config: Path, now: int) -> World:
     token = nx.server.issue_token()
     seed_store(
-        config, {nx.server.host: _on_server(nx, session_record(token, left=3000))}, nx.server.host
+        config,
+        {nx.server.host: _on_server(nx, session_record(token, left=3000, now=now))},
+        nx.server.host,
     )
     return World([], {}, token)
 
@@ -49,83 +52,93 @@ def _on_server(nx, session):
     return (nx.server.api_url, session)
 
 
-def _two_envs(nx, config: Path) -> World:
+def _two_envs(nx, config: Path, now: int) -> World:
     """The fake's environment and another, current, both fresh."""
     token = nx.server.issue_token()
     seed_store(
         config,
         {
-            nx.server.host: _on_server(nx, session_record(token, left=3000)),
-            OTHER: session_record("tok-other-environment", left=3000),
+            nx.server.host: _on_server(nx, session_record(token, left=3000, now=now)),
+            OTHER: session_record("tok-other-environment", left=3000, now=now),
         },
         OTHER,
     )
     return World([], {}, token)
 
 
-def _due(nx, config: Path) -> World:
+def _due(nx, config: Path, now: int) -> World:
     token = nx.server.issue_token(lifetime=120)
     seed_store(
-        config, {nx.server.host: _on_server(nx, session_record(token, left=120))}, nx.server.host
-    )
-    return World([], {}, token)
-
-
-def _due_server_failing(nx, config: Path) -> World:
-    nx.server.add_fault("POST", "/token/refresh", Fault.status(500), times=None)
-    return _due(nx, config)
-
-
-def _expired(nx, config: Path) -> World:
-    token = nx.server.issue_token()
-    nx.server.expire(token)
-    seed_store(
-        config, {nx.server.host: _on_server(nx, session_record(token, left=-60))}, nx.server.host
-    )
-    return World([], {}, token)
-
-
-def _rejected(nx, config: Path) -> World:
-    token = nx.server.issue_token()
-    failure = {"at": 0, "kind": "rejected"}
-    seed_store(
         config,
-        {nx.server.host: _on_server(nx, session_record(token, left=3000, refresh_failure=failure))},
+        {nx.server.host: _on_server(nx, session_record(token, left=120, now=now))},
         nx.server.host,
     )
     return World([], {}, token)
 
 
-def _signed_out(nx, config: Path) -> World:
+def _due_server_failing(nx, config: Path, now: int) -> World:
+    nx.server.add_fault("POST", "/token/refresh", Fault.status(500), times=None)
+    return _due(nx, config, now)
+
+
+def _expired(nx, config: Path, now: int) -> World:
+    token = nx.server.issue_token()
+    nx.server.expire(token)
+    seed_store(
+        config,
+        {nx.server.host: _on_server(nx, session_record(token, left=-60, now=now))},
+        nx.server.host,
+    )
+    return World([], {}, token)
+
+
+def _rejected(nx, config: Path, now: int) -> World:
+    token = nx.server.issue_token()
+    failure = {"at": 0, "kind": "rejected"}
+    seed_store(
+        config,
+        {
+            nx.server.host: _on_server(
+                nx, session_record(token, left=3000, now=now, refresh_failure=failure)
+            )
+        },
+        nx.server.host,
+    )
+    return World([], {}, token)
+
+
+def _signed_out(nx, config: Path, now: int) -> World:
     seed_store(config, {nx.server.host: (nx.server.api_url, None)}, nx.server.host)
     return World([])
 
 
-def _no_environment(nx, config: Path) -> World:
+def _no_environment(nx, config: Path, now: int) -> World:
     return World([])
 
 
-def _none_current(nx, config: Path) -> World:
-    seed_store(config, {nx.server.host: _on_server(nx, session_record("tok-x", left=3000))})
+def _none_current(nx, config: Path, now: int) -> World:
+    seed_store(
+        config, {nx.server.host: _on_server(nx, session_record("tok-x", left=3000, now=now))}
+    )
     return World([])
 
 
-def _corrupt(nx, config: Path) -> World:
+def _corrupt(nx, config: Path, now: int) -> World:
     config.mkdir(mode=0o700)
     (config / "credentials.json").write_text('{"version": 1, "environments": ')
     (config / "credentials.json").chmod(0o600)
     return World([])
 
 
-def _group_readable(nx, config: Path) -> World:
-    world = _fresh(nx, config)
+def _group_readable(nx, config: Path, now: int) -> World:
+    world = _fresh(nx, config, now)
     (config / "credentials.json").chmod(0o640)
     return world
 
 
 def _access_token(value: str, with_store: bool) -> Callable:
-    def build(nx, config: Path) -> World:
-        world = _fresh(nx, config) if with_store else World([])
+    def build(nx, config: Path, now: int) -> World:
+        world = _fresh(nx, config, now) if with_store else World([])
         world.env["NEXLA_ACCESS_TOKEN"] = value
         return world
 
@@ -133,8 +146,8 @@ def _access_token(value: str, with_store: bool) -> Callable:
 
 
 def _with(build: Callable, args=(), **env) -> Callable:
-    def wrapped(nx, config: Path) -> World:
-        world = build(nx, config)
+    def wrapped(nx, config: Path, now: int) -> World:
+        world = build(nx, config, now)
         world.args = [arg.replace("HOST", nx.server.host) for arg in args]
         world.env.update({key: value.replace("HOST", nx.server.host) for key, value in env.items()})
         return world
@@ -183,9 +196,9 @@ def _normalised(text: str, world: World, issued: list, config: Path) -> str:
     return text.replace(str(config), "<config>")
 
 
-def _run(nx, side: str, build: Callable):
+def _run(nx, side: str, build: Callable, now: int):
     config = nx.tmp_path / side
-    world = build(nx, config)
+    world = build(nx, config, now)
     env = nx.env_with(NEXLA_CONFIG_DIR=str(config), **world.env)
     already = len(nx.server.issued)
     if side == "installed":
@@ -217,8 +230,9 @@ def _run(nx, side: str, build: Callable):
 def test_installed_token_print_answers_as_the_full_app(nx, case):
     build, answered_fast = CASES[case]
 
-    full, _, _ = _run(nx, "full-app", build)
-    installed, modules, world = _run(nx, "installed", build)
+    now = int(time.time())  # both sides store the very same times
+    full, _, _ = _run(nx, "full-app", build, now)
+    installed, modules, _ = _run(nx, "installed", build, now)
 
     assert installed == full
     assert ("typer" not in modules) == answered_fast, "fast path taken" if answered_fast else ""
@@ -226,11 +240,11 @@ def test_installed_token_print_answers_as_the_full_app(nx, case):
 
 def test_fresh_outcomes_are_what_the_contract_says(nx):
     # Parity alone would pass if both sides were wrong in the same way.
-    outcome, _, _ = _run(nx, "installed", CASES["fresh"][0])
+    outcome, _, _ = _run(nx, "installed", CASES["fresh"][0], time.time())
     assert outcome == (0, "<stored token>\n", "")
-    outcome, _, _ = _run(nx, "variable", CASES["NEXLA_ACCESS_TOKEN, no store"][0])
+    outcome, _, _ = _run(nx, "variable", CASES["NEXLA_ACCESS_TOKEN, no store"][0], time.time())
     assert outcome == (0, "tok-variable\n", "")
-    code, stdout, stderr = _run(nx, "group", CASES["group-readable file"][0])[0]
+    code, stdout, stderr = _run(nx, "group", CASES["group-readable file"][0], time.time())[0]
     assert (code, stdout) == (0, "<stored token>\n")
     assert stderr == (
         "warning: <config>/credentials.json is accessible by group or others (mode 0640); "
@@ -240,13 +254,13 @@ def test_fresh_outcomes_are_what_the_contract_says(nx):
 
 
 def test_due_token_is_refreshed_not_printed(nx):
-    code, stdout, stderr = _run(nx, "installed", CASES["due"][0])[0]
+    code, stdout, stderr = _run(nx, "installed", CASES["due"][0], time.time())[0]
     assert (code, stdout, stderr) == (0, "<new token 1>\n", "")
     assert nx.server.count("POST", "/token/refresh") == 1
 
 
 @pytest.mark.parametrize("case", ["no environment", "corrupt store", "expired"])
 def test_error_cases_are_left_to_the_full_app(nx, case):
-    code, stdout, stderr = _run(nx, "installed", CASES[case][0])[0]
+    code, stdout, stderr = _run(nx, "installed", CASES[case][0], time.time())[0]
     assert code in (3, 4) and stdout == ""
     assert stderr.startswith("error: ") and "Traceback" not in stderr

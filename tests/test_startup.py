@@ -32,9 +32,11 @@ IMPORT_LINE_PREFIX = "import time:"
 # Helpers --------------------------------------------------------------------------------
 
 
-def session_record(token: str, *, left: float, lifetime: int = 3600, **extra) -> dict:
-    """A stored session with `left` seconds to go out of `lifetime`."""
-    now = int(time.time())
+def session_record(
+    token: str, *, left: float, lifetime: int = 3600, now: float | None = None, **extra
+) -> dict:
+    """A stored session with `left` seconds to go (from `now`) out of `lifetime`."""
+    now = int(time.time() if now is None else now)
     expires_at = int(now + left)
     record = {
         "access_token": token,
