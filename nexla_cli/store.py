@@ -12,7 +12,6 @@ the module imports nothing heavy (filelock only when locking; no typing).
 import contextlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,6 +171,8 @@ class CredentialStore:
             lock.release()
 
     def _write(self, data: dict) -> None:
+        import tempfile  # here, not at the top: the read path (token print) never writes
+
         directory = self.path.parent
         # mkstemp creates the file 0600 whatever the umask, so no secret is ever exposed.
         fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=directory)

@@ -161,7 +161,7 @@ def test_the_import_checker_sees_what_a_process_loads(tmp_path):
 # The guards --------------------------------------------------------------------------------
 
 
-def test_fresh_token_print_loads_no_third_party_module_but_platformdirs(platform_env, tmp_path):
+def test_fresh_token_print_loads_no_third_party_module(platform_env, tmp_path):
     if not sys.platform.startswith("linux"):
         pytest.skip("$XDG_CONFIG_HOME places the store on Linux only")
     seed_store(
@@ -172,12 +172,37 @@ def test_fresh_token_print_loads_no_third_party_module_but_platformdirs(platform
     result, modules, rest = run_with_importtime(["token", "print"], platform_env, tmp_path)
 
     assert (result.returncode, result.stdout, rest) == (0, "tok-fresh\n", "")
-    assert third_party(modules) == ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT
+    # An absolute $XDG_CONFIG_HOME is plain enough to need no platformdirs (paths.py).
+    assert third_party(modules) == {"nexla_cli"}
     assert "nexla_cli.fastpath" in modules
     assert not {"typer", "nexla_cli.cli", "nexla_cli.session"} & modules
     # Standard library modules that cost milliseconds here and that the path does not need
     # (paths, store, model, names and output are kept free of them on purpose).
     assert not LEAN_STDLIB_AVOIDED & modules, sorted(LEAN_STDLIB_AVOIDED & modules)
+
+
+def test_fresh_token_print_asks_platformdirs_where_the_case_is_not_plain(platform_env, tmp_path):
+    # A relative $XDG_CONFIG_HOME: whatever platformdirs makes of it, the fast path agrees.
+    platform_env["XDG_CONFIG_HOME"] = "relative-config"
+    where = subprocess.run(
+        [sys.executable, "-c", "import platformdirs as p; print(p.user_config_dir('nexla'))"],
+        env=platform_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    seed_store(
+        tmp_path / where,
+        {"dataops.nexla.io": session_record("tok-fresh", left=3000)},
+        "dataops.nexla.io",
+    )
+
+    result, modules, rest = run_with_importtime(["token", "print"], platform_env, tmp_path)
+
+    assert (result.returncode, result.stdout, rest) == (0, "tok-fresh\n", "")
+    assert third_party(modules) == ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT
+    assert "typer" not in modules
 
 
 def test_access_token_variable_print_loads_nothing_but_the_fast_path(platform_env, tmp_path):
