@@ -3,11 +3,12 @@
 Imported only when `_NEXLA_COMPLETE` is set. A TAB press runs `nexla` once, so completion
 costs what start-up costs: nothing here may pull in requests or rich (see main.py).
 
-Two changes to what Typer 0.28 does on its own:
+Three changes to what Typer 0.28 does on its own:
 - bash splits words at `:` and `=` (COMP_WORDBREAKS), so `localhost:8443` reaches a plain
   completion function as `localhost`, `:`, `8443` and never completes once the colon is
   typed. The bash script below glues such pieces back together, asks nexla about the whole
   word, and gives bash back only the part after the last break, which is what bash replaces.
+- the zsh script also works autoloaded from $fpath, not only sourced.
 - Typer renders help texts of zsh, fish and PowerShell candidates through rich when rich is
   installed. Our help has no markup (`rich_markup_mode=None`), so it is passed on as is.
 """
@@ -52,8 +53,33 @@ complete -o default -F %(complete_func)s %(prog_name)s
 """
 
 
+# Typer's zsh script, made to work both ways zsh users install completions: sourced from
+# .zshrc after compinit, or autoloaded as `_nexla` from a directory on $fpath (where the
+# file is the completion function itself; Typer's script would only register on that
+# first TAB and complete nothing). compinit only finds the file if `#compdef` is its
+# very first line, which Typer's script (starting with a blank line) misses too.
+ZSH_SCRIPT = r"""#compdef %(prog_name)s
+
+%(complete_func)s() {
+  eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" \
+             %(autocomplete_var)s=complete_zsh %(prog_name)s)
+}
+
+if [[ $zsh_eval_context[-1] == (loadautofunc|shfunc) ]]; then
+  # autoloaded: this file is the body of the completion function _%(prog_name)s
+  %(complete_func)s "$@"
+else
+  compdef %(complete_func)s %(prog_name)s
+fi
+"""
+
+
 class BashComplete(_completion_classes.BashComplete):
     source_template = BASH_SCRIPT
+
+
+class ZshComplete(_completion_classes.ZshComplete):
+    source_template = ZSH_SCRIPT
 
 
 def _plain_help(text: str) -> str:
@@ -64,4 +90,5 @@ def register() -> None:
     """Make `_NEXLA_COMPLETE=source_<shell>` / `complete_<shell>` work (add_completion=False)."""
     _completion_classes.completion_init()
     add_completion_class(BashComplete, BashComplete.name)
+    add_completion_class(ZshComplete, ZshComplete.name)
     _completion_classes._sanitize_help_text = _plain_help
