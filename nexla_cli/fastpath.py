@@ -37,12 +37,13 @@ def token_print(argv: list[str]) -> int | None:
     token, warning = answer
     from nexla_cli import output
 
-    if warning:
-        output.warn(warning)
     try:
+        if warning:
+            output.warn(warning)
         output.result(token)
-    except BrokenPipeError:
-        return 1  # as cli.run answers it
+    except Exception:
+        # A closed pipe, a full disk: the full app meets the same failure and reports it.
+        return None
     return 0
 
 

@@ -264,3 +264,27 @@ def test_error_cases_are_left_to_the_full_app(nx, case):
     code, stdout, stderr = _run(nx, "installed", CASES[case][0], time.time())[0]
     assert code in (3, 4) and stdout == ""
     assert stderr.startswith("error: ") and "Traceback" not in stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_failing_stdout_is_reported_as_the_full_app_does(nx):
+    outcomes = []
+    for side, argv in (
+        ("full-app", [sys.executable, "-c", FULL_APP]),
+        ("installed", [nexla_executable(), "token", "print"]),
+    ):
+        config = nx.tmp_path / side
+        _fresh(nx, config, int(time.time()))
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(
+                argv,
+                env=nx.env_with(NEXLA_CONFIG_DIR=str(config)),
+                stdin=subprocess.DEVNULL,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+        outcomes.append((result.returncode, result.stderr))
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[0][0] == 1 and "Traceback" not in outcomes[0][1]
