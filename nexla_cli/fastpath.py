@@ -1,7 +1,8 @@
 """`nexla token print` of a fresh token, answered before Typer is even imported.
 
 Scripts run `$(nexla token print)` in loops, so this one case costs what reading a JSON file
-costs: the standard library and platformdirs, nothing else. It takes exactly these shapes:
+costs: the standard library, and platformdirs only where paths.py needs it. It takes
+exactly these shapes:
 
     nexla token print
     nexla token print --env NAME | -e NAME | --env=NAME
