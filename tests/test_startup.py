@@ -3,11 +3,12 @@
 The installed `nexla` runs in a subprocess with PYTHONPROFILEIMPORTTIME=1, and Python itself
 lists every module imported on stderr. `nexla --version`, a fresh `nexla token print` and TAB
 completion must not load requests, rich or pydantic (nor urllib3 or filelock, which only
-network and store writes need); a fresh `token print` loads no third-party module but
-platformdirs, and not even Typer. The ruff rule TID253 (tests/test_lint.py) guards the same
-thing in the source; this guards what actually happens.
+network and store writes need); a fresh `token print` loads no third-party module (but
+platformdirs where the config location is not plain, see paths.py), and not even Typer.
+The ruff rule TID253 (tests/test_lint.py) guards the same thing in the source; this guards
+what actually happens.
 
-Helpers here (seed_store, session_record, imported_modules) are shared with
+Helpers here (seed_store, session_record, split_importtime) are shared with
 test_fastpath.py and test_completion.py.
 """
 
