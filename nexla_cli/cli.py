@@ -51,6 +51,7 @@ def root(
 def run(args: Optional[List[str]] = None) -> int:
     """Run the app; every outcome becomes an exit code, never a traceback."""
     from typer._click import exceptions as click_exceptions
+    from typer.exceptions import Abort
 
     try:
         result = app(args=args, prog_name="nexla", standalone_mode=False)
@@ -61,7 +62,7 @@ def run(args: Optional[List[str]] = None) -> int:
         command = exc.ctx.command_path if getattr(exc, "ctx", None) else "nexla"
         output.error(exc.format_message(), hint=f"see `{command} --help`")
         return exc.exit_code
-    except (click_exceptions.Abort, KeyboardInterrupt):
+    except (Abort, KeyboardInterrupt):
         print(file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:

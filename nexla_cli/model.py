@@ -1,12 +1,11 @@
 """What a stored session is, and when it is due for a refresh.
 
-Standard library only: the `token print` fast path decides freshness with this module.
+Standard library only: the `token print` fast path decides freshness with this module, so
+it stays light too (no dataclasses, no typing; tests/test_startup.py checks).
 """
 
-import dataclasses
 import os
 import time
-from typing import Optional
 
 from nexla_cli.errors import UsageError
 
@@ -19,18 +18,60 @@ FAILURE_MEMORY_SECONDS = 30
 SOURCES = ("pasted", "refreshed", "service_key")
 
 
-@dataclasses.dataclass
 class Session:
-    access_token: str
-    obtained_at: int
-    expires_at: int
-    source: str
-    user: dict
-    org: Optional[dict] = None
-    expires_estimated: bool = False
-    token_type: str = "Bearer"
-    # {"at": epoch, "kind": "unreachable" | "rejected", "message": str} after a failed refresh
-    refresh_failure: Optional[dict] = None
+    """One environment's session as stored.
+
+    A plain class rather than a dataclass: `dataclasses` imports `inspect`, which cost
+    about 10 ms of every `nexla token print` (the fast path reads sessions with this).
+    """
+
+    FIELDS = (
+        "access_token",
+        "obtained_at",
+        "expires_at",
+        "source",
+        "user",
+        "org",
+        "expires_estimated",
+        "token_type",
+        "refresh_failure",
+    )
+
+    def __init__(
+        self,
+        access_token: str,
+        obtained_at: int,
+        expires_at: int,
+        source: str,
+        user: dict,
+        org: dict | None = None,
+        expires_estimated: bool = False,
+        token_type: str = "Bearer",
+        # {"at": epoch, "kind": "unreachable" | "rejected", "message": str} after a failed
+        # refresh
+        refresh_failure: dict | None = None,
+    ):
+        self.access_token = access_token
+        self.obtained_at = obtained_at
+        self.expires_at = expires_at
+        self.source = source
+        self.user = user
+        self.org = org
+        self.expires_estimated = expires_estimated
+        self.token_type = token_type
+        self.refresh_failure = refresh_failure
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Session):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.FIELDS)
+
+    def __repr__(self) -> str:
+        # Never the token: a repr can end up in a traceback or a log.
+        return (
+            f"Session(source={self.source!r}, obtained_at={self.obtained_at}, "
+            f"expires_at={self.expires_at}, user={self.user!r})"
+        )
 
     @classmethod
     def from_dict(cls, raw: dict) -> "Session":
@@ -63,7 +104,7 @@ class Session:
             raise ValueError(f"malformed session ({exc})") from None
 
     def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
+        data = {name: _copied(getattr(self, name)) for name in self.FIELDS}
         if data["refresh_failure"] is None:
             del data["refresh_failure"]
         return data
@@ -79,10 +120,10 @@ class Session:
             return override
         return min(DEFAULT_MARGIN_SECONDS, self.lifetime / 4)
 
-    def seconds_left(self, now: Optional[float] = None) -> float:
+    def seconds_left(self, now: float | None = None) -> float:
         return self.expires_at - (time.time() if now is None else now)
 
-    def is_expired(self, now: Optional[float] = None) -> bool:
+    def is_expired(self, now: float | None = None) -> bool:
         return self.seconds_left(now) <= 0
 
     @property
@@ -90,11 +131,11 @@ class Session:
         """The server refused to refresh this token: it is dead, whatever its expiry says."""
         return bool(self.refresh_failure and self.refresh_failure.get("kind") == "rejected")
 
-    def is_fresh(self, now: Optional[float] = None) -> bool:
+    def is_fresh(self, now: float | None = None) -> bool:
         """Usable as it is, with no refresh due."""
         return not self.rejected and self.seconds_left(now) > self.margin()
 
-    def recent_failure(self, now: Optional[float] = None) -> Optional[dict]:
+    def recent_failure(self, now: float | None = None) -> dict | None:
         """The remembered network/server failure of a refresh, if still within its window."""
         failure = self.refresh_failure
         if not failure or failure.get("kind") != "unreachable":
@@ -105,7 +146,7 @@ class Session:
         return None
 
 
-def refresh_margin_override() -> Optional[float]:
+def refresh_margin_override() -> float | None:
     raw = os.environ.get("NEXLA_REFRESH_MARGIN")
     if raw is None or raw.strip() == "":
         return None
@@ -118,7 +159,7 @@ def refresh_margin_override() -> Optional[float]:
     return value
 
 
-def session_from_token_response(body: dict, source: str, now: Optional[float] = None) -> Session:
+def session_from_token_response(body: dict, source: str, now: float | None = None) -> Session:
     """A Session from the 200 body of POST /token or /token/refresh (already checked)."""
     now = int(time.time() if now is None else now)
     return Session(
@@ -139,7 +180,16 @@ def user_summary(user: object) -> dict:
     return {key: user.get(key) for key in ("id", "email", "full_name")}
 
 
-def org_summary(org: object) -> Optional[dict]:
+def org_summary(org: object) -> dict | None:
     if not isinstance(org, dict):
         return None
     return {key: org.get(key) for key in ("id", "name")}
+
+
+def _copied(value: object) -> object:
+    """A copy of nested dicts and lists (as dataclasses.asdict made), so callers cannot alias."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value

@@ -1,5 +1,7 @@
 """Environment names: a Nexla UI host, with a port where needed.
 
+The `token print` fast path checks names with this module: standard library, no typing.
+
 `https://DataOps.Nexla.io/token`, `dataops.nexla.io.` and `dataops.nexla.io:443` all name
 `dataops.nexla.io`. Anything that is not a host name (or IP literal) with an optional port
 is refused with a usage error before anything is stored or sent.
@@ -7,7 +9,6 @@ is refused with a usage error before anything is stored or sent.
 
 import ipaddress
 import re
-from typing import Tuple
 from urllib.parse import urlsplit
 
 from nexla_cli.errors import UsageError
@@ -41,7 +42,7 @@ def normalize_env_name(raw: str) -> str:
     return host if port in (None, DEFAULT_PORT) else f"{host}:{port}"
 
 
-def _split_port(host_port: str, raw: str) -> Tuple[str, object]:
+def _split_port(host_port: str, raw: str) -> tuple[str, object]:
     invalid = UsageError(
         f"not a valid host name: {raw!r}", hint="e.g. dataops.nexla.io or localhost:8443"
     )

@@ -5,16 +5,16 @@ It is replaced atomically (temp file in the same directory, fsync, os.replace), 
 reader never needs a lock and a killed writer leaves the old file or the new one. Every
 read-modify-write holds a cross-process lock (`credentials.json.lock`).
 
-Reading is standard library only: the `token print` fast path reads the store too.
+Reading is standard library only: the `token print` fast path reads the store too, so
+the module imports nothing heavy (filelock only when locking; no typing).
 """
 
 import contextlib
 import json
 import os
-import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 from nexla_cli import paths
 from nexla_cli.errors import ConfigError, NetworkError
@@ -78,7 +78,7 @@ def _check_shape(path: Path, data: object) -> None:
         raise CorruptStore(path, "the current environment is not in it")
 
 
-def permission_warning(path: Path) -> Optional[str]:
+def permission_warning(path: Path) -> str | None:
     """A warning when the credentials file is open to group or others, else None."""
     try:
         mode = os.stat(path).st_mode
@@ -92,7 +92,7 @@ def permission_warning(path: Path) -> Optional[str]:
     return None
 
 
-def ensure_config_dir(directory: Path) -> Optional[str]:
+def ensure_config_dir(directory: Path) -> str | None:
     """Create the config dir 0700 or tighten it; a warning if it is not ours to tighten."""
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -110,7 +110,7 @@ def ensure_config_dir(directory: Path) -> Optional[str]:
 class CredentialStore:
     """The store file at `path` (default: paths.store_path()) and its lock."""
 
-    def __init__(self, path: Optional[Path] = None):
+    def __init__(self, path: Path | None = None):
         self.path = path or paths.store_path()
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         #: Messages for the user (permission warnings, a file set aside); commands print them.
@@ -147,7 +147,7 @@ class CredentialStore:
             if json.dumps(data, sort_keys=True) != before or not self.path.exists():
                 self._write(data)
 
-    def _note(self, message: Optional[str]) -> None:
+    def _note(self, message: str | None) -> None:
         if message and message not in self.notices:
             self.notices.append(message)
 
@@ -171,6 +171,8 @@ class CredentialStore:
             lock.release()
 
     def _write(self, data: dict) -> None:
+        import tempfile  # here, not at the top: the read path (token print) never writes
+
         directory = self.path.parent
         # mkstemp creates the file 0600 whatever the umask, so no secret is ever exposed.
         fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=directory)

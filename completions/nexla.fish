@@ -1,0 +1,1 @@
+complete --command nexla --no-files --arguments "(env _NEXLA_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) nexla)" --condition "env _NEXLA_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) nexla"

@@ -1,0 +1,94 @@
+"""Shell completion: Typer's protocol (`_NEXLA_COMPLETE=source_bash nexla`, …), tuned.
+
+Imported only when `_NEXLA_COMPLETE` is set. A TAB press runs `nexla` once, so completion
+costs what start-up costs: nothing here may pull in requests or rich (see main.py).
+
+Three changes to what Typer 0.28 does on its own:
+- bash splits words at `:` and `=` (COMP_WORDBREAKS), so `localhost:8443` reaches a plain
+  completion function as `localhost`, `:`, `8443` and never completes once the colon is
+  typed. The bash script below glues such pieces back together, asks nexla about the whole
+  word, and gives bash back only the part after the last break, which is what bash replaces.
+- the zsh script also works autoloaded from $fpath, not only sourced.
+- Typer renders help texts of zsh, fish and PowerShell candidates through rich when rich is
+  installed. Our help has no markup (`rich_markup_mode=None`), so it is passed on as is.
+"""
+
+from typer import _completion_classes
+from typer._click.shell_completion import add_completion_class
+
+# Rendered with %-formatting by click's ShellComplete.source(): a literal % is written %%.
+BASH_SCRIPT = r"""
+%(complete_func)s() {
+    # Glue the pieces bash split at ':' or '=' with no blank between them back into one
+    # word: `localhost`, `:`, `84` -> `localhost:84`; `--env`, `=`, `lo` -> `--env=lo`.
+    local IFS=$'\n'
+    local line=$COMP_LINE word before
+    local -a words=()
+    local i n=-1 cword=0
+    for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+        word=${COMP_WORDS[i]}
+        if [[ -n $word ]]; then before=${line%%%%"$word"*}; else before=$line; fi
+        if ((n >= 1)) && [[ -z $before ]] && [[ $word == [:=]* || ${words[n]} == *[:=] ]]; then
+            words[n]+=$word
+        else
+            words[++n]=$word
+        fi
+        line=${line#"$before$word"}
+        ((i == COMP_CWORD)) && cword=$n
+    done
+    # Bash replaces only the text after the last break: drop what comes before it.
+    local raw=${COMP_WORDS[COMP_CWORD]} typed=${words[cword]}
+    [[ -z ${raw//[:=]/} ]] && raw=''
+    [[ $typed == -*=* ]] && typed=${typed#*=}
+    local prefix=${typed%%"$raw"}
+    COMPREPLY=()
+    while IFS= read -r word; do
+        [[ -n $word ]] && COMPREPLY+=("${word#"$prefix"}")
+    done < <(env COMP_WORDS="${words[*]}" COMP_CWORD="$cword" \
+                 %(autocomplete_var)s=complete_bash "$1")
+    return 0
+}
+
+complete -o default -F %(complete_func)s %(prog_name)s
+"""
+
+
+# Typer's zsh script, made to work both ways zsh users install completions: sourced from
+# .zshrc after compinit, or autoloaded as `_nexla` from a directory on $fpath (where the
+# file is the completion function itself; Typer's script would only register on that
+# first TAB and complete nothing). compinit only finds the file if `#compdef` is its
+# very first line, which Typer's script (starting with a blank line) misses too.
+ZSH_SCRIPT = r"""#compdef %(prog_name)s
+
+%(complete_func)s() {
+  eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" \
+             %(autocomplete_var)s=complete_zsh %(prog_name)s)
+}
+
+if [[ $zsh_eval_context[-1] == (loadautofunc|shfunc) ]]; then
+  # autoloaded: this file is the body of the completion function _%(prog_name)s
+  %(complete_func)s "$@"
+else
+  compdef %(complete_func)s %(prog_name)s
+fi
+"""
+
+
+class BashComplete(_completion_classes.BashComplete):
+    source_template = BASH_SCRIPT
+
+
+class ZshComplete(_completion_classes.ZshComplete):
+    source_template = ZSH_SCRIPT
+
+
+def _plain_help(text: str) -> str:
+    return text
+
+
+def register() -> None:
+    """Make `_NEXLA_COMPLETE=source_<shell>` / `complete_<shell>` work (add_completion=False)."""
+    _completion_classes.completion_init()
+    add_completion_class(BashComplete, BashComplete.name)
+    add_completion_class(ZshComplete, ZshComplete.name)
+    _completion_classes._sanitize_help_text = _plain_help

@@ -1,0 +1,290 @@
+"""The `token print` fast path (nexla_cli/fastpath.py) answers exactly as the full app would.
+
+Each case builds the same world twice, in two config directories: the installed `nexla token
+print` runs in one (taking the fast path where it can), and the full app, invoked directly
+through cli.run (which has no fast path), in the other. Stdout, exit code and stderr must
+match once the tokens and the config path are named alike. A refresh kills the old token,
+so each side gets its own freshly issued one.
+
+The installed command also runs with PYTHONPROFILEIMPORTTIME=1, which shows whether Typer
+was loaded: that tells which cases the fast path answered itself and which it handed on.
+"""
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tests.conftest import nexla_executable
+from tests.fake_nexla import Fault
+from tests.test_startup import seed_store, session_record, split_importtime
+
+FULL_APP = (
+    "import sys; from nexla_cli.cli import run; sys.exit(run(['token', 'print', *sys.argv[1:]]))"
+)
+OTHER = "other.example.com"
+
+
+@dataclass
+class World:
+    """What one side runs with: its arguments, variables, and the token it was seeded with."""
+
+    args: list
+    env: dict = field(default_factory=dict)
+    token: str = ""
+
+
+def _fresh(nx, config: Path, now: int) -> World:
+    token = nx.server.issue_token()
+    seed_store(
+        config,
+        {nx.server.host: _on_server(nx, session_record(token, left=3000, now=now))},
+        nx.server.host,
+    )
+    return World([], {}, token)
+
+
+def _on_server(nx, session):
+    return (nx.server.api_url, session)
+
+
+def _two_envs(nx, config: Path, now: int) -> World:
+    """The fake's environment and another, current, both fresh."""
+    token = nx.server.issue_token()
+    seed_store(
+        config,
+        {
+            nx.server.host: _on_server(nx, session_record(token, left=3000, now=now)),
+            OTHER: session_record("tok-other-environment", left=3000, now=now),
+        },
+        OTHER,
+    )
+    return World([], {}, token)
+
+
+def _due(nx, config: Path, now: int) -> World:
+    token = nx.server.issue_token(lifetime=120)
+    seed_store(
+        config,
+        {nx.server.host: _on_server(nx, session_record(token, left=120, now=now))},
+        nx.server.host,
+    )
+    return World([], {}, token)
+
+
+def _due_server_failing(nx, config: Path, now: int) -> World:
+    nx.server.add_fault("POST", "/token/refresh", Fault.status(500), times=None)
+    return _due(nx, config, now)
+
+
+def _expired(nx, config: Path, now: int) -> World:
+    token = nx.server.issue_token()
+    nx.server.expire(token)
+    seed_store(
+        config,
+        {nx.server.host: _on_server(nx, session_record(token, left=-60, now=now))},
+        nx.server.host,
+    )
+    return World([], {}, token)
+
+
+def _rejected(nx, config: Path, now: int) -> World:
+    token = nx.server.issue_token()
+    failure = {"at": 0, "kind": "rejected"}
+    seed_store(
+        config,
+        {
+            nx.server.host: _on_server(
+                nx, session_record(token, left=3000, now=now, refresh_failure=failure)
+            )
+        },
+        nx.server.host,
+    )
+    return World([], {}, token)
+
+
+def _signed_out(nx, config: Path, now: int) -> World:
+    seed_store(config, {nx.server.host: (nx.server.api_url, None)}, nx.server.host)
+    return World([])
+
+
+def _no_environment(nx, config: Path, now: int) -> World:
+    return World([])
+
+
+def _none_current(nx, config: Path, now: int) -> World:
+    seed_store(
+        config, {nx.server.host: _on_server(nx, session_record("tok-x", left=3000, now=now))}
+    )
+    return World([])
+
+
+def _corrupt(nx, config: Path, now: int) -> World:
+    config.mkdir(mode=0o700)
+    (config / "credentials.json").write_text('{"version": 1, "environments": ')
+    (config / "credentials.json").chmod(0o600)
+    return World([])
+
+
+def _group_readable(nx, config: Path, now: int) -> World:
+    world = _fresh(nx, config, now)
+    (config / "credentials.json").chmod(0o640)
+    return world
+
+
+def _access_token(value: str, with_store: bool) -> Callable:
+    def build(nx, config: Path, now: int) -> World:
+        world = _fresh(nx, config, now) if with_store else World([])
+        world.env["NEXLA_ACCESS_TOKEN"] = value
+        return world
+
+    return build
+
+
+def _with(build: Callable, args=(), **env) -> Callable:
+    def wrapped(nx, config: Path, now: int) -> World:
+        world = build(nx, config, now)
+        world.args = [arg.replace("HOST", nx.server.host) for arg in args]
+        world.env.update({key: value.replace("HOST", nx.server.host) for key, value in env.items()})
+        return world
+
+    return wrapped
+
+
+# name: (build the world, the fast path answers it itself)
+CASES = {
+    "fresh": (_fresh, True),
+    "fresh, --env NAME": (_with(_fresh, ["--env", "HOST"]), True),
+    "fresh, -e NAME": (_with(_fresh, ["-e", "HOST"]), True),
+    "fresh, --env=NAME": (_with(_fresh, ["--env=HOST"]), True),
+    "fresh, NEXLA_ENV over the current one": (_with(_two_envs, NEXLA_ENV="HOST"), True),
+    "fresh, --env over NEXLA_ENV": (_with(_two_envs, ["--env", "HOST"], NEXLA_ENV=OTHER), True),
+    "fresh, NEXLA_ACCESS_TOKEN wins": (_access_token("tok-variable", True), True),
+    "NEXLA_ACCESS_TOKEN, no store": (_access_token("  tok-variable \n", False), True),
+    "NEXLA_ACCESS_TOKEN blank, store": (_access_token("  ", True), True),
+    "group-readable file": (_group_readable, True),
+    "due": (_due, False),
+    "due, NEXLA_REFRESH_MARGIN": (_with(_fresh, NEXLA_REFRESH_MARGIN="3500"), False),
+    "due, refresh fails": (_due_server_failing, False),
+    "expired": (_expired, False),
+    "rejected by the server before": (_rejected, False),
+    "not signed in": (_signed_out, False),
+    "no environment": (_no_environment, False),
+    "none current": (_none_current, False),
+    "unknown --env": (_with(_fresh, ["--env", OTHER]), False),
+    "unknown NEXLA_ENV": (_with(_fresh, NEXLA_ENV=OTHER), False),
+    "name needing normalisation": (_with(_fresh, ["--env", "https://HOST/token"]), False),
+    "empty --env=": (_with(_fresh, ["--env="]), False),
+    "invalid host": (_with(_fresh, ["-e", "http://HOST"]), False),
+    "corrupt store": (_corrupt, False),
+    "invalid NEXLA_REFRESH_MARGIN": (_with(_fresh, NEXLA_REFRESH_MARGIN="soon"), False),
+    "another option": (_with(_fresh, ["--json"]), False),
+    "an extra argument": (_with(_fresh, ["--env", "HOST", "extra"]), False),
+    "--help": (_with(_fresh, ["--help"]), False),
+}
+
+
+def _normalised(text: str, world: World, issued: list, config: Path) -> str:
+    for number, token in enumerate(issued, 1):
+        text = text.replace(token, f"<new token {number}>")
+    if world.token:
+        text = text.replace(world.token, "<stored token>")
+    return text.replace(str(config), "<config>")
+
+
+def _run(nx, side: str, build: Callable, now: int):
+    config = nx.tmp_path / side
+    world = build(nx, config, now)
+    env = nx.env_with(NEXLA_CONFIG_DIR=str(config), **world.env)
+    already = len(nx.server.issued)
+    if side == "installed":
+        argv = [nexla_executable(), "token", "print", *world.args]
+        env["PYTHONPROFILEIMPORTTIME"] = "1"
+    else:
+        argv = [sys.executable, "-c", FULL_APP, *world.args]
+    result = subprocess.run(
+        argv,
+        env=env,
+        cwd=nx.tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    modules, stderr = split_importtime(result.stderr)
+    issued = nx.server.issued[already:]
+    outcome = (
+        result.returncode,
+        _normalised(result.stdout, world, issued, config),
+        _normalised(stderr, world, issued, config),
+    )
+    nx.server.clear_faults()
+    return outcome, modules, world
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_installed_token_print_answers_as_the_full_app(nx, case):
+    build, answered_fast = CASES[case]
+
+    now = int(time.time())  # both sides store the very same times
+    full, _, _ = _run(nx, "full-app", build, now)
+    installed, modules, _ = _run(nx, "installed", build, now)
+
+    assert installed == full
+    assert ("typer" not in modules) == answered_fast, "fast path taken" if answered_fast else ""
+
+
+def test_fresh_outcomes_are_what_the_contract_says(nx):
+    # Parity alone would pass if both sides were wrong in the same way.
+    outcome, _, _ = _run(nx, "installed", CASES["fresh"][0], time.time())
+    assert outcome == (0, "<stored token>\n", "")
+    outcome, _, _ = _run(nx, "variable", CASES["NEXLA_ACCESS_TOKEN, no store"][0], time.time())
+    assert outcome == (0, "tok-variable\n", "")
+    code, stdout, stderr = _run(nx, "group", CASES["group-readable file"][0], time.time())[0]
+    assert (code, stdout) == (0, "<stored token>\n")
+    assert stderr == (
+        "warning: <config>/credentials.json is accessible by group or others (mode 0640); "
+        "run `chmod 600 <config>/credentials.json`\n"
+    )
+    assert nx.server.count() == 0  # a fresh token needs no request
+
+
+def test_due_token_is_refreshed_not_printed(nx):
+    code, stdout, stderr = _run(nx, "installed", CASES["due"][0], time.time())[0]
+    assert (code, stdout, stderr) == (0, "<new token 1>\n", "")
+    assert nx.server.count("POST", "/token/refresh") == 1
+
+
+@pytest.mark.parametrize("case", ["no environment", "corrupt store", "expired"])
+def test_error_cases_are_left_to_the_full_app(nx, case):
+    code, stdout, stderr = _run(nx, "installed", CASES[case][0], time.time())[0]
+    assert code in (3, 4) and stdout == ""
+    assert stderr.startswith("error: ") and "Traceback" not in stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_failing_stdout_is_reported_as_the_full_app_does(nx):
+    outcomes = []
+    for side, argv in (
+        ("full-app", [sys.executable, "-c", FULL_APP]),
+        ("installed", [nexla_executable(), "token", "print"]),
+    ):
+        config = nx.tmp_path / side
+        _fresh(nx, config, int(time.time()))
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(
+                argv,
+                env=nx.env_with(NEXLA_CONFIG_DIR=str(config)),
+                stdin=subprocess.DEVNULL,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+        outcomes.append((result.returncode, result.stderr))
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[0][0] == 1 and "Traceback" not in outcomes[0][1]
