@@ -58,6 +58,9 @@ def run(args: Optional[List[str]] = None) -> int:
     except NexlaError as exc:
         output.error(exc.message, exc.hint)
         return int(exc.exit_code)
+    except click_exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # `nexla` or `nexla env` alone: the help, on stderr, exit 2 as click does
+        return exc.exit_code
     except click_exceptions.ClickException as exc:
         command = exc.ctx.command_path if getattr(exc, "ctx", None) else "nexla"
         output.error(exc.format_message(), hint=f"see `{command} --help`")
