@@ -9,6 +9,7 @@ connection failed before anything was sent. Retry-After is honoured (capped).
 
 import os
 import re
+import time
 from typing import Optional, Tuple
 
 from nexla_cli import __version__, output
@@ -142,18 +143,7 @@ class NexlaClient:
             method.upper(), url, headers=all_headers, params=params, data=data
         )
         prepared = self.session.prepare_request(request)
-        _log_request(prepared)
-        try:
-            # REQUESTS_CA_BUNDLE, HTTPS_PROXY and NO_PROXY apply as requests documents.
-            settings = self.session.merge_environment_settings(
-                prepared.url, {}, stream, self.session.verify, None
-            )
-            response = self.session.send(
-                prepared, timeout=timeouts(), allow_redirects=False, **settings
-            )
-        except requests.exceptions.RequestException as exc:
-            raise NetworkError(describe_failure(exc, url)) from None
-        _log_response(response)
+        response = self._send(prepared, url, stream=stream)
         if 300 <= response.status_code < 400:
             location = response.headers.get("Location", "(no Location header)")
             raise NetworkError(
@@ -161,6 +151,43 @@ class NexlaClient:
                 f"{location}; redirects are not followed"
             )
         return response
+
+    def _send(self, prepared, url: str, *, stream: bool):
+        """Send with the adapter's retries; a GET whose answer breaks off mid-body is sent again.
+
+        urllib3 retries what goes wrong up to the response headers. The body is read
+        afterwards, outside its reach, so a connection reset or a stall while reading it is
+        retried here, for idempotent methods only and on the same backoff schedule.
+        """
+        import requests
+
+        retries_left = MAX_RETRIES if prepared.method in IDEMPOTENT_METHODS and not stream else 0
+        # REQUESTS_CA_BUNDLE, HTTPS_PROXY and NO_PROXY apply as requests documents.
+        settings = self.session.merge_environment_settings(
+            prepared.url, {}, stream, self.session.verify, None
+        )
+        settings["stream"] = True
+        timeout = timeouts()
+        attempt = 0
+        while True:
+            _log_request(prepared)
+            response = None
+            try:
+                response = self.session.send(
+                    prepared, timeout=timeout, allow_redirects=False, **settings
+                )
+                _log_response(response)
+                if not stream:
+                    response.content  # noqa: B018 - read the body here, inside the retry loop
+                return response
+            except requests.exceptions.RequestException as exc:
+                if response is None or retries_left <= 0:
+                    raise NetworkError(describe_failure(exc, url)) from None
+                response.close()
+                output.debug(f"! the answer broke off ({type(exc).__name__}); sending it again")
+            retries_left -= 1
+            attempt += 1
+            time.sleep(0 if attempt == 1 else BACKOFF_FACTOR * 2 ** (attempt - 1))
 
     # Nexla's own endpoints -------------------------------------------------------------
 
