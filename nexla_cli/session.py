@@ -382,6 +382,7 @@ def logout(explicit_env: Optional[str], *, all_envs: bool) -> List[Tuple[str, bo
     Returns (environment, had a session) pairs.
     """
     store = CredentialStore()
+    kept_earlier = store.kept_aside()
     forgotten = []
     try:
         with store.transaction(recover_corrupt=True) as data:
@@ -396,6 +397,12 @@ def logout(explicit_env: Optional[str], *, all_envs: bool) -> List[Tuple[str, bo
                 forgotten.append((name, session, api_url_for(env, name)))
     finally:
         report_notices(store)
+    for kept in kept_earlier:
+        if kept.exists():
+            output.warn(
+                f"{kept} was set aside earlier and may still hold tokens: "
+                "delete it when you no longer need it"
+            )
     for name, session, api_url in forgotten:
         if session is not None:
             _server_logout(name, api_url, session.access_token)

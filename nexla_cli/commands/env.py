@@ -1,5 +1,6 @@
 """`nexla env …`: sign in per environment and manage the environments."""
 
+import os
 from typing import Annotated, Optional
 
 import typer
@@ -22,7 +23,7 @@ from nexla_cli.commands.common import (
 )
 from nexla_cli.errors import ConfigError, UsageError
 from nexla_cli.model import Session
-from nexla_cli.store import CredentialStore
+from nexla_cli.store import CorruptStore, CredentialStore
 
 env_app = typer.Typer(help="Sign in to Nexla environments and manage them.", no_args_is_help=True)
 
@@ -81,11 +82,27 @@ def env_login(
     """Sign in again to an environment (the current one unless --env); keeps which is current."""
     session.warn_if_access_token_override()
     interactive = stdin_is_terminal() and not with_token
-    data = session.load(CredentialStore())
-    name = session.resolve_env_name(data, env)
+    name = _login_env_name(env)
     output.info(f"Current Environment: {name}")
     token = _obtain_token(name, interactive=interactive, no_browser=no_browser)
     _sign_in(name, token, api_url=None, verify=not no_verify, make_current=False)
+
+
+def _login_env_name(env: Optional[str]) -> str:
+    """The environment to sign in to. An unparseable store is set aside when the new session
+    is saved, but only if the environment is named: the current one is unknowable then."""
+    try:
+        data = session.load(CredentialStore())
+    except CorruptStore as exc:
+        named = env or os.environ.get("NEXLA_ENV")
+        if not named:
+            raise ConfigError(
+                exc.message,
+                hint="`nexla env login --env NAME` signs in afresh (the file is kept aside), "
+                "as does `nexla env configure HOST`",
+            ) from None
+        return names.normalize_env_name(named)
+    return session.resolve_env_name(data, env)
 
 
 def _print_available_environments() -> None:
