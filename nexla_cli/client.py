@@ -7,6 +7,7 @@ methods only where the server says it did not process the request (429, 503) or 
 connection failed before anything was sent. Retry-After is honoured (capped).
 """
 
+import math
 import os
 import re
 import time
@@ -37,7 +38,7 @@ def timeouts() -> Tuple[float, float]:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise UsageError(f"NEXLA_TIMEOUT must be a positive number of seconds, not {raw!r}")
     return value, value
 
@@ -133,6 +134,12 @@ class NexlaClient:
         import requests
 
         url = self.url_for(path) if "://" not in path else path
+        for secret, what in ((token, "token"), (service_key, "service key")):
+            if secret is not None and not _fits_a_header(secret):
+                raise UsageError(
+                    f"the {what} contains spaces, control or non-ASCII characters; "
+                    "it cannot be sent and was not"
+                )
         all_headers = dict(headers or {})
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -142,10 +149,20 @@ class NexlaClient:
         request = requests.Request(
             method.upper(), url, headers=all_headers, params=params, data=data
         )
-        prepared = self.session.prepare_request(request)
+        try:
+            prepared = self.session.prepare_request(request)
+        except requests.exceptions.InvalidHeader as exc:
+            # requests quotes the offending value, which may be the token itself.
+            raise UsageError(
+                f"invalid header: {_one_line(scrub(str(exc), token, service_key))}"
+            ) from None
+        except requests.exceptions.InvalidURL:
+            raise UsageError(f"not a valid URL: {_one_line(url)!r}") from None
         response = self._send(prepared, url, stream=stream)
         if 300 <= response.status_code < 400:
-            location = response.headers.get("Location", "(no Location header)")
+            location = scrub(
+                response.headers.get("Location", "(no Location header)"), token, service_key
+            )
             raise NetworkError(
                 f"{method.upper()} {url} answered {response.status_code} redirecting to "
                 f"{location}; redirects are not followed"
@@ -180,6 +197,11 @@ class NexlaClient:
                 if not stream:
                     response.content  # noqa: B018 - read the body here, inside the retry loop
                 return response
+            except UnicodeEncodeError:
+                # http.client sends header values as Latin-1; never echo the value.
+                raise UsageError(
+                    "a header value has characters that cannot be sent (use ASCII)"
+                ) from None
             except requests.exceptions.RequestException as exc:
                 if response is None or retries_left <= 0:
                     raise NetworkError(describe_failure(exc, url)) from None
@@ -228,6 +250,10 @@ class NexlaClient:
         return body
 
 
+def _fits_a_header(secret: str) -> bool:
+    return bool(secret) and all(33 <= ord(ch) <= 126 for ch in secret)
+
+
 def _is_positive_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
@@ -267,11 +293,27 @@ def server_message(response) -> str:
         except ValueError:
             body = None
         if isinstance(body, dict) and isinstance(body.get("message"), str):
-            text = body["message"]
+            # A server may quote the credential it refused ("invalid token tok-…").
+            text = scrub(body["message"], _credential_sent(response.request))
     status_line = f"HTTP {response.status_code} {response.reason or ''}".strip()
     if not text:
         return f"{status_line} from {response.request.method} {response.url}"
     return f"{_one_line(text)} ({status_line})"
+
+
+def scrub(text: str, *secrets: Optional[str]) -> str:
+    """text with every given secret replaced by [redacted]."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            # Also as repr() quotes it (escaped line breaks), which is how requests does.
+            for form in (secret, repr(secret)[1:-1]):
+                text = text.replace(form, "[redacted]")
+    return text
+
+
+def _credential_sent(request) -> Optional[str]:
+    value = request.headers.get("Authorization", "") if request is not None else ""
+    return value.split(" ", 1)[1] if " " in value else None
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -309,7 +351,7 @@ def describe_failure(exc: Exception, url: str) -> str:
             return f"the connection to {host} was reset"
         return f"cannot connect to {host}"
     if isinstance(exc, requests.exceptions.InvalidHeader):
-        raise UsageError(f"invalid header: {_one_line(str(exc))}")
+        raise UsageError("invalid header: a header value has characters HTTP does not allow")
     return f"request to {host} failed: {type(exc).__name__}"
 
 
@@ -335,5 +377,6 @@ def _log_response(response) -> None:
     if not output.DEBUG:
         return
     output.debug(f"< HTTP {response.status_code} {response.reason or ''}".rstrip())
+    credential = _credential_sent(response.request)
     for name, value in response.headers.items():
-        output.debug(f"< {name}: {_redact(name, value)}")
+        output.debug(f"< {name}: {scrub(_redact(name, value), credential)}")
