@@ -59,7 +59,7 @@ def run(args: Optional[List[str]] = None) -> int:
         command = exc.ctx.command_path if getattr(exc, "ctx", None) else "nexla"
         output.error(exc.format_message(), hint=f"see `{command} --help`")
         return exc.exit_code
-    except (click_exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         print(file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
