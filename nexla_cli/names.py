@@ -45,6 +45,8 @@ def _split_port(host_port: str, raw: str) -> Tuple[str, object]:
         address, bracket, rest = host_port[1:].partition("]")
         if not bracket:
             raise invalid
+        if "%" in address:
+            raise invalid  # a zone id names a local interface, never a remote host
         try:
             host = "[" + ipaddress.IPv6Address(address).compressed + "]"
         except ValueError:
@@ -59,7 +61,7 @@ def _split_port(host_port: str, raw: str) -> Tuple[str, object]:
         host = _normalize_host(host, invalid)
     if port_text is None:
         return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise UsageError(f"not a valid port in {raw!r}")
     return host, int(port_text)
 
@@ -79,7 +81,7 @@ def _normalize_host(host: str, invalid: UsageError) -> str:
     except UnicodeError:
         raise invalid from None
     labels = ascii_host.split(".")
-    if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
+    if len(ascii_host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise invalid
     if labels[-1].isdigit():
         raise invalid  # a numeric top-level label is a mistyped address, not a name
@@ -105,6 +107,8 @@ def default_api_url(name: str) -> str:
 def normalize_api_url(raw: str) -> str:
     """An https base URL for the API, without a trailing slash."""
     text = (raw or "").strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise UsageError(f"not a valid API URL: {raw!r} (spaces or control characters)")
     parts = urlsplit(text)
     if parts.scheme.lower() != "https":
         raise UsageError(f"the API URL must start with https:// (got {raw!r})")
