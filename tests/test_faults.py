@@ -399,3 +399,22 @@ def test_connection_refused_is_exit_5_and_changes_nothing(nx):
     result = nx.run("token", "from-key", env=nx.env_with(NEXLA_SERVICE_KEY="svc-key"))
     assert_error(result, NETWORK, "connection refused")
     assert store_bytes(nx.config_dir) == before
+
+
+def test_an_unexpected_failure_is_one_line_and_exit_1(monkeypatch, capsys, tmp_path):
+    """A bug (here: an exception no code path expects) is `error: unexpected …`, exit 1."""
+    from nexla_cli import cli, output, session
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("internal detail tok-do-not-show")
+
+    monkeypatch.setenv("NEXLA_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setattr(session, "live_token", broken)
+    monkeypatch.setattr(output, "DEBUG", False)
+    assert cli.run(["token", "print"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "error: unexpected RuntimeError",
+        "hint: this is a bug; rerun with --debug",
+    ]
