@@ -159,7 +159,7 @@ def _assert_private(nx) -> None:
 # ---- writers killed at random moments --------------------------------------------------------
 
 KILL_ENVS = ["one.test", "two.test", "three.test"]
-ROUNDS = 25
+ROUNDS = 22
 
 
 class Victim:
