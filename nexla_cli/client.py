@@ -7,8 +7,10 @@ methods only where the server says it did not process the request (429, 503) or 
 connection failed before anything was sent. Retry-After is honoured (capped).
 """
 
+import math
 import os
 import re
+import time
 from typing import Optional, Tuple
 
 from nexla_cli import __version__, output
@@ -36,7 +38,7 @@ def timeouts() -> Tuple[float, float]:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise UsageError(f"NEXLA_TIMEOUT must be a positive number of seconds, not {raw!r}")
     return value, value
 
@@ -132,6 +134,12 @@ class NexlaClient:
         import requests
 
         url = self.url_for(path) if "://" not in path else path
+        for secret, what in ((token, "token"), (service_key, "service key")):
+            if secret is not None and not _fits_a_header(secret):
+                raise UsageError(
+                    f"the {what} contains spaces, control or non-ASCII characters; "
+                    "it cannot be sent and was not"
+                )
         all_headers = dict(headers or {})
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -141,26 +149,67 @@ class NexlaClient:
         request = requests.Request(
             method.upper(), url, headers=all_headers, params=params, data=data
         )
-        prepared = self.session.prepare_request(request)
-        _log_request(prepared)
         try:
-            # REQUESTS_CA_BUNDLE, HTTPS_PROXY and NO_PROXY apply as requests documents.
-            settings = self.session.merge_environment_settings(
-                prepared.url, {}, stream, self.session.verify, None
-            )
-            response = self.session.send(
-                prepared, timeout=timeouts(), allow_redirects=False, **settings
-            )
-        except requests.exceptions.RequestException as exc:
-            raise NetworkError(describe_failure(exc, url)) from None
-        _log_response(response)
+            prepared = self.session.prepare_request(request)
+        except requests.exceptions.InvalidHeader as exc:
+            # requests quotes the offending value, which may be the token itself.
+            raise UsageError(
+                f"invalid header: {_one_line(scrub(str(exc), token, service_key))}"
+            ) from None
+        except requests.exceptions.InvalidURL:
+            raise UsageError(f"not a valid URL: {_one_line(url)!r}") from None
+        response = self._send(prepared, url, stream=stream)
         if 300 <= response.status_code < 400:
-            location = response.headers.get("Location", "(no Location header)")
+            location = scrub(
+                response.headers.get("Location", "(no Location header)"), token, service_key
+            )
             raise NetworkError(
                 f"{method.upper()} {url} answered {response.status_code} redirecting to "
                 f"{location}; redirects are not followed"
             )
         return response
+
+    def _send(self, prepared, url: str, *, stream: bool):
+        """Send with the adapter's retries; a GET whose answer breaks off mid-body is sent again.
+
+        urllib3 retries what goes wrong up to the response headers. The body is read
+        afterwards, outside its reach, so a connection reset or a stall while reading it is
+        retried here, for idempotent methods only and on the same backoff schedule.
+        """
+        import requests
+
+        retries_left = MAX_RETRIES if prepared.method in IDEMPOTENT_METHODS and not stream else 0
+        # REQUESTS_CA_BUNDLE, HTTPS_PROXY and NO_PROXY apply as requests documents.
+        settings = self.session.merge_environment_settings(
+            prepared.url, {}, stream, self.session.verify, None
+        )
+        settings["stream"] = True
+        timeout = timeouts()
+        attempt = 0
+        while True:
+            _log_request(prepared)
+            response = None
+            try:
+                response = self.session.send(
+                    prepared, timeout=timeout, allow_redirects=False, **settings
+                )
+                _log_response(response)
+                if not stream:
+                    response.content  # noqa: B018 - read the body here, inside the retry loop
+                return response
+            except UnicodeEncodeError:
+                # http.client sends header values as Latin-1; never echo the value.
+                raise UsageError(
+                    "a header value has characters that cannot be sent (use ASCII)"
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                if response is None or retries_left <= 0:
+                    raise NetworkError(describe_failure(exc, url)) from None
+                response.close()
+                output.debug(f"! the answer broke off ({type(exc).__name__}); sending it again")
+            retries_left -= 1
+            attempt += 1
+            time.sleep(0 if attempt == 1 else BACKOFF_FACTOR * 2 ** (attempt - 1))
 
     # Nexla's own endpoints -------------------------------------------------------------
 
@@ -199,6 +248,10 @@ class NexlaClient:
                 "(no access_token or expires_in); nothing was changed"
             )
         return body
+
+
+def _fits_a_header(secret: str) -> bool:
+    return bool(secret) and all(33 <= ord(ch) <= 126 for ch in secret)
 
 
 def _is_positive_number(value) -> bool:
@@ -240,11 +293,27 @@ def server_message(response) -> str:
         except ValueError:
             body = None
         if isinstance(body, dict) and isinstance(body.get("message"), str):
-            text = body["message"]
+            # A server may quote the credential it refused ("invalid token tok-…").
+            text = scrub(body["message"], _credential_sent(response.request))
     status_line = f"HTTP {response.status_code} {response.reason or ''}".strip()
     if not text:
         return f"{status_line} from {response.request.method} {response.url}"
     return f"{_one_line(text)} ({status_line})"
+
+
+def scrub(text: str, *secrets: Optional[str]) -> str:
+    """text with every given secret replaced by [redacted]."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            # Also as repr() quotes it (escaped line breaks), which is how requests does.
+            for form in (secret, repr(secret)[1:-1]):
+                text = text.replace(form, "[redacted]")
+    return text
+
+
+def _credential_sent(request) -> Optional[str]:
+    value = request.headers.get("Authorization", "") if request is not None else ""
+    return value.split(" ", 1)[1] if " " in value else None
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -282,7 +351,7 @@ def describe_failure(exc: Exception, url: str) -> str:
             return f"the connection to {host} was reset"
         return f"cannot connect to {host}"
     if isinstance(exc, requests.exceptions.InvalidHeader):
-        raise UsageError(f"invalid header: {_one_line(str(exc))}")
+        raise UsageError("invalid header: a header value has characters HTTP does not allow")
     return f"request to {host} failed: {type(exc).__name__}"
 
 
@@ -308,8 +377,9 @@ def _log_response(response) -> None:
     if not output.DEBUG:
         return
     output.debug(f"< HTTP {response.status_code} {response.reason or ''}".rstrip())
+    credential = _credential_sent(response.request)
     for name, value in response.headers.items():
-        output.debug(f"< {name}: {_redact(name, value)}")
+        output.debug(f"< {name}: {scrub(_redact(name, value), credential)}")
 
 
 # `nexla api` ---------------------------------------------------------------------------

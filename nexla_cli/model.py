@@ -4,6 +4,7 @@ Standard library only: the `token print` fast path decides freshness with this m
 it stays light too (no dataclasses, no typing; tests/test_startup.py checks).
 """
 
+import math
 import os
 import time
 
@@ -100,7 +101,7 @@ class Session:
                 token_type=str(raw.get("token_type") or "Bearer"),
                 refresh_failure=failure,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ValueError(f"malformed session ({exc})") from None
 
     def to_dict(self) -> dict:
@@ -154,8 +155,8 @@ def refresh_margin_override() -> float | None:
         value = float(raw)
     except ValueError:
         raise UsageError(f"NEXLA_REFRESH_MARGIN must be a number of seconds, not {raw!r}") from None
-    if value < 0:
-        raise UsageError("NEXLA_REFRESH_MARGIN must not be negative")
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"NEXLA_REFRESH_MARGIN must be a number of seconds, not {raw!r}")
     return value
 
 

@@ -50,13 +50,12 @@ def _split_port(host_port: str, raw: str) -> tuple[str, object]:
         address, bracket, rest = host_port[1:].partition("]")
         if not bracket:
             raise invalid
+        if "%" in address:
+            raise invalid  # a zone id names a local interface, never a remote host
         try:
-            parsed = ipaddress.IPv6Address(address)
+            host = "[" + ipaddress.IPv6Address(address).compressed + "]"
         except ValueError:
             raise invalid from None
-        if parsed.scope_id:
-            raise invalid  # a zone (%eth0) names an interface on this machine, not a host
-        host = "[" + parsed.compressed + "]"
         port_text = rest[1:] if rest.startswith(":") else None
         if rest and port_text is None:
             raise invalid
@@ -87,7 +86,7 @@ def _normalize_host(host: str, invalid: UsageError) -> str:
             raise invalid from None
     ascii_host = host
     labels = ascii_host.split(".")
-    if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
+    if len(ascii_host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise invalid
     if labels[-1].isdigit():
         raise invalid  # a numeric top-level label is a mistyped address, not a name
@@ -131,8 +130,8 @@ def default_api_url(name: str) -> str:
 def normalize_api_url(raw: str) -> str:
     """An https base URL for the API, without a trailing slash."""
     text = (raw or "").strip()
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise UsageError(f"not a valid API URL: {raw!r}")
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise UsageError(f"not a valid API URL: {raw!r} (spaces or control characters)")
     parts = urlsplit(text)
     if parts.scheme.lower() != "https":
         raise UsageError(f"the API URL must start with https:// (got {raw!r})")

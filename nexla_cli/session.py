@@ -434,20 +434,13 @@ def key_target(explicit_env: Optional[str], store: Optional[CredentialStore] = N
 
 
 def _key_target(explicit_env: Optional[str], store: CredentialStore) -> Tuple[str, dict]:
-    try:
-        data = load(store)
-    except CorruptStore:
-        data = _empty()  # set aside when the new session is written
+    data = load_or_set_aside(store)  # starting over: an unparseable file is kept aside first
     if not (explicit_env or os.environ.get("NEXLA_ENV") or data.get("current")):
         raise ConfigError(
             "no environment to mint a session for",
             hint="name it: `nexla token from-key --env HOST` (or set NEXLA_ENV)",
         )
     return resolve_env_name(data, explicit_env, must_exist=False), data
-
-
-def _empty() -> dict:
-    return {"version": 1, "current": None, "environments": {}}
 
 
 # Managing environments -----------------------------------------------------------------
@@ -475,9 +468,17 @@ def logout(explicit_env: Optional[str], *, all_envs: bool) -> List[Tuple[str, bo
     had a session) pairs.
     """
     store = CredentialStore()
+    kept_earlier = store.kept_aside()
     data = load_or_set_aside(store)
     targets = sorted(data["environments"]) if all_envs else [resolve_env_name(data, explicit_env)]
-    return [(name, _logout_one(store, name)) for name in targets]
+    results = [(name, _logout_one(store, name)) for name in targets]
+    for kept in kept_earlier:
+        if kept.exists():
+            output.warn(
+                f"{kept} was set aside earlier and may still hold tokens: "
+                "delete it when you no longer need it"
+            )
+    return results
 
 
 def _logout_one(store: CredentialStore, name: str) -> bool:

@@ -29,7 +29,8 @@ class CorruptStore(ConfigError):
     def __init__(self, path: Path, detail: str):
         super().__init__(
             f"cannot parse {path}: {detail}",
-            hint="`nexla env configure` or `nexla env login` sets it aside and starts afresh",
+            hint="`nexla env configure HOST` or `nexla env login --env NAME` sets it aside "
+            "and starts afresh",
         )
         self.path = path
 
@@ -95,7 +96,7 @@ def permission_warning(path: Path) -> str | None:
 def ensure_config_dir(directory: Path) -> str | None:
     """Create the config dir 0700 or tighten it; a warning if it is not ours to tighten."""
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        _make_private_dirs(directory)
         st = os.stat(directory)
     except OSError as exc:
         raise ConfigError(f"cannot create {directory}: {exc.strerror}") from None
@@ -105,6 +106,18 @@ def ensure_config_dir(directory: Path) -> str | None:
         else:
             return f"{directory} is accessible by group or others and not owned by you"
     return None
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """mkdir -p, but every directory created 0700: os.makedirs gives the parents 0777 & ~umask,
+    which under umask 000 would let anyone swap the config dir out from under us."""
+    missing = []
+    while not directory.exists() and directory.parent != directory:
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, 0o700)
 
 
 class CredentialStore:
@@ -138,7 +151,10 @@ class CredentialStore:
                 if not recover_corrupt:
                     raise
                 kept = self._move_aside()
-                self._note(f"{self.path} could not be parsed; kept it as {kept} and started afresh")
+                self._note(
+                    f"{self.path} could not be parsed; kept it as {kept} and started afresh "
+                    "(it may still hold tokens: delete it when you no longer need it)"
+                )
                 data = empty_store()
             else:
                 self._note(permission_warning(self.path))
@@ -199,6 +215,10 @@ class CredentialStore:
         os.replace(self.path, target)
         os.chmod(target, 0o600)
         return target
+
+    def kept_aside(self) -> list:
+        """Files an earlier command moved aside as unparseable; they may hold tokens."""
+        return sorted(self.path.parent.glob(self.path.name + ".corrupt-*"))
 
     def _remove_stale_temp_files(self) -> None:
         # Temp files are only written under the lock, so any we find belong to a writer

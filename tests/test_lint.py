@@ -26,8 +26,15 @@ def test_ruff_rejects_a_module_level_requests_import(tmp_path):
     offender = tmp_path / "offender.py"
     offender.write_text("import requests\n\nprint(requests)\n")
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--config", str(ROOT / "pyproject.toml"),
-         str(offender)],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--config",
+            str(ROOT / "pyproject.toml"),
+            str(offender),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

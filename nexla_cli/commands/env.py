@@ -1,5 +1,6 @@
 """`nexla env …`: sign in per environment and manage the environments."""
 
+import os
 from typing import Annotated, Optional
 
 import typer
@@ -20,9 +21,9 @@ from nexla_cli.commands.common import (
     read_secret_line_from_stdin,
     stdin_is_terminal,
 )
-from nexla_cli.errors import LOGIN_HINT, AuthError, UsageError
+from nexla_cli.errors import LOGIN_HINT, AuthError, ConfigError, UsageError
 from nexla_cli.model import Session
-from nexla_cli.store import CredentialStore
+from nexla_cli.store import CorruptStore, CredentialStore
 
 env_app = typer.Typer(help="Sign in to Nexla environments and manage them.", no_args_is_help=True)
 
@@ -83,11 +84,29 @@ def env_login(
 ) -> None:
     """Sign in again to an environment (the current one unless --env); keeps which is current."""
     session.warn_if_access_token_override()
-    data = session.load_or_set_aside(CredentialStore())
-    name = session.resolve_env_name(data, env)
+    name = _login_env_name(env)
     output.info(f"Current Environment: {name}")
     token = _obtain_token(name, with_token=with_token, no_browser=no_browser)
     _sign_in(name, token, api_url=None, verify=not no_verify, make_current=False)
+
+
+def _login_env_name(env: Optional[str]) -> str:
+    """The environment to sign in to. An unparseable store is set aside first (kept, named);
+    signing in then goes on only if the environment is named, since the current one was
+    recorded in the file set aside."""
+    store = CredentialStore()
+    try:
+        data = session.load(store)
+    except CorruptStore:
+        session.load_or_set_aside(store)
+        named = env or os.environ.get("NEXLA_ENV")
+        if not named:
+            raise ConfigError(
+                "no environment is current: it was recorded in the file set aside",
+                hint="`nexla env login --env NAME` or `nexla env configure HOST` signs in afresh",
+            ) from None
+        return names.normalize_env_name(named)
+    return session.resolve_env_name(data, env)
 
 
 def _print_available_environments(data: dict) -> None:

@@ -1,0 +1,296 @@
+"""Stress: crowds of processes against an outage, concurrent writers, writers killed mid-flight.
+
+SPEC promises tested here:
+- Decisions, refresh outcomes: a crowd finding the token due while the API hangs or fails
+  makes one refresh attempt and finishes in about one timeout, not one per process.
+- Storage: concurrent commands never leave a torn file or lose another environment's data;
+  a process killed at any instant leaves every environment as it was before that command or
+  as it is after it.
+
+Sizes (process counts, kills) are chosen to finish in well under a minute on two busy cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import stat
+import subprocess
+import threading
+import time
+
+import pytest
+
+from tests.conftest import nexla_executable
+from tests.fake_nexla import Fault
+from tests.fault_tools import (
+    HTML_PAGE,
+    seed,
+    session_record,
+    store_bytes,
+    store_json,
+    store_path,
+    write_store,
+)
+
+CROWD = 12
+TIMEOUT = 4
+
+
+def spawn(nx, *args: str, env: dict | None = None, input: str | None = None):
+    proc = subprocess.Popen(
+        [nexla_executable(), *args],
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env or nx.env,
+        cwd=nx.tmp_path,
+        text=True,
+    )
+    if input is not None:
+        proc.stdin.write(input)
+        proc.stdin.close()
+        proc.stdin = None
+    return proc
+
+
+def finish(procs, timeout: float = 120):
+    return [(p.returncode, *p.communicate(timeout=timeout)) for p in procs]
+
+
+# ---- a crowd meets an outage -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("outage", ["hang-while-valid", "500-after-expiry"])
+def test_a_crowd_meets_an_outage_with_one_refresh_attempt(nx, outage):
+    if outage == "hang-while-valid":
+        old = seed(nx, lifetime=3600, age=3500)  # due, still valid for about 100 s
+        nx.server.add_fault("POST", "/token/refresh", Fault.hang(120), times=None)
+    else:
+        old = seed(nx, lifetime=3600, age=3700)  # expired
+        nx.server.add_fault("POST", "/token/refresh", Fault.status(500, HTML_PAGE), times=None)
+    env = nx.env_with(NEXLA_TIMEOUT=str(TIMEOUT))
+
+    started = time.time()
+    procs = [spawn(nx, "token", "print", env=env) for _ in range(CROWD)]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    ended = time.time()
+
+    assert nx.server.count("POST", "/token/refresh") == 1
+    for code, out, err in results:
+        assert "Traceback" not in err
+        if outage == "hang-while-valid":
+            assert (code, out) == (0, old + "\n"), err
+            assert len([ln for ln in err.splitlines() if ln.startswith("warning: ")]) == 1, err
+        else:
+            assert (code, out) == (5, ""), err
+            assert "expired" in err and old not in err
+    # About one timeout, not twelve. Counted from the one attempt, since starting twelve
+    # Python processes on two busy cores takes seconds of its own; generous: three timeouts.
+    attempt = nx.server.find("POST", "/token/refresh")[0].time
+    print(
+        f"\n{CROWD} x token print, {outage}: first attempt {attempt - started:.1f}s after start, "
+        f"all done {ended - attempt:.1f}s after it (NEXLA_TIMEOUT={TIMEOUT})"
+    )
+    assert ended - attempt < 3 * TIMEOUT
+    memo = store_json(nx.config_dir)["environments"][nx.server.host]["session"]["refresh_failure"]
+    assert memo["kind"] == "unreachable"
+
+
+# ---- concurrent writers ---------------------------------------------------------------------
+
+ENVS = ["alpha.test", "beta.test", "gamma.test", "delta.test"]
+
+
+def seed_environments(nx, names: list[str]) -> dict[str, str]:
+    tokens = {name: nx.server.issue_token() for name in names}
+    environments = {
+        name: {"api_url": nx.server.api_url, "session": session_record(tokens[name])}
+        for name in names
+    }
+    write_store(nx.config_dir, environments, names[0])
+    return tokens
+
+
+def test_concurrent_refresh_print_and_configure_lose_nothing(nx):
+    seed_environments(nx, ENVS)
+    due = nx.env_with(NEXLA_REFRESH_MARGIN="7200")  # every token is due: print refreshes too
+    jobs = []
+    for name in ENVS:
+        for _ in range(2):
+            jobs.append((("token", "refresh", "--env", name), None))
+            jobs.append((("token", "print", "--env", name), None))
+            configure = ("env", "configure", name, "--with-token", "--api-url", nx.server.api_url)
+            jobs.append((configure, nx.server.issue_token() + "\n"))
+    random.Random(7).shuffle(jobs)
+    assert len(jobs) >= 20
+
+    procs = [(args, spawn(nx, *args, env=due, input=stdin)) for args, stdin in jobs]
+    for args, proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, f"{args}: exit {proc.returncode}\n{err}"
+        assert "Traceback" not in err
+        if args[1] == "print":
+            assert out.strip() in nx.server.issued
+
+    data = store_json(nx.config_dir)
+    assert sorted(data["environments"]) == sorted(ENVS)
+    assert data["current"] in ENVS
+    for name, env in data["environments"].items():
+        assert env["api_url"] == nx.server.api_url
+        # The stored token is the newest: none was overwritten by a stale one.
+        assert nx.server.is_valid(env["session"]["access_token"]), name
+    assert _leftovers(nx) == []
+    _assert_private(nx)
+
+
+def _leftovers(nx) -> list[str]:
+    known = {"credentials.json", "credentials.json.lock"}
+    return sorted(p.name for p in nx.config_dir.iterdir() if p.name not in known)
+
+
+def _assert_private(nx) -> None:
+    for path in nx.config_dir.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+# ---- writers killed at random moments --------------------------------------------------------
+
+KILL_ENVS = ["one.test", "two.test", "three.test"]
+ROUNDS = 22
+
+
+class Victim:
+    def __init__(self, nx, name: str, action: str, before: dict, rng: random.Random):
+        self.name = name
+        self.action = action
+        self.before = before
+        self.pasted = None
+        env = nx.env
+        if action == "refresh":
+            args = ("token", "refresh", "--env", name)
+            self.credential = "Bearer " + before["session"]["access_token"]
+        elif action == "configure":
+            self.pasted = nx.server.issue_token()
+            args = ("env", "configure", name, "--with-token", "--api-url", nx.server.api_url)
+            self.credential = "Bearer " + self.pasted
+        else:
+            args = ("token", "from-key", "--env", name)
+            env = nx.env_with(NEXLA_SERVICE_KEY=f"svc-key-{name}")
+            self.credential = f"Basic svc-key-{name}"
+        # Half the kills land at a random moment, half just after the server answered:
+        # the window in which the process takes the lock and writes.
+        self.after_answer = rng.random() < 0.5
+        self.delay = rng.uniform(0, 0.03) if self.after_answer else rng.uniform(0, 0.6)
+        self.proc = spawn(nx, *args, env=env, input=self.pasted)
+        self.killed = False
+        self.reached_server = False
+
+    def kill_later(self, nx, log_start: int) -> None:
+        if self.after_answer:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                if any(r.authorization == self.credential for r in nx.server.requests[log_start:]):
+                    break
+                time.sleep(0.002)
+        time.sleep(self.delay)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+
+    def settle(self, nx, log_start: int) -> None:
+        self.proc.communicate(timeout=60)
+        self.killed = self.proc.returncode == -signal.SIGKILL
+        self.reached_server = any(
+            r.authorization == self.credential for r in nx.server.requests[log_start:]
+        )
+
+    def allowed(self, nx, after: dict) -> bool:
+        """Is `after` this environment's state before the command, or a complete state after?"""
+        if after == self.before:
+            return True
+        session = after.get("session") or {}
+        if after.get("api_url") != nx.server.api_url or "access_token" not in session:
+            return False
+        if self.action == "configure":
+            return session["access_token"] == self.pasted and session["source"] == "pasted"
+        if self.action == "from-key":
+            return (
+                session["source"] == "service_key" and session["access_token"] in nx.server.issued
+            )
+        # refresh: a new session, or the old one with the failed refresh remembered
+        remembered = dict(session)
+        memo = remembered.pop("refresh_failure", None)
+        if memo is not None:
+            return {**after, "session": remembered} == self.before
+        return session["source"] == "refreshed" and session["access_token"] in nx.server.issued
+
+
+def test_writers_killed_at_random_moments_leave_before_or_after(nx):
+    seed_value = int(os.environ.get("NEXLA_STRESS_SEED", time.time()))
+    rng = random.Random(seed_value)
+    for name in KILL_ENVS:
+        nx.server.add_service_key(f"svc-key-{name}")
+    seed_environments(nx, KILL_ENVS)
+    kills = in_flight = 0
+    stray_modes = set()
+
+    for round_number in range(ROUNDS):
+        before = store_json(nx.config_dir)
+        log_start = len(nx.server.requests)
+        victims = [
+            Victim(
+                nx,
+                name,
+                rng.choice(["refresh", "configure", "from-key"]),
+                before["environments"][name],
+                rng,
+            )
+            for name in KILL_ENVS
+        ]
+        killers = [threading.Thread(target=v.kill_later, args=(nx, log_start)) for v in victims]
+        for killer in killers:
+            killer.start()
+        for killer in killers:
+            killer.join()
+        for victim in victims:
+            victim.settle(nx, log_start)
+            kills += victim.killed
+            in_flight += victim.killed and victim.reached_server
+
+        raw = store_bytes(nx.config_dir)
+        context = f"round {round_number}, seed {seed_value}"
+        assert raw, f"empty or missing store ({context})"
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            pytest.fail(f"torn store ({context}): {raw[:80]!r}…")
+        assert data["current"] in KILL_ENVS, context
+        assert sorted(data["environments"]) == sorted(KILL_ENVS), context
+        for victim in victims:
+            after = data["environments"][victim.name]
+            assert victim.allowed(nx, after), (context, victim.action, victim.before, after)
+        for path in nx.config_dir.iterdir():
+            stray_modes.add(stat.S_IMODE(path.stat().st_mode))
+
+    print(f"\n{kills} kills ({in_flight} after the request reached the server), seed {seed_value}")
+    assert kills >= 30, f"only {kills} processes were killed mid-run (seed {seed_value})"
+    assert in_flight >= 10, f"only {in_flight} kills landed after a request (seed {seed_value})"
+    # Every file ever seen, including a killed writer's temporary file, was private.
+    assert stray_modes == {0o600}
+
+    # The next writer clears what killed writers left behind (temporary files hold tokens).
+    token = nx.server.issue_token()
+    result = subprocess.run(
+        [nexla_executable(), "env", "configure", KILL_ENVS[0], "--with-token"],
+        input=token,
+        env=nx.env_with(NEXLA_API_URL=nx.server.api_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _leftovers(nx) == []
+    _assert_private(nx)
+    assert store_path(nx.config_dir).exists()
