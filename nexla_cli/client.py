@@ -203,6 +203,10 @@ class NexlaClient:
                     "a header value has characters that cannot be sent (use ASCII)"
                 ) from None
             except requests.exceptions.RequestException as exc:
+                # One budget for both layers: retries urllib3 already spent on this send
+                # count here too, so a server failing both ways is not tried 4 x 4 times.
+                if response is not None:
+                    retries_left -= _retries_spent(response)
                 if response is None or retries_left <= 0:
                     raise NetworkError(describe_failure(exc, url)) from None
                 response.close()
@@ -216,7 +220,7 @@ class NexlaClient:
     def current_user(self, token: str) -> dict:
         """GET /users/current: {"user": …, "org": …} for a token the server accepts."""
         response = self.request("GET", "/users/current", token=token)
-        raise_for_status(response)
+        _raise_for_session_status(response)
         body = json_body(response)
         if not isinstance(body, dict):
             raise NetworkError(f"unexpected answer from {response.url}: not a JSON object")
@@ -232,10 +236,10 @@ class NexlaClient:
         return self._token_response(self.request("POST", "/token", service_key=service_key))
 
     def logout(self, token: str) -> None:
-        raise_for_status(self.request("POST", "/token/logout", token=token))
+        _raise_for_session_status(self.request("POST", "/token/logout", token=token))
 
     def _token_response(self, response) -> dict:
-        raise_for_status(response)
+        _raise_for_session_status(response)
         body = json_body(response)
         if (
             not isinstance(body, dict)
@@ -254,6 +258,12 @@ def _fits_a_header(secret: str) -> bool:
     return bool(secret) and all(33 <= ord(ch) <= 126 for ch in secret)
 
 
+def _retries_spent(response) -> int:
+    """How many retries urllib3 made before this response arrived."""
+    retries = getattr(response.raw, "retries", None)
+    return len(getattr(retries, "history", ()) or ())
+
+
 def _is_positive_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
@@ -265,6 +275,21 @@ def json_body(response):
         raise NetworkError(
             f"unexpected answer from {response.url}: HTTP {response.status_code} "
             "with a body that is not JSON"
+        ) from None
+
+
+def _raise_for_session_status(response) -> None:
+    """raise_for_status for the session endpoints every Nexla API has.
+
+    Exit 6 is for `nexla api` requests the API refuses; a 404 or 400 from /users/current or
+    /token means the API is not where the URL says (or not what it promises): exit 5.
+    """
+    try:
+        raise_for_status(response)
+    except ApiRefused as exc:
+        raise NetworkError(
+            f"unexpected answer from {response.url}: {exc.message}",
+            hint="check the environment's API URL (`nexla env show`; `--api-url` at configure)",
         ) from None
 
 

@@ -191,6 +191,23 @@ def test_plain_http_api_url_is_refused(nx):
     assert store_bytes(nx) == before
 
 
+def test_a_wrong_api_url_is_a_server_error_not_a_refused_request(nx):
+    # /users/current answering 404 means the API is not at that URL: exit 5, nothing saved.
+    before = store_bytes(nx)
+    result = nx.run(
+        "env",
+        "configure",
+        nx.server.host,
+        "--api-url",
+        f"https://{nx.server.host}/not-the-api",
+        "--with-token",
+        input=nx.server.issue_token() + "\n",
+    )
+    assert_clean_error(result, 5, "API URL")
+    assert nx.server.count() == 1
+    assert store_bytes(nx) == before
+
+
 def test_nexla_api_url_is_used_for_the_check_but_never_saved(nx):
     port = nx.server.port
     env = nx.env_with(NEXLA_API_URL=f"https://localhost:{port}/nexla-api")

@@ -432,3 +432,22 @@ def test_readme_reliability_section_names_tests_that_exist():
     for filename, name in references:
         source = (root / "tests" / filename).read_text()
         assert f"\ndef {name}(" in source, f"README names {filename}::{name}, which is gone"
+
+
+def test_a_get_failing_both_ways_shares_one_retry_budget(nx):
+    """Retries before the headers (urllib3) and after them (a broken body) share one budget:
+    three 503s then a reset mid-body end the call after 4 sends, not up to 16."""
+    setup = COMMANDS[0].prepare(nx)  # env configure: GET /users/current
+    before = store_bytes(nx.config_dir) if (nx.config_dir / "credentials.json").exists() else None
+    for _ in range(4):
+        for _ in range(3):
+            nx.server.add_fault("GET", "/users/current", Fault.status(503, ""))
+        nx.server.add_fault("GET", "/users/current", Fault.reset())
+    nx.server.clear_log()
+
+    result = nx.run(*setup["args"], input=setup["stdin"], env=nx.env_with(**setup["env"]))
+
+    assert_error(result, NETWORK, "broke")
+    assert nx.server.count("GET", "/users/current") == 4
+    after = store_bytes(nx.config_dir) if (nx.config_dir / "credentials.json").exists() else None
+    assert after == before
