@@ -175,36 +175,29 @@ def test_configure_keeps_the_stored_api_url_unless_given_again(nx):
     assert nx.server.last("GET", "/users/current").header("host") == nx.server.host
 
 
-def test_plain_http_api_url_is_refused(nx):
+@pytest.mark.parametrize(
+    "api_url, code, fragment, sent",
+    [
+        # Plain http is refused before anything is sent.
+        ("http://{host}/nexla-api", 2, "https://", 0),
+        # /users/current answering 404: the API is not at that URL, a server error.
+        ("https://{host}/not-the-api", 5, "API URL", 1),
+    ],
+    ids=["plain-http", "wrong-path"],
+)
+def test_a_bad_api_url_saves_nothing(nx, api_url, code, fragment, sent):
     before = store_bytes(nx)
     result = nx.run(
         "env",
         "configure",
         nx.server.host,
         "--api-url",
-        f"http://{nx.server.host}/nexla-api",
+        api_url.format(host=nx.server.host),
         "--with-token",
         input=nx.server.issue_token() + "\n",
     )
-    assert_clean_error(result, 2, "https://")
-    assert nx.server.count() == 0
-    assert store_bytes(nx) == before
-
-
-def test_a_wrong_api_url_is_a_server_error_not_a_refused_request(nx):
-    # /users/current answering 404 means the API is not at that URL: exit 5, nothing saved.
-    before = store_bytes(nx)
-    result = nx.run(
-        "env",
-        "configure",
-        nx.server.host,
-        "--api-url",
-        f"https://{nx.server.host}/not-the-api",
-        "--with-token",
-        input=nx.server.issue_token() + "\n",
-    )
-    assert_clean_error(result, 5, "API URL")
-    assert nx.server.count() == 1
+    assert_clean_error(result, code, fragment)
+    assert nx.server.count() == sent
     assert store_bytes(nx) == before
 
 
