@@ -96,17 +96,14 @@ def _normalize_host(host: str, invalid: UsageError) -> str:
 def _to_ascii(host: str, invalid: UsageError) -> str:
     """An internationalised name in its ASCII (punycode) form, as browsers and requests use.
 
-    IDNA 2008 with UTS 46 mapping (the `idna` package, which requests depends on), so that
+    IDNA 2008 with UTS 46 mapping (the `idna` package, as requests uses), so that
     `straße.de` is `xn--strae-oqa.de` as a browser sees it, not IDNA 2003's `strasse.de`.
+    Imported here only: an ASCII name, the common case, needs none of it.
     """
+    import idna
+
     try:
-        import idna
-    except ImportError:  # pragma: no cover - requests always brings it
-        idna = None
-    try:
-        if idna is not None:
-            return idna.encode(host, uts46=True).decode("ascii")
-        return host.encode("idna").decode("ascii")
+        return idna.encode(host, uts46=True).decode("ascii")
     except UnicodeError:  # idna.IDNAError is one
         raise invalid from None
 
