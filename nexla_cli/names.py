@@ -28,15 +28,15 @@ def normalize_env_name(raw: str) -> str:
         if scheme.group(1).lower() != "https":
             raise UsageError(
                 f"{scheme.group(1).lower()}:// is refused: Nexla is reached over https only "
-                f"(got {raw!r})"
+                f"(got {_shown(raw)})"
             )
         text = text[scheme.end() :]
     host_port, _, path = text.partition("/")
     if ("/" + path if path else "") not in _ALLOWED_PATHS:
-        raise UsageError(f"not an environment name: {raw!r} (a host, e.g. dataops.nexla.io)")
+        raise UsageError(f"not an environment name: {_shown(raw)} (a host, e.g. dataops.nexla.io)")
     if "@" in host_port:
         raise UsageError(
-            f"not a valid host name: {raw!r} (no user@ part)", hint="e.g. dataops.nexla.io"
+            f"not a valid host name: {_shown(raw)} (no user@ part)", hint="e.g. dataops.nexla.io"
         )
     host, port = _split_port(host_port, raw)
     return host if port in (None, DEFAULT_PORT) else f"{host}:{port}"
@@ -44,7 +44,7 @@ def normalize_env_name(raw: str) -> str:
 
 def _split_port(host_port: str, raw: str) -> tuple[str, object]:
     invalid = UsageError(
-        f"not a valid host name: {raw!r}", hint="e.g. dataops.nexla.io or localhost:8443"
+        f"not a valid host name: {_shown(raw)}", hint="e.g. dataops.nexla.io or localhost:8443"
     )
     if host_port.startswith("["):
         address, bracket, rest = host_port[1:].partition("]")
@@ -67,7 +67,7 @@ def _split_port(host_port: str, raw: str) -> tuple[str, object]:
     if port_text is None:
         return host, None
     if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
-        raise UsageError(f"not a valid port in {raw!r}")
+        raise UsageError(f"not a valid port in {_shown(raw)}")
     return host, int(port_text)
 
 
@@ -108,6 +108,12 @@ def _to_ascii(host: str, invalid: UsageError) -> str:
         raise invalid from None
 
 
+def _shown(raw: str, limit: int = 80) -> str:
+    """The input quoted for an error line, cut short: a pasted paragraph stays one line."""
+    text = repr(raw)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _looks_like_ipv4(host: str) -> bool:
     return bool(re.fullmatch(r"[0-9.]+", host)) and host.count(".") == 3
 
@@ -128,14 +134,14 @@ def normalize_api_url(raw: str) -> str:
     """An https base URL for the API, without a trailing slash."""
     text = (raw or "").strip()
     if any(ch.isspace() or not ch.isprintable() for ch in text):
-        raise UsageError(f"not a valid API URL: {raw!r} (spaces or control characters)")
+        raise UsageError(f"not a valid API URL: {_shown(raw)} (spaces or control characters)")
     parts = urlsplit(text)
     if parts.scheme.lower() != "https":
-        raise UsageError(f"the API URL must start with https:// (got {raw!r})")
+        raise UsageError(f"the API URL must start with https:// (got {_shown(raw)})")
     if not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
-        raise UsageError(f"not a valid API URL: {raw!r}")
+        raise UsageError(f"not a valid API URL: {_shown(raw)}")
     try:
         host = normalize_env_name(parts.netloc)
     except UsageError:
-        raise UsageError(f"not a valid API URL: {raw!r}") from None
+        raise UsageError(f"not a valid API URL: {_shown(raw)}") from None
     return f"https://{host}{parts.path.rstrip('/')}"

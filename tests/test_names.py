@@ -181,3 +181,10 @@ def test_api_urls(raw, expected):
 def test_api_urls_refused(raw):
     with pytest.raises(UsageError):
         normalize_api_url(raw)
+
+
+def test_a_huge_input_is_quoted_short_in_the_error():
+    with pytest.raises(UsageError) as caught:
+        normalize_env_name("a b" * 100_000)
+    assert len(caught.value.message) < 200
+    assert "…" in caught.value.message
