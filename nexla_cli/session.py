@@ -35,9 +35,14 @@ ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
 # Choosing the environment -----------------------------------------------------------------
 
 
+def chosen_env(data: dict, explicit: Optional[str]) -> Optional[str]:
+    """--env, else $NEXLA_ENV, else the current environment, as given; None if none is."""
+    return explicit or os.environ.get("NEXLA_ENV") or data.get("current")
+
+
 def resolve_env_name(data: dict, explicit: Optional[str], *, must_exist: bool = True) -> str:
     """--env, else $NEXLA_ENV, else the current environment; normalised."""
-    raw = explicit or os.environ.get("NEXLA_ENV") or data.get("current")
+    raw = chosen_env(data, explicit)
     if not raw:
         if data["environments"]:
             raise ConfigError(
@@ -198,7 +203,11 @@ def live_token(explicit_env: Optional[str] = None) -> str:
         return override
     store = CredentialStore()
     data = load(store)
-    name = resolve_env_name(data, explicit_env)
+    return _usable_token(data, resolve_env_name(data, explicit_env), store)
+
+
+def _usable_token(data: dict, name: str, store: CredentialStore) -> str:
+    """NAME's stored token, renewed first (single-flight) when it is due."""
     session = _require_session(data, name, store)
     if session.is_fresh():
         return session.access_token
@@ -435,7 +444,7 @@ def key_target(explicit_env: Optional[str], store: Optional[CredentialStore] = N
 
 def _key_target(explicit_env: Optional[str], store: CredentialStore) -> Tuple[str, dict]:
     data = load_or_set_aside(store)  # starting over: an unparseable file is kept aside first
-    if not (explicit_env or os.environ.get("NEXLA_ENV") or data.get("current")):
+    if not chosen_env(data, explicit_env):
         raise ConfigError(
             "no environment to mint a session for",
             hint="name it: `nexla token from-key --env HOST` (or set NEXLA_ENV)",
@@ -536,27 +545,14 @@ def _server_logout(name: str, api_url: str, token: str) -> None:
         output.warn(f"could not log out of {name} on the server ({exc.message}); forgot it locally")
 
 
-def check_token(explicit_env: Optional[str]) -> dict:
-    """Ask the server whether the token is accepted (GET /users/current)."""
-    override = access_token_override()
-    store = CredentialStore()
-    data = load(store)
-    if override and not (explicit_env or os.environ.get("NEXLA_ENV") or data.get("current")):
-        name, env, token = None, None, override
-    else:
-        name = resolve_env_name(data, explicit_env)
-        env = data["environments"][name]
-        session = stored_session(env, store.path)
-        token = override or (session.access_token if session else None)
+def check_token(name: str, env: dict, stored: Optional[Session]) -> dict:
+    """Ask NAME's API whether the token in use ($NEXLA_ACCESS_TOKEN, else the stored one)
+    is accepted (GET /users/current)."""
+    token = access_token_override() or (stored.access_token if stored else None)
     if token is None:
         return {"accepted": False, "reason": "not signed in"}
-    if name is None and not os.environ.get("NEXLA_API_URL"):
-        raise ConfigError(
-            f"{ACCESS_TOKEN_VARIABLE} is set but no environment is configured",
-            hint="set NEXLA_API_URL or pass --env",
-        )
     try:
-        NexlaClient(api_url_for(env, name or "")).current_user(token)
+        NexlaClient(api_url_for(env, name)).current_user(token)
     except AuthError:
         return {"accepted": False, "reason": "the server rejected the token"}
     return {"accepted": True}
@@ -595,12 +591,7 @@ class ApiTarget:
     def token(self) -> str:
         if self._token is None:
             assert self.name is not None and self._store is not None and self._data is not None
-            session = _require_session(self._data, self.name, self._store)
-            if not session.is_fresh():
-                session = renew(
-                    self.name, store=self._store, forced=False, seen_token=session.access_token
-                )
-            self._token = session.access_token
+            self._token = _usable_token(self._data, self.name, self._store)
         return self._token
 
     def renew_after_rejection(self) -> str:
@@ -615,7 +606,7 @@ def api_target(explicit_env: Optional[str]) -> ApiTarget:
     override = access_token_override()
     store = CredentialStore()
     data = load(store)
-    if override and not (explicit_env or os.environ.get("NEXLA_ENV") or data.get("current")):
+    if override and not chosen_env(data, explicit_env):
         if not os.environ.get("NEXLA_API_URL"):
             raise ConfigError(
                 f"{ACCESS_TOKEN_VARIABLE} is set but no environment is configured or current, "

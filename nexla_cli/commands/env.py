@@ -212,7 +212,7 @@ def env_show(
     details["token"] = mask_token(stored.access_token) if stored else None
     accepted = None
     if check:
-        check_result = session.check_token(name)
+        check_result = session.check_token(name, record, stored)
         accepted = check_result["accepted"]
         details["accepted"] = accepted
     if as_json:
