@@ -16,8 +16,6 @@ DEFAULT_MARGIN_SECONDS = 300
 # How long a failed refresh is remembered, so a crowd of processes makes one attempt.
 FAILURE_MEMORY_SECONDS = 30
 
-SOURCES = ("pasted", "refreshed", "service_key")
-
 
 class Session:
     """One environment's session as stored.

@@ -63,12 +63,37 @@ def json_result(data: object) -> None:
 
 
 @contextlib.contextmanager
-def spinner(message: str) -> Iterator[None]:
-    """A spinner on a terminal while something slow runs; nothing otherwise."""
+def spinner(message: str, delay: float = 0.0) -> Iterator[None]:
+    """A spinner on stderr once the body has run longer than `delay` seconds.
+
+    Only on a terminal, never with NO_COLOR; rich is imported only if it is shown.
+    """
     if not use_colour():
         yield
         return
-    from rich.console import Console
+    import threading
 
-    with Console(stderr=True).status(message):
+    lock = threading.Lock()
+    state: dict = {"done": False, "status": None}
+
+    def start() -> None:
+        with lock:
+            if state["done"]:
+                return
+            from rich.console import Console
+
+            status = Console(stderr=True).status(message)
+            status.start()
+            state["status"] = status
+
+    timer = threading.Timer(delay, start)
+    timer.daemon = True
+    timer.start()
+    try:
         yield
+    finally:
+        timer.cancel()
+        with lock:
+            state["done"] = True
+            if state["status"] is not None:
+                state["status"].stop()

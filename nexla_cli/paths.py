@@ -23,7 +23,3 @@ def config_dir() -> Path:
 
 def store_path() -> Path:
     return config_dir() / STORE_FILENAME
-
-
-def lock_path() -> Path:
-    return config_dir() / (STORE_FILENAME + ".lock")

@@ -1,12 +1,10 @@
 """`nexla api`: an authenticated call to the environment's API, like `gh api`."""
 
-import contextlib
 import json
 import re
 import sys
-import threading
 from pathlib import Path
-from typing import Annotated, Iterator, List, Optional, Tuple
+from typing import Annotated, List, Optional, Tuple
 
 import typer
 
@@ -217,7 +215,7 @@ class _Caller:
 
     def _send_once(self, method: str, url: str, **kwargs):
         token = self.target.token()
-        with _spinner_when_slow(f"{method} {url}"):
+        with output.spinner(f"{method} {url}", delay=SPINNER_DELAY_SECONDS):
             return self.client.request(method, url, token=token, **kwargs)
 
 
@@ -328,38 +326,3 @@ def _write_pretty(data: object) -> None:
     from rich.console import Console
 
     Console(soft_wrap=True).print_json(data=data, indent=2)
-
-
-@contextlib.contextmanager
-def _spinner_when_slow(message: str) -> Iterator[None]:
-    """A spinner on stderr once a call takes longer than SPINNER_DELAY_SECONDS.
-
-    Only on a terminal, never with NO_COLOR (output.use_colour).
-    """
-    if not output.use_colour():
-        yield
-        return
-    lock = threading.Lock()
-    state: dict = {"done": False, "status": None}
-
-    def start() -> None:
-        with lock:
-            if state["done"]:
-                return
-            from rich.console import Console
-
-            status = Console(stderr=True).status(message)
-            status.start()
-            state["status"] = status
-
-    timer = threading.Timer(SPINNER_DELAY_SECONDS, start)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        with lock:
-            state["done"] = True
-            if state["status"] is not None:
-                state["status"].stop()
