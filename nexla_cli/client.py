@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 
 from nexla_cli import __version__, output
 from nexla_cli.errors import ApiRefused, AuthError, NetworkError, UsageError
+from nexla_cli.model import fits_a_header
 
 ACCEPT = "application/vnd.nexla.api.v1+json"
 USER_AGENT = f"nexla-cli/{__version__}"
@@ -135,7 +136,7 @@ class NexlaClient:
 
         url = self.url_for(path) if "://" not in path else path
         for secret, what in ((token, "token"), (service_key, "service key")):
-            if secret is not None and not _fits_a_header(secret):
+            if secret is not None and not fits_a_header(secret):
                 raise UsageError(
                     f"the {what} contains spaces, control or non-ASCII characters; "
                     "it cannot be sent and was not"
@@ -252,10 +253,6 @@ class NexlaClient:
                 "(no access_token or expires_in); nothing was changed"
             )
         return body
-
-
-def _fits_a_header(secret: str) -> bool:
-    return bool(secret) and all(33 <= ord(ch) <= 126 for ch in secret)
 
 
 def _retries_spent(response) -> int:

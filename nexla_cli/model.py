@@ -145,6 +145,12 @@ class Session:
         return None
 
 
+def fits_a_header(secret: str) -> bool:
+    """Nexla tokens and keys are printable ASCII without spaces; anything else cannot travel
+    in an Authorization header as it is."""
+    return bool(secret) and all(33 <= ord(ch) <= 126 for ch in secret)
+
+
 def refresh_margin_override() -> float | None:
     raw = os.environ.get("NEXLA_REFRESH_MARGIN")
     if raw is None or raw.strip() == "":

@@ -8,6 +8,7 @@ import typer
 
 from nexla_cli import output
 from nexla_cli.errors import NexlaError, UsageError
+from nexla_cli.model import fits_a_header
 
 # A Nexla session token is a JWT of a few KB; anything far larger is a mistake, and would
 # be refused by the server as an oversized header anyway.
@@ -89,8 +90,7 @@ def check_secret(value: str, what: str) -> str:
         raise UsageError(
             f"the {what} is {len(value)} characters long, too long to be a Nexla {what}"
         )
-    # Nexla tokens and keys are printable ASCII; anything else cannot go in a header as is.
-    if not all(33 <= ord(ch) <= 126 for ch in value):
+    if not fits_a_header(value):
         raise UsageError(
             f"the {what} contains spaces, control or non-ASCII characters: nothing was changed"
         )
