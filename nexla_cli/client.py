@@ -283,9 +283,10 @@ def _raise_for_session_status(response) -> None:
     """
     try:
         raise_for_status(response)
-    except ApiRefused as exc:
+    except ApiRefused:
+        # Nexla's 404s have empty bodies: name the status once, with the URL once.
         raise NetworkError(
-            f"unexpected answer from {response.url}: {exc.message}",
+            f"unexpected answer from {response.url}: {server_message(response, named=False)}",
             hint="check the environment's API URL (`nexla env show`; `--api-url` at configure)",
         ) from None
 
@@ -305,8 +306,12 @@ def raise_for_status(response) -> None:
     raise ApiRefused(message)
 
 
-def server_message(response) -> str:
-    """The server's `message`, else the status line; one line, never an HTML page."""
+def server_message(response, *, named: bool = True) -> str:
+    """The server's `message`, else the status line; one line, never an HTML page.
+
+    Nexla answers 401, 403 and 404 with empty bodies, so the status line is often all
+    there is; `named` adds the request to it, for messages that do not name it already.
+    """
     text = ""
     content_type = response.headers.get("Content-Type", "")
     if "json" in content_type or response.content[:1] in (b"{",):
@@ -319,6 +324,8 @@ def server_message(response) -> str:
             text = scrub(body["message"], _credential_sent(response.request))
     status_line = f"HTTP {response.status_code} {response.reason or ''}".strip()
     if not text:
+        if not named:
+            return status_line
         return f"{status_line} from {response.request.method} {response.url}"
     return f"{_one_line(text)} ({status_line})"
 

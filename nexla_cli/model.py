@@ -12,6 +12,10 @@ from nexla_cli.errors import UsageError
 
 # A pasted token's lifetime is unknown; Nexla sessions last about an hour.
 ESTIMATED_LIFETIME_SECONDS = 3600
+# A JWT's `exp` further ahead than this is not believed (as `expires_in` beyond a year is not).
+MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600
+# Longer than any token worth decoding (pasted input is refused above 16 KiB anyway).
+_MAX_JWT_LENGTH = 16 * 1024
 DEFAULT_MARGIN_SECONDS = 300
 # How long a failed refresh is remembered, so a crowd of processes makes one attempt.
 FAILURE_MEMORY_SECONDS = 30
@@ -109,6 +113,14 @@ class Session:
         return data
 
     @property
+    def expiry_source(self) -> str:
+        """Where expires_at came from: "server" (expires_in), "token" (a pasted JWT's exp)
+        or "estimate" (a pasted token that says nothing: one hour assumed)."""
+        if self.expires_estimated:
+            return "estimate"
+        return "token" if self.source == "pasted" else "server"
+
+    @property
     def lifetime(self) -> int:
         return max(self.expires_at - self.obtained_at, 0)
 
@@ -151,6 +163,65 @@ def fits_a_header(secret: str) -> bool:
     return bool(secret) and all(33 <= ord(ch) <= 126 for ch in secret)
 
 
+def jwt_expiry(token: str, now: float | None = None) -> int | None:
+    """The expiry (epoch seconds) stated by the `exp` claim of a token that is a JWT, else None.
+
+    Decoded, never verified: the claim is used only to know when to renew, never to decide
+    that a token is valid. Anything odd (not three base64url parts, claims that are not a
+    JSON object, an `exp` that is not a finite number, in the past or over a year ahead)
+    gives None, never an exception, whatever the string.
+    """
+    if not isinstance(token, str) or len(token) > _MAX_JWT_LENGTH:
+        return None
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        return None
+    if not all(_is_base64url(part) for part in parts):
+        return None
+    claims = _json_from_base64url(parts[1])
+    if not isinstance(claims, dict):
+        return None
+    exp = claims.get("exp")
+    # bool is an int in Python, and JSON's true is no time.
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+        return None
+    if isinstance(exp, float) and not math.isfinite(exp):
+        return None
+    now = time.time() if now is None else now
+    if not now < exp <= now + MAX_TOKEN_LIFETIME_SECONDS:
+        return None
+    return int(exp)
+
+
+def pasted_token_expiry(token: str, now: int) -> tuple:
+    """(expires_at, estimated) for a pasted token: its JWT `exp` when it states a usable one,
+    else one hour from `now`, marked as an estimate."""
+    stated = jwt_expiry(token, now)
+    if stated is not None:
+        return stated, False
+    return now + ESTIMATED_LIFETIME_SECONDS, True
+
+
+def _is_base64url(part: str) -> bool:
+    # Checked by hand: base64's decoders skip characters outside the alphabet.
+    return all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in part)
+
+
+def _json_from_base64url(part: str) -> object:
+    """The JSON value encoded in one JWT part, or None."""
+    import base64
+    import binascii
+    import json
+
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        return json.loads(raw)
+    # ValueError covers bad padding (binascii.Error), bad UTF-8 and bad JSON (including an
+    # integer too long to convert); RecursionError, JSON nested thousands deep.
+    except (ValueError, binascii.Error, RecursionError, TypeError):
+        return None
+
+
 def refresh_margin_override() -> float | None:
     raw = os.environ.get("NEXLA_REFRESH_MARGIN")
     if raw is None or raw.strip() == "":
@@ -179,10 +250,23 @@ def session_from_token_response(body: dict, source: str, now: float | None = Non
     )
 
 
+_PERSON_FIELDS = ("id", "email", "full_name")
+
+
 def user_summary(user: object) -> dict:
+    """What a session keeps of the server's user: who it is and, only when an admin is acting
+    as them, `impersonated: true` and who the `impersonator` is. Nothing else: the server's
+    user and membership records may carry API keys, which are never stored."""
     if not isinstance(user, dict):
         return {}
-    return {key: user.get(key) for key in ("id", "email", "full_name")}
+    summary = {key: user.get(key) for key in _PERSON_FIELDS}
+    if user.get("impersonated") is True:
+        admin = user.get("impersonator")
+        summary["impersonated"] = True
+        summary["impersonator"] = (
+            {key: admin.get(key) for key in _PERSON_FIELDS} if isinstance(admin, dict) else None
+        )
+    return summary
 
 
 def org_summary(org: object) -> dict | None:

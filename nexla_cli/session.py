@@ -20,10 +20,10 @@ from nexla_cli.errors import (
     NexlaError,
 )
 from nexla_cli.model import (
-    ESTIMATED_LIFETIME_SECONDS,
     FAILURE_MEMORY_SECONDS,
     Session,
     org_summary,
+    pasted_token_expiry,
     session_from_token_response,
     user_summary,
 )
@@ -162,11 +162,13 @@ def sign_in_with_token(
             ) from None
         user, org = user_summary(who["user"]), org_summary(who["org"])
     now = int(time.time())
+    # A JWT states its expiry; any other token's lifetime is estimated.
+    expires_at, estimated = pasted_token_expiry(token, now)
     session = Session(
         access_token=token,
         obtained_at=now,
-        expires_at=now + ESTIMATED_LIFETIME_SECONDS,
-        expires_estimated=True,
+        expires_at=expires_at,
+        expires_estimated=estimated,
         source="pasted",
         user=user,
         org=org,

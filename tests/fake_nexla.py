@@ -17,7 +17,10 @@ Paths given to `count`, `add_fault`, `set_delay` and `wait_for_count` are relati
 
 from __future__ import annotations
 
+import base64
 import json
+import math
+import re
 import secrets
 import socket
 import ssl
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import trustme
 
@@ -38,6 +41,13 @@ API_PREFIX = "/nexla-api"
 
 DEFAULT_USER = {"id": 42, "email": "ada@example.com", "full_name": "Ada Lovelace"}
 DEFAULT_ORG = {"id": 7, "name": "Example Org"}
+# An admin acting as another user (see FakeNexla.issue_token's `impersonator`).
+ADMIN_USER = {"id": 1, "email": "admin@nexla.example", "full_name": "Grace Admin", "org": 1}
+# POST /token shows the org membership's API key; it begins with this, so tests can look for it.
+MEMBERSHIP_API_KEY_PREFIX = "membership-api-key-"
+# The server's "every row" page size when no paging is asked for.
+PAGINATE_ALL = 2**32
+_CREATED_AT = "2024-01-02T03:04:05.000Z"
 
 TEAMS = [
     {"id": 1, "name": "Data Engineering", "description": "Pipelines and flows"},
@@ -68,6 +78,7 @@ class TokenInfo:
     org: dict | None
     expires_at: float  # time.time() based
     source: str  # "issued" (by a test), "refresh" or "service_key"
+    impersonator: dict | None = None  # the admin acting as `user`, if one is
 
     @property
     def expired(self) -> bool:
@@ -175,16 +186,24 @@ class _Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _json(status: int, obj: Any) -> _Response:
-    return _Response(status, json.dumps(obj).encode())
+def _json(status: int, obj: Any, headers: list[tuple[str, str]] | None = None) -> _Response:
+    return _Response(status, json.dumps(obj).encode(), headers=list(headers or []))
 
 
 def _error(status: int, message: str) -> _Response:
-    return _json(status, {"message": message, "error_code": status})
+    """An error with a message, as the server renders one (400s, 500s): the error code is
+    null unless the server set one."""
+    return _json(status, {"message": message, "error_code": None})
 
 
-# Nexla often answers 401 with an empty body; the CLI must cope with that.
-_UNAUTHORIZED = _Response(401, b"")
+def make_jwt(claims: dict, header: dict | None = None) -> str:
+    """A JWT-shaped token: base64url JSON header and claims, and a filler signature."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+    head = json.dumps(header or {"alg": "HS256", "typ": "JWT"}).encode()
+    return ".".join((part(head), part(json.dumps(claims).encode()), part(secrets.token_bytes(32))))
 
 
 def _relative(path: str) -> str | None:
@@ -230,8 +249,10 @@ class FakeNexla:
 
         self.port = 0
         self.default_lifetime = 3600  # seconds, for tokens minted by refresh and service keys
-        self.flow_count = 250  # items behind GET /flows
-        self.flows_ignore_page = False  # True: /flows always returns page 1 (a broken server)
+        self.flow_count = 3  # flows behind GET /flows
+        self.data_source_count = 250  # rows behind GET /data_sources
+        self.ignore_page = False  # True: lists always return page 1 (a broken server)
+        self.teams = [dict(team) for team in TEAMS]  # this server's own, for POST and PUT
 
         self._lock = threading.Lock()
         self._logged = threading.Condition(self._lock)
@@ -315,15 +336,28 @@ class FakeNexla:
         lifetime: float = 3600,
         *,
         source: str = "issued",
+        impersonator: dict | None = None,
+        jwt: bool = False,
     ) -> str:
-        """Create a valid token. `org=None` means the user has no org (the API sends null)."""
-        token = "tok-" + secrets.token_urlsafe(24)
+        """Create a valid token. `org=None` means the user has no org (the API sends null).
+
+        `impersonator`: the admin acting as `user` (the API then says `impersonated`).
+        `jwt=True`: the token is a JWT whose `exp` is its expiry (signature not meaningful);
+        otherwise an opaque `tok-…` string.
+        """
+        expires_at = time.time() + lifetime
+        token = (
+            make_jwt({"sub": str((user or DEFAULT_USER).get("id")), "exp": int(expires_at)})
+            if jwt
+            else "tok-" + secrets.token_urlsafe(24)
+        )
         info = TokenInfo(
             token=token,
             user=dict(user or DEFAULT_USER),
             org=dict(DEFAULT_ORG) if org is DEFAULT else org,
-            expires_at=time.time() + lifetime,
+            expires_at=expires_at,
             source=source,
+            impersonator=dict(impersonator) if impersonator else None,
         )
         with self._lock:
             self._tokens[token] = info
@@ -352,6 +386,7 @@ class FakeNexla:
     def add_service_key(
         self, key: str, user: dict | None = None, org: dict | None | _Default = DEFAULT
     ) -> None:
+        """Make `key` mint sessions for `user` in `org` (POST /token)."""
         org_value = dict(DEFAULT_ORG) if org is DEFAULT else org
         with self._lock:
             self._service_keys[key] = (dict(user or DEFAULT_USER), org_value)
@@ -467,134 +502,416 @@ class FakeNexla:
             self.requests.clear()
 
     # ---- routing (runs on handler threads) --------------------------------------------------
-
-    def _bearer(self, headers: dict[str, str]) -> TokenInfo | None:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
-            return None
-        return self.token_info(token)
-
-    def _session_body(self, info: TokenInfo) -> dict:
-        return {
-            "access_token": info.token,
-            "token_type": "Bearer",
-            "expires_in": int(round(info.expires_at - time.time())),
-            "user": info.user,
-            "org": info.org,
-        }
-
-    def _mint(self, user: dict, org: dict | None, source: str) -> TokenInfo:
-        token = self.issue_token(user, org, self.default_lifetime, source=source)
-        info = self.token_info(token)
-        assert info is not None
-        return info
+    #
+    # Each endpoint answers as Nexla's API server does; docs/api-facts.md names the source of
+    # every fact and tests/test_fake_nexla.py checks each one. One small method per endpoint,
+    # so that an endpoint is added or changed without touching the others.
 
     def _route(self, req: RequestRecord) -> _Response:
         rel = req.api_path
         if rel is None:
-            return _json(404, {"message": "Not found"})
+            return _empty(404)
         # Rails-style: a trailing slash names the same resource.
         if len(rel) > 1 and rel.endswith("/"):
             rel = rel[:-1]
-        method = req.method
 
-        # Minting from a service key is the one call that does not take a Bearer token.
-        if rel == "/token":
-            if method != "POST":
-                return _error(405, "Method not allowed")
-            scheme, _, key = req.headers.get("authorization", "").partition(" ")
-            with self._lock:
-                owner = self._service_keys.get(key) if scheme.lower() == "basic" else None
-            if owner is None:
-                return _error(401, "Invalid service key")
-            return _json(200, self._session_body(self._mint(*owner, source="service_key")))
+        # The token endpoints authenticate each in its own way (a service key, or the token
+        # being renewed or ended), not with the check every other endpoint makes.
+        token_routes = {
+            "/token": self._route_token,
+            "/token/refresh": self._route_token_refresh,
+            "/token/logout": self._route_token_logout,
+        }
+        if rel in token_routes:
+            # Only POST is routed there; anything else finds no route: an empty 404.
+            return token_routes[rel](req) if req.method == "POST" else _empty(404)
 
-        info = self._bearer(req.headers)
-        if info is None:
-            return _UNAUTHORIZED
+        auth = self._authenticate(req.headers)
+        if isinstance(auth, _Response):
+            return auth
+        return self._route_resource(req, rel, auth)
 
+    def _route_resource(self, req: RequestRecord, rel: str, info: TokenInfo) -> _Response:
+        """Endpoints that take the usual Bearer token, already checked (`info`)."""
         if rel == "/users/current":
-            if method not in ("GET", "HEAD"):
-                return _error(405, "Method not allowed")
-            return _json(200, {"user": info.user, "org": info.org})
-
-        if rel == "/token/refresh":
-            if method != "POST":
-                return _error(405, "Method not allowed")
-            # The old token dies with the refresh, as the SPEC tells the CLI to assume.
-            self.invalidate(info.token)
-            return _json(200, self._session_body(self._mint(info.user, info.org, "refresh")))
-
-        if rel == "/token/logout":
-            if method != "POST":
-                return _error(405, "Method not allowed")
-            self.invalidate(info.token)
-            return _json(200, {})
-
+            return self._route_users_current(req, info)
         if rel == "/echo":
-            text = req.body.decode("utf-8", errors="replace")
-            try:
-                parsed = json.loads(req.body) if req.body else None
-            except ValueError:
-                parsed = None
-            return _json(
-                200,
-                {
-                    "method": method,
-                    "path": req.path,
-                    "query": req.query,
-                    "headers": req.headers,
-                    "body": text,
-                    "json": parsed,
-                },
-            )
-
+            return self._route_echo(req)
         if rel == "/flows":
-            return self._flows(req)
-
+            return self._route_flows(req)
+        if rel == "/data_sources":
+            return self._route_data_sources(req)
         if rel == "/teams" or rel.startswith("/teams/"):
-            return self._teams(req, rel)
+            return self._route_teams(req, rel)
+        return _empty(404)
 
-        return _json(404, {"message": "Not found"})
+    def _authenticate(self, headers: dict[str, str]) -> TokenInfo | _Response:
+        """Nexla's check before every endpoint: no header is 401, a header that is not two
+        words is 400, an unknown or expired token is 401; the 401s have empty bodies."""
+        parts = headers.get("authorization", "").split()
+        if not parts:
+            return _empty(401)
+        if len(parts) < 2:
+            return _error(400, "Invalid header format")
+        if parts[0].lower() != "bearer":
+            return _empty(401)
+        return self.token_info(parts[1]) or _empty(401)
 
-    def _flows(self, req: RequestRecord) -> _Response:
+    # -- sessions --------------------------------------------------------------------------
+
+    def _route_token(self, req: RequestRecord) -> _Response:
+        """POST /token with `Authorization: Basic <service key>` mints a session."""
+        parts = req.headers.get("authorization", "").split(" ", 1)
+        if len(parts) < 2 or not parts[1]:
+            return _error(400, "Invalid header format")
+        scheme, key = parts
+        with self._lock:
+            owner = self._service_keys.get(key) if scheme.lower() == "basic" else None
+        if owner is None:
+            return _empty(401)  # an unknown or paused key: no body
+        user, org = owner
+        info = self._mint(user, org, "service_key")
+        return _json(200, self._token_body(info))
+
+    def _route_token_refresh(self, req: RequestRecord) -> _Response:
+        """POST /token/refresh with the Bearer token answers as POST /token does."""
+        parts = req.headers.get("authorization", "").split()
+        if len(parts) < 2:
+            return _error(400, "Invalid header format")
+        info = self.token_info(parts[1]) if parts[0].lower() == "bearer" else None
+        if info is None:
+            return _empty(401)
+        # Whether the old token outlives a refresh is not published: here it dies, the
+        # stricter case for clients.
+        self.invalidate(info.token)
+        renewed = self._mint(info.user, info.org, "refresh", impersonator=info.impersonator)
+        return _json(200, self._token_body(renewed))
+
+    def _route_token_logout(self, req: RequestRecord) -> _Response:
+        """POST /token/logout ends the token named in the header: 200, empty body.
+
+        The server does not authenticate this call first, so an unknown or dead token is
+        200 too; only a header that is not two words is refused (400).
+        """
+        parts = req.headers.get("authorization", "").split()
+        if len(parts) != 2:
+            return _error(400, "Invalid header format")
+        self.invalidate(parts[1])
+        return _empty(200)
+
+    def _route_users_current(self, req: RequestRecord, info: TokenInfo) -> _Response:
         if req.method not in ("GET", "HEAD"):
-            return _error(405, "Method not allowed")
-        try:
-            page = int(req.query.get("page", "1"))
-            per_page = int(req.query.get("per_page", "100"))
-        except ValueError:
-            return _error(400, "page and per_page must be integers")
-        if page < 1 or per_page < 1:
-            return _error(400, "page and per_page must be positive")
-        if self.flows_ignore_page:
-            page = 1
-        start = (page - 1) * per_page
-        stop = min(start + per_page, self.flow_count)
-        return _json(200, [{"id": i + 1} for i in range(start, stop)])
+            return _empty(404)
+        body: dict[str, Any] = {"user": self._user_view(info)}
+        if info.org is None:
+            body["org"] = None
+        else:
+            body["org_membership"] = _membership_view(info.org, with_api_key=False)
+            body["org"] = _org_view(info.org)
+        return _json(200, body)
 
-    def _teams(self, req: RequestRecord, rel: str) -> _Response:
+    def _token_body(self, info: TokenInfo) -> dict:
+        """The body of a successful POST /token or /token/refresh."""
+        body: dict[str, Any] = {
+            "access_token": info.token,
+            "token_type": "Bearer",
+            "expires_in": int(round(info.expires_at - time.time())),
+            "user": self._user_view(info),
+        }
+        if info.org is None:
+            body["org"] = None
+        else:
+            # The membership carries the user's API key: a secret clients must never keep.
+            body["org_membership"] = _membership_view(info.org, with_api_key=True)
+            body["org"] = _org_view(info.org)
+        return body
+
+    def _user_view(self, info: TokenInfo) -> dict:
+        """A user as Nexla renders one (users/_show): identity, impersonation, memberships."""
+        user = dict(info.user)
+        org = info.org
+        view: dict[str, Any] = {
+            "id": user.get("id"),
+            "email": user.get("email"),
+            "full_name": user.get("full_name"),
+            "impersonated": info.impersonator is not None,
+        }
+        if info.impersonator is not None:
+            view["impersonator"] = {
+                "id": info.impersonator.get("id"),
+                "email": info.impersonator.get("email"),
+                "full_name": info.impersonator.get("full_name"),
+                "email_verified_at": _CREATED_AT,
+                "org": info.impersonator.get("org"),
+            }
+        view.update(
+            {
+                "default_org": {"id": org["id"], "name": org["name"]} if org else None,
+                "user_tier": None,
+                "status": "ACTIVE",
+                "account_locked": False,
+                "org_memberships": [_org_membership_entry(org)] if org else [],
+                "custodian_for_orgs": [],
+                "custodian_for_domains": [],
+                "email_verified_at": _CREATED_AT,
+                "tos_signed_at": _CREATED_AT,
+                "updated_at": _CREATED_AT,
+                "created_at": _CREATED_AT,
+            }
+        )
+        return view
+
+    def _mint(
+        self, user: dict, org: dict | None, source: str, impersonator: dict | None = None
+    ) -> TokenInfo:
+        token = self.issue_token(
+            user, org, self.default_lifetime, source=source, impersonator=impersonator
+        )
+        info = self.token_info(token)
+        assert info is not None
+        return info
+
+    # -- resources -------------------------------------------------------------------------
+
+    def _route_echo(self, req: RequestRecord) -> _Response:
+        """Not a Nexla endpoint: shows what was sent, for tests of `nexla api` requests."""
+        text = req.body.decode("utf-8", errors="replace")
+        try:
+            parsed = json.loads(req.body) if req.body else None
+        except ValueError:
+            parsed = None
+        return _json(
+            200,
+            {
+                "method": req.method,
+                "path": req.path,
+                "query": req.query,
+                "headers": req.headers,
+                "body": text,
+                "json": parsed,
+            },
+        )
+
+    def _route_flows(self, req: RequestRecord) -> _Response:
+        """GET /flows: one object holding the flows and their resources, not an array."""
+        if req.method not in ("GET", "HEAD"):
+            return _empty(404)
+        flows = [{"id": i, "name": f"Flow {i}"} for i in range(1, self.flow_count + 1)]
+        # Flows are always paged: per_page defaults to "all", so every flow comes back.
+        paged = _paginate(req, flows, self.ui_url, flows=True, ignore_page=self.ignore_page)
+        if isinstance(paged, _Response):
+            return paged
+        rows, headers = paged
+        body = {
+            "flows": [
+                {
+                    "id": flow["id"],
+                    "parent_node_id": None,
+                    "data_source": {"id": flow["id"]},
+                    "children": [],
+                }
+                for flow in rows
+            ],
+            "triggered_flows": [],
+            "triggering_flows": [],
+            "linked_flows": [],
+            "data_sources": [{"id": flow["id"], "name": flow["name"]} for flow in rows],
+            "data_sets": [],
+            "data_sinks": [],
+            "data_credentials": [],
+            "projects": [],
+        }
+        return _json(200, body, headers)
+
+    def _route_data_sources(self, req: RequestRecord) -> _Response:
+        """GET /data_sources: a JSON array, paged as every list is."""
+        if req.method not in ("GET", "HEAD"):
+            return _empty(404)
+        rows = [{"id": i} for i in range(1, self.data_source_count + 1)]
+        paged = _paginate(req, rows, self.ui_url, ignore_page=self.ignore_page)
+        if isinstance(paged, _Response):
+            return paged
+        return _json(200, paged[0], paged[1])
+
+    def _route_teams(self, req: RequestRecord, rel: str) -> _Response:
         method = req.method
         team_id = rel[len("/teams/") :] if rel != "/teams" else None
-
-        if method == "POST" and team_id == "invalid":
-            return _error(422, "Name can't be blank")
+        team = None
+        if team_id is not None:
+            team = next((t for t in self.teams if str(t["id"]) == team_id), None)
+            if team is None:
+                return _empty(404)  # Team.find: not found, no body
 
         if method in ("GET", "HEAD"):
-            if team_id is None:
-                return _json(200, TEAMS)
-            team = next((t for t in TEAMS if str(t["id"]) == team_id), None)
-            return _json(200, team) if team else _error(404, "Team not found")
+            if team is not None:
+                return _json(200, team)
+            paged = _paginate(req, self.teams, self.ui_url, ignore_page=self.ignore_page)
+            if isinstance(paged, _Response):
+                return paged
+            return _json(200, paged[0], paged[1])
 
-        if method in ("POST", "PUT", "PATCH", "DELETE"):
+        if method == "DELETE" and team is not None:
+            return _empty(200)
+
+        if (method == "POST" and team is None) or (method in ("PUT", "PATCH") and team):
             try:
-                received = json.loads(req.body) if req.body else None
+                received = json.loads(req.body) if req.body else {}
             except ValueError:
-                return _error(400, "Request body is not valid JSON")
-            status = 201 if method == "POST" else 200
-            return _json(status, {"method": method, "received": received, "query": req.query})
+                return _error(400, "Cannot parse JSON request body")
+            if not isinstance(received, dict):
+                return _error(400, "The property '#/' of type array did not match: object")
+            if method == "POST" and not received.get("name"):
+                # A validation failure is 400 with a message (not 422).
+                return _error(
+                    400, "The property '#/' did not contain a required property of 'name'"
+                )
+            if team is None:
+                team = {"id": max(t["id"] for t in self.teams) + 1, "description": None}
+                self.teams.append(team)
+            team.update({key: received[key] for key in ("name", "description") if key in received})
+            return _json(200, team)  # rendered with "show": 200, also for a create
 
-        return _error(405, "Method not allowed")
+        return _empty(404)
+
+
+def _empty(status: int) -> _Response:
+    """Nexla answers 401, 403 and 404 (and logout's 200) with no body at all."""
+    return _Response(status, b"", content_type=None)
+
+
+def _membership_view(org: dict, *, with_api_key: bool) -> dict:
+    view: dict[str, Any] = {}
+    if with_api_key:
+        view["api_key"] = _api_key_for(org)
+    view.update(
+        {
+            "status": "ACTIVE",
+            "is_admin?": False,
+            "access_role": "member",
+            "access_role_expires_at": None,
+        }
+    )
+    return view
+
+
+def _api_key_for(org: dict) -> str:
+    """The org membership's API key as POST /token shows it: recognisable in tests."""
+    return f"{MEMBERSHIP_API_KEY_PREFIX}{org.get('id')}"
+
+
+def _org_membership_entry(org: dict) -> dict:
+    return {
+        "id": org["id"],
+        "name": org["name"],
+        "is_admin?": False,
+        "access_role": "member",
+        "access_role_expires_at": None,
+        "org_membership_status": "ACTIVE",
+    }
+
+
+def _org_view(org: dict) -> dict:
+    """An org as Nexla renders one with a session (orgs/_brief)."""
+    return {
+        "id": org.get("id"),
+        "name": org.get("name"),
+        "cluster_id": 1,
+        "new_cluster_id": None,
+        "cluster_status": "ACTIVE",
+        "status": "ACTIVE",
+        "email_domain": "example.com",
+        "email": None,
+        "client_identifier": None,
+        "self_signup": False,
+        "features_enabled": [],
+        "org_tier": None,
+        "org_webhook_host": None,
+        "nexset_api_host": None,
+    }
+
+
+def _to_i(raw: str | None) -> int:
+    """Ruby's String#to_i: the leading digits as a number, else 0."""
+    match = re.match(r"\s*([+-]?\d+)", raw or "")
+    return int(match.group(1)) if match else 0
+
+
+def _paginate(
+    req: RequestRecord,
+    rows: list,
+    origin: str,
+    *,
+    max_per_page: int | None = None,
+    flows: bool = False,
+    ignore_page: bool = False,
+) -> tuple[list, list[tuple[str, str]]] | _Response:
+    """Nexla's paging of a list: (the rows of the page asked for, paging headers), or a 400.
+
+    As the server's preflight does it: with neither `page` nor `per_page` every row comes
+    back; with `page` alone, 10 a page; a `per_page` above the endpoint's maximum is 400
+    (without paging parameters the maximum is simply applied); a page past the end is empty.
+    /flows is always paged and its `per_page` defaults to every row (`flows=True`).
+    Headers: X-Total-Count always; X-Current-Page, X-Page-Count, X-Total-Page-Count and
+    Link (rel="Previous", rel="Next") when the answer is paged.
+    """
+    page = _to_i(req.query.get("page"))
+    per_page = _to_i(req.query.get("per_page"))
+    paged = page > 0 or per_page > 0
+    page = max(page, 1)
+    if paged:
+        per_page = per_page if per_page > 0 else 10
+    else:
+        per_page = PAGINATE_ALL
+    if max_per_page is not None:
+        if paged and per_page > max_per_page:
+            return _error(
+                400, f"per_page is greater than maximum {max_per_page} allowed for that endpoint"
+            )
+        per_page = min(per_page, max_per_page)
+        paged = True
+    if flows:
+        if not req.query.get("per_page"):
+            per_page = PAGINATE_ALL
+        paged = True
+    if ignore_page:
+        page = 1  # a broken server, for tests of clients that must notice
+    total = len(rows)
+    start = (page - 1) * per_page
+    chunk = rows[start : start + per_page]
+    headers = [("X-Total-Count", str(total))]
+    if not paged:
+        return chunk, headers
+    pages = math.ceil(total / per_page)
+    headers += [
+        ("X-Current-Page", str(page)),
+        ("X-Page-Count", str(len(chunk))),
+        ("X-Total-Page-Count", str(pages)),
+    ]
+    link = _link_header(req, origin, page, per_page, pages)
+    if link:
+        headers.append(("Link", link))
+    return chunk, headers
+
+
+def _link_header(req: RequestRecord, origin: str, page: int, per_page: int, pages: int) -> str:
+    """Link as the server builds it, quirks included: the request URL with page and per_page
+    cut out by pattern, then `&page=N&per_page=M` (so a URL without a query gets no `?`)."""
+    url = origin + req.path
+    if req.query:
+        url += "?" + urlencode(req.query)
+    url = re.sub(r"&?page=\d*", "", re.sub(r"&?per_page=\d*", "", url))
+    if not url.endswith("?"):
+        url += "&"
+    previous = page - 1 if page > 1 else None
+    following = page + 1 if page < pages else None
+    if previous is None and following is None:
+        return ""
+    header = f'<{url}page={previous}&per_page={per_page}>; rel="Previous"' if previous else ""
+    if previous and following:
+        header += ", "
+    if following:
+        header += f'<{url}page={following}&per_page={per_page}>; rel="Next"'
+    return header
 
 
 # --------------------------------------------------------------------------------------------
@@ -714,7 +1031,7 @@ class _Handler(BaseHTTPRequestHandler):
             response = fake._route(record)
         except Exception as exc:  # a bug in the fake: make it visible, not a hang
             fake.errors.append(exc)
-            response = _error(500, f"fake server error: {exc!r}")
+            response = _json(500, {"message": f"fake server error: {exc!r}", "error_code": None})
         self._send(response)
 
     def _send(self, response: _Response) -> None:

@@ -93,13 +93,14 @@ def test_a_token_revoked_behind_the_clis_back_is_reminted_from_a_saved_key(nx):
 
 
 def test_a_401_on_a_later_page_renews_and_the_listing_goes_on(api):
-    api.server.add_fault("GET", "/flows", Fault.delay(0))  # page 1 answered normally
-    api.server.add_fault("GET", "/flows", Fault.status(401))  # page 2 refused once
-    result = api.run("api", "/flows", "--paginate")
+    api.server.add_fault("GET", "/data_sources", Fault.delay(0))  # page 1 answered normally
+    api.server.add_fault("GET", "/data_sources", Fault.status(401))  # page 2 refused once
+    result = api.run("api", "/data_sources", "--paginate")
     assert result.returncode == 0, result.stderr
     assert [item["id"] for item in json.loads(result.stdout)] == list(range(1, 251))
     assert api.server.count("POST", "/token/refresh") == 1
-    assert [r.query["page"] for r in api.server.find("GET", "/flows")] == ["1", "2", "2", "3"]
+    pages = [r.query["page"] for r in api.server.find("GET", "/data_sources")]
+    assert pages == ["1", "2", "2", "3"]
 
 
 def test_access_token_variable_without_an_environment_needs_the_api_url(nx):

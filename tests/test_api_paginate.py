@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 
@@ -18,7 +19,9 @@ def api(nx):
 
 
 def pages_requested(server) -> list[tuple[str, str]]:
-    return [(r.query.get("page"), r.query.get("per_page")) for r in server.find("GET", "/flows")]
+    return [
+        (r.query.get("page"), r.query.get("per_page")) for r in server.find("GET", "/data_sources")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -31,15 +34,17 @@ def pages_requested(server) -> list[tuple[str, str]]:
     ],
 )
 def test_pages_until_one_is_short(api, total, requested_pages):
-    api.server.flow_count = total
-    result = api.run("api", "/flows", "--paginate")
+    api.server.data_source_count = total
+    result = api.run("api", "/data_sources", "--paginate")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [{"id": i} for i in range(1, total + 1)]
     assert result.stdout.endswith("]\n")
     assert pages_requested(api.server) == [(page, "100") for page in requested_pages]
 
 
-@pytest.mark.parametrize("args", [["/flows", "-f", "per_page=50"], ["/flows?per_page=50"]])
+@pytest.mark.parametrize(
+    "args", [["/data_sources", "-f", "per_page=50"], ["/data_sources?per_page=50"]]
+)
 def test_per_page_from_a_field_or_the_path(api, args):
     result = api.run("api", *args, "--paginate")
     assert result.returncode == 0, result.stderr
@@ -48,9 +53,11 @@ def test_per_page_from_a_field_or_the_path(api, args):
 
 
 def test_other_query_fields_go_with_every_page(api):
-    result = api.run("api", "/flows", "--paginate", "-f", "status=ACTIVE", "-f", "per_page=200")
+    result = api.run(
+        "api", "/data_sources", "--paginate", "-f", "status=ACTIVE", "-f", "per_page=200"
+    )
     assert result.returncode == 0, result.stderr
-    queries = [r.query for r in api.server.find("GET", "/flows")]
+    queries = [r.query for r in api.server.find("GET", "/data_sources")]
     assert queries == [
         {"page": "1", "status": "ACTIVE", "per_page": "200"},
         {"page": "2", "status": "ACTIVE", "per_page": "200"},
@@ -59,15 +66,15 @@ def test_other_query_fields_go_with_every_page(api):
 
 def test_items_are_printed_as_the_server_sent_them(api):
     page = b'[{"price": 1.10, "name": "caf\xc3\xa9"} ,\n {"n": 1e400}]'
-    api.server.add_fault("GET", "/flows", Fault.body(200, page))
-    proc = run_bytes(api, "api", "/flows", "--paginate", "-f", "per_page=5")
+    api.server.add_fault("GET", "/data_sources", Fault.body(200, page))
+    proc = run_bytes(api, "api", "/data_sources", "--paginate", "-f", "per_page=5")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == b'[{"price": 1.10, "name": "caf\xc3\xa9"} ,\n {"n": 1e400}]\n'
 
 
 def test_a_server_ignoring_page_is_exit_5(api):
-    api.server.flows_ignore_page = True
-    result = api.run("api", "/flows", "--paginate")
+    api.server.ignore_page = True
+    result = api.run("api", "/data_sources", "--paginate")
     assert result.returncode == 5
     assert "ignores `page`" in result.stderr
     assert result.stdout == ""
@@ -82,27 +89,52 @@ def test_a_page_that_is_not_an_array_is_exit_5(api):
     assert api.server.count("GET", "/teams/1") == 1
 
 
-def test_a_page_that_is_not_json_is_exit_5(api):
-    api.server.add_fault("GET", "/flows", Fault.body(200, "<html>", "text/html"))
+def test_flows_is_an_object_so_it_cannot_be_paginated(api):
+    # Nexla's /flows answers an object ({"flows": [...], "data_sources": [...], ...}).
     result = api.run("api", "/flows", "--paginate")
+    assert result.returncode == 5
+    assert "not a JSON array" in result.stderr
+    assert result.stdout == ""
+    assert api.server.count("GET", "/flows") == 1
+
+
+def test_a_page_that_is_not_json_is_exit_5(api):
+    api.server.add_fault("GET", "/data_sources", Fault.body(200, "<html>", "text/html"))
+    result = api.run("api", "/data_sources", "--paginate")
     assert result.returncode == 5
     assert "not JSON" in result.stderr
 
 
 def test_an_error_on_a_later_page_prints_only_its_body(api):
-    api.server.add_fault("GET", "/flows", Fault.delay(0))
-    api.server.add_fault("GET", "/flows", Fault.status(404, {"message": "Gone"}))
-    result = api.run("api", "/flows", "--paginate")
+    api.server.add_fault("GET", "/data_sources", Fault.delay(0))
+    api.server.add_fault("GET", "/data_sources", Fault.status(404, {"message": "Gone"}))
+    result = api.run("api", "/data_sources", "--paginate")
     assert result.returncode == 6
     assert result.stdout == '{"message": "Gone"}'  # no partial listing
     assert "Gone" in result.stderr
-    assert api.server.count("GET", "/flows") == 2
+    assert api.server.count("GET", "/data_sources") == 2
 
 
 def test_a_503_on_a_page_is_retried(api):
-    api.server.add_fault("GET", "/flows", Fault.delay(0))
-    api.server.add_fault("GET", "/flows", Fault.status(503))
-    result = api.run("api", "/flows", "--paginate")
+    api.server.add_fault("GET", "/data_sources", Fault.delay(0))
+    api.server.add_fault("GET", "/data_sources", Fault.status(503))
+    result = api.run("api", "/data_sources", "--paginate")
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == 250
     assert [p for p, _ in pages_requested(api.server)] == ["1", "2", "2", "3"]
+
+
+def test_the_help_examples_that_paginate_work_with_nexlas_shapes(api):
+    # An example must name a list that is a JSON array on Nexla's API (/flows is an object).
+    help_text = api.run("api", "--help").stdout
+    examples = [
+        line.strip()
+        for line in help_text.splitlines()
+        if line.strip().startswith("nexla api") and "--paginate" in line
+    ]
+    assert examples, help_text
+    for example in examples:
+        args = shlex.split(example.split("|")[0])[2:]
+        result = api.run("api", *args)
+        assert result.returncode == 0, (example, result.stderr)
+        assert isinstance(json.loads(result.stdout), list)

@@ -60,15 +60,18 @@ def test_json_is_pretty_printed_in_colour(api):
 
 
 def test_error_body_on_a_terminal(api):
-    text, status = run_in_terminal(api, f"{nexla_executable()} api /teams/999", colour=False)
+    text, status = run_in_terminal(api, f"{nexla_executable()} api /teams -f name=", colour=False)
     assert status == 6
-    assert '  "message": "Team not found",' in text
-    assert "error: Team not found (HTTP 404 Not Found)" in text
+    message = "The property '#/' did not contain a required property of 'name'"
+    assert f'  "message": "{message}",' in text
+    assert f"error: {message} (HTTP 400 Bad Request)" in text
 
 
 def test_paginated_listing_on_a_terminal(api):
-    api.server.flow_count = 3
-    text, status = run_in_terminal(api, f"{nexla_executable()} api /flows --paginate", colour=False)
+    api.server.data_source_count = 3
+    text, status = run_in_terminal(
+        api, f"{nexla_executable()} api /data_sources --paginate", colour=False
+    )
     assert status == 0, text
     assert text == json.dumps([{"id": 1}, {"id": 2}, {"id": 3}], indent=2) + "\n"
 

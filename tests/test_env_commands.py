@@ -508,6 +508,7 @@ def test_list_json(nx):
         "obtained_at",
         "expires_at",
         "expires_estimated",
+        "expiry_source",
         "expired",
         "service_key_saved",
     }

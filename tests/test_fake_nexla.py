@@ -1,11 +1,13 @@
 """Tests of the fake Nexla server itself, over real TLS with `requests`.
 
 If these fail, CLI test failures mean nothing: they check that the fake behaves like the API
-facts in SPEC.md and that every fault does what its name says.
+facts in docs/api-facts.md and that every fault does what its name says.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 import sys
 import threading
@@ -16,7 +18,17 @@ import pytest
 # The project bans module-level `requests` imports for CLI start-up speed; tests are exempt.
 import requests  # noqa: TID253
 
-from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER, FakeNexla, Fault
+from tests.fake_nexla import (
+    ADMIN_USER,
+    DEFAULT_ORG,
+    DEFAULT_USER,
+    MEMBERSHIP_API_KEY_PREFIX,
+    TEAMS,
+    FakeNexla,
+    Fault,
+    RequestRecord,
+    _paginate,
+)
 
 
 @pytest.fixture
@@ -37,47 +49,103 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-# ---- authentication endpoints ---------------------------------------------------------------
+# ---- sessions -------------------------------------------------------------------------------
+# Each fact names where it is known from: the Rails code of Nexla's API server (views and
+# controllers under app/, as published in the history of nexla/admin-api-python), nexla-sdk,
+# or Nexla's docs. docs/api-facts.md has the same facts as a table.
 
 
-def test_users_current_with_valid_token(server, http):
+def test_users_current_answers_user_membership_and_org(server, http):
+    # Nexla API server, app/views/api/v1/users/current.json.jbuilder and users/_show
     token = server.issue_token()
     r = http.get(f"{server.api_url}/users/current", headers=bearer(token), timeout=5)
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/json"
-    assert r.json() == {"user": DEFAULT_USER, "org": DEFAULT_ORG}
+    body = r.json()
+    assert list(body) == ["user", "org_membership", "org"]
+    user = body["user"]
+    assert {k: user[k] for k in ("id", "email", "full_name")} == DEFAULT_USER
+    assert user["impersonated"] is False and "impersonator" not in user
+    assert user["default_org"] == DEFAULT_ORG
+    assert user["org_memberships"][0]["id"] == DEFAULT_ORG["id"]
+    assert {"status", "account_locked", "user_tier", "created_at"} <= set(user)
+    assert body["org_membership"]["status"] == "ACTIVE"
+    assert "api_key" not in body["org_membership"]  # only POST /token shows the key
+    assert {k: body["org"][k] for k in ("id", "name")} == DEFAULT_ORG
 
 
 def test_users_current_with_null_org(server, http):
+    # Nexla API server, app/views/api/v1/users/current.json.jbuilder: no org -> "org": null
     token = server.issue_token(org=None)
-    r = http.get(f"{server.api_url}/users/current", headers=bearer(token), timeout=5)
-    assert r.json()["org"] is None
+    body = http.get(f"{server.api_url}/users/current", headers=bearer(token), timeout=5).json()
+    assert body["org"] is None and "org_membership" not in body
+    assert body["user"]["default_org"] is None and body["user"]["org_memberships"] == []
+
+
+def test_users_current_says_who_impersonates(server, http):
+    # Nexla API server, app/views/api/v1/users/_show and users/_impersonator; nexla-sdk User
+    token = server.issue_token(impersonator=ADMIN_USER)
+    user = http.get(f"{server.api_url}/users/current", headers=bearer(token), timeout=5).json()[
+        "user"
+    ]
+    assert user["impersonated"] is True
+    assert user["impersonator"]["email"] == ADMIN_USER["email"]
+    assert user["impersonator"]["full_name"] == ADMIN_USER["full_name"]
+    assert set(user["impersonator"]) == {"id", "email", "full_name", "email_verified_at", "org"}
+    assert user["email"] == DEFAULT_USER["email"]  # the user acted as, not the admin
 
 
 @pytest.mark.parametrize("headers", [{}, bearer("tok-nonsense"), {"Authorization": "Basic x"}])
 def test_users_current_rejects_with_empty_401(server, http, headers):
+    # Nexla API server, app/controllers/api/v1/api_controller.rb: unauthorized! renders no body
     r = http.get(f"{server.api_url}/users/current", headers=headers, timeout=5)
     assert r.status_code == 401
     assert r.headers["Content-Length"] == "0"
-    assert r.content == b""
+    assert r.content == b"" and "Content-Type" not in r.headers
+
+
+def test_a_header_that_is_not_two_words_is_400(server, http):
+    # Nexla API server, api_controller.rb authenticate: "Invalid header format"
+    r = http.get(f"{server.api_url}/users/current", headers={"Authorization": "Bearer"}, timeout=5)
+    assert r.status_code == 400
+    assert r.json() == {"message": "Invalid header format", "error_code": None}
 
 
 def test_expired_token_is_rejected(server, http):
     token = server.issue_token(lifetime=-1)
     assert not server.is_valid(token)
     r = http.get(f"{server.api_url}/users/current", headers=bearer(token), timeout=5)
-    assert r.status_code == 401
+    assert r.status_code == 401 and r.content == b""
+
+
+def test_jwt_tokens_carry_their_expiry(server, http):
+    # Nexla's OpenAPI calls the session token a JWT (unverified); the fake can issue either
+    token = server.issue_token(lifetime=1800, jwt=True)
+    header, claims, signature = token.split(".")
+    padded = claims + "=" * (-len(claims) % 4)
+    exp = json.loads(base64.urlsafe_b64decode(padded))["exp"]
+    assert abs(exp - (time.time() + 1800)) < 5
+    assert (
+        http.get(f"{server.api_url}/users/current", headers=bearer(token), timeout=5).status_code
+        == 200
+    )
 
 
 def test_refresh_issues_new_token_and_kills_old(server, http):
+    # Nexla docs (POST /token/refresh); Nexla API server, token_controller.rb renders
+    # "show_token" for a refresh as for a mint. The old token's fate is not published.
     server.default_lifetime = 120
     old = server.issue_token()
     r = http.post(f"{server.api_url}/token/refresh", headers=bearer(old), timeout=5)
     assert r.status_code == 200
     body = r.json()
+    assert list(body) == [
+        "access_token", "token_type", "expires_in", "user", "org_membership", "org"
+    ]  # fmt: skip
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 120
-    assert body["user"] == DEFAULT_USER and body["org"] == DEFAULT_ORG
+    assert body["user"]["email"] == DEFAULT_USER["email"] and body["org"]["id"] == DEFAULT_ORG["id"]
+    assert body["org_membership"]["api_key"].startswith(MEMBERSHIP_API_KEY_PREFIX)
     new = body["access_token"]
     assert new != old and server.issued[-1] == new
     assert server.is_valid(new) and not server.is_valid(old)
@@ -88,54 +156,115 @@ def test_refresh_issues_new_token_and_kills_old(server, http):
     assert again.status_code == 401 and again.content == b""
 
 
+def test_refresh_keeps_the_impersonation(server, http):
+    old = server.issue_token(impersonator=ADMIN_USER)
+    body = http.post(f"{server.api_url}/token/refresh", headers=bearer(old), timeout=5).json()
+    assert body["user"]["impersonated"] is True
+    assert body["user"]["impersonator"]["email"] == ADMIN_USER["email"]
+
+
 def test_service_key_mints_a_token(server, http):
+    # Nexla API server, app/views/api/v1/token/show_token.json.jbuilder; nexla-sdk auth.py
+    # (Basic <key> as given, Content-Length: 0)
     server.add_service_key("svc-key-123", user={"id": 9, "email": "b@x.io", "full_name": "B"})
     r = http.post(
-        f"{server.api_url}/token", headers={"Authorization": "Basic svc-key-123"}, timeout=5
+        f"{server.api_url}/token",
+        headers={"Authorization": "Basic svc-key-123", "Content-Length": "0"},
+        timeout=5,
     )
     assert r.status_code == 200
     body = r.json()
-    assert body["user"]["id"] == 9
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
+    assert body["user"]["id"] == 9 and body["user"]["impersonated"] is False
+    assert body["org_membership"]["api_key"] == f"{MEMBERSHIP_API_KEY_PREFIX}{DEFAULT_ORG['id']}"
     assert server.token_info(body["access_token"]).source == "service_key"
+    assert "refresh_token" not in body
 
 
-def test_unknown_service_key_is_rejected_with_message(server, http):
+def test_service_key_without_an_org(server, http):
+    # Nexla API server, token/show_token: no org -> "org": null and no org_membership
+    server.add_service_key("svc-no-org", org=None)
+    body = http.post(
+        f"{server.api_url}/token", headers={"Authorization": "Basic svc-no-org"}, timeout=5
+    ).json()
+    assert body["org"] is None and "org_membership" not in body
+
+
+def test_unknown_service_key_is_an_empty_401(server, http):
+    # Nexla API server, token_controller.rb: a refused key raises 401 with no message
     r = http.post(f"{server.api_url}/token", headers={"Authorization": "Basic nope"}, timeout=5)
-    assert r.status_code == 401
-    assert r.json() == {"message": "Invalid service key", "error_code": 401}
+    assert r.status_code == 401 and r.content == b""
 
 
-def test_logout_invalidates(server, http):
+@pytest.mark.parametrize("path", ["/token", "/token/refresh"])
+def test_token_endpoints_refuse_a_malformed_header_with_400(server, http, path):
+    # Nexla API server, token_controller.rb create: "Invalid header format"
+    for headers in ({}, {"Authorization": "Basic"}):
+        r = http.post(f"{server.api_url}{path}", headers=headers, timeout=5)
+        assert r.status_code == 400
+        assert r.json()["message"] == "Invalid header format"
+
+
+def test_logout_is_200_with_an_empty_body(server, http):
+    # Nexla API server, token_controller.rb invalidate: head :ok; it does not authenticate
+    # first, so a token that is already dead is 200 too
     token = server.issue_token()
     r = http.post(f"{server.api_url}/token/logout", headers=bearer(token), timeout=5)
-    assert (r.status_code, r.json()) == (200, {})
+    assert (r.status_code, r.content) == (200, b"")
     assert not server.is_valid(token)
     r = http.post(f"{server.api_url}/token/logout", headers=bearer(token), timeout=5)
-    assert r.status_code == 401
+    assert (r.status_code, r.content) == (200, b"")
+    bad = http.post(f"{server.api_url}/token/logout", headers={"Authorization": "x"}, timeout=5)
+    assert bad.status_code == 400 and bad.json()["message"] == "Invalid header format"
+
+
+def test_token_endpoints_route_only_post(server, http):
+    # Nexla API server, api_controller.rb raise_no_route!: an empty 404
+    r = http.get(f"{server.api_url}/token", headers={"Authorization": "Basic x"}, timeout=5)
+    assert (r.status_code, r.content) == (404, b"")
 
 
 # ---- resource endpoints ---------------------------------------------------------------------
 
 
 def test_teams(server, http):
+    # Nexla API server, app/controllers/api/v1/teams_controller.rb and teams/ views
     h = bearer(server.issue_token())
-    assert len(http.get(f"{server.api_url}/teams", headers=h, timeout=5).json()) == 3
+    assert http.get(f"{server.api_url}/teams", headers=h, timeout=5).json() == TEAMS
     assert http.get(f"{server.api_url}/teams/1", headers=h, timeout=5).json()["id"] == 1
 
-    missing = http.get(f"{server.api_url}/teams/999", headers=h, timeout=5)
-    assert missing.status_code == 404
-    assert missing.json() == {"message": "Team not found", "error_code": 404}
+    created = http.post(f"{server.api_url}/teams", headers=h, json={"name": "New"}, timeout=5)
+    assert created.status_code == 200  # rendered with "show", not 201
+    assert created.json() == {"id": 4, "name": "New", "description": None}
+    assert http.get(f"{server.api_url}/teams/4", headers=h, timeout=5).json()["name"] == "New"
 
-    created = http.post(f"{server.api_url}/teams?dry=1", headers=h, json={"name": "New"}, timeout=5)
-    assert created.status_code == 201
-    assert created.json() == {"method": "POST", "received": {"name": "New"}, "query": {"dry": "1"}}
+    put = http.put(f"{server.api_url}/teams/1", headers=h, json={"name": "Renamed"}, timeout=5)
+    assert put.status_code == 200 and put.json()["name"] == "Renamed"
 
-    put = http.put(f"{server.api_url}/teams/1", headers=h, timeout=5)
-    assert put.status_code == 200 and put.json()["received"] is None
+    deleted = http.delete(f"{server.api_url}/teams/2", headers=h, timeout=5)
+    assert (deleted.status_code, deleted.content) == (200, b"")
 
-    invalid = http.post(f"{server.api_url}/teams/invalid", headers=h, json={}, timeout=5)
-    assert invalid.status_code == 422
-    assert invalid.json() == {"message": "Name can't be blank", "error_code": 422}
+
+def test_not_found_is_an_empty_404(server, http):
+    # Nexla API server, api_controller.rb handle_exceptions: RecordNotFound -> head :not_found
+    h = bearer(server.issue_token())
+    for path in ("/teams/999", "/nothing/here"):
+        r = http.get(f"{server.api_url}{path}", headers=h, timeout=5)
+        assert (r.status_code, r.content) == (404, b"")
+
+
+def test_validation_failures_are_400_with_a_message(server, http):
+    # Nexla API server, api_controller.rb validate_body_json: 400 with the schema's message
+    h = bearer(server.issue_token())
+    invalid = http.post(f"{server.api_url}/teams", headers=h, json={}, timeout=5)
+    assert invalid.status_code == 400
+    assert invalid.json() == {
+        "message": "The property '#/' did not contain a required property of 'name'",
+        "error_code": None,
+    }
+    garbled = http.post(f"{server.api_url}/teams", headers=h, data=b"{nope", timeout=5)
+    assert garbled.status_code == 400
+    assert garbled.json()["message"] == "Cannot parse JSON request body"
 
 
 def test_resources_need_a_token(server, http):
@@ -143,24 +272,94 @@ def test_resources_need_a_token(server, http):
     assert r.status_code == 401 and r.content == b""
 
 
-def test_unknown_path_is_404(server, http):
-    r = http.get(f"{server.api_url}/nothing/here", headers=bearer(server.issue_token()), timeout=5)
-    assert (r.status_code, r.json()) == (404, {"message": "Not found"})
+def list_page(server, http, path, **params):
+    r = http.get(
+        f"{server.api_url}{path}",
+        params=params,
+        headers=bearer(server.issue_token()),
+        timeout=5,
+    )
+    return r
 
 
-def test_flows_pagination(server, http):
-    h = bearer(server.issue_token())
-    url = f"{server.api_url}/flows"
-    page = lambda n, size: http.get(  # noqa: E731
-        url, params={"page": n, "per_page": size}, headers=h, timeout=5
-    ).json()
-    assert page(1, 100) == [{"id": i} for i in range(1, 101)]
-    assert page(3, 100) == [{"id": i} for i in range(201, 251)]
-    assert page(4, 100) == []
-    server.flow_count = 200
-    assert len(page(2, 100)) == 100 and page(3, 100) == []
-    server.flows_ignore_page = True
-    assert page(2, 10) == page(1, 10)
+def test_a_list_without_paging_parameters_is_every_row(server, http):
+    # Nexla API server, api_controller.rb preflight: per_page = PAGINATE_ALL_COUNT
+    r = list_page(server, http, "/data_sources")
+    assert r.json() == [{"id": i} for i in range(1, 251)]
+    assert r.headers["X-Total-Count"] == "250"
+    assert "X-Current-Page" not in r.headers and "Link" not in r.headers
+
+
+def test_page_alone_is_ten_a_page(server, http):
+    # Nexla API server, api_controller.rb preflight: @per_page = 10 if only page is given
+    r = list_page(server, http, "/data_sources", page=2)
+    assert r.json() == [{"id": i} for i in range(11, 21)]
+    assert r.headers["X-Current-Page"] == "2"
+    assert r.headers["X-Total-Page-Count"] == "25"
+
+
+def test_paging_headers(server, http):
+    # Nexla API server, api_controller.rb set_link_header
+    r = list_page(server, http, "/data_sources", page=2, per_page=100)
+    assert r.json() == [{"id": i} for i in range(101, 201)]
+    assert r.headers["X-Total-Count"] == "250"
+    assert r.headers["X-Current-Page"] == "2"
+    assert r.headers["X-Page-Count"] == "100"
+    assert r.headers["X-Total-Page-Count"] == "3"
+    base = f"{server.ui_url}/nexla-api/data_sources?"
+    assert r.headers["Link"] == (
+        f'<{base}page=1&per_page=100>; rel="Previous", <{base}page=3&per_page=100>; rel="Next"'
+    )
+    first = list_page(server, http, "/data_sources", page=1, per_page=100, status="ACTIVE")
+    # The server cuts page and per_page out of the URL by pattern, leaving "?&": harmless.
+    assert first.headers["Link"] == (
+        f'<{server.ui_url}/nexla-api/data_sources?&status=ACTIVE&page=2&per_page=100>; rel="Next"'
+    )
+    last = list_page(server, http, "/data_sources", page=3, per_page=100)
+    assert len(last.json()) == 50 and 'rel="Next"' not in last.headers["Link"]
+
+
+def test_a_page_past_the_end_is_an_empty_array(server, http):
+    # Nexla API server, will_paginate via api_controller.rb: 200 with []
+    r = list_page(server, http, "/data_sources", page=4, per_page=100)
+    assert (r.status_code, r.json()) == (200, [])
+    server.data_source_count = 200
+    full = list_page(server, http, "/data_sources", page=2, per_page=100)
+    assert len(full.json()) == 100 and "Next" not in full.headers.get("Link", "")
+    assert list_page(server, http, "/data_sources", page=3, per_page=100).json() == []
+
+
+def test_per_page_above_an_endpoints_maximum_is_400(server, http):
+    # Nexla API server, app/controllers/concerns/paginate_concern.rb
+    req = RequestRecord("GET", "/nexla-api/x", {"per_page": "1001"}, {}, b"", 0)
+    refused = _paginate(req, list(range(5)), server.ui_url, max_per_page=1000)
+    assert refused.status == 400
+    assert json.loads(refused.body)["message"] == (
+        "per_page is greater than maximum 1000 allowed for that endpoint"
+    )
+    unasked = RequestRecord("GET", "/nexla-api/x", {}, {}, b"", 0)
+    rows, headers = _paginate(unasked, list(range(5)), server.ui_url, max_per_page=2)
+    assert rows == [0, 1] and ("X-Total-Page-Count", "3") in headers
+
+
+def test_flows_is_an_object_not_an_array(server, http):
+    # Nexla API server, app/views/api/v1/flows/_show.json.jbuilder and flows_controller.rb
+    r = list_page(server, http, "/flows")
+    body = r.json()
+    assert isinstance(body, dict)
+    assert {"flows", "data_sources", "data_sets", "data_sinks", "triggered_flows"} <= set(body)
+    assert [flow["id"] for flow in body["flows"]] == [1, 2, 3]
+    # /flows is always paged, every flow on page 1 unless per_page says otherwise.
+    assert r.headers["X-Current-Page"] == "1" and r.headers["X-Total-Page-Count"] == "1"
+    paged = list_page(server, http, "/flows", page=2, per_page=2).json()
+    assert [flow["id"] for flow in paged["flows"]] == [3]
+
+
+def test_a_server_ignoring_page(server, http):
+    server.ignore_page = True
+    assert list_page(server, http, "/data_sources", page=2, per_page=10).json() == [
+        {"id": i} for i in range(1, 11)
+    ]
 
 
 def test_echo_shows_what_was_sent(server, http):
@@ -190,6 +389,7 @@ def test_chunked_request_body_is_read(server, http):
 
 
 def test_head_has_no_body(server, http):
+    # HEAD is answered like GET without the body (the fake's simplification)
     r = http.head(f"{server.api_url}/teams", headers=bearer(server.issue_token()), timeout=5)
     assert r.status_code == 200 and r.content == b""
     assert int(r.headers["Content-Length"]) > 0

@@ -15,6 +15,7 @@ STATUS_KEYS = {
     "expires_at",
     "expires_in",
     "expires_estimated",
+    "expiry_source",
     "refresh_due",
     "user",
     "org",

@@ -92,7 +92,7 @@ def api(
     Examples:
       nexla api /teams
       nexla api -X PUT /teams/1 -f name=Analytics -f active=true
-      nexla api /flows --paginate | jq length
+      nexla api /data_sources --paginate | jq length
     """
     pairs = [_parse_field(raw) for raw in fields or []]
     extra_headers = _parse_headers(headers or [])

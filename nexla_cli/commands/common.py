@@ -143,10 +143,14 @@ def duration(seconds: float) -> str:
     return f"{hours // 24}d"
 
 
+# How an expiry that the server did not give is marked where it is shown.
+EXPIRY_NOTES = {"estimate": ", estimated", "token": ", from the token"}
+
+
 def describe_expiry(session) -> str:
     """`expires 2026-11-27T22:00:00Z (in 59m, estimated)` or `expired …`."""
     left = session.seconds_left()
-    estimated = ", estimated" if session.expires_estimated else ""
+    estimated = EXPIRY_NOTES.get(session.expiry_source, "")
     if session.rejected:
         return f"refused by the server (expires {iso_utc(session.expires_at)}{estimated})"
     if left <= 0:
@@ -154,13 +158,26 @@ def describe_expiry(session) -> str:
     return f"expires {iso_utc(session.expires_at)} (in {duration(left)}{estimated})"
 
 
-def describe_user(user: dict, org: Optional[dict] = None) -> str:
-    name = user.get("full_name") or ""
-    email = user.get("email") or ""
-    who = f"{name} <{email}>" if name and email else (name or email or "an unknown user")
+def describe_user(user: dict, org: Optional[dict] = None, *, impersonation: bool = True) -> str:
+    """`Ada <ada@example.com> (org Example), impersonated by Grace <grace@nexla.com>`."""
+    who = describe_person(user)
     if org and org.get("name"):
         who += f" (org {org['name']})"
+    if impersonation and user.get("impersonated"):
+        who += f", impersonated by {describe_impersonator(user)}"
     return who
+
+
+def describe_person(person: dict) -> str:
+    name = person.get("full_name") or ""
+    email = person.get("email") or ""
+    return f"{name} <{email}>" if name and email else (name or email or "an unknown user")
+
+
+def describe_impersonator(user: dict) -> str:
+    """The admin acting as `user` (the server names them; an old record may not)."""
+    admin = user.get("impersonator")
+    return describe_person(admin) if isinstance(admin, dict) else "an administrator"
 
 
 def mask_token(token: str) -> str:

@@ -12,6 +12,7 @@ from nexla_cli.commands.common import (
     check_secret,
     complete_env_names,
     describe_expiry,
+    describe_impersonator,
     describe_user,
     iso_utc,
     mask_token,
@@ -180,6 +181,7 @@ def _env_json(name: str, current: bool, env: dict, stored: Optional[Session]) ->
         "obtained_at": iso_utc(stored.obtained_at) if stored else None,
         "expires_at": iso_utc(stored.expires_at) if stored else None,
         "expires_estimated": stored.expires_estimated if stored else None,
+        "expiry_source": stored.expiry_source if stored else None,
         "expired": stored.is_expired() if stored else None,
         "service_key_saved": bool(env.get("service_key")),
     }
@@ -237,9 +239,20 @@ def _print_show(details: dict, stored: Optional[Session]) -> None:
         lines += [
             (
                 "User",
-                describe_user(stored.user)
+                describe_user(stored.user, impersonation=False)
                 + (f" (id {stored.user.get('id')})" if stored.user.get("id") is not None else ""),
             ),
+        ]
+        if stored.user.get("impersonated"):
+            admin = stored.user.get("impersonator") or {}
+            lines.append(
+                (
+                    "Impersonated by",
+                    describe_impersonator(stored.user)
+                    + (f" (id {admin.get('id')})" if admin.get("id") is not None else ""),
+                )
+            )
+        lines += [
             (
                 "Org",
                 f"{stored.org.get('name')} (id {stored.org.get('id')})" if stored.org else "none",

@@ -1,6 +1,7 @@
 """`nexla token …`: session tokens for shell jobs and scripts."""
 
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -8,6 +9,7 @@ import typer
 
 from nexla_cli import names, output, session
 from nexla_cli.commands.common import (
+    EXPIRY_NOTES,
     EnvOption,
     JsonOption,
     check_secret,
@@ -21,6 +23,7 @@ from nexla_cli.commands.common import (
     stdin_is_terminal,
 )
 from nexla_cli.errors import AuthError, UsageError
+from nexla_cli.model import jwt_expiry
 from nexla_cli.store import CredentialStore
 
 token_app = typer.Typer(help="Session tokens for shell jobs and scripts.", no_args_is_help=True)
@@ -135,15 +138,19 @@ def token_status(env: EnvOption = None, as_json: JsonOption = False) -> None:
 
 
 def _status_report(env: Optional[str]) -> dict:
-    if session.access_token_override():
+    override = session.access_token_override()
+    if override:
         named = env or os.environ.get("NEXLA_ENV")
+        # Nothing is known of the variable's token but what a JWT states itself.
+        stated = jwt_expiry(override)
         return {
             "environment": names.normalize_env_name(named) if named else None,
             "valid": True,
             "source": session.ACCESS_TOKEN_VARIABLE,
-            "expires_at": None,
-            "expires_in": None,
+            "expires_at": iso_utc(stated) if stated else None,
+            "expires_in": max(int(stated - time.time()), 0) if stated else None,
             "expires_estimated": None,
+            "expiry_source": "token" if stated else None,
             "refresh_due": None,
             "user": None,
             "org": None,
@@ -160,6 +167,7 @@ def _status_report(env: Optional[str]) -> dict:
             "expires_at": None,
             "expires_in": None,
             "expires_estimated": None,
+            "expiry_source": None,
             "refresh_due": None,
             "user": None,
             "org": None,
@@ -171,6 +179,7 @@ def _status_report(env: Optional[str]) -> dict:
         "expires_at": iso_utc(stored.expires_at),
         "expires_in": max(int(stored.seconds_left()), 0),
         "expires_estimated": stored.expires_estimated,
+        "expiry_source": stored.expiry_source,
         "refresh_due": not stored.is_fresh(),
         "user": stored.user,
         "org": stored.org,
@@ -180,15 +189,18 @@ def _status_report(env: Optional[str]) -> dict:
 def _print_status(report: dict) -> None:
     name = report["environment"] or "(no environment)"
     if report["source"] == session.ACCESS_TOKEN_VARIABLE:
-        output.result(
-            f"{name}: using the token in {session.ACCESS_TOKEN_VARIABLE} (expiry unknown)"
+        expiry = (
+            f"expires {report['expires_at']}{EXPIRY_NOTES['token']}"
+            if report["expires_at"]
+            else "expiry unknown"
         )
+        output.result(f"{name}: using the token in {session.ACCESS_TOKEN_VARIABLE} ({expiry})")
         return
     if report["source"] is None:
         output.result(f"{name}: not signed in")
         return
     state = "valid session" if report["valid"] else "no valid session"
-    estimated = ", estimated" if report["expires_estimated"] else ""
+    estimated = EXPIRY_NOTES.get(report["expiry_source"], "")
     due = "; refresh due" if report["refresh_due"] and report["valid"] else ""
     output.result(f"{name}: {state} for {describe_user(report['user'] or {}, report['org'])}")
     output.result(f"  expires {report['expires_at']} (in {report['expires_in']}s{estimated}){due}")
