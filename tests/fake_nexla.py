@@ -252,6 +252,9 @@ class FakeNexla:
         self.flow_count = 3  # flows behind GET /flows
         self.data_source_count = 250  # rows behind GET /data_sources
         self.ignore_page = False  # True: lists always return page 1 (a broken server)
+        # A per_page maximum for /data_sources, as some Nexla endpoints declare (e.g. 1000
+        # or 100); None: none, as for Nexla's /data_sources itself.
+        self.per_page_max: int | None = None
         self.teams = [dict(team) for team in TEAMS]  # this server's own, for POST and PUT
 
         self._lock = threading.Lock()
@@ -728,7 +731,9 @@ class FakeNexla:
         if req.method not in ("GET", "HEAD"):
             return _empty(404)
         rows = [{"id": i} for i in range(1, self.data_source_count + 1)]
-        paged = _paginate(req, rows, self.ui_url, ignore_page=self.ignore_page)
+        paged = _paginate(
+            req, rows, self.ui_url, max_per_page=self.per_page_max, ignore_page=self.ignore_page
+        )
         if isinstance(paged, _Response):
             return paged
         return _json(200, paged[0], paged[1])

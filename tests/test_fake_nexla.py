@@ -112,6 +112,7 @@ def test_a_header_that_is_not_two_words_is_400(server, http):
 
 
 def test_expired_token_is_rejected(server, http):
+    # Nexla API server, api_controller.rb authenticate: as any unknown token, an empty 401
     token = server.issue_token(lifetime=-1)
     assert not server.is_valid(token)
     r = http.get(f"{server.api_url}/users/current", headers=bearer(token), timeout=5)
@@ -157,6 +158,7 @@ def test_refresh_issues_new_token_and_kills_old(server, http):
 
 
 def test_refresh_keeps_the_impersonation(server, http):
+    # Nexla API server, token/show_token renders users/_show for the same user
     old = server.issue_token(impersonator=ADMIN_USER)
     body = http.post(f"{server.api_url}/token/refresh", headers=bearer(old), timeout=5).json()
     assert body["user"]["impersonated"] is True
@@ -268,6 +270,7 @@ def test_validation_failures_are_400_with_a_message(server, http):
 
 
 def test_resources_need_a_token(server, http):
+    # Nexla API server, api_controller.rb: authenticate runs before every resource endpoint
     r = http.get(f"{server.api_url}/teams", timeout=5)
     assert r.status_code == 401 and r.content == b""
 
@@ -330,16 +333,22 @@ def test_a_page_past_the_end_is_an_empty_array(server, http):
 
 
 def test_per_page_above_an_endpoints_maximum_is_400(server, http):
-    # Nexla API server, app/controllers/concerns/paginate_concern.rb
-    req = RequestRecord("GET", "/nexla-api/x", {"per_page": "1001"}, {}, b"", 0)
-    refused = _paginate(req, list(range(5)), server.ui_url, max_per_page=1000)
-    assert refused.status == 400
-    assert json.loads(refused.body)["message"] == (
-        "per_page is greater than maximum 1000 allowed for that endpoint"
+    # Nexla API server, app/controllers/concerns/paginate_concern.rb (data_sources_controller
+    # declares 1000 for index_all, flow_triggers_controller 100)
+    server.per_page_max = 100
+    refused = list_page(server, http, "/data_sources", page=1, per_page=101)
+    assert refused.status_code == 400
+    assert refused.json()["message"] == (
+        "per_page is greater than maximum 100 allowed for that endpoint"
     )
-    unasked = RequestRecord("GET", "/nexla-api/x", {}, {}, b"", 0)
-    rows, headers = _paginate(unasked, list(range(5)), server.ui_url, max_per_page=2)
-    assert rows == [0, 1] and ("X-Total-Page-Count", "3") in headers
+    assert len(list_page(server, http, "/data_sources", page=1, per_page=100).json()) == 100
+    # Without paging parameters the maximum is applied, and the answer is paged.
+    unasked = list_page(server, http, "/data_sources")
+    assert len(unasked.json()) == 100 and unasked.headers["X-Total-Page-Count"] == "3"
+    # The server's Link then lacks its "?" (it appends "&page=" to the bare path).
+    assert unasked.headers["Link"].endswith('/data_sources&page=2&per_page=100>; rel="Next"')
+    req = RequestRecord("GET", "/nexla-api/x", {"per_page": "1001"}, {}, b"", 0)
+    assert _paginate(req, [], server.ui_url, max_per_page=1000).status == 400
 
 
 def test_flows_is_an_object_not_an_array(server, http):
@@ -356,6 +365,7 @@ def test_flows_is_an_object_not_an_array(server, http):
 
 
 def test_a_server_ignoring_page(server, http):
+    # Not Nexla's behaviour: a broken server, for tests of clients that must notice it
     server.ignore_page = True
     assert list_page(server, http, "/data_sources", page=2, per_page=10).json() == [
         {"id": i} for i in range(1, 11)
