@@ -18,6 +18,7 @@ STATUS_KEYS = {
     "refresh_due",
     "user",
     "org",
+    "service_key_location",  # docs/keyring.md
 }
 
 
