@@ -176,6 +176,17 @@ class SecretService:
             collection = secretstorage.Collection(connection, DEFAULT_COLLECTION)
             return [item.get_attributes() for item in collection.get_all_items()]
 
+    def modified(self, service: str, username: str) -> int | None:
+        """When the item was last written (seconds since the epoch), None if there is none."""
+        import secretstorage
+
+        with self._connection() as connection:
+            for item in secretstorage.search_items(
+                connection, {"service": service, "username": username}
+            ):
+                return item.get_modified()
+        return None
+
     def store(self, service: str, username: str, secret: str) -> None:
         import secretstorage
 

@@ -111,6 +111,24 @@ def test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file(nx, secr
     assert KEY not in result.stdout + result.stderr
 
 
+def test_saving_the_same_key_again_does_not_rewrite_the_item(nx, secret_service):
+    # On macOS a rewrite deletes and re-adds the item, dropping the user's "Always Allow".
+    env = with_keyring(nx, secret_service)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    item = item_for(nx)
+    written = secret_service.modified(**item)
+    time.sleep(1.1)  # the Secret Service keeps times in whole seconds
+
+    again = from_key(nx, KEY, "--save-key", env=env)
+    assert again.returncode == 0, describe(again)
+    assert secret_service.modified(**item) == written
+
+    replaced = from_key(nx, OTHER_KEY, "--save-key", env=env)
+    assert replaced.returncode == 0, describe(replaced)
+    assert secret_service.lookup(**item) == OTHER_KEY
+    assert secret_service.modified(**item) > written
+
+
 def test_a_remint_after_expiry_reads_the_key_from_the_keyring(nx, secret_service):
     env = with_keyring(nx, secret_service)
     nx.server.default_lifetime = 2
