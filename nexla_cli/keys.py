@@ -58,7 +58,7 @@ def storage_choice() -> str:
     value = raw.strip()
     if value not in STORAGE_CHOICES:
         raise UsageError(
-            f"{STORAGE_VARIABLE} must be auto, keyring or file, not {_shown(raw)}",
+            f"{STORAGE_VARIABLE} must be auto, keyring or file, not {_shown(raw)!r}",
         )
     return value
 
@@ -70,7 +70,7 @@ def location(env: dict) -> "str | None":
     """IN_KEYRING, IN_FILE, or None when no key is saved for this environment."""
     if isinstance(env.get(_KEYRING_FIELD), dict):
         return IN_KEYRING
-    if env.get(_FILE_FIELD):
+    if isinstance(env.get(_FILE_FIELD), str) and env[_FILE_FIELD]:
         return IN_FILE
     return None
 
@@ -279,6 +279,10 @@ def _call(work):
         raise _Unanswered()
     import threading
 
+    # Loading the library talks to nobody, and on a busy machine it alone can take a good
+    # part of a second: it is not what the bound is for.
+    _load_library()
+
     outcome: dict = {}
 
     def run() -> None:
@@ -298,14 +302,21 @@ def _call(work):
     return outcome.get("value")
 
 
+def _load_library() -> None:
+    try:
+        import keyring  # noqa: F401
+        import keyring.backends.fail  # noqa: F401
+        import keyring.backends.null  # noqa: F401
+    except Exception as exc:  # not installed, or broken: either way there is none to use
+        raise _NoBackend(f"the keyring library cannot be loaded: {_shown(str(exc))}") from None
+
+
 def _backend():
     """The backend the keyring library chooses (it honours keyringrc.cfg and
     $PYTHON_KEYRING_BACKEND); _NoBackend when there is none to use."""
-    try:
-        import keyring
-        from keyring.backends import fail, null
-    except ImportError as exc:
-        raise _NoBackend(f"the keyring library cannot be loaded: {exc}") from None
+    import keyring
+    from keyring.backends import fail, null
+
     backend = keyring.get_keyring()
     # fail.Keyring raises on every call; null.Keyring would silently keep nothing.
     if isinstance(backend, fail.Keyring):
