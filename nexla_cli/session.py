@@ -10,7 +10,7 @@ import os
 import time
 from typing import List, Optional, Tuple, Union
 
-from nexla_cli import names, output
+from nexla_cli import keys, names, output
 from nexla_cli.client import NexlaClient
 from nexla_cli.errors import (
     LOGIN_HINT,
@@ -178,12 +178,13 @@ def sign_in_with_token(
             env = data["environments"].setdefault(name, {"api_url": stored_api_url})
             env["api_url"] = stored_api_url
             # A key minted for one identity must never re-mint after another signed in.
-            dropped_key = env.pop("service_key", None) is not None
+            dropped_key, keyring_item = keys.drop(env)
             env["session"] = session.to_dict()
             if make_current:
                 data["current"] = name
     finally:
         report_notices(store)
+    _forget_keyring_item(keyring_item, name)
     return session, dropped_key
 
 
@@ -292,7 +293,7 @@ def _renew_locked(
     if not forced and session.is_fresh(now):
         return session
 
-    service_key = env.get("service_key")
+    service_key = keys.is_saved(env)  # read from where it is only when minting
     if session.rejected and not service_key:
         return _dead_session_error(name)
     remembered = session.recent_failure(now)
@@ -309,7 +310,7 @@ def _renew_locked(
     client = NexlaClient(api_url_for(env, name))
     try:
         if service_key and (session.is_expired(now) or session.rejected):
-            renewed = _mint(client, service_key)
+            renewed = _mint(client, keys.read(env, name))
         else:
             try:
                 renewed = session_from_token_response(
@@ -320,7 +321,7 @@ def _renew_locked(
                     session.refresh_failure = {"at": int(now), "kind": "rejected"}
                     env["session"] = session.to_dict()
                     return _dead_session_error(name)
-                renewed = _mint(client, service_key)
+                renewed = _mint(client, keys.read(env, name))
     except NetworkError as exc:
         session.refresh_failure = {"at": int(now), "kind": "unreachable", "message": exc.message}
         env["session"] = session.to_dict()
@@ -400,16 +401,24 @@ def _clock(epoch: float) -> str:
 
 
 def mint_from_key(
-    explicit_env: Optional[str], service_key: str, *, save_key: bool
+    explicit_env: Optional[str],
+    service_key: str,
+    *,
+    save_key: bool,
+    key_storage: Optional[keys.SavePlan] = None,
 ) -> Tuple[str, Session, List[str]]:
     """POST /token with the key and store the session; returns (env name, session, notes).
 
     An environment named with --env or $NEXLA_ENV that is not configured is added; it
-    becomes current only when none is.
+    becomes current only when none is. With save_key, where the key goes (`key_storage`,
+    from key_storage_plan) is settled before anything is sent.
     """
     store = CredentialStore()
     name, data = _key_target(explicit_env, store)
+    if save_key and (key_storage is None or key_storage.name != name):
+        key_storage = keys.plan_save(name, store.path)
     existing = data["environments"].get(name)
+    keyring_item = None
     try:
         body = NexlaClient(api_url_for(existing, name)).mint(service_key)
     except AuthError:
@@ -426,14 +435,35 @@ def mint_from_key(
                 data["current"] = name
             env["session"] = session.to_dict()
             if save_key:
-                env["service_key"] = service_key
-            elif env.get("service_key") not in (None, service_key):
+                keyring_item, warning = keys.save(key_storage, env, service_key)
+                if warning:
+                    output.warn(warning)
+            elif keys.is_saved(env) and not keys.holds(env, name, service_key):
                 # A key saved for another identity must not re-mint this one's sessions.
-                del env["service_key"]
+                keyring_item = keys.drop(env)[1]
                 notes.append(f"dropped the service key saved earlier for {name}")
     finally:
         report_notices(store)
+    _forget_keyring_item(keyring_item, name)
+    if save_key:
+        if key_storage.warning:
+            output.warn(key_storage.warning)
+        notes.append(f"Saved the service key for {name} {key_storage.describe()}.")
     return name, session, notes
+
+
+def key_storage_plan(name: str) -> keys.SavePlan:
+    """Where `token from-key --save-key` will keep NAME's key; exit 3 (nothing sent) when it
+    cannot be kept as $NEXLA_KEY_STORAGE asks."""
+    return keys.plan_save(name, CredentialStore().path)
+
+
+def _forget_keyring_item(item: Optional[dict], name: str) -> None:
+    """After the file stopped naming it: delete a saved key's keyring item (a warning if
+    that fails; the local change stands)."""
+    warning = keys.forget(item, name)
+    if warning:
+        output.warn(warning)
 
 
 def key_target(explicit_env: Optional[str], store: Optional[CredentialStore] = None) -> str:
@@ -441,6 +471,7 @@ def key_target(explicit_env: Optional[str], store: Optional[CredentialStore] = N
 
     Checked before the key is asked for, so nobody types a key only to hear it is useless.
     """
+    keys.storage_choice()  # a bad $NEXLA_KEY_STORAGE is exit 2 before anything is read
     return _key_target(explicit_env, store or CredentialStore())[0]
 
 
@@ -493,6 +524,7 @@ def logout(explicit_env: Optional[str], *, all_envs: bool) -> List[Tuple[str, bo
 
 
 def _logout_one(store: CredentialStore, name: str) -> bool:
+    keyring_item = None
     try:
         with store.transaction() as data:
             env = data["environments"].get(name)
@@ -502,9 +534,10 @@ def _logout_one(store: CredentialStore, name: str) -> bool:
             if session is not None:
                 _server_logout(name, api_url_for(env, name), session.access_token)
             env.pop("session", None)
-            env.pop("service_key", None)
+            keyring_item = keys.drop(env)[1]
     finally:
         report_notices(store)
+    _forget_keyring_item(keyring_item, name)  # the file forgot it first
     return session is not None
 
 
@@ -521,6 +554,7 @@ def remove_env(raw_name: str) -> Tuple[str, Optional[str]]:
             session = _session_or_none(env)
             if session is not None:
                 _server_logout(name, api_url_for(env, name), session.access_token)
+            keyring_item = keys.drop(env)[1]
             del data["environments"][name]
             if data.get("current") == name:
                 remaining = list(data["environments"])
@@ -528,6 +562,7 @@ def remove_env(raw_name: str) -> Tuple[str, Optional[str]]:
             current = data.get("current")
     finally:
         report_notices(store)
+    _forget_keyring_item(keyring_item, name)  # the file forgot it first
     return name, current
 
 

@@ -37,6 +37,9 @@ _SCRUBBED = {
     "https_proxy",
     "all_proxy",
     "CURL_CA_BUNDLE",
+    # Their OS keyring: tests that want one start a private Secret Service (test_keyring.py).
+    "DBUS_SESSION_BUS_ADDRESS",
+    "PYTHON_KEYRING_BACKEND",
 }
 
 
@@ -115,6 +118,9 @@ def cli_env(nexla_server: FakeNexla, tmp_path: Path, browser_log: Path) -> CliEn
         NEXLA_TIMEOUT="5",
         BROWSER=str(_write_browser_recorder(tmp_path, browser_log)),
         HOME=str(home),
+        # No OS keyring, on every developer's machine alike (macOS and Windows find theirs
+        # without D-Bus): a saved key goes to the file, as docs/keyring.md says it then does.
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
     )
     return env
 

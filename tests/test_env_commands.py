@@ -511,6 +511,7 @@ def test_list_json(nx):
         "expiry_source",
         "expired",
         "service_key_saved",
+        "service_key_location",
     }
     assert (a["current"], b["current"]) == (False, True)
     assert a["ui_url"] == f"https://{nx.server.host}"
@@ -523,6 +524,7 @@ def test_list_json(nx):
     assert a["expires_estimated"] is True
     assert a["expired"] is False
     assert a["service_key_saved"] is False
+    assert a["service_key_location"] is None
     assert a["expires_at"].endswith("Z")
     # No token, not even masked, in a listing.
     assert token_a not in result.stdout and token_b not in result.stdout

@@ -19,6 +19,7 @@ STATUS_KEYS = {
     "refresh_due",
     "user",
     "org",
+    "service_key_location",  # docs/keyring.md
 }
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nexla_cli import names, output, session
+from nexla_cli import keys, names, output, session
 from nexla_cli.commands.common import (
     EnvOption,
     JsonOption,
@@ -183,7 +183,9 @@ def _env_json(name: str, current: bool, env: dict, stored: Optional[Session]) ->
         "expires_estimated": stored.expires_estimated if stored else None,
         "expiry_source": stored.expiry_source if stored else None,
         "expired": stored.is_expired() if stored else None,
-        "service_key_saved": bool(env.get("service_key")),
+        "service_key_saved": keys.is_saved(env),
+        # "keyring", "file" or null: where a saved key is (never the key itself).
+        "service_key_location": keys.location(env),
     }
     return data
 
@@ -262,7 +264,10 @@ def _print_show(details: dict, stored: Optional[Session]) -> None:
             ("Obtained", iso_utc(stored.obtained_at)),
             ("Session", describe_expiry(stored)),
         ]
-    lines.append(("Service key", "saved" if details["service_key_saved"] else "not saved"))
+    where = details["service_key_location"]
+    lines.append(
+        ("Service key", f"saved in the {keys.LOCATION_LABELS[where]}" if where else "not saved")
+    )
     if "accepted" in details:
         lines.append(
             ("Server check", "token accepted" if details["accepted"] else "token NOT accepted")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nexla_cli import names, output, session
+from nexla_cli import keys, names, output, session
 from nexla_cli.commands.common import (
     EXPIRY_NOTES,
     EnvOption,
@@ -69,7 +69,9 @@ def token_from_key(
     save_key: Annotated[
         bool,
         typer.Option(
-            "--save-key", help="Keep the key (0600) to mint new sessions when this one expires."
+            "--save-key",
+            help="Keep the key to mint new sessions when this one expires: in the OS keyring, "
+            "or where none exists in the credentials file (see NEXLA_KEY_STORAGE).",
         ),
     ] = False,
     as_json: JsonOption = False,
@@ -83,12 +85,12 @@ def token_from_key(
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
     session.warn_if_access_token_override()
-    session.key_target(env)
+    target = session.key_target(env)
+    # Where the key will be kept is settled (the keyring probed) before it is even asked for.
+    storage = session.key_storage_plan(target) if save_key else None
     key = check_secret(_read_service_key(key_file), "service key")
-    name, minted, notes = session.mint_from_key(env, key, save_key=save_key)
+    name, minted, notes = session.mint_from_key(env, key, save_key=save_key, key_storage=storage)
     print_notes(notes)
-    if save_key:
-        output.info(f"Saved the service key for {name} in {CredentialStore().path} (mode 0600).")
     _print_session(name, minted, as_json=as_json, print_token=print_token, verb="Minted")
 
 
@@ -154,11 +156,14 @@ def _status_report(env: Optional[str]) -> dict:
             "refresh_due": None,
             "user": None,
             "org": None,
+            "service_key_location": None,
         }
     store = CredentialStore()
     data = session.load(store)
     name = session.resolve_env_name(data, env)
     stored = session.stored_session(data["environments"][name], store.path)
+    # Where a saved key is ("keyring", "file" or None), never the key.
+    key_location = keys.location(data["environments"][name])
     if stored is None:
         return {
             "environment": name,
@@ -171,6 +176,7 @@ def _status_report(env: Optional[str]) -> dict:
             "refresh_due": None,
             "user": None,
             "org": None,
+            "service_key_location": key_location,
         }
     return {
         "environment": name,
@@ -183,6 +189,7 @@ def _status_report(env: Optional[str]) -> dict:
         "refresh_due": not stored.is_fresh(),
         "user": stored.user,
         "org": stored.org,
+        "service_key_location": key_location,
     }
 
 
@@ -198,6 +205,7 @@ def _print_status(report: dict) -> None:
         return
     if report["source"] is None:
         output.result(f"{name}: not signed in")
+        _print_key_location(report)
         return
     state = "valid session" if report["valid"] else "no valid session"
     estimated = EXPIRY_NOTES.get(report["expiry_source"], "")
@@ -205,3 +213,9 @@ def _print_status(report: dict) -> None:
     output.result(f"{name}: {state} for {describe_user(report['user'] or {}, report['org'])}")
     output.result(f"  expires {report['expires_at']} (in {report['expires_in']}s{estimated}){due}")
     output.result(f"  source: {report['source']}")
+    _print_key_location(report)
+
+
+def _print_key_location(report: dict) -> None:
+    where = report["service_key_location"]
+    output.result(f"  service key: {keys.LOCATION_LABELS[where] if where else 'not saved'}")

@@ -1,0 +1,553 @@
+"""Service keys in the OS keyring, against a real Secret Service (docs/keyring.md).
+
+gnome-keyring-daemon runs on a private D-Bus session bus (tests/secret_service.py); what
+`nexla` stored is checked from outside with secret-tool. Every `nexla` here gets that bus's
+address and a fixed keyring backend, so the developer's own keyring and keyringrc.cfg never
+take part. Tests that need the daemon skip when it is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import pytest
+
+from tests.envtools import configure, env_record, second_name
+from tests.fault_tools import assert_error, describe, files_containing, seed, warnings_in
+from tests.secret_service import SecretService, missing_programs
+from tests.test_startup import (
+    COMPLETIONS,
+    run_with_importtime,
+    seed_store,
+    session_record,
+    top_level,
+)
+from tests.token_support import (
+    config_bytes,
+    from_key,
+    set_times,
+    start,
+    stored_session,
+    wait_until_expired,
+)
+
+KEY = "svc-keyring-" + "k3y" * 10
+OTHER_KEY = "svc-other-" + "0th3r" * 6
+SERVICE = "nexla service key"
+KEYRING_MODULES = {"keyring", "secretstorage", "jeepney"}
+ON_LINUX = pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="without D-Bus, the keyring library finds the Keychain or Credential Manager",
+)
+
+
+def _started_service():
+    missing = missing_programs()
+    if missing:
+        pytest.skip(f"no Secret Service to test against ({', '.join(missing)} not installed)")
+    return SecretService().start()
+
+
+@pytest.fixture(scope="session")
+def secret_service():
+    """One keyring for the whole run; every test's items are apart (their config dirs are)."""
+    service = _started_service()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def own_secret_service():
+    """A keyring for one test, which may lock it or stop its daemon."""
+    service = _started_service()
+    yield service
+    service.stop()
+
+
+def with_keyring(nx, service: SecretService, **more: str | None) -> dict[str, str]:
+    return nx.env_with(**service.env(), **more)
+
+
+def without_any_keyring(nx, **more: str | None) -> dict[str, str]:
+    """No session bus at all, and the keyring library left to look for itself."""
+    return nx.env_with(DBUS_SESSION_BUS_ADDRESS=None, PYTHON_KEYRING_BACKEND=None, **more)
+
+
+def item_for(nx) -> dict:
+    """The keyring item the credentials file names for the fake server's environment."""
+    return env_record(nx, nx.server.host)["service_key_keyring"]
+
+
+def key_in_no_file(nx, *keys: str) -> None:
+    found = files_containing(nx.tmp_path, *keys)
+    assert found == {}, found
+
+
+# Keeping, using and forgetting a key -------------------------------------------------------
+
+
+def test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file(nx, secret_service):
+    env = with_keyring(nx, secret_service)
+    result = from_key(nx, KEY, "--save-key", env=env)
+    assert result.returncode == 0, describe(result)
+
+    record = env_record(nx, nx.server.host)
+    assert "service_key" not in record
+    assert record["service_key_keyring"] == {
+        "service": SERVICE,
+        "username": f"{nx.server.host} in {nx.config_dir}",
+    }
+    assert secret_service.lookup(**item_for(nx)) == KEY
+    key_in_no_file(nx, KEY)  # nowhere under the test's directory, config dir included
+    assert "Saved the service key" in result.stderr and "OS keyring" in result.stderr
+    assert warnings_in(result) == []
+    assert KEY not in result.stdout + result.stderr
+
+
+def test_saving_the_same_key_again_does_not_rewrite_the_item(nx, secret_service):
+    # On macOS a rewrite deletes and re-adds the item, dropping the user's "Always Allow".
+    env = with_keyring(nx, secret_service)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    item = item_for(nx)
+    written = secret_service.modified(**item)
+    time.sleep(1.1)  # the Secret Service keeps times in whole seconds
+
+    again = from_key(nx, KEY, "--save-key", env=env)
+    assert again.returncode == 0, describe(again)
+    assert secret_service.modified(**item) == written
+
+    replaced = from_key(nx, OTHER_KEY, "--save-key", env=env)
+    assert replaced.returncode == 0, describe(replaced)
+    assert secret_service.lookup(**item) == OTHER_KEY
+    assert secret_service.modified(**item) > written
+
+
+def test_a_remint_after_expiry_reads_the_key_from_the_keyring(nx, secret_service):
+    env = with_keyring(nx, secret_service)
+    nx.server.default_lifetime = 2
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    first = stored_session(nx)["access_token"]
+    wait_until_expired(nx)
+    nx.server.default_lifetime = 3600
+
+    printed = nx.run("token", "print", env=env)
+
+    assert printed.returncode == 0, describe(printed)
+    assert printed.stdout.strip() not in ("", first)
+    assert nx.server.is_valid(printed.stdout.strip())
+    assert nx.server.count("POST", "/token") == 2
+    assert nx.server.last("POST", "/token").authorization == f"Basic {KEY}"
+    key_in_no_file(nx, KEY)
+
+
+@ON_LINUX
+def test_a_remint_where_no_keyring_can_be_reached_is_exit_3_naming_it(nx, secret_service):
+    # A cron job without the desktop session's bus: the key is in the keyring, out of reach.
+    assert from_key(nx, KEY, "--save-key", env=with_keyring(nx, secret_service)).returncode == 0
+    set_times(nx, lifetime=3600, left=-10)
+    data_before = config_bytes(nx)
+    printed = nx.run("token", "print", env=without_any_keyring(nx))
+
+    assert_error(printed, 3, "OS keyring")
+    assert "none is available" in printed.stderr
+    assert nx.server.count("POST", "/token") == 1  # the mint of the first run only
+    assert config_bytes(nx) == data_before
+
+
+def test_logout_forgets_the_key_in_the_keyring_too(nx, secret_service):
+    env = with_keyring(nx, secret_service)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    item = item_for(nx)
+
+    result = nx.run("env", "logout", env=env)
+
+    assert result.returncode == 0, describe(result)
+    assert secret_service.lookup(**item) is None
+    record = env_record(nx, nx.server.host)
+    assert "service_key_keyring" not in record and "service_key" not in record
+    assert warnings_in(result) == []
+
+
+def test_remove_forgets_the_key_in_the_keyring_too(nx, secret_service):
+    env = with_keyring(nx, secret_service)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    item = item_for(nx)
+
+    result = nx.run("env", "remove", nx.server.host, env=env)
+
+    assert result.returncode == 0, describe(result)
+    assert secret_service.lookup(**item) is None
+
+
+def test_signing_in_with_a_pasted_token_drops_the_key_from_the_keyring(nx, secret_service):
+    env = with_keyring(nx, secret_service)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    item = item_for(nx)
+
+    result = configure(nx, nx.server.host, nx.server.issue_token(), env=env)
+
+    assert "Removed the service key" in result.stderr
+    assert secret_service.lookup(**item) is None
+    assert "service_key_keyring" not in env_record(nx, nx.server.host)
+
+
+def test_a_different_key_used_without_save_key_drops_the_saved_one(nx, secret_service):
+    env = with_keyring(nx, secret_service)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    item = item_for(nx)
+
+    same = from_key(nx, KEY, env=env)
+    assert same.returncode == 0, describe(same)
+    assert secret_service.lookup(**item) == KEY, "the same key keeps its saved copy"
+
+    other = from_key(nx, OTHER_KEY, env=env)
+    assert other.returncode == 0, describe(other)
+    assert "dropped the service key" in other.stderr
+    assert "service_key_keyring" not in env_record(nx, nx.server.host)
+    assert secret_service.lookup(**item) is None
+
+
+def test_a_key_saved_in_the_file_by_the_first_release_works_and_moves_on_the_next_save(
+    nx, secret_service
+):
+    env = with_keyring(nx, secret_service)
+    nx.server.add_service_key(KEY)
+    seed(nx, service_key=KEY, age=4000, lifetime=3600)  # as the first release stored it
+
+    printed = nx.run("token", "print", env=env)
+    assert printed.returncode == 0, describe(printed)
+    assert nx.server.last("POST", "/token").authorization == f"Basic {KEY}"
+    assert env_record(nx, nx.server.host)["service_key"] == KEY  # still where it was
+
+    saved = from_key(nx, KEY, "--save-key", env=env)
+    assert saved.returncode == 0, describe(saved)
+    assert "service_key" not in env_record(nx, nx.server.host)
+    assert secret_service.lookup(**item_for(nx)) == KEY
+    key_in_no_file(nx, KEY)
+
+
+def test_show_and_status_say_where_the_key_is_and_never_the_key(nx, secret_service):
+    env = with_keyring(nx, secret_service)
+    other = second_name(nx)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    nx.server.add_service_key(OTHER_KEY)
+    in_file = nx.run(
+        "token",
+        "from-key",
+        "--env",
+        other,
+        "--save-key",
+        env=dict(env, NEXLA_SERVICE_KEY=OTHER_KEY, NEXLA_KEY_STORAGE="file"),
+    )
+    assert in_file.returncode == 0, describe(in_file)
+
+    expected = {nx.server.host: ("OS keyring", "keyring"), other: ("credentials file", "file")}
+    for name, (label, code) in expected.items():
+        shown = nx.run("env", "show", "--env", name, env=env)
+        status = nx.run("token", "status", "--env", name, env=env)
+        shown_json = nx.run("env", "show", "--env", name, "--json", env=env)
+        status_json = nx.run("token", "status", "--env", name, "--json", env=env)
+        for result in (shown, status, shown_json, status_json):
+            assert result.returncode == 0, describe(result)
+            assert KEY not in result.stdout + result.stderr
+            assert OTHER_KEY not in result.stdout + result.stderr
+        assert any(
+            line.startswith("Service key:") and label in line for line in shown.stdout.splitlines()
+        ), shown.stdout
+        assert f"service key: {label}" in status.stdout
+        assert json.loads(shown_json.stdout)["service_key_location"] == code
+        assert json.loads(status_json.stdout)["service_key_location"] == code
+    assert "credentials file (plain text)" in nx.run("env", "show", "--env", other).stdout
+
+
+# Choosing where: NEXLA_KEY_STORAGE ---------------------------------------------------------
+
+
+def test_keyring_storage_uses_the_keyring(nx, secret_service):
+    env = with_keyring(nx, secret_service, NEXLA_KEY_STORAGE="keyring")
+    result = from_key(nx, KEY, "--save-key", env=env)
+    assert result.returncode == 0, describe(result)
+    assert secret_service.lookup(**item_for(nx)) == KEY
+    key_in_no_file(nx, KEY)
+
+
+def test_file_storage_keeps_the_key_in_the_file_and_leaves_the_keyring_alone(nx, secret_service):
+    env = with_keyring(nx, secret_service, NEXLA_KEY_STORAGE="file")
+    result = from_key(nx, KEY, "--save-key", env=env)
+    assert result.returncode == 0, describe(result)
+    assert env_record(nx, nx.server.host)["service_key"] == KEY
+    assert warnings_in(result) == []  # chosen on purpose: no warning
+    assert str(nx.config_dir / "credentials.json") in result.stderr
+    assert not [
+        item for item in secret_service.items() if str(nx.config_dir) in item.get("username", "")
+    ]
+
+
+@pytest.mark.parametrize("value", ["vault", "Keyring", "none", "file,keyring"])
+def test_any_other_storage_value_is_a_usage_error_before_anything_happens(nx, value):
+    result = from_key(nx, KEY, "--save-key", env=nx.env_with(NEXLA_KEY_STORAGE=value))
+    assert_error(result, 2, "NEXLA_KEY_STORAGE")
+    assert nx.server.count() == 0
+    assert config_bytes(nx) == {}
+
+
+@ON_LINUX
+def test_no_keyring_at_all_auto_keeps_the_key_in_the_file_with_a_warning_naming_it(nx):
+    result = from_key(nx, KEY, "--save-key", env=without_any_keyring(nx))
+    assert result.returncode == 0, describe(result)
+    (warning,) = warnings_in(result)
+    assert str(nx.config_dir / "credentials.json") in warning and "plain text" in warning
+    assert env_record(nx, nx.server.host)["service_key"] == KEY
+    assert KEY not in result.stderr
+
+
+@ON_LINUX
+def test_no_keyring_at_all_keyring_storage_is_exit_3_and_nothing_is_sent(nx):
+    result = from_key(
+        nx, KEY, "--save-key", env=without_any_keyring(nx, NEXLA_KEY_STORAGE="keyring")
+    )
+    assert_error(result, 3, "OS keyring")
+    assert "NEXLA_KEY_STORAGE=file" in result.stderr
+    assert nx.server.count() == 0
+    assert config_bytes(nx) == {}
+
+
+@ON_LINUX
+def test_a_chosen_keyring_backend_that_cannot_work_is_exit_3_not_plain_text(nx):
+    # The user's configuration names the Secret Service, but there is no bus: a keyring
+    # exists and fails, which is not "no keyring at all".
+    env = nx.env_with(
+        DBUS_SESSION_BUS_ADDRESS=None,
+        PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
+    )
+    result = from_key(nx, KEY, "--save-key", env=env)
+    assert_error(result, 3, "OS keyring")
+    assert nx.server.count() == 0
+    assert config_bytes(nx) == {}
+    key_in_no_file(nx, KEY)
+
+
+# A keyring that is locked or does not answer ---------------------------------------------
+
+
+def test_a_locked_keyring_is_exit_3_under_auto_and_the_key_lands_nowhere(nx, own_secret_service):
+    env = with_keyring(nx, own_secret_service)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    own_secret_service.lock()
+    before = config_bytes(nx)
+    sent = nx.server.count()
+
+    result = from_key(nx, OTHER_KEY, "--save-key", env=env)
+
+    error = assert_error(result, 3, "locked")
+    assert "unlock" in result.stderr and "NEXLA_KEY_STORAGE=file" in result.stderr
+    assert "OS keyring" in error
+    assert nx.server.count() == sent  # found out before anything was sent
+    assert config_bytes(nx) == before
+    key_in_no_file(nx, OTHER_KEY)
+
+
+def test_logout_with_a_locked_keyring_warns_and_still_logs_out(nx, own_secret_service):
+    env = with_keyring(nx, own_secret_service)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    item = item_for(nx)
+    own_secret_service.lock()
+
+    result = nx.run("env", "logout", env=env)
+
+    assert result.returncode == 0, describe(result)
+    (warning,) = warnings_in(result)
+    assert "could not delete" in warning and "locked" in warning and SERVICE in warning
+    # The file forgot the key first: no reference is left to a key nobody may delete.
+    record = env_record(nx, nx.server.host)
+    assert "service_key_keyring" not in record and "session" not in record
+    assert KEY not in result.stderr
+    assert item["username"] in warning
+
+
+def test_a_keyring_that_does_not_answer_is_exit_3_within_about_3_seconds(nx, own_secret_service):
+    env = with_keyring(nx, own_secret_service)
+    nx.server.add_service_key(KEY)
+    own_secret_service.pause()
+
+    began = time.monotonic()
+    result = from_key(nx, KEY, "--save-key", env=env, register=False)
+    took = time.monotonic() - began
+
+    assert_error(result, 3, "did not answer within 3 seconds")
+    assert "NEXLA_KEY_STORAGE=file" in result.stderr
+    assert nx.server.count() == 0
+    assert config_bytes(nx) == {}
+    # 3 s of waiting, plus start-up; generous for a loaded machine, far below a hang.
+    assert 2.9 <= took < 15, took
+
+
+def test_a_remint_with_a_keyring_that_does_not_answer_ends_in_exit_3(nx, own_secret_service):
+    env = with_keyring(nx, own_secret_service)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    set_times(nx, lifetime=3600, left=-10)
+    own_secret_service.pause()
+
+    began = time.monotonic()
+    printed = nx.run("token", "print", env=env)
+    took = time.monotonic() - began
+
+    assert_error(printed, 3, "did not answer")
+    assert took < 15, took
+    assert nx.server.count("POST", "/token") == 1
+
+
+def test_logout_with_a_keyring_that_does_not_answer_warns_and_still_logs_out(
+    nx, own_secret_service
+):
+    env = with_keyring(nx, own_secret_service)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    own_secret_service.pause()
+
+    began = time.monotonic()
+    result = nx.run("env", "logout", env=env)
+    took = time.monotonic() - began
+
+    assert result.returncode == 0, describe(result)
+    (warning,) = warnings_in(result)
+    assert "did not answer" in warning
+    assert "service_key_keyring" not in env_record(nx, nx.server.host)
+    assert took < 15, took
+
+
+def test_a_keyring_that_stops_answering_after_the_mint_changes_nothing(nx, own_secret_service):
+    # The probe passed; the keyring then hangs while the key is being minted. The key is
+    # written to the keyring before the file names it, so the file is left as it was.
+    env = with_keyring(nx, own_secret_service)
+    nx.server.add_service_key(KEY)
+    nx.server.set_delay("POST", "/token", 2)
+    args = ("token", "from-key", "--env", nx.server.host, "--save-key")
+    proc = start(nx, *args, env=dict(env, NEXLA_SERVICE_KEY=KEY))
+    try:
+        assert nx.server.wait_for_count("POST", "/token", 1, timeout=30)
+        own_secret_service.pause()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+    assert_error(result, 3, "did not answer")
+    assert "not stored" in result.stderr
+    # Only the lock file, taken to store the session: no session, no reference to a key.
+    assert list(config_bytes(nx)) == ["credentials.json.lock"]
+
+
+# Never touched on the paths that do not need it ------------------------------------------
+
+
+class BusSpy:
+    """A unix socket posing as a session bus that logs each connection and hangs up."""
+
+    def __init__(self) -> None:
+        self.directory = tempfile.mkdtemp(prefix="nxspy-")
+        self.path = os.path.join(self.directory, "bus")
+        self.connections = 0
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(self.path)
+        self._server.listen(16)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def address(self) -> str:
+        return f"unix:path={self.path}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            connection.close()
+
+    def close(self) -> None:
+        self._server.close()
+        os.unlink(self.path)
+        os.rmdir(self.directory)
+
+
+@pytest.fixture
+def bus_spy():
+    spy = BusSpy()
+    yield spy
+    spy.close()
+
+
+@ON_LINUX
+def test_token_print_help_and_tab_never_touch_d_bus_or_load_keyring(nx, bus_spy):
+    seed_store(
+        nx.config_dir,
+        {nx.server.host: (nx.server.api_url, session_record("tok-fresh", left=3000))},
+        nx.server.host,
+    )
+    # Where a saved key is must not matter to these: it is in the keyring.
+    data = (nx.config_dir / "credentials.json").read_text()
+    (nx.config_dir / "credentials.json").write_text(
+        data.replace(
+            '"session":',
+            '"service_key_keyring": {"service": "nexla service key", "username": "x"}, "session":',
+            1,
+        )
+    )
+    env = nx.env_with(DBUS_SESSION_BUS_ADDRESS=bus_spy.address, PYTHON_KEYRING_BACKEND=None)
+    runs = {
+        "token print": (["token", "print"], {}),
+        "--help": (["--help"], {}),
+        "token from-key --help": (["token", "from-key", "--help"], {}),
+        "--version": (["--version"], {}),
+        "TAB": ([], dict(_NEXLA_COMPLETE="complete_bash", **COMPLETIONS["bash"])),
+        "token status": (["token", "status"], {}),
+        "env show": (["env", "show"], {}),
+        "env list": (["env", "list"], {}),
+    }
+    for what, (args, extra) in runs.items():
+        result, modules, rest = run_with_importtime(args, dict(env, **extra), nx.tmp_path)
+        assert result.returncode == 0, (what, rest)
+        assert not KEYRING_MODULES & top_level(modules), (what, KEYRING_MODULES & modules)
+        assert bus_spy.connections == 0, what
+    assert nx.server.count() == 0
+
+    # The checks above can fail: a command that saves a key does load keyring and call the
+    # bus (which hangs up, so the key goes to the file with a warning).
+    saving = dict(env, NEXLA_SERVICE_KEY=KEY)
+    nx.server.add_service_key(KEY)
+    result, modules, rest = run_with_importtime(
+        ["token", "from-key", "--save-key"], saving, nx.tmp_path
+    )
+    assert result.returncode == 0, rest
+    assert {"keyring", "jeepney"} <= top_level(modules)
+    assert bus_spy.connections >= 1
+
+
+def test_storage_file_never_touches_d_bus(nx, bus_spy):
+    env = nx.env_with(
+        DBUS_SESSION_BUS_ADDRESS=bus_spy.address,
+        PYTHON_KEYRING_BACKEND=None,
+        NEXLA_KEY_STORAGE="file",
+    )
+    nx.server.add_service_key(KEY)
+    result, modules, rest = run_with_importtime(
+        ["token", "from-key", "--env", nx.server.host, "--save-key"],
+        dict(env, NEXLA_SERVICE_KEY=KEY),
+        nx.tmp_path,
+    )
+    assert result.returncode == 0, rest
+    assert not KEYRING_MODULES & top_level(modules)
+    assert bus_spy.connections == 0
+    assert env_record(nx, nx.server.host)["service_key"] == KEY
+    for args in (("token", "status"), ("env", "logout")):
+        assert nx.run(*args, env=env).returncode == 0
+    assert bus_spy.connections == 0
