@@ -237,8 +237,8 @@ def _usable_session(data: dict, name: str, store: CredentialStore, min_ttl: floa
         # one is stored and kept.
         raise UsageError(
             f"--min-ttl {min_ttl:g} is longer than the sessions {name} grants "
-            f"({_duration(renewed.lifetime)}); the renewed session is kept, valid until "
-            f"{_clock(renewed.expires_at)}"
+            f"({_duration(renewed.lifetime)}); the renewed session is kept",
+            hint=f"ask for less than {_duration(renewed.lifetime)}",
         )
     return renewed
 
