@@ -204,7 +204,9 @@ def token_exec(
     from nexla_cli import handoff
 
     variables = handoff.handoff(env, min_ttl).variables
-    raise typer.Exit(handoff.run_command(command, variables))
+    # COMMAND's status is final and its streams are its own: exit at once, without the
+    # newline the app writes after an interrupted command of its own (status 130).
+    raise SystemExit(handoff.run_command(command, variables))
 
 
 @token_app.command("status")
