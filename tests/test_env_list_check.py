@@ -53,7 +53,7 @@ def test_rejected_and_unreachable_are_shown_and_rejected_wins(nx):
     down = f"https://127.0.0.1:{_closed_port()}/nexla-api"
     configure(nx, "down.test", nx.server.issue_token(), "--api-url", down, "--no-verify")
     result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_TIMEOUT="2"))
-    assert_clean_error(result, 4, "a.test", "nexla env login")
+    assert_clean_error(result, 4, "a.test", "down.test could not be reached", "nexla env login")
     lines = _lines(result)
     assert "[rejected, token pasted]" in lines["a.test"]
     assert "[valid, token pasted]" in lines["b.test"]

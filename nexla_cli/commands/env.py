@@ -231,8 +231,9 @@ def _raise_for_checks(checks: dict) -> None:
     rejected = [name for name, result in checks.items() if result["status"] == REJECTED]
     unreachable = [name for name, result in checks.items() if result["status"] == UNREACHABLE]
     if rejected:
+        also = f" ({', '.join(unreachable)} could not be reached)" if unreachable else ""
         raise AuthError(
-            f"the server rejected the token of {', '.join(rejected)}",
+            f"the server rejected the token of {', '.join(rejected)}{also}",
             hint=f"{LOGIN_HINT} (`nexla env login --env {rejected[0]}`)",
         )
     if unreachable:
