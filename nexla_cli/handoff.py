@@ -117,6 +117,8 @@ def render(handed: Handoff, fmt: str) -> str:
     if fmt == "sh":
         return "\n".join(f"export {name}={quote_sh(value)}" for name, value in items)
     if fmt == "fish":
+        # The semicolons let `eval (nexla token export --format fish)` work too, where
+        # fish joins the lines with spaces.
         return "\n".join(f"set -gx {name} {quote_fish(value)};" for name, value in items)
     if fmt == "powershell":
         return "\n".join(f"$env:{name} = {quote_powershell(value)}" for name, value in items)
@@ -157,7 +159,10 @@ def run_command(argv: List[str], variables: Dict[str, str]) -> int:
     forwarder = _Forwarder()
     try:
         try:
-            child = subprocess.Popen(argv, env=environment)
+            # close_fds=False: descriptors the caller opened for COMMAND (`3>log`, a make
+            # jobserver) reach it as they would from a shell; this process's own are
+            # non-inheritable anyway.
+            child = subprocess.Popen(argv, env=environment, close_fds=False)
         except FileNotFoundError:
             missing = "no such file" if os.sep in argv[0] else "command not found"
             output.error(f"{argv[0]}: {missing}")

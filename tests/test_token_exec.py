@@ -78,6 +78,16 @@ def test_stdin_stdout_and_stderr_are_the_commands(nx):
     assert result.stderr == "E\n"
 
 
+def test_descriptors_the_caller_opened_reach_the_command(nx):
+    nx.sign_in()
+    log = nx.tmp_path / "fd3.log"
+    script = f"nexla token exec -- sh -c 'echo via-fd-3 >&3' 3>{log}"
+    env = nx.env_with(PATH=f"{Path(nexla_executable()).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, describe(result)
+    assert log.read_text() == "via-fd-3\n"
+
+
 @pytest.mark.parametrize(
     "code,expected",
     [
