@@ -43,24 +43,17 @@ class Handoff:
 def handoff(explicit_env: Optional[str], min_ttl: float = 0) -> Handoff:
     """The variables for the chosen environment, its token renewed first when due (or shorter
     lived than `min_ttl`). With $NEXLA_ACCESS_TOKEN set, that token is handed on as it is."""
-    if session.access_token_override():
-        # The same rules as `nexla api`: the environment is optional when NEXLA_API_URL says
-        # where the API is.
-        target = session.api_target(explicit_env)
-        token = session.live_token(explicit_env, min_ttl)
-        variables = {API_URL_VARIABLE: target.api_url, session.ACCESS_TOKEN_VARIABLE: token}
-        if target.name:
-            variables[ENV_VARIABLE] = target.name
-        expires_at = None
+    # The same rules as `nexla api`: with $NEXLA_ACCESS_TOKEN, the environment is optional
+    # when NEXLA_API_URL says where the API is.
+    target = session.api_target(explicit_env)
+    if target.from_variable:
+        name, token, expires_at = target.name, session.live_token(explicit_env, min_ttl), None
     else:
-        target = session.api_target(explicit_env)
         name, live = session.live_session(explicit_env, min_ttl)
-        variables = {
-            API_URL_VARIABLE: target.api_url,
-            session.ACCESS_TOKEN_VARIABLE: live.access_token,
-            ENV_VARIABLE: name,
-        }
-        expires_at = live.expires_at
+        token, expires_at = live.access_token, live.expires_at
+    variables = {API_URL_VARIABLE: target.api_url, session.ACCESS_TOKEN_VARIABLE: token}
+    if name:
+        variables[ENV_VARIABLE] = name
     for variable, value in variables.items():
         if not value.isprintable() or any(ch.isspace() for ch in value):
             raise UsageError(
