@@ -325,8 +325,9 @@ def _renew_locked(
     long_enough = session.seconds_left(now) >= min_ttl
     if not forced and session.is_fresh(now) and long_enough:
         return session
-    # A token without min_ttl left cannot stand in for a renewal that failed.
-    must_renew = forced or not long_enough
+    # A valid token without min_ttl left cannot stand in for a renewal that failed (an
+    # expired one never can, and says so in its own words).
+    must_renew = forced or (not long_enough and not session.is_expired(now))
 
     service_key = env.get("service_key")
     if session.rejected and not service_key:
