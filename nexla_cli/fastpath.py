@@ -6,9 +6,11 @@ exactly these shapes:
 
     nexla token print
     nexla token print --env NAME | -e NAME | --env=NAME
+    nexla token print --min-ttl SECONDS | --min-ttl=SECONDS   (beside --env, either order)
 
-and answers only when $NEXLA_ACCESS_TOKEN is set, or the chosen environment's stored
-session is fresh (outside the refresh margin). It never decides an error: any other
+and answers only when $NEXLA_ACCESS_TOKEN is set (without --min-ttl above 0), or the chosen
+environment's stored session is fresh (outside the refresh margin) and has at least
+SECONDS left. It never decides an error: any other
 argument, a due or expired token, no or unknown environment, a name that normalisation
 would change, an unreadable store, a bad $NEXLA_REFRESH_MARGIN or any surprise at all
 returns None, having printed nothing, and main.py runs the full app as if this module
@@ -26,11 +28,11 @@ ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
 
 def token_print(argv: list[str]) -> int | None:
     """The exit code when this call was answered here; None to run the full app."""
-    accepted, explicit_env = _shape(argv)
+    accepted, explicit_env, min_ttl = _shape(argv)
     if not accepted:
         return None
     try:
-        answer = _fresh_token(explicit_env)
+        answer = _fresh_token(explicit_env, min_ttl)
     except Exception:  # anything unexpected: the full app knows what to say
         return None
     if answer is None:
@@ -48,27 +50,43 @@ def token_print(argv: list[str]) -> int | None:
     return 0
 
 
-def _shape(argv: list[str]) -> tuple[bool, str | None]:
-    """(True, NAME or None) for the shapes above, else (False, None)."""
+def _shape(argv: list[str]) -> tuple[bool, str | None, int]:
+    """(True, NAME or None, SECONDS) for the shapes above, else (False, None, 0)."""
+    refused = (False, None, 0)
     if argv[:2] != ["token", "print"]:
-        return False, None
+        return refused
+    options: dict[str, str] = {}
     rest = argv[2:]
-    if not rest:
-        return True, None
-    if len(rest) == 2 and rest[0] in ("--env", "-e"):
-        name = rest[1]
-    elif len(rest) == 1 and rest[0].startswith("--env="):
-        name = rest[0][len("--env=") :]
-    else:
-        return False, None
-    return (True, name) if name else (False, None)
+    while rest:
+        flag, _, attached = rest[0].partition("=")
+        if flag == "-e" and attached:
+            return refused  # `-e=NAME` means a name starting with "=" to the full app
+        key = {"--env": "env", "-e": "env", "--min-ttl": "min_ttl"}.get(flag)
+        if key is None or key in options:
+            return refused
+        if attached or rest[0].endswith("="):
+            options[key], rest = attached, rest[1:]
+        elif len(rest) >= 2:
+            options[key], rest = rest[1], rest[2:]
+        else:
+            return refused
+    name = options.get("env")
+    if name == "":
+        return refused
+    min_ttl = options.get("min_ttl", "0")
+    # Plain ASCII digits only: anything else (a sign, spaces, "1e3") is the full app's call.
+    if not (min_ttl.isascii() and min_ttl.isdigit()):
+        return refused
+    return True, name, int(min_ttl)
 
 
-def _fresh_token(explicit_env: str | None) -> tuple[str, str | None] | None:
+def _fresh_token(explicit_env: str | None, min_ttl: int) -> tuple[str, str | None] | None:
     """(token, permission warning or None) when it can be printed as it is, else None."""
     # As session.live_token: the variable wins before the store is even read.
     override = os.environ.get(ACCESS_TOKEN_VARIABLE, "").strip()
     if override:
+        if min_ttl > 0:
+            return None  # the full app warns that the variable's life is unknown
         return _printable(override), None
 
     from nexla_cli import names, paths
@@ -85,7 +103,7 @@ def _fresh_token(explicit_env: str | None) -> tuple[str, str | None] | None:
     if env is None or env.get("session") is None:
         return None
     session = Session.from_dict(env["session"])
-    if not session.is_fresh():
+    if not session.is_fresh() or session.seconds_left() < min_ttl:
         return None
     return _printable(session.access_token), permission_warning(path)
 

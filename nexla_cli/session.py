@@ -18,6 +18,7 @@ from nexla_cli.errors import (
     ConfigError,
     NetworkError,
     NexlaError,
+    UsageError,
 )
 from nexla_cli.model import (
     FAILURE_MEMORY_SECONDS,
@@ -199,22 +200,50 @@ def _peek_env(store: CredentialStore, name: str) -> Optional[dict]:
 # Live tokens and renewal ---------------------------------------------------------------
 
 
-def live_token(explicit_env: Optional[str] = None) -> str:
-    """A token that is good to use now, refreshing (or re-minting) it first when due."""
+def live_token(explicit_env: Optional[str] = None, min_ttl: float = 0) -> str:
+    """A token that is good to use now, refreshing (or re-minting) it first when due or when
+    it has less than `min_ttl` seconds to live."""
     override = access_token_override()
     if override:
+        if min_ttl > 0:
+            output.warn(
+                f"{ACCESS_TOKEN_VARIABLE} is set: its remaining life is unknown, so --min-ttl "
+                "is not checked (unset it to use the stored session)"
+            )
         return override
+    return live_session(explicit_env, min_ttl)[1].access_token
+
+
+def live_session(explicit_env: Optional[str] = None, min_ttl: float = 0) -> Tuple[str, Session]:
+    """The chosen environment's name and stored session, renewed first as live_token says."""
     store = CredentialStore()
     data = load(store)
-    return _usable_token(data, resolve_env_name(data, explicit_env), store)
+    name = resolve_env_name(data, explicit_env)
+    return name, _usable_session(data, name, store, min_ttl)
 
 
 def _usable_token(data: dict, name: str, store: CredentialStore) -> str:
-    """NAME's stored token, renewed first (single-flight) when it is due."""
+    return _usable_session(data, name, store).access_token
+
+
+def _usable_session(data: dict, name: str, store: CredentialStore, min_ttl: float = 0) -> Session:
+    """NAME's stored session, renewed first (single-flight) when it is due or shorter-lived
+    than `min_ttl` seconds."""
     session = _require_session(data, name, store)
-    if session.is_fresh():
-        return session.access_token
-    return renew(name, store=store, forced=False, seen_token=session.access_token).access_token
+    if session.is_fresh() and session.seconds_left() >= min_ttl:
+        return session
+    renewed = renew(
+        name, store=store, forced=False, seen_token=session.access_token, min_ttl=min_ttl
+    )
+    if renewed.seconds_left() < min_ttl:
+        # Renewing again would not help: the server grants shorter sessions. The renewed
+        # one is stored and kept.
+        raise UsageError(
+            f"--min-ttl {min_ttl:g} is longer than the sessions {name} grants "
+            f"({_duration(renewed.lifetime)}); the renewed session is kept",
+            hint=f"ask for less than {_duration(renewed.lifetime)}",
+        )
+    return renewed
 
 
 def refresh_now(explicit_env: Optional[str] = None) -> Tuple[str, Session]:
@@ -234,6 +263,7 @@ def renew(
     forced: bool,
     seen_token: Optional[str] = None,
     seen_token_refused: bool = False,
+    min_ttl: float = 0,
 ) -> Session:
     """Refresh NAME's session under the lock; `forced` for an explicit `token refresh`.
 
@@ -242,7 +272,8 @@ def renew(
     its result is used instead of asking the server again.
 
     Unforced, a still-valid token is kept (with a warning) when the server cannot be
-    reached. Forced, that is an error, since the refresh asked for did not happen.
+    reached. Forced, that is an error, since the refresh asked for did not happen; so it is
+    when the token has less than `min_ttl` seconds left.
     """
     store = store or CredentialStore()
     try:
@@ -254,6 +285,7 @@ def renew(
                 forced=forced,
                 seen_token=seen_token,
                 refused_token=seen_token if seen_token_refused else None,
+                min_ttl=min_ttl,
             )
     finally:
         report_notices(store)
@@ -270,6 +302,7 @@ def _renew_locked(
     forced: bool,
     seen_token: Optional[str],
     refused_token: Optional[str] = None,
+    min_ttl: float = 0,
 ) -> Union[Session, NexlaError]:
     """Decide and do the renewal with the lock held; returns the outcome to report.
 
@@ -283,15 +316,21 @@ def _renew_locked(
     now = time.time()
     # Another process renewed it (or signed in again) while we waited for the lock.
     # Compared by token, not by time: a clock second holds several commands.
+    # A session shorter-lived than min_ttl is not renewed twice: the caller reports it.
     if (
         seen_token is not None
         and session.access_token != seen_token
         and not session.rejected
         and not session.is_expired(now)
+        and (session.seconds_left(now) >= min_ttl or session.lifetime < min_ttl)
     ):
         return session
-    if not forced and session.is_fresh(now):
+    long_enough = session.seconds_left(now) >= min_ttl
+    if not forced and session.is_fresh(now) and long_enough:
         return session
+    # A valid token without min_ttl left cannot stand in for a renewal that failed (an
+    # expired one never can, and says so in its own words).
+    must_renew = forced or (not long_enough and not session.is_expired(now))
 
     service_key = keys.is_saved(env)  # read from where it is only when minting
     if session.rejected and not service_key:
@@ -302,7 +341,7 @@ def _renew_locked(
             name,
             session,
             remembered.get("message", "the server could not be reached"),
-            forced=forced,
+            forced=must_renew,
             remembered_at=float(remembered.get("at", now)),
             refused_token=refused_token,
         )
@@ -326,7 +365,7 @@ def _renew_locked(
         session.refresh_failure = {"at": int(now), "kind": "unreachable", "message": exc.message}
         env["session"] = session.to_dict()
         return _unreachable_outcome(
-            name, session, exc.message, forced=forced, refused_token=refused_token
+            name, session, exc.message, forced=must_renew, refused_token=refused_token
         )
     except AuthError:
         # Only the saved service key can be refused here.
@@ -395,6 +434,15 @@ def _require_session(data: dict, name: str, store: CredentialStore) -> Session:
 
 def _clock(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+
+
+def _duration(seconds: float) -> str:
+    """`1h`, `1h 2m`, `59m`, `40s`."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    hours, minutes = divmod(seconds // 60, 60)
+    return " ".join(([f"{hours}h"] if hours else []) + ([f"{minutes}m"] if minutes else []))
 
 
 # Service keys -------------------------------------------------------------------------

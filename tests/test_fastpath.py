@@ -185,6 +185,27 @@ CASES = {
     "another option": (_with(_fresh, ["--json"]), False),
     "an extra argument": (_with(_fresh, ["--env", "HOST", "extra"]), False),
     "--help": (_with(_fresh, ["--help"]), False),
+    # --min-ttl (docs/scripting.md): answered here when the token has that long left.
+    "fresh, --min-ttl within its life": (_with(_fresh, ["--min-ttl", "2000"]), True),
+    "fresh, --min-ttl=N and --env": (_with(_fresh, ["--min-ttl=2000", "-e", "HOST"]), True),
+    "fresh, --env then --min-ttl 0": (_with(_fresh, ["--env=HOST", "--min-ttl", "0"]), True),
+    "fresh, --min-ttl beyond its life": (_with(_fresh, ["--min-ttl", "3300"]), False),
+    "fresh, --min-ttl beyond the server's": (_with(_fresh, ["--min-ttl", "9000"]), False),
+    "--min-ttl twice": (_with(_fresh, ["--min-ttl", "1", "--min-ttl", "9000"]), False),
+    "--min-ttl with a sign": (_with(_fresh, ["--min-ttl", "+20"]), False),
+    "--min-ttl negative": (_with(_fresh, ["--min-ttl", "-1"]), False),
+    "--min-ttl not a number": (_with(_fresh, ["--min-ttl", "soon"]), False),
+    "--min-ttl without a value": (_with(_fresh, ["--min-ttl"]), False),
+    "--min-ttl=": (_with(_fresh, ["--min-ttl="]), False),
+    "-e=NAME": (_with(_fresh, ["-e=HOST"]), False),
+    "NEXLA_ACCESS_TOKEN, --min-ttl": (
+        _with(_access_token("tok-variable", True), ["--min-ttl", "60"]),
+        False,
+    ),
+    "NEXLA_ACCESS_TOKEN, --min-ttl 0": (
+        _with(_access_token("tok-variable", True), ["--min-ttl", "0"]),
+        True,
+    ),
 }
 
 

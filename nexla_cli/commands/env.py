@@ -22,7 +22,7 @@ from nexla_cli.commands.common import (
     read_secret_line_from_stdin,
     stdin_is_terminal,
 )
-from nexla_cli.errors import LOGIN_HINT, AuthError, ConfigError, UsageError
+from nexla_cli.errors import LOGIN_HINT, AuthError, ConfigError, NetworkError, UsageError
 from nexla_cli.model import Session
 from nexla_cli.store import CorruptStore, CredentialStore
 
@@ -142,30 +142,103 @@ def _sign_in(name: str, token: str, *, api_url, verify: bool, make_current: bool
 
 
 @env_app.command("list")
-def env_list(as_json: JsonOption = False) -> None:
-    """List the environments; the current one is marked with *."""
+def env_list(
+    as_json: JsonOption = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Ask each environment's server, all at once, whether its token works."
+        ),
+    ] = False,
+) -> None:
+    """List the environments; the current one is marked with *.
+
+    With --check, each signed-in environment's token is sent to its server (GET
+    /users/current, all at once) and shown as valid, rejected or unreachable, with where the
+    token came from. Exit 4 when any was rejected, else 5 when any was unreachable.
+
+    Examples:
+
+    \b
+      nexla env list
+      nexla env list --check
+      nexla env list --check --json
+    """
     store = CredentialStore()
     data = session.load(store)
     rows = []
     for name, env in sorted(data["environments"].items()):
         stored = session.stored_session(env, store.path)
         rows.append((name, name == data.get("current"), env, stored))
+    checks = {}
+    if check:
+        from nexla_cli import handoff
+
+        checks = handoff.check_environments(data, store.path)
     if as_json:
-        output.json_result(
-            [_env_json(name, current, env, stored) for name, current, env, stored in rows]
-        )
-        return
-    if not rows:
+        listing = []
+        for name, current, env, stored in rows:
+            entry = _env_json(name, current, env, stored)
+            if check:
+                entry.update(_check_json(checks.get(name)))
+            listing.append(entry)
+        output.json_result(listing)
+    elif not rows:
         output.info("No environments configured; run `nexla env configure`.")
-        return
-    width = max(len(name) for name, *_ in rows)
-    for name, current, _env, stored in rows:
-        marker = "*" if current else " "
-        if stored is None:
-            detail = "not signed in"
-        else:
-            detail = f"{describe_user(stored.user, stored.org)}, {describe_expiry(stored)}"
-        output.result(f"{marker} {name.ljust(width)}  {detail}")
+    else:
+        width = max(len(name) for name, *_ in rows)
+        for name, current, _env, stored in rows:
+            marker = "*" if current else " "
+            if stored is None:
+                detail = "not signed in"
+            else:
+                detail = f"{describe_user(stored.user, stored.org)}, {describe_expiry(stored)}"
+            if name in checks:
+                detail += f"  [{_describe_check(checks[name])}]"
+            output.result(f"{marker} {name.ljust(width)}  {detail}")
+    if check:
+        _raise_for_checks(checks)
+
+
+_SOURCE_WORDS = {"service_key": "service key"}
+
+
+def _describe_check(result: dict) -> str:
+    """`valid, token pasted`, `unreachable: timed out …, token from NEXLA_ACCESS_TOKEN`."""
+    source = result["token_source"]
+    if source == session.ACCESS_TOKEN_VARIABLE:
+        whence = f"token from {source}"
+    else:
+        whence = f"token {_SOURCE_WORDS.get(source, source)}"
+    status = result["status"]
+    if result.get("error"):
+        status += f": {result['error']}"
+    return f"{status}, {whence}"
+
+
+def _check_json(result: Optional[dict]) -> dict:
+    if result is None:
+        return {"check": None, "check_error": None, "token_source": None}
+    return {
+        "check": result["status"],
+        "check_error": result["error"],
+        "token_source": result["token_source"],
+    }
+
+
+def _raise_for_checks(checks: dict) -> None:
+    from nexla_cli.handoff import REJECTED, UNREACHABLE
+
+    rejected = [name for name, result in checks.items() if result["status"] == REJECTED]
+    unreachable = [name for name, result in checks.items() if result["status"] == UNREACHABLE]
+    if rejected:
+        also = f" ({', '.join(unreachable)} could not be reached)" if unreachable else ""
+        raise AuthError(
+            f"the server rejected the token of {', '.join(rejected)}{also}",
+            hint=f"{LOGIN_HINT} (`nexla env login --env {rejected[0]}`)",
+        )
+    if unreachable:
+        raise NetworkError(f"could not reach the server of {', '.join(unreachable)}")
 
 
 def _env_json(name: str, current: bool, env: dict, stored: Optional[Session]) -> dict:

@@ -1,9 +1,10 @@
 """`nexla token …`: session tokens for shell jobs and scripts."""
 
+import enum
 import os
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -118,13 +119,99 @@ def _read_service_key(key_file: Optional[Path]) -> str:
     return prompt_hidden("Enter SERVICE KEY:")
 
 
+MinTtlOption = Annotated[
+    int,
+    typer.Option(
+        "--min-ttl",
+        metavar="SECONDS",
+        min=0,
+        help="Renew first unless the token has at least SECONDS of life left (default 0).",
+        show_default=False,
+    ),
+]
+
+
 @token_app.command("print")
-def token_print(env: EnvOption = None) -> None:
+def token_print(env: EnvOption = None, min_ttl: MinTtlOption = 0) -> None:
     """Print the access token, refreshing it first when due.
 
     For scripts: curl -H "Authorization: Bearer $(nexla token print)" …
+
+    Examples:
+
+    \b
+      TOKEN=$(nexla token print)
+      nexla token print --env dataops.nexla.io --min-ttl 1800
     """
-    output.result(session.live_token(env))
+    output.result(session.live_token(env, min_ttl))
+
+
+class ExportFormat(str, enum.Enum):
+    sh = "sh"
+    fish = "fish"
+    powershell = "powershell"
+    dotenv = "dotenv"
+    json = "json"
+
+
+@token_app.command("export")
+def token_export(
+    env: EnvOption = None,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="Shell or file format to print for.", show_default=True),
+    ] = ExportFormat.sh,
+    min_ttl: MinTtlOption = 0,
+) -> None:
+    """Print NEXLA_API_URL, NEXLA_ACCESS_TOKEN and NEXLA_ENV for a shell to evaluate.
+
+    Nexla's SDK reads these variables, and so does nexla. The token is not renewed once
+    exported, and NEXLA_ACCESS_TOKEN wins over the stored session until it is unset.
+
+    Examples:
+
+    \b
+      eval "$(nexla token export)"
+      nexla token export --format fish | source
+      nexla token export --format powershell | Invoke-Expression
+      nexla token export --format dotenv --min-ttl 3000 > job.env
+    """
+    from nexla_cli import handoff
+
+    output.result(handoff.render(handoff.handoff(env, min_ttl), fmt.value))
+
+
+@token_app.command(
+    "exec",
+    # Everything after COMMAND is COMMAND's own: `nexla token exec ls -l` passes -l to ls.
+    context_settings={"allow_interspersed_args": False},
+)
+def token_exec(
+    command: Annotated[
+        List[str], typer.Argument(metavar="-- COMMAND [ARGS]...", show_default=False)
+    ],
+    env: EnvOption = None,
+    min_ttl: MinTtlOption = 0,
+) -> None:
+    """Run COMMAND with NEXLA_API_URL, NEXLA_ACCESS_TOKEN and NEXLA_ENV set.
+
+    stdin, stdout and stderr are COMMAND's; SIGINT, SIGTERM and SIGHUP are passed on; the
+    exit status is COMMAND's (126: cannot be run, 127: not found, 128+N: killed by signal
+    N). The token is in COMMAND's environment, never in its arguments, and not renewed
+    while it runs.
+
+    Examples:
+
+    \b
+      nexla token exec -- python job.py
+      nexla token exec --env beta.nexla.com --min-ttl 1800 -- ./nightly.sh
+    """
+    from nexla_cli import handoff
+
+    variables = handoff.handoff(env, min_ttl).variables
+    # COMMAND's status is final and its streams are its own: exit at once, without the
+    # newline the app writes after an interrupted command of its own (status 130).
+    raise SystemExit(handoff.run_command(command, variables))
 
 
 @token_app.command("status")

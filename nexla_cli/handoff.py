@@ -1,0 +1,321 @@
+"""Handing a session to other programs: the variables, quoted for shells, and `token exec`.
+
+Nexla's SDK reads `NEXLA_API_URL` and `NEXLA_ACCESS_TOKEN`; this tool reads them too (plus
+`NEXLA_ENV`). `token export` prints them for a shell to evaluate, `token exec` starts a
+command with them set. Either way the token is frozen at that moment: nothing renews it in
+the other program, and `NEXLA_ACCESS_TOKEN` wins over the stored session for this tool too.
+
+Standard library only at import time; the commands import this module when they run.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import Dict, List, Optional
+
+from nexla_cli import output, session
+from nexla_cli.errors import UsageError
+
+API_URL_VARIABLE = "NEXLA_API_URL"
+ENV_VARIABLE = "NEXLA_ENV"
+SERVICE_KEY_VARIABLE = "NEXLA_SERVICE_KEY"
+FORMATS = ("sh", "fish", "powershell", "dotenv", "json")
+
+# The signals `token exec` passes on to its command. SIGHUP does not exist on Windows.
+FORWARDED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+# As shells report them.
+EXIT_NOT_EXECUTABLE = 126
+EXIT_NOT_FOUND = 127
+
+
+class Handoff:
+    """What is handed over: the variables, and when the token expires (None if unknown)."""
+
+    def __init__(self, variables: Dict[str, str], expires_at: Optional[float]):
+        self.variables = variables
+        self.expires_at = expires_at
+
+
+def handoff(explicit_env: Optional[str], min_ttl: float = 0) -> Handoff:
+    """The variables for the chosen environment, its token renewed first when due (or shorter
+    lived than `min_ttl`). With $NEXLA_ACCESS_TOKEN set, that token is handed on as it is."""
+    # The same rules as `nexla api`: with $NEXLA_ACCESS_TOKEN, the environment is optional
+    # when NEXLA_API_URL says where the API is.
+    target = session.api_target(explicit_env)
+    if target.from_variable:
+        name, token, expires_at = target.name, session.live_token(explicit_env, min_ttl), None
+    else:
+        name, live = session.live_session(explicit_env, min_ttl)
+        token, expires_at = live.access_token, live.expires_at
+    variables = {API_URL_VARIABLE: target.api_url, session.ACCESS_TOKEN_VARIABLE: token}
+    if name:
+        variables[ENV_VARIABLE] = name
+    for variable, value in variables.items():
+        if not value.isprintable() or any(ch.isspace() for ch in value):
+            raise UsageError(
+                f"{variable} would contain spaces or control characters: not handed on"
+            )
+    if os.environ.get(SERVICE_KEY_VARIABLE):
+        output.warn(
+            f"{SERVICE_KEY_VARIABLE} is set too: Nexla's SDK uses it instead of "
+            f"{session.ACCESS_TOKEN_VARIABLE}"
+        )
+    return Handoff(variables, expires_at)
+
+
+# Quoting for shells ------------------------------------------------------------------------
+
+
+def quote_sh(value: str) -> str:
+    """POSIX single quotes (sh, bash, zsh, dash, ksh): nothing inside is special but `'`."""
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def quote_fish(value: str) -> str:
+    """fish single quotes: only `\\` and `'` are special inside, each escaped by `\\`."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# PowerShell takes the typographic single quotes as quotes too.
+_POWERSHELL_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
+def quote_powershell(value: str) -> str:
+    """PowerShell single quotes (verbatim): a quote inside is doubled."""
+    return "'" + "".join(ch * 2 if ch in _POWERSHELL_QUOTES else ch for ch in value) + "'"
+
+
+# What a dotenv value may hold without quotes in every reader (python-dotenv, docker
+# --env-file, node's dotenv, systemd): every token, URL and name Nexla issues fits.
+_DOTENV_PLAIN = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:/@%+,=~[]"
+)
+
+
+def quote_dotenv(value: str) -> str:
+    """Bare when safe for every dotenv reader; otherwise python-dotenv's single quotes, where
+    `\\` and `'` are escaped by `\\` (docker compose reads them the same way)."""
+    if value and all(ch in _DOTENV_PLAIN for ch in value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def render(handed: Handoff, fmt: str) -> str:
+    """The variables as the format's lines (no trailing newline)."""
+    items = handed.variables.items()
+    if fmt == "sh":
+        return "\n".join(f"export {name}={quote_sh(value)}" for name, value in items)
+    if fmt == "fish":
+        # The semicolons let `eval (nexla token export --format fish)` work too, where
+        # fish joins the lines with spaces.
+        return "\n".join(f"set -gx {name} {quote_fish(value)};" for name, value in items)
+    if fmt == "powershell":
+        return "\n".join(f"$env:{name} = {quote_powershell(value)}" for name, value in items)
+    if fmt == "dotenv":
+        return "\n".join(f"{name}={quote_dotenv(value)}" for name, value in items)
+    if fmt == "json":
+        data: Dict[str, object] = {
+            name: handed.variables.get(name)
+            for name in (API_URL_VARIABLE, session.ACCESS_TOKEN_VARIABLE, ENV_VARIABLE)
+        }
+        data["expires_at"] = None if handed.expires_at is None else _iso_utc(handed.expires_at)
+        return json.dumps(data, indent=2)
+    raise UsageError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+
+
+def _iso_utc(epoch: float) -> str:
+    import datetime
+
+    moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+# Running a command -------------------------------------------------------------------------
+
+
+def run_command(argv: List[str], variables: Dict[str, str]) -> int:
+    """Run argv with the variables added to this environment; its exit status, as a shell
+    gives it: 126 when it cannot be run, 127 when it is not found, 128+N when signal N
+    killed it. stdin, stdout and stderr are shared, and SIGINT, SIGTERM and SIGHUP are
+    passed on.
+    """
+    environment = dict(os.environ)
+    environment.update(variables)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Handlers go in before the command starts, so no signal falls between the two; the
+    # command itself starts with the default actions (exec resets caught signals).
+    forwarder = _Forwarder()
+    try:
+        try:
+            # close_fds=False: descriptors the caller opened for COMMAND (`3>log`, a make
+            # jobserver) reach it as they would from a shell; this process's own are
+            # non-inheritable anyway.
+            child = subprocess.Popen(argv, env=environment, close_fds=False)
+        except FileNotFoundError:
+            missing = "no such file" if os.sep in argv[0] else "command not found"
+            output.error(f"{argv[0]}: {missing}")
+            return EXIT_NOT_FOUND
+        except (PermissionError, IsADirectoryError, NotADirectoryError):
+            output.error(f"{argv[0]}: permission denied (not an executable file)")
+            return EXIT_NOT_EXECUTABLE
+        except OSError as exc:
+            output.error(f"{argv[0]}: cannot run it: {exc.strerror or type(exc).__name__}")
+            return EXIT_NOT_EXECUTABLE
+        forwarder.child = child
+        forwarder.deliver_pending()
+        code = child.wait()
+    finally:
+        forwarder.restore()
+    return 128 - code if code < 0 else code
+
+
+class _Forwarder:
+    """Signal handlers that pass SIGINT, SIGTERM and SIGHUP on to the child.
+
+    A signal this process ignored when it started (`nohup`, a background job of a script) is
+    left ignored, so the command inherits that as it would from a shell. A SIGINT typed at
+    the terminal has already reached the command (the terminal signals the whole foreground
+    process group), so it is not sent a second time: a command that cleans up on the first
+    Ctrl-C must not be cut short by a copy.
+    """
+
+    def __init__(self) -> None:
+        self.child: Optional[subprocess.Popen] = None
+        self._pending: List[int] = []
+        self._previous: Dict[int, object] = {}
+        for signum in FORWARDED_SIGNALS:
+            if signal.getsignal(signum) == signal.SIG_IGN:
+                continue
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, _frame) -> None:
+        if self.child is None:
+            self._pending.append(signum)
+            return
+        self._pass_on(signum)
+
+    def deliver_pending(self) -> None:
+        # These arrived before the command existed: nothing else can have reached it.
+        for signum in self._pending:
+            self._pass_on(signum, typed=False)
+        self._pending.clear()
+
+    def _pass_on(self, signum: int, typed: Optional[bool] = None) -> None:
+        child = self.child
+        if child is None:
+            return
+        if typed is None:
+            typed = signum == signal.SIGINT and _terminal_signalled_the_child(child.pid)
+        if typed:
+            return
+        try:
+            child.send_signal(signum)
+        except OSError:
+            pass  # it has just exited: wait() collects its status
+
+    def restore(self) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+
+
+def _terminal_signalled_the_child(child_pid: int) -> bool:
+    """Whether a Ctrl-C typed at the terminal reached the child as well as this process:
+    both in one process group, which is the terminal's foreground group."""
+    if not hasattr(os, "tcgetpgrp"):
+        return False
+    try:
+        group = os.getpgrp()
+        if os.getpgid(child_pid) != group:
+            return False
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False  # no controlling terminal: the signal was sent to this process alone
+    try:
+        return os.tcgetpgrp(fd) == group
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+# Asking the server about every environment at once -------------------------------------------
+
+VALID, REJECTED, UNREACHABLE = "valid", "rejected", "unreachable"
+MAX_CONCURRENT_CHECKS = 16
+
+
+def check_environments(data: dict, store_path) -> Dict[str, dict]:
+    """One GET /users/current per environment that has a token, all at once.
+
+    Returns {name: {"status": valid | rejected | unreachable, "token_source": …, "error":
+    the reason it was unreachable or None}}; environments without a token are left out.
+    The token is $NEXLA_ACCESS_TOKEN when set (it wins for every environment, as for
+    `env show --check` and `api`), else the stored one, sent as it is: nothing is renewed
+    and nothing is written.
+    """
+    override = session.access_token_override()
+    targets = []
+    for name, env in sorted(data["environments"].items()):
+        stored = session.stored_session(env, store_path)
+        if override:
+            token, source = override, session.ACCESS_TOKEN_VARIABLE
+        elif stored is not None:
+            token, source = stored.access_token, stored.source
+            _refuse_foreign_api_url(name, env)
+        else:
+            continue
+        targets.append((name, session.api_url_for(env, name), token, source))
+    if not targets:
+        return {}
+
+    import concurrent.futures
+
+    import requests  # noqa: F401 - imported once here, not by several threads at once
+
+    def check(target) -> dict:
+        name, api_url, token, source = target
+        return {"token_source": source, **_check_one(api_url, token)}
+
+    workers = min(len(targets), MAX_CONCURRENT_CHECKS)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(check, targets))
+    return {target[0]: outcome for target, outcome in zip(targets, outcomes, strict=True)}
+
+
+def _check_one(api_url: str, token: str) -> dict:
+    from nexla_cli.client import NexlaClient
+    from nexla_cli.errors import AuthError, NetworkError
+
+    try:
+        NexlaClient(api_url).current_user(token)
+    except AuthError:
+        return {"status": REJECTED, "error": None}
+    except NetworkError as exc:
+        return {"status": UNREACHABLE, "error": exc.message}
+    return {"status": VALID, "error": None}
+
+
+def _refuse_foreign_api_url(name: str, env: dict) -> None:
+    """A stored token goes only to its environment's own API host, whatever NEXLA_API_URL
+    says; checked for every environment before anything is sent."""
+    override = os.environ.get(API_URL_VARIABLE)
+    if not override:
+        return
+    from urllib.parse import urlsplit
+
+    from nexla_cli import names
+
+    wanted = urlsplit(names.normalize_api_url(override)).netloc
+    own = urlsplit(env.get("api_url") or names.default_api_url(name)).netloc
+    if wanted != own:
+        raise UsageError(
+            f"{API_URL_VARIABLE} points at {wanted}, but the stored token of {name} belongs "
+            f"to {own}: nothing was sent",
+            hint=f"unset {API_URL_VARIABLE}, or set {session.ACCESS_TOKEN_VARIABLE} "
+            "to a token for that host",
+        )

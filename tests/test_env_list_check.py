@@ -1,0 +1,117 @@
+"""`nexla env list --check` (docs/scripting.md): every signed-in environment asked at once,
+one GET /users/current each, with the status and the token's source beside each."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+from tests.envtools import assert_clean_error, configure
+from tests.fake_nexla import Fault
+from tests.token_support import describe, from_key
+
+
+def _add_envs(nx, count: int) -> dict[str, str]:
+    """`count` environments (a.test, b.test, …) whose API is the fake server; name -> token."""
+    tokens = {}
+    for index in range(count):
+        name = f"{'abcdefghij'[index]}.test"
+        tokens[name] = nx.server.issue_token()
+        configure(nx, name, tokens[name], "--api-url", nx.server.api_url)
+    nx.server.clear_log()
+    return tokens
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _lines(result) -> dict[str, str]:
+    return {line[2:].split()[0]: line for line in result.stdout.splitlines()}
+
+
+def test_all_valid_is_exit_0_one_request_each_all_at_once(nx):
+    tokens = _add_envs(nx, 5)
+    nx.server.set_delay("GET", "/users/current", 1.0)
+    result = nx.run("env", "list", "--check")
+    assert result.returncode == 0, describe(result)
+    requests = nx.server.find("GET", "/users/current")
+    assert len(requests) == 5 and nx.server.count() == 5
+    assert {r.authorization for r in requests} == {f"Bearer {t}" for t in tokens.values()}
+    # All five were sent before the first answer came back (each took a second): at once.
+    arrivals = [r.time for r in requests]
+    assert max(arrivals) - min(arrivals) < 1.0, arrivals
+    for name in tokens:
+        assert "[valid, token pasted]" in _lines(result)[name]
+
+
+def test_rejected_and_unreachable_are_shown_and_rejected_wins(nx):
+    tokens = _add_envs(nx, 2)
+    nx.server.invalidate(tokens["a.test"])
+    down = f"https://127.0.0.1:{_closed_port()}/nexla-api"
+    configure(nx, "down.test", nx.server.issue_token(), "--api-url", down, "--no-verify")
+    result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_TIMEOUT="2"))
+    assert_clean_error(result, 4, "a.test", "down.test could not be reached", "nexla env login")
+    lines = _lines(result)
+    assert "[rejected, token pasted]" in lines["a.test"]
+    assert "[valid, token pasted]" in lines["b.test"]
+    assert "[unreachable: " in lines["down.test"] and "token pasted]" in lines["down.test"]
+
+
+def test_only_unreachable_is_exit_5(nx):
+    _add_envs(nx, 1)
+    nx.server.add_fault("GET", "/users/current", Fault.status(500), times=None)
+    result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_TIMEOUT="2"))
+    assert_clean_error(result, 5, "a.test")
+    assert "[unreachable: " in _lines(result)["a.test"]
+
+
+def test_not_signed_in_environments_are_not_asked(nx):
+    _add_envs(nx, 2)
+    assert nx.run("env", "logout", "--env", "b.test").returncode == 0
+    nx.server.clear_log()
+    result = nx.run("env", "list", "--check")
+    assert result.returncode == 0, describe(result)
+    assert nx.server.count() == 1
+    assert _lines(result)["b.test"].endswith("not signed in")
+
+
+def test_json_carries_status_and_token_source(nx):
+    assert from_key(nx).returncode == 0  # the fake's own host, minted from a key
+    tokens = _add_envs(nx, 1)
+    nx.server.invalidate(tokens["a.test"])
+    result = nx.run("env", "list", "--check", "--json")
+    assert result.returncode == 4, describe(result)
+    listing = {entry["name"]: entry for entry in json.loads(result.stdout)}
+    assert listing["a.test"]["check"] == "rejected"
+    assert listing["a.test"]["token_source"] == "pasted"
+    assert listing["a.test"]["check_error"] is None
+    assert listing[nx.server.host]["check"] == "valid"
+    assert listing[nx.server.host]["token_source"] == "service_key"
+
+
+def test_access_token_variable_is_the_token_checked_everywhere(nx):
+    _add_envs(nx, 2)
+    token = nx.server.issue_token()
+    result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=token))
+    assert result.returncode == 0, describe(result)
+    assert {r.authorization for r in nx.server.find()} == {f"Bearer {token}"}
+    for line in _lines(result).values():
+        assert line.endswith("[valid, token from NEXLA_ACCESS_TOKEN]")
+
+
+def test_api_url_variable_pointing_elsewhere_sends_nothing(nx):
+    _add_envs(nx, 2)
+    other = "https://elsewhere.example/nexla-api"
+    result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_API_URL=other))
+    assert_clean_error(result, 2, "elsewhere.example")
+    assert nx.server.count() == 0
+
+
+def test_without_check_nothing_is_asked(nx):
+    _add_envs(nx, 3)
+    result = nx.run("env", "list")
+    assert result.returncode == 0 and "[" not in result.stdout
+    assert nx.server.count() == 0

@@ -1,0 +1,269 @@
+"""`nexla token exec -- COMMAND` (docs/scripting.md), with a real child process: its
+environment, its streams, its exit status, and the signals passed on to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.conftest import nexla_executable
+from tests.token_support import describe, from_key, set_times, stored_session
+
+PY = sys.executable
+DUMP_ENV = "import json, os, sys; json.dump(dict(os.environ), sys.stdout)"
+
+
+def _exec(nx, *command: str, env=None, input=None, options=()):
+    return nx.run("token", "exec", *options, "--", *command, env=env, input=input)
+
+
+def test_command_gets_the_variables_and_never_the_service_key(nx):
+    assert from_key(nx, "svc-key-1", "--save-key").returncode == 0
+    nx.server.clear_log()
+    result = _exec(nx, PY, "-c", DUMP_ENV, env=nx.env_with(CALLER_SETTING="kept"))
+    assert result.returncode == 0, describe(result)
+    child_env = json.loads(result.stdout)
+    assert child_env["NEXLA_ACCESS_TOKEN"] == stored_session(nx)["access_token"]
+    assert child_env["NEXLA_API_URL"] == nx.server.api_url
+    assert child_env["NEXLA_ENV"] == nx.server.host
+    assert child_env["CALLER_SETTING"] == "kept"
+    assert "NEXLA_SERVICE_KEY" not in child_env
+    assert not [name for name, value in child_env.items() if "svc-key-1" in value]
+    assert nx.server.count() == 0
+
+
+def test_callers_own_service_key_variable_is_left_as_it_is(nx):
+    nx.sign_in()
+    result = _exec(nx, PY, "-c", DUMP_ENV, env=nx.env_with(NEXLA_SERVICE_KEY="callers-key"))
+    assert result.returncode == 0, describe(result)
+    assert json.loads(result.stdout)["NEXLA_SERVICE_KEY"] == "callers-key"
+    assert "NEXLA_SERVICE_KEY is set" in result.stderr
+
+
+def test_callers_access_token_variable_is_handed_on_as_it_is(nx):
+    nx.sign_in()
+    result = _exec(nx, PY, "-c", DUMP_ENV, env=nx.env_with(NEXLA_ACCESS_TOKEN="tok-callers"))
+    assert json.loads(result.stdout)["NEXLA_ACCESS_TOKEN"] == "tok-callers"
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_the_token_is_in_no_command_line(nx):
+    token = nx.sign_in()
+    show = (
+        "import json, os\n"
+        "print(json.dumps([open(f'/proc/{pid}/cmdline').read().split('\\0')"
+        " for pid in ('self', os.getppid())]))"
+    )
+    result = _exec(nx, PY, "-c", show)
+    assert result.returncode == 0, describe(result)
+    own, parent = (" ".join(argv) for argv in json.loads(result.stdout))
+    assert "token exec" in parent  # the second one really is nexla's
+    assert token not in own and token not in parent
+
+
+def test_stdin_stdout_and_stderr_are_the_commands(nx):
+    nx.sign_in()
+    copy = "import sys; data = sys.stdin.read(); sys.stdout.write(data); sys.stderr.write('E\\n')"
+    result = _exec(nx, PY, "-c", copy, input="line one\nline two\n")
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "line one\nline two\n"
+    assert result.stderr == "E\n"
+
+
+def test_descriptors_the_caller_opened_reach_the_command(nx):
+    nx.sign_in()
+    log = nx.tmp_path / "fd3.log"
+    script = f"nexla token exec -- sh -c 'echo via-fd-3 >&3' 3>{log}"
+    env = nx.env_with(PATH=f"{Path(nexla_executable()).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, describe(result)
+    assert log.read_text() == "via-fd-3\n"
+
+
+@pytest.mark.parametrize(
+    "code,expected",
+    [
+        ("raise SystemExit(0)", 0),
+        ("raise SystemExit(3)", 3),
+        ("raise SystemExit(255)", 255),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", 128 + 9),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", 128 + 15),
+    ],
+)
+def test_exit_status_is_the_commands(nx, code, expected):
+    nx.sign_in()
+    result = _exec(nx, PY, "-c", code)
+    assert result.returncode == expected, describe(result)
+    assert result.stdout == ""
+
+
+def test_command_not_found_is_127(nx):
+    nx.sign_in()
+    result = _exec(nx, "no-such-command-here")
+    assert result.returncode == 127, describe(result)
+    assert "no-such-command-here" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_command_that_cannot_be_run_is_126(nx):
+    nx.sign_in()
+    plain_file = nx.tmp_path / "not-executable"
+    plain_file.write_text("echo hi\n")
+    plain_file.chmod(0o644)
+    for target in (str(plain_file), str(nx.tmp_path)):
+        result = _exec(nx, target)
+        assert result.returncode == 126, describe(result)
+        assert "Traceback" not in result.stderr
+
+
+def test_no_command_is_a_usage_error(nx):
+    nx.sign_in()
+    result = nx.run("token", "exec")
+    assert result.returncode == 2 and result.stderr.startswith("error: ")
+
+
+def test_options_after_the_command_are_the_commands(nx):
+    nx.sign_in()
+    result = nx.run("token", "exec", PY, "-c", "import sys; print(sys.argv[1:])", "--env", "x")
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "['--env', 'x']\n"
+
+
+def test_due_token_is_renewed_before_the_command_starts(nx):
+    nx.sign_in()
+    set_times(nx, lifetime=3600, left=1000, source="refreshed", expires_estimated=False)
+    nx.server.clear_log()
+    result = _exec(nx, PY, "-c", DUMP_ENV, options=("--min-ttl", "1800"))
+    assert result.returncode == 0, describe(result)
+    assert nx.server.count() == 1
+    assert json.loads(result.stdout)["NEXLA_ACCESS_TOKEN"] == nx.server.issued[-1]
+
+
+def test_no_session_runs_nothing(nx):
+    marker = nx.tmp_path / "ran"
+    result = _exec(nx, PY, "-c", f"open({str(marker)!r}, 'w')")
+    assert result.returncode == 3, describe(result)
+    assert not marker.exists()
+
+
+# Signals ---------------------------------------------------------------------------------
+
+# The child records each signal it gets in a file, and exits 0 on SIGTERM/SIGHUP/SIGINT
+# after a short while (so that a second copy of the signal would be recorded too).
+RECORDING_CHILD = """
+import signal, sys, time
+log = open(sys.argv[1], "a")
+def record(signum, frame):
+    log.write(signal.Signals(signum).name + "\\n"); log.flush()
+for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+    signal.signal(getattr(signal, name), record)
+open(sys.argv[2], "w").close()
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    time.sleep(0.05)
+    if open(sys.argv[1]).read():
+        time.sleep(0.5)
+        break
+"""
+
+# Default actions for every signal, as most commands have (Python's own SIGINT handler would
+# print a traceback).
+DEFAULT_CHILD = """
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+open(sys.argv[1], "w").close()
+time.sleep(30)
+"""
+
+
+def _start_exec(nx, code: str, *args: str) -> subprocess.Popen:
+    # A new session: no controlling terminal, as for a job signalled by its supervisor.
+    return subprocess.Popen(
+        [nexla_executable(), "token", "exec", "--", PY, "-c", code, *args],
+        env=nx.env,
+        cwd=nx.tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the child did not start: {proc.communicate()}")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signal_is_passed_on_once_and_the_commands_status_returned(nx, signum):
+    nx.sign_in()
+    log, ready = nx.tmp_path / "signals.log", nx.tmp_path / "ready"
+    proc = _start_exec(nx, RECORDING_CHILD, str(log), str(ready))
+    _wait_for(ready, proc)
+    os.kill(proc.pid, signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert log.read_text() == signal.Signals(signum).name + "\n"
+
+
+@pytest.mark.parametrize(
+    "signum,expected", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
+def test_command_killed_by_the_signal_passed_on_gives_128_plus_n(nx, signum, expected):
+    nx.sign_in()
+    ready = nx.tmp_path / "ready"
+    proc = _start_exec(nx, DEFAULT_CHILD, str(ready))
+    _wait_for(ready, proc)
+    os.kill(proc.pid, signum)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (expected, b"", b"")
+
+
+def test_a_signal_ignored_by_the_caller_stays_ignored_in_the_command(nx):
+    nx.sign_in()
+    show = "import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
+    result = subprocess.run(
+        [nexla_executable(), "token", "exec", "--", PY, "-c", show],
+        env=nx.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert (result.returncode, result.stdout) == (0, "True\n"), result.stderr
+
+
+def test_ctrl_c_at_a_terminal_reaches_the_command_once(nx):
+    # The terminal signals the whole foreground group, nexla and the command alike; a copy
+    # passed on by nexla would be a second Ctrl-C.
+    nx.sign_in()
+    log, ready = nx.tmp_path / "signals.log", nx.tmp_path / "ready"
+    child = pexpect.spawn(
+        nexla_executable(),
+        ["token", "exec", "--", PY, "-c", RECORDING_CHILD, str(log), str(ready)],
+        env=nx.env,
+        cwd=str(nx.tmp_path),
+        timeout=60,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child.sendintr()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before
+    assert log.read_text() == "SIGINT\n"
