@@ -521,7 +521,7 @@ class FakeNexla:
         if rel == "/token/refresh":
             if method != "POST":
                 return _error(405, "Method not allowed")
-            # The old token dies with the refresh, as the SPEC tells the CLI to assume.
+            # The old token dies with the refresh, as the CLI assumes (docs/design.md).
             self.invalidate(info.token)
             return _json(200, self._session_body(self._mint(info.user, info.org, "refresh")))
 

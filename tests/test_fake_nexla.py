@@ -1,7 +1,7 @@
 """Tests of the fake Nexla server itself, over real TLS with `requests`.
 
 If these fail, CLI test failures mean nothing: they check that the fake behaves like the API
-facts in SPEC.md and that every fault does what its name says.
+facts in docs/api-facts.md and that every fault does what its name says.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def session_record(
 
 
 def seed_store(config_dir: Path, environments: dict, current=None, mode: int = 0o600) -> Path:
-    """Write credentials.json (format 1, as README documents it) straight into config_dir.
+    """Write credentials.json (format 1, see docs/file-format.md) straight into config_dir.
 
     `environments` maps a name to its session record (or None: configured, not signed in);
     the API URL is https://NAME/nexla-api unless the record is a (api_url, session) pair.
