@@ -40,7 +40,7 @@ def test_the_quick_start_test_command_is_what_ci_runs():
         "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
     )
     assert command in readme
-    assert command in ci.replace(" -q ", " ")
+    assert command in ci.splitlines()  # the line CI runs, word for word
     assert (
         "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/nexla env configure"
         in readme
