@@ -24,7 +24,11 @@ _nexla_completion() {
     local prefix=${typed%"$raw"}
     COMPREPLY=()
     while IFS= read -r word; do
-        [[ -n $word ]] && COMPREPLY+=("${word#"$prefix"}")
+        if [[ $word == :nofiles ]]; then
+            compopt +o default  # environment names: when none matches, offer no files
+        elif [[ -n $word ]]; then
+            COMPREPLY+=("${word#"$prefix"}")
+        fi
     done < <(env COMP_WORDS="${words[*]}" COMP_CWORD="$cword" \
                  _NEXLA_COMPLETE=complete_bash "$1")
     return 0

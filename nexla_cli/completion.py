@@ -3,7 +3,10 @@
 Imported only when `_NEXLA_COMPLETE` is set. A TAB press runs `nexla` once, so completion
 costs what start-up costs: nothing here may pull in requests or rich (see main.py).
 
-Three changes to what Typer 0.28 does on its own:
+Environment names usually never get here: fastcomplete.py answers them without Typer, and
+gives exactly the answer this module would (tests/test_completion.py compares the two).
+
+Four changes to what Typer 0.28 does on its own:
 - bash splits words at `:` and `=` (COMP_WORDBREAKS), so `localhost:8443` reaches a plain
   completion function as `localhost`, `:`, `8443` and never completes once the colon is
   typed. The bash script below glues such pieces back together, asks nexla about the whole
@@ -11,10 +14,17 @@ Three changes to what Typer 0.28 does on its own:
 - the zsh script also works autoloaded from $fpath, not only sourced.
 - Typer renders help texts of zsh, fish and PowerShell candidates through rich when rich is
   installed. Our help has no markup (`rich_markup_mode=None`), so it is passed on as is.
+- environment names are never file names: when none matches, bash, zsh and fish offer
+  nothing, where Typer's scripts would fall back to the files of the current directory.
 """
+
+import os
+import sys
 
 from typer import _completion_classes
 from typer._click.shell_completion import add_completion_class
+
+from nexla_cli import fastcomplete
 
 # Rendered with %-formatting by click's ShellComplete.source(): a literal % is written %%.
 BASH_SCRIPT = r"""
@@ -43,7 +53,11 @@ BASH_SCRIPT = r"""
     local prefix=${typed%%"$raw"}
     COMPREPLY=()
     while IFS= read -r word; do
-        [[ -n $word ]] && COMPREPLY+=("${word#"$prefix"}")
+        if [[ $word == %(no_files)s ]]; then
+            compopt +o default  # environment names: when none matches, offer no files
+        elif [[ -n $word ]]; then
+            COMPREPLY+=("${word#"$prefix"}")
+        fi
     done < <(env COMP_WORDS="${words[*]}" COMP_CWORD="$cword" \
                  %(autocomplete_var)s=complete_bash "$1")
     return 0
@@ -77,9 +91,33 @@ fi
 class BashComplete(_completion_classes.BashComplete):
     source_template = BASH_SCRIPT
 
+    def source_vars(self) -> dict:
+        return {**super().source_vars(), "no_files": fastcomplete.NO_FILES}
+
+    def complete(self) -> str:
+        answer = super().complete()
+        if not fastcomplete.names_were_asked:
+            return answer
+        return fastcomplete.NO_FILES + ("\n" + answer if answer else "")
+
 
 class ZshComplete(_completion_classes.ZshComplete):
     source_template = ZSH_SCRIPT
+
+    def complete(self) -> str:
+        answer = super().complete()
+        # Typer answers `_files` when there is nothing to offer; names are never files.
+        return "" if answer == "_files" and fastcomplete.names_were_asked else answer
+
+
+class FishComplete(_completion_classes.FishComplete):
+    def complete(self) -> str:
+        if os.getenv("_TYPER_COMPLETE_FISH_ACTION", "") == "is-args":
+            # fish offers files when `is-args` fails, as Typer's does when nothing matches.
+            args, incomplete = self.get_completion_args()
+            found = self.get_completions(args, incomplete)
+            sys.exit(0 if found or fastcomplete.names_were_asked else 1)
+        return super().complete()
 
 
 def _plain_help(text: str) -> str:
@@ -91,4 +129,5 @@ def register() -> None:
     _completion_classes.completion_init()
     add_completion_class(BashComplete, BashComplete.name)
     add_completion_class(ZshComplete, ZshComplete.name)
+    add_completion_class(FishComplete, FishComplete.name)
     _completion_classes._sanitize_help_text = _plain_help

@@ -1,8 +1,9 @@
 """Console-script entry point (also behind `python -m nexla_cli`).
 
 Start-up is most of what `nexla token print` and a TAB press cost, so this module imports
-only `sys` and `os`. A fresh `token print` is answered by fastpath.py without Typer; a TAB
-press loads the completion classes; everything else runs the full app in cli.py.
+only `sys` and `os`. A fresh `token print` is answered by fastpath.py without Typer, and a
+TAB press on an environment name by fastcomplete.py; other TAB presses load the completion
+classes; everything else runs the full app in cli.py.
 """
 
 import os
@@ -21,6 +22,11 @@ def main() -> None:
         if code is not None:
             sys.exit(code)
     else:
+        from nexla_cli.fastcomplete import complete
+
+        code = complete(os.environ[COMPLETE_VARIABLE])
+        if code is not None:
+            sys.exit(code)
         from nexla_cli.completion import register
 
         register()

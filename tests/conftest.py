@@ -184,7 +184,7 @@ class Harness:
     def sign_in(self, token: str | None = None, *extra: str) -> str:
         """Configure the fake server's environment with a pasted token; returns the token.
 
-        Uses `nexla env configure HOST --with-token` as SPEC.md describes, and fails the test
+        Uses `nexla env configure HOST --with-token` as README.md describes, and fails the test
         with the CLI's output if that does not succeed.
         """
         token = token or self.server.issue_token()

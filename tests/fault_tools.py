@@ -1,9 +1,9 @@
 """Shared by the fault, stress, secrets and bad-input suites: seeding the store, reading it
-back, and checking that a failure was reported the way the SPEC promises.
+back, and checking that a failure was reported the way README.md promises.
 
-The store is seeded by writing `credentials.json` in the documented format (README, "File
-format") rather than by running `nexla env configure` for every case: the fault matrix has
-dozens of cases and each sign-in would cost a process start and a request.
+The store is seeded by writing `credentials.json` in the documented format
+(docs/file-format.md) rather than by running `nexla env configure` for every case: the fault
+matrix has dozens of cases and each sign-in would cost a process start and a request.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Fault injection: every way the API can misbehave, against every command that talks to it.
 
-For each (command, fault) the SPEC fixes the exit code, a one-line message (never an HTML
+For each (command, fault) README.md fixes the exit code, a one-line message (never an HTML
 page or a traceback), what is stored afterwards, and how often the request may be sent:
 - GET is retried on connection errors (a reset, a hang), 429, 502, 503 and 504;
 - POST only on 429 and 503 (the server says it did not process it);
 - a 500, a body that is not what the API promises, a redirect and an untrusted certificate
   are never retried, and a redirect is never followed.
 
-Transient faults happen once: where the SPEC allows a retry the command succeeds on the
+Transient faults happen once: where docs/reliability.md allows a retry the command succeeds on the
 second request (the server saw exactly two), and where it does not the command fails after
 exactly one. The others happen every time.
 
@@ -91,7 +91,7 @@ class FaultCase:
     name: str
     make: Callable[[World, str], Fault]  # (world, the faulted path) -> Fault
     times: int | None  # 1: transient; None: every request
-    retried_by: frozenset  # methods the SPEC lets retry this fault
+    retried_by: frozenset  # methods allowed to retry this fault
     needles: tuple  # one of these is in the message
     token_endpoints_only: bool = False  # a fault only a token response can have
     logout_ignores: bool = False  # logout does not read the body: not a fault for it
@@ -425,13 +425,12 @@ def test_readme_reliability_section_names_tests_that_exist():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    readme = (root / "README.md").read_text()
-    section = readme.split("## Reliability", 1)[1].split("\n## ", 1)[0]
-    references = re.findall(r"`(test_\w+\.py)::(\w+)`", section)
+    section = (root / "docs" / "reliability.md").read_text()
+    references = re.findall(r"`tests/(test_\w+\.py)::(\w+)`", section)
     assert len(references) >= 30
     for filename, name in references:
         source = (root / "tests" / filename).read_text()
-        assert f"\ndef {name}(" in source, f"README names {filename}::{name}, which is gone"
+        assert f"\ndef {name}(" in source, f"docs name {filename}::{name}, which is gone"
 
 
 def test_a_get_failing_both_ways_shares_one_retry_budget(nx):

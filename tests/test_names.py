@@ -1,6 +1,6 @@
 """Environment names: what is accepted, what it is normalised to, and what is refused.
 
-These are the rules of SPEC.md (Environments; Decisions: Names), tested on the function the
+These are the rules of docs/usage.md (Environments), tested on the function the
 CLI uses. The end-to-end tests check that a refusal reaches the user as exit 2.
 """
 

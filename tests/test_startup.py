@@ -3,8 +3,8 @@
 The installed `nexla` runs in a subprocess with PYTHONPROFILEIMPORTTIME=1, and Python itself
 lists every module imported on stderr. `nexla --version`, a fresh `nexla token print` and TAB
 completion must not load requests, rich or pydantic (nor urllib3 or filelock, which only
-network and store writes need); a fresh `token print` loads no third-party module but
-platformdirs (for the config directory), and not even Typer.
+network and store writes need); a fresh `token print` and TAB on an environment name load no
+third-party module but platformdirs (for the config directory), and not even Typer.
 The ruff rule TID253 (tests/test_lint.py) guards the same thing in the source; this guards
 what actually happens.
 
@@ -54,7 +54,7 @@ def session_record(
 
 
 def seed_store(config_dir: Path, environments: dict, current=None, mode: int = 0o600) -> Path:
-    """Write credentials.json (format 1, as README documents it) straight into config_dir.
+    """Write credentials.json (format 1, see docs/file-format.md) straight into config_dir.
 
     `environments` maps a name to its session record (or None: configured, not signed in);
     the API URL is https://NAME/nexla-api unless the record is a (api_url, session) pair.
@@ -226,24 +226,46 @@ def test_help_loads_no_requests_rich_or_pydantic(platform_env, tmp_path):
 
 
 COMPLETIONS = {
-    "bash": {"COMP_WORDS": "nexla env use ", "COMP_CWORD": "3"},
+    "bash": {"COMP_WORDS": "nexla\nenv\n", "COMP_CWORD": "2"},
     "zsh": {"_TYPER_COMPLETE_ARGS": "nexla env "},
     "fish": {"_TYPER_COMPLETE_ARGS": "nexla env ", "_TYPER_COMPLETE_FISH_ACTION": "get-args"},
     "powershell": {"_TYPER_COMPLETE_ARGS": "nexla env", "_TYPER_COMPLETE_WORD_TO_COMPLETE": ""},
+}
+NAME_COMPLETIONS = {
+    "bash": {"COMP_WORDS": "nexla\nenv\nuse\n", "COMP_CWORD": "3"},
+    "zsh": {"_TYPER_COMPLETE_ARGS": "nexla env use "},
+    "fish": {"_TYPER_COMPLETE_ARGS": "nexla env use ", "_TYPER_COMPLETE_FISH_ACTION": "get-args"},
+    "powershell": {"_TYPER_COMPLETE_ARGS": "nexla env use", "_TYPER_COMPLETE_WORD_TO_COMPLETE": ""},
 }
 
 
 @pytest.mark.parametrize("shell", sorted(COMPLETIONS))
 def test_tab_completion_loads_no_requests_rich_or_pydantic(shell, platform_env, tmp_path):
-    # zsh, fish and PowerShell candidates carry help texts, which Typer would render
-    # through rich; bash completes environment names, which read the store.
+    # Subcommands complete through Typer. zsh, fish and PowerShell candidates carry help
+    # texts, which Typer would render through rich.
     seed_store(tmp_path / "xdg" / "nexla", {"dataops.nexla.io": None}, "dataops.nexla.io")
     env = dict(platform_env, _NEXLA_COMPLETE=f"complete_{shell}", **COMPLETIONS[shell])
 
     result, modules, rest = run_with_importtime([], env, tmp_path)
 
     assert result.returncode == 0, rest
-    expected = "dataops.nexla.io" if shell == "bash" else "Sign in again to an environment"
+    expected = "use" if shell == "bash" else "Sign in again to an environment"
     assert expected in result.stdout
     assert "typer" in modules
     assert not HEAVY & top_level(modules), sorted(HEAVY & top_level(modules))
+
+
+@pytest.mark.parametrize("shell", sorted(NAME_COMPLETIONS))
+def test_tab_completion_of_names_loads_no_third_party_module_but_platformdirs(
+    shell, platform_env, tmp_path
+):
+    # Environment names are answered by nexla_cli/fastcomplete.py, without Typer.
+    seed_store(tmp_path / "xdg" / "nexla", {"dataops.nexla.io": None}, "dataops.nexla.io")
+    env = dict(platform_env, _NEXLA_COMPLETE=f"complete_{shell}", **NAME_COMPLETIONS[shell])
+
+    result, modules, rest = run_with_importtime([], env, tmp_path)
+
+    assert (result.returncode, rest) == (0, "")
+    assert "dataops.nexla.io" in result.stdout
+    assert "nexla_cli.fastcomplete" in modules
+    assert third_party(modules) == ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT

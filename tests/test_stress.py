@@ -1,7 +1,7 @@
 """Stress: crowds of processes against an outage, concurrent writers, writers killed mid-flight.
 
-SPEC promises tested here:
-- Decisions, refresh outcomes: a crowd finding the token due while the API hangs or fails
+Promises of docs/reliability.md tested here:
+- Renewal: a crowd finding the token due while the API hangs or fails
   makes one refresh attempt and finishes in about one timeout, not one per process.
 - Storage: concurrent commands never leave a torn file or lose another environment's data;
   a process killed at any instant leaves every environment as it was before that command or

@@ -1,4 +1,4 @@
-"""`nexla token print`: the token alone on stdout, renewed first when due, per SPEC outcomes."""
+"""`nexla token print`: the token alone on stdout, renewed first when due (docs/usage.md)."""
 
 from __future__ import annotations
 

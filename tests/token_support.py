@@ -1,6 +1,6 @@
 """Helpers shared by the `nexla token` tests: reading and shaping the store, running crowds.
 
-The store's format is documented in README.md ("File format"); tests edit a session's times
+The store's format is documented in docs/file-format.md; tests edit a session's times
 directly to put it exactly where a rule applies (inside the margin, just expired…) without
 waiting for real time to pass. Tests that need real expiry use the fake's short lifetimes.
 """

@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from nexla_cli import output
-from nexla_cli.errors import NexlaError, UsageError
+from nexla_cli.errors import UsageError
 from nexla_cli.model import fits_a_header
 
 # A Nexla session token is a JWT of a few KB; anything far larger is a mistake, and would
@@ -17,13 +17,9 @@ MAX_SECRET_LENGTH = 16 * 1024
 
 def complete_env_names(incomplete: str) -> List[str]:
     """Stored environment names, for TAB completion: read from the store, no network."""
-    from nexla_cli.store import CredentialStore
+    from nexla_cli.fastcomplete import env_names
 
-    try:
-        names = CredentialStore().load()["environments"]
-    except (NexlaError, OSError):
-        return []
-    return [name for name in names if name.startswith(incomplete)]
+    return env_names(incomplete)
 
 
 EnvOption = Annotated[

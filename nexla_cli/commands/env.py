@@ -46,7 +46,12 @@ EnvNameArgument = Annotated[
 def env_configure(
     host: Annotated[
         Optional[str],
-        typer.Argument(metavar="[HOST]", help="The Nexla UI host, e.g. dataops.nexla.io."),
+        typer.Argument(
+            metavar="[HOST]",
+            help="The Nexla UI host, e.g. dataops.nexla.io.",
+            # TAB offers the environments already configured, never files.
+            autocompletion=complete_env_names,
+        ),
     ] = None,
     api_url: Annotated[
         Optional[str],
