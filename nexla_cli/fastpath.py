@@ -17,7 +17,6 @@ did not exist. What it prints is what the full app prints in the same case.
 The store is read without the lock: it is only ever replaced whole (see store.py).
 """
 
-import os
 import sys
 
 # Also in session.py; the parity tests in tests/test_fastpath.py keep the two in step.
@@ -66,8 +65,13 @@ def _shape(argv: list[str]) -> tuple[bool, str | None]:
 
 def _fresh_token(explicit_env: str | None) -> tuple[str, str | None] | None:
     """(token, permission warning or None) when it can be printed as it is, else None."""
+    from nexla_cli import settings
+
+    # Every NEXLA_* setting is checked on every path: a bad one is left to the full app,
+    # which says what is wrong (exit 2), even when this run would not have used it.
+    settings.check_all()
     # As session.live_token: the variable wins before the store is even read.
-    override = os.environ.get(ACCESS_TOKEN_VARIABLE, "").strip()
+    override = settings.access_token()
     if override:
         return _printable(override), None
 
@@ -78,7 +82,7 @@ def _fresh_token(explicit_env: str | None) -> tuple[str, str | None] | None:
     path = paths.store_path()
     data = read_store(path)
     # As session.resolve_env_name, but only for a name already in its normal form.
-    name = explicit_env or os.environ.get("NEXLA_ENV") or data.get("current")
+    name = explicit_env or settings.env_name() or data.get("current")
     if not name or names.normalize_env_name(name) != name:
         return None
     env = data["environments"].get(name)

@@ -26,6 +26,13 @@ def complete_env_names(incomplete: str) -> List[str]:
     return [name for name in names if name.startswith(incomplete)]
 
 
+def _refuse_empty_env(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
+    # `--env "$UNSET"` must not quietly mean the current environment (and log it out).
+    if value is not None and not value.strip() and not ctx.resilient_parsing:
+        raise UsageError("--env needs an environment name, e.g. --env dataops.nexla.io")
+    return value
+
+
 EnvOption = Annotated[
     Optional[str],
     typer.Option(
@@ -35,6 +42,7 @@ EnvOption = Annotated[
         help="Environment to act on (default: $NEXLA_ENV, else the current one).",
         autocompletion=complete_env_names,
         show_default=False,
+        callback=_refuse_empty_env,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
