@@ -60,13 +60,9 @@ def read_secret_line_from_stdin(what: str) -> str:
     stream = sys.stdin.buffer if sys.stdin is not None else None
     if stream is None:
         raise UsageError(f"no {what} given on stdin")
-    for raw_line in stream:
-        if raw_line.strip():
-            try:
-                return raw_line.decode("utf-8").strip()
-            except UnicodeDecodeError:
-                raise UsageError(f"the {what} on stdin is not UTF-8 text") from None
-    return ""
+    from nexla_cli import inputs
+
+    return inputs.first_line(stream, f"{what} on stdin")  # bounded: 16 KiB, one line
 
 
 def prompt_hidden(label: str) -> str:

@@ -93,11 +93,14 @@ def _read_service_key(key_file: Optional[Path]) -> str:
     if key_file is not None:
         if str(key_file) == "-":
             return read_secret_line_from_stdin("service key")
+        from nexla_cli import inputs
+
         try:
-            return key_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-            raise UsageError(f"cannot read the service key from {key_file}: {reason}") from None
+            return inputs.read_file(str(key_file), f"service key in {key_file}")  # bounded
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read the service key from {key_file}: {exc.strerror}"
+            ) from None
     # The variable is set on purpose; an inherited stdin may be a pipe that never ends.
     from_variable = os.environ.get("NEXLA_SERVICE_KEY")
     if from_variable is not None:
