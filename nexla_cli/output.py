@@ -108,6 +108,12 @@ def result(text: str) -> None:
         raise OutputError(f"cannot write the result to stdout: {reason}") from None
 
 
+def display(text: str) -> None:
+    """A result line for people on stdout (`env list`, `env show`, `token status`): what
+    came from a server or a file is shown with its control characters escaped."""
+    result(escape_controls(text))
+
+
 def json_result(data: object) -> None:
     result(json.dumps(data, indent=2, sort_keys=False))
 

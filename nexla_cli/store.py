@@ -191,11 +191,13 @@ def permission_warning(path: Path) -> str | None:
 
 
 def _shared(mode: int) -> bool:
-    """Sticky, setgid, or writable by anyone but its owner: other users can place or swap
-    files in it (as in /tmp), so nothing in it can be trusted or kept private."""
+    """Sticky, setgid, or writable by others (o+w): a directory meant for many users, like
+    /tmp, where others can place or swap files, so nothing in it can be trusted or kept
+    private. Group-writable alone is not: with a private group per user (umask 002) that is
+    how a `mkdir` comes out, and it is tightened like a readable one."""
     if os.name == "nt":  # modes mean little there; ACLs guard the profile directory
         return False
-    return bool(mode & (stat.S_ISVTX | stat.S_ISGID | 0o022))
+    return bool(mode & (stat.S_ISVTX | stat.S_ISGID | stat.S_IWOTH))
 
 
 def check_config_dir(directory: Path) -> None:
@@ -234,8 +236,8 @@ def ensure_config_dir(directory: Path) -> str | None:
         if hasattr(os, "geteuid") and st.st_uid == os.geteuid():
             os.chmod(directory, 0o700)
             return (
-                f"{directory} was readable by others (mode {stat.S_IMODE(st.st_mode):04o}); "
-                "tightened it to 0700"
+                f"{directory} was open to group or others (mode "
+                f"{stat.S_IMODE(st.st_mode):04o}); tightened it to 0700"
             )
         return f"{directory} is accessible by group or others and not owned by you"
     return None

@@ -164,7 +164,7 @@ def env_list(as_json: JsonOption = False) -> None:
             detail = "not signed in"
         else:
             detail = f"{describe_user(stored.user, stored.org)}, {describe_expiry(stored)}"
-        output.result(f"{marker} {name.ljust(width)}  {detail}")
+        output.display(f"{marker} {name.ljust(width)}  {detail}")
 
 
 def _env_json(name: str, current: bool, env: dict, stored: Optional[Session]) -> dict:
@@ -256,7 +256,7 @@ def _print_show(details: dict, stored: Optional[Session]) -> None:
         )
     width = max(len(label) for label, _ in lines) + 1
     for label, value in lines:
-        output.result(f"{(label + ':').ljust(width)} {value}")
+        output.display(f"{(label + ':').ljust(width)} {value}")
 
 
 @env_app.command("logout")

@@ -183,16 +183,16 @@ def _status_report(env: Optional[str]) -> dict:
 def _print_status(report: dict) -> None:
     name = report["environment"] or "(no environment)"
     if report["source"] == session.ACCESS_TOKEN_VARIABLE:
-        output.result(
+        output.display(
             f"{name}: using the token in {session.ACCESS_TOKEN_VARIABLE} (expiry unknown)"
         )
         return
     if report["source"] is None:
-        output.result(f"{name}: not signed in")
+        output.display(f"{name}: not signed in")
         return
     state = "valid session" if report["valid"] else "no valid session"
     estimated = ", estimated" if report["expires_estimated"] else ""
     due = "; refresh due" if report["refresh_due"] and report["valid"] else ""
-    output.result(f"{name}: {state} for {describe_user(report['user'] or {}, report['org'])}")
-    output.result(f"  expires {report['expires_at']} (in {report['expires_in']}s{estimated}){due}")
-    output.result(f"  source: {report['source']}")
+    output.display(f"{name}: {state} for {describe_user(report['user'] or {}, report['org'])}")
+    output.display(f"  expires {report['expires_at']} (in {report['expires_in']}s{estimated}){due}")
+    output.display(f"  source: {report['source']}")
