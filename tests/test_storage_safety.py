@@ -218,7 +218,7 @@ def test_a_lock_file_that_is_a_link_or_a_directory_is_refused(nx, kind):
 # ---- the config directory ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dir_mode", [0o1777, 0o2775, 0o0777, 0o0703])
+@pytest.mark.parametrize("dir_mode", [0o1777, 0o2775, 0o0777, 0o0703], ids=oct)
 def test_a_shared_config_dir_is_refused_and_never_chmodded(nx, dir_mode):
     shared = nx.tmp_path / "shared"
     shared.mkdir()
@@ -236,7 +236,7 @@ def test_a_shared_config_dir_is_refused_and_never_chmodded(nx, dir_mode):
     assert nx.server.count() == 0
 
 
-@pytest.mark.parametrize("dir_mode", [0o755, 0o750, 0o775])
+@pytest.mark.parametrize("dir_mode", [0o755, 0o750, 0o775], ids=oct)
 def test_an_own_config_dir_open_to_others_is_tightened_with_a_notice(nx, dir_mode):
     nx.config_dir.mkdir()
     nx.config_dir.chmod(dir_mode)
