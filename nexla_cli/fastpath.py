@@ -26,7 +26,7 @@ ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
 def token_print(argv: list[str]) -> int | None:
     """The exit code when this call was answered here; None to run the full app."""
     accepted, explicit_env = _shape(argv)
-    if not accepted:
+    if not accepted or sys.stdout is None:  # a closed stdout: the full app reports it
         return None
     try:
         answer = _fresh_token(explicit_env)

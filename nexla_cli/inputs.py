@@ -58,7 +58,7 @@ def read_file(path: str, what: str) -> str:
     `/dev/stdin`) up to its first non-blank line, bounded like stdin. OSError when it
     cannot be opened or read.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
     with os.fdopen(fd, "rb") as stream:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

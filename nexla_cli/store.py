@@ -59,7 +59,7 @@ def read_store(path: Path) -> dict:
     followed (O_NOFOLLOW). The directory must not be a shared one (check_config_dir).
     """
     check_config_dir(path.parent)
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | _flags("O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC", "O_BINARY")
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
@@ -82,6 +82,14 @@ def read_store(path: Path) -> dict:
         raise CorruptStore(path, "JSON nested too deeply")
     _check_shape(path, data)
     return data
+
+
+def _flags(*names: str) -> int:
+    """The named os.O_* flags this platform has (Windows has neither NONBLOCK nor NOFOLLOW)."""
+    value = 0
+    for name in names:
+        value |= getattr(os, name, 0)
+    return value
 
 
 def _read_regular(path: Path, fd: int) -> bytes:
