@@ -5,7 +5,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from nexla_cli import __version__, output
+from nexla_cli import __version__, output, settings
 from nexla_cli.commands.api import api
 from nexla_cli.commands.env import env_app
 from nexla_cli.commands.token import token_app
@@ -46,6 +46,8 @@ def root(
     ] = False,
 ) -> None:
     output.DEBUG = debug
+    # Every NEXLA_* setting, whether or not this command would use it: a typo fails now.
+    settings.check_all()
 
 
 def run(args: Optional[List[str]] = None) -> int:
@@ -66,17 +68,17 @@ def run(args: Optional[List[str]] = None) -> int:
         output.error(exc.format_message(), hint=f"see `{command} --help`")
         return exc.exit_code
     except (Abort, KeyboardInterrupt):
-        print(file=sys.stderr)
+        output.info("")
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return int(ExitCode.BUG)
     except Exception as exc:  # a bug: say so in one line, details with --debug
-        if output.DEBUG:
+        if output.DEBUG and sys.stderr is not None:
             import traceback
 
             traceback.print_exc()
         output.error(f"unexpected {type(exc).__name__}", hint="this is a bug; rerun with --debug")
         return int(ExitCode.BUG)
     if result == int(ExitCode.INTERRUPTED):
-        print(file=sys.stderr)
+        output.info("")
     return result if isinstance(result, int) else 0

@@ -7,8 +7,6 @@ methods only where the server says it did not process the request (429, 503) or 
 connection failed before anything was sent. Retry-After is honoured (capped).
 """
 
-import math
-import os
 import re
 import time
 from typing import Optional, Tuple
@@ -32,15 +30,11 @@ DEFAULT_READ_TIMEOUT = 30.0
 
 def timeouts() -> Tuple[float, float]:
     """(connect, read) seconds: $NEXLA_TIMEOUT for both, else 10 and 30."""
-    raw = os.environ.get("NEXLA_TIMEOUT", "").strip()
-    if not raw:
+    from nexla_cli import settings
+
+    value = settings.timeout()
+    if value is None:
         return DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not (value > 0 and math.isfinite(value)):
-        raise UsageError(f"NEXLA_TIMEOUT must be a positive number of seconds, not {raw!r}")
     return value, value
 
 

@@ -19,7 +19,6 @@ did not exist. What it prints is what the full app prints in the same case.
 The store is read without the lock: it is only ever replaced whole (see store.py).
 """
 
-import os
 import sys
 
 # Also in session.py; the parity tests in tests/test_fastpath.py keep the two in step.
@@ -29,7 +28,7 @@ ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
 def token_print(argv: list[str]) -> int | None:
     """The exit code when this call was answered here; None to run the full app."""
     accepted, explicit_env, min_ttl = _shape(argv)
-    if not accepted:
+    if not accepted or sys.stdout is None:  # a closed stdout: the full app reports it
         return None
     try:
         answer = _fresh_token(explicit_env, min_ttl)
@@ -82,8 +81,13 @@ def _shape(argv: list[str]) -> tuple[bool, str | None, int]:
 
 def _fresh_token(explicit_env: str | None, min_ttl: int) -> tuple[str, str | None] | None:
     """(token, permission warning or None) when it can be printed as it is, else None."""
+    from nexla_cli import settings
+
+    # Every NEXLA_* setting is checked on every path: a bad one is left to the full app,
+    # which says what is wrong (exit 2), even when this run would not have used it.
+    settings.check_all()
     # As session.live_token: the variable wins before the store is even read.
-    override = os.environ.get(ACCESS_TOKEN_VARIABLE, "").strip()
+    override = settings.access_token()
     if override:
         if min_ttl > 0:
             return None  # the full app warns that the variable's life is unknown
@@ -96,7 +100,7 @@ def _fresh_token(explicit_env: str | None, min_ttl: int) -> tuple[str, str | Non
     path = paths.store_path()
     data = read_store(path)
     # As session.resolve_env_name, but only for a name already in its normal form.
-    name = explicit_env or os.environ.get("NEXLA_ENV") or data.get("current")
+    name = explicit_env or settings.env_name() or data.get("current")
     if not name or names.normalize_env_name(name) != name:
         return None
     env = data["environments"].get(name)

@@ -5,10 +5,7 @@ it stays light too (no dataclasses, no typing; tests/test_startup.py checks).
 """
 
 import math
-import os
 import time
-
-from nexla_cli.errors import UsageError
 
 # A pasted token's lifetime is unknown; Nexla sessions last about an hour.
 ESTIMATED_LIFETIME_SECONDS = 3600
@@ -223,16 +220,10 @@ def _json_from_base64url(part: str) -> object:
 
 
 def refresh_margin_override() -> float | None:
-    raw = os.environ.get("NEXLA_REFRESH_MARGIN")
-    if raw is None or raw.strip() == "":
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise UsageError(f"NEXLA_REFRESH_MARGIN must be a number of seconds, not {raw!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise UsageError(f"NEXLA_REFRESH_MARGIN must be a number of seconds, not {raw!r}")
-    return value
+    """$NEXLA_REFRESH_MARGIN (checked in settings.py), None when unset."""
+    from nexla_cli import settings
+
+    return settings.refresh_margin()
 
 
 def session_from_token_response(body: dict, source: str, now: float | None = None) -> Session:

@@ -10,7 +10,7 @@ import os
 import time
 from typing import List, Optional, Tuple, Union
 
-from nexla_cli import keys, names, output
+from nexla_cli import keys, names, output, settings
 from nexla_cli.client import NexlaClient
 from nexla_cli.errors import (
     LOGIN_HINT,
@@ -38,7 +38,7 @@ ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
 
 def chosen_env(data: dict, explicit: Optional[str]) -> Optional[str]:
     """--env, else $NEXLA_ENV, else the current environment, as given; None if none is."""
-    return explicit or os.environ.get("NEXLA_ENV") or data.get("current")
+    return explicit or settings.env_name() or data.get("current")
 
 
 def resolve_env_name(data: dict, explicit: Optional[str], *, must_exist: bool = True) -> str:
@@ -81,8 +81,7 @@ def stored_session(env: dict, store_path) -> Optional[Session]:
 
 
 def access_token_override() -> Optional[str]:
-    value = os.environ.get(ACCESS_TOKEN_VARIABLE, "").strip()
-    return value or None
+    return settings.access_token()  # checked: printable ASCII without spaces
 
 
 def warn_if_access_token_override() -> None:

@@ -12,15 +12,22 @@ the module imports nothing heavy (filelock only when locking; no typing).
 import contextlib
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from nexla_cli import paths
+from nexla_cli import paths, settings
 from nexla_cli.errors import ConfigError, NetworkError
 
 FORMAT_VERSION = 1
 LOCK_TIMEOUT_SECONDS = 60.0
+# The file holds a few environments (a few KB each); anything far larger is not ours, and
+# reading it whole could take all memory (a symlink to /dev/zero once did).
+MAX_STORE_BYTES = 16 * 1024 * 1024
+# Our own records nest five levels; the cap leaves room for what a server puts in a user
+# record, while JSON nested thousands of levels deep is a corrupt file, not a crash.
+MAX_NESTING = 64
 _TEMP_PREFIX = ".credentials."
 _TEMP_SUFFIX = ".tmp"
 
@@ -33,6 +40,11 @@ class CorruptStore(ConfigError):
             "and starts afresh",
         )
         self.path = path
+        self.detail = detail
+
+
+class RefusedFile(ConfigError):
+    """A file nexla will not touch at all (a symlink, a shared directory): left as it is."""
 
 
 def empty_store() -> dict:
@@ -40,21 +52,114 @@ def empty_store() -> dict:
 
 
 def read_store(path: Path) -> dict:
-    """The parsed store, an empty one if there is no file; CorruptStore if unparseable."""
+    """The parsed store, an empty one if there is no file; CorruptStore if unparseable.
+
+    Only a regular file of at most MAX_STORE_BYTES is read: a FIFO, a device or a huge file
+    is CorruptStore without blocking (O_NONBLOCK), and a symlink is RefusedFile, never
+    followed (O_NOFOLLOW). The directory must not be a shared one (check_config_dir).
+    """
+    check_config_dir(path.parent)
+    flags = os.O_RDONLY | _flags("O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC", "O_BINARY")
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, flags)
     except FileNotFoundError:
         return empty_store()
-    except IsADirectoryError:
-        raise CorruptStore(path, "it is a directory") from None
     except OSError as exc:
+        if _is_symlink(path):
+            raise _symlink_refused(path) from None
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        raw = _read_regular(path, fd)
+    finally:
+        os.close(fd)
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise CorruptStore(path, "not valid JSON") from None
+    except RecursionError:
+        raise CorruptStore(path, "JSON nested too deeply") from None
+    if not _nesting_within(data, MAX_NESTING):
+        raise CorruptStore(path, "JSON nested too deeply")
     _check_shape(path, data)
     return data
+
+
+def _flags(*names: str) -> int:
+    """The named os.O_* flags this platform has (Windows has neither NONBLOCK nor NOFOLLOW)."""
+    value = 0
+    for name in names:
+        value |= getattr(os, name, 0)
+    return value
+
+
+def _read_regular(path: Path, fd: int) -> bytes:
+    """The file's bytes, if it is a regular file of a sane size; CorruptStore otherwise."""
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise CorruptStore(path, "it is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise CorruptStore(path, f"it is not a regular file but {_file_kind(st.st_mode)}")
+    if st.st_size > MAX_STORE_BYTES:
+        raise CorruptStore(path, f"it is larger than {MAX_STORE_BYTES // (1024 * 1024)} MiB")
+    chunks, total = [], 0
+    try:
+        while total <= MAX_STORE_BYTES:
+            chunk = os.read(fd, 1024 * 1024)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    if total > MAX_STORE_BYTES:  # it grew while being read
+        raise CorruptStore(path, f"it is larger than {MAX_STORE_BYTES // (1024 * 1024)} MiB")
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _nesting_within(data: object, limit: int) -> bool:
+    """Whether no list or object in data is nested deeper than limit (iteratively: the
+    point is to refuse what recursion could not handle)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return False
+        pending.extend((child, depth + 1) for child in children)
+    return True
+
+
+def _is_symlink(path: Path) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _symlink_refused(path: Path) -> RefusedFile:
+    return RefusedFile(
+        f"{path} is a symbolic link: nexla never follows one out of its directory, "
+        "and left it alone",
+        hint="replace the link with the file itself, or point NEXLA_CONFIG_DIR at the "
+        "directory the file is in",
+    )
 
 
 def _check_shape(path: Path, data: object) -> None:
@@ -75,17 +180,17 @@ def _check_shape(path: Path, data: object) -> None:
     ):
         raise CorruptStore(path, "malformed environments")
     current = data.get("current")
-    if current is not None and current not in environments:
+    if current is not None and (not isinstance(current, str) or current not in environments):
         raise CorruptStore(path, "the current environment is not in it")
 
 
 def permission_warning(path: Path) -> str | None:
     """A warning when the credentials file is open to group or others, else None."""
     try:
-        mode = os.stat(path).st_mode
+        mode = os.lstat(path).st_mode
     except OSError:
         return None
-    if mode & 0o077:
+    if stat.S_ISREG(mode) and mode & 0o077:
         return (
             f"{path} is accessible by group or others (mode {mode & 0o777:04o}); "
             f"run `chmod 600 {path}`"
@@ -93,18 +198,56 @@ def permission_warning(path: Path) -> str | None:
     return None
 
 
+def _shared(mode: int) -> bool:
+    """Sticky, setgid, or writable by others (o+w): a directory meant for many users, like
+    /tmp, where others can place or swap files, so nothing in it can be trusted or kept
+    private. Group-writable alone is not: with a private group per user (umask 002) that is
+    how a `mkdir` comes out, and it is tightened like a readable one."""
+    if os.name == "nt":  # modes mean little there; ACLs guard the profile directory
+        return False
+    return bool(mode & (stat.S_ISVTX | stat.S_ISGID | stat.S_IWOTH))
+
+
+def check_config_dir(directory: Path) -> None:
+    """RefusedFile if the config dir is shared or not a directory; nothing if it is missing.
+
+    Readers and writers alike: a file others can place there is not ours to use.
+    """
+    try:
+        st = os.stat(directory)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"cannot use {directory}: {exc.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise ConfigError(f"cannot use {directory} as the config directory: not a directory")
+    if _shared(st.st_mode):
+        raise RefusedFile(
+            f"{directory} is a shared directory (mode {stat.S_IMODE(st.st_mode):04o}): "
+            "nexla keeps credentials only in a private one and changed nothing",
+            hint="point NEXLA_CONFIG_DIR at a directory of your own, e.g. ~/.config/nexla",
+        )
+
+
 def ensure_config_dir(directory: Path) -> str | None:
-    """Create the config dir 0700 or tighten it; a warning if it is not ours to tighten."""
+    """Create the config dir 0700, or tighten one of ours that others may read (returns a
+    notice saying so); a warning if it is not ours. A shared directory is refused, never
+    chmod-ed: as root with NEXLA_CONFIG_DIR=/tmp that would lock every user out of /tmp."""
+    check_config_dir(directory)
     try:
         _make_private_dirs(directory)
         st = os.stat(directory)
     except OSError as exc:
         raise ConfigError(f"cannot create {directory}: {exc.strerror}") from None
+    check_config_dir(directory)  # it may have been created meanwhile by someone else
     if st.st_mode & 0o077:
-        if hasattr(os, "getuid") and st.st_uid == os.getuid():
+        if hasattr(os, "geteuid") and st.st_uid == os.geteuid():
             os.chmod(directory, 0o700)
-        else:
-            return f"{directory} is accessible by group or others and not owned by you"
+            return (
+                f"{directory} was open to group or others (mode "
+                f"{stat.S_IMODE(st.st_mode):04o}); tightened it to 0700"
+            )
+        return f"{directory} is accessible by group or others and not owned by you"
     return None
 
 
@@ -116,8 +259,14 @@ def _make_private_dirs(directory: Path) -> None:
         missing.append(directory)
         directory = directory.parent
     for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):
+        try:
             os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        # A new directory inherits the parent's setgid bit on Linux; 0700 exactly, so that
+        # ours is never taken for a shared one.
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700)
 
 
 class CredentialStore:
@@ -147,12 +296,13 @@ class CredentialStore:
             self._remove_stale_temp_files()
             try:
                 data = read_store(self.path)
-            except CorruptStore:
+            except CorruptStore as exc:
                 if not recover_corrupt:
                     raise
                 kept = self._move_aside()
                 self._note(
-                    f"{self.path} could not be parsed; kept it as {kept} and started afresh "
+                    f"{self.path} could not be parsed ({exc.detail}); kept it as {kept} and "
+                    "started afresh "
                     "(it may still hold tokens: delete it when you no longer need it)"
                 )
                 data = empty_store()
@@ -171,20 +321,42 @@ class CredentialStore:
     def _locked(self) -> Iterator[None]:
         import filelock
 
+        self._check_lock_file()
         lock = filelock.FileLock(str(self.lock_path), timeout=_lock_timeout(), mode=0o600)
         try:
             lock.acquire()
-        except filelock.Timeout:
+        except filelock.Timeout:  # a TimeoutError, so an OSError: first
             raise NetworkError(
                 f"could not lock {self.lock_path} within {_lock_timeout():g} seconds",
                 hint="another nexla process is holding it; nothing was changed",
             ) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot lock {self.lock_path}: {exc.strerror}") from None
         try:
             # filelock creates the file with the mode, but an older file may be wider.
             os.chmod(self.lock_path, 0o600)
             yield
         finally:
             lock.release()
+
+    def _check_lock_file(self) -> None:
+        """filelock opens the lock file with O_TRUNC, following links: only a regular file
+        (or none yet) is used, so no lock ever truncates a file outside the directory."""
+        try:
+            mode = os.lstat(self.lock_path).st_mode
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(mode):
+            raise RefusedFile(
+                f"{self.lock_path} is a symbolic link: nexla never follows one out of its "
+                "directory, and left it alone",
+                hint=f"remove it (`rm {self.lock_path}`); nexla creates the lock file itself",
+            )
+        if not stat.S_ISREG(mode):
+            raise RefusedFile(
+                f"{self.lock_path} is not a regular file ({_file_kind(mode)}); left it alone",
+                hint="remove it; nexla creates the lock file itself",
+            )
 
     def _write(self, data: dict) -> None:
         import tempfile  # here, not at the top: the read path (token print) never writes
@@ -209,11 +381,13 @@ class CredentialStore:
         stamp = time.strftime("%Y%m%dT%H%M%S")
         target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         counter = 1
-        while target.exists():
+        while os.path.lexists(target):
             counter += 1
             target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{counter}")
         os.replace(self.path, target)
-        os.chmod(target, 0o600)
+        # It may hold tokens. Never through a link (read_store refuses those anyway).
+        if not _is_symlink(target):
+            os.chmod(target, 0o600)
         return target
 
     def kept_aside(self) -> list:
@@ -229,10 +403,7 @@ class CredentialStore:
 
 
 def _lock_timeout() -> float:
-    try:
-        return float(os.environ.get("NEXLA_LOCK_TIMEOUT", LOCK_TIMEOUT_SECONDS))
-    except ValueError:
-        return LOCK_TIMEOUT_SECONDS
+    return settings.lock_timeout(LOCK_TIMEOUT_SECONDS)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -182,6 +182,11 @@ CASES = {
     "invalid host": (_with(_fresh, ["-e", "http://HOST"]), False),
     "corrupt store": (_corrupt, False),
     "invalid NEXLA_REFRESH_MARGIN": (_with(_fresh, NEXLA_REFRESH_MARGIN="soon"), False),
+    # Every setting is checked even when a fresh token needs no timeout or lock.
+    "invalid NEXLA_TIMEOUT, fresh": (_with(_fresh, NEXLA_TIMEOUT="abc"), False),
+    "invalid NEXLA_LOCK_TIMEOUT, fresh": (_with(_fresh, NEXLA_LOCK_TIMEOUT="-1"), False),
+    "NEXLA_ACCESS_TOKEN with a newline": (_access_token("tok-a\ntok-b", False), False),
+    "empty NEXLA_ENV is unset": (_with(_fresh, NEXLA_ENV=""), True),
     "another option": (_with(_fresh, ["--json"]), False),
     "an extra argument": (_with(_fresh, ["--env", "HOST", "extra"]), False),
     "--help": (_with(_fresh, ["--help"]), False),
@@ -308,4 +313,6 @@ def test_a_failing_stdout_is_reported_as_the_full_app_does(nx):
             )
         outcomes.append((result.returncode, result.stderr))
     assert outcomes[1] == outcomes[0]
-    assert outcomes[0][0] == 1 and "Traceback" not in outcomes[0][1]
+    # A result that cannot be written is a clean error (exit 3), not a bug (docs/storage.md).
+    assert outcomes[0][0] == 3 and outcomes[0][1].startswith("error: ")
+    assert "Traceback" not in outcomes[0][1]

@@ -209,7 +209,7 @@ def test_access_token_variable_wins_and_nothing_is_read_or_written(nx):
     set_times(nx, lifetime=3600, left=-5)  # due: would otherwise refresh
     before = config_bytes(nx)
     nx.server.clear_log()
-    env = nx.env_with(NEXLA_ACCESS_TOKEN="tok-from-variable", NEXLA_REFRESH_MARGIN="99999")
+    env = nx.env_with(NEXLA_ACCESS_TOKEN="tok-from-variable", NEXLA_REFRESH_MARGIN="86400")
     result = nx.run("token", "print", env=env)
     assert result.returncode == 0, describe(result)
     assert result.stdout == "tok-from-variable\n"

@@ -22,6 +22,13 @@ def complete_env_names(incomplete: str) -> List[str]:
     return env_names(incomplete)
 
 
+def _refuse_empty_env(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
+    # `--env "$UNSET"` must not quietly mean the current environment (and log it out).
+    if value is not None and not value.strip() and not ctx.resilient_parsing:
+        raise UsageError("--env needs an environment name, e.g. --env dataops.nexla.io")
+    return value
+
+
 EnvOption = Annotated[
     Optional[str],
     typer.Option(
@@ -31,6 +38,7 @@ EnvOption = Annotated[
         help="Environment to act on (default: $NEXLA_ENV, else the current one).",
         autocompletion=complete_env_names,
         show_default=False,
+        callback=_refuse_empty_env,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
@@ -48,13 +56,9 @@ def read_secret_line_from_stdin(what: str) -> str:
     stream = sys.stdin.buffer if sys.stdin is not None else None
     if stream is None:
         raise UsageError(f"no {what} given on stdin")
-    for raw_line in stream:
-        if raw_line.strip():
-            try:
-                return raw_line.decode("utf-8").strip()
-            except UnicodeDecodeError:
-                raise UsageError(f"the {what} on stdin is not UTF-8 text") from None
-    return ""
+    from nexla_cli import inputs
+
+    return inputs.first_line(stream, f"{what} on stdin")  # bounded: 16 KiB, one line
 
 
 def prompt_hidden(label: str) -> str:

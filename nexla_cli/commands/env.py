@@ -200,7 +200,7 @@ def env_list(
                 detail = f"{describe_user(stored.user, stored.org)}, {describe_expiry(stored)}"
             if name in checks:
                 detail += f"  [{_describe_check(checks[name])}]"
-            output.result(f"{marker} {name.ljust(width)}  {detail}")
+            output.display(f"{marker} {name.ljust(width)}  {detail}")
     if check:
         _raise_for_checks(checks)
 
@@ -352,7 +352,7 @@ def _print_show(details: dict, stored: Optional[Session]) -> None:
         )
     width = max(len(label) for label, _ in lines) + 1
     for label, value in lines:
-        output.result(f"{(label + ':').ljust(width)} {value}")
+        output.display(f"{(label + ':').ljust(width)} {value}")
 
 
 @env_app.command("logout")

@@ -99,11 +99,14 @@ def _read_service_key(key_file: Optional[Path]) -> str:
     if key_file is not None:
         if str(key_file) == "-":
             return read_secret_line_from_stdin("service key")
+        from nexla_cli import inputs
+
         try:
-            return key_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-            raise UsageError(f"cannot read the service key from {key_file}: {reason}") from None
+            return inputs.read_file(str(key_file), f"service key in {key_file}")  # bounded
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read the service key from {key_file}: {exc.strerror}"
+            ) from None
     # The variable is set on purpose; an inherited stdin may be a pipe that never ends.
     from_variable = os.environ.get("NEXLA_SERVICE_KEY")
     if from_variable is not None:
@@ -288,21 +291,21 @@ def _print_status(report: dict) -> None:
             if report["expires_at"]
             else "expiry unknown"
         )
-        output.result(f"{name}: using the token in {session.ACCESS_TOKEN_VARIABLE} ({expiry})")
+        output.display(f"{name}: using the token in {session.ACCESS_TOKEN_VARIABLE} ({expiry})")
         return
     if report["source"] is None:
-        output.result(f"{name}: not signed in")
+        output.display(f"{name}: not signed in")
         _print_key_location(report)
         return
     state = "valid session" if report["valid"] else "no valid session"
     estimated = EXPIRY_NOTES.get(report["expiry_source"], "")
     due = "; refresh due" if report["refresh_due"] and report["valid"] else ""
-    output.result(f"{name}: {state} for {describe_user(report['user'] or {}, report['org'])}")
-    output.result(f"  expires {report['expires_at']} (in {report['expires_in']}s{estimated}){due}")
-    output.result(f"  source: {report['source']}")
+    output.display(f"{name}: {state} for {describe_user(report['user'] or {}, report['org'])}")
+    output.display(f"  expires {report['expires_at']} (in {report['expires_in']}s{estimated}){due}")
+    output.display(f"  source: {report['source']}")
     _print_key_location(report)
 
 
 def _print_key_location(report: dict) -> None:
     where = report["service_key_location"]
-    output.result(f"  service key: {keys.LOCATION_LABELS[where] if where else 'not saved'}")
+    output.display(f"  service key: {keys.LOCATION_LABELS[where] if where else 'not saved'}")

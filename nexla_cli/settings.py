@@ -1,0 +1,131 @@
+"""The NEXLA_* settings: parsed and checked in one place, for the fast path and the full app.
+
+Standard library only (the `token print` fast path checks them before it prints anything).
+
+Every setting is checked on every run, whether or not that run would use it, so a typo in a
+script fails at once with exit 2 rather than an hour later when a token falls due. A setting
+that is empty (or only blanks) is treated as unset, as shells treat `${NAME:-}`: that is how
+`env`-files and CI systems clear a variable.
+"""
+
+import math
+import os
+
+from nexla_cli.errors import UsageError
+
+# (variable, lowest, highest, whether the lowest itself is allowed), in seconds.
+TIMEOUT = ("NEXLA_TIMEOUT", 0.0, 3600.0, False)
+REFRESH_MARGIN = ("NEXLA_REFRESH_MARGIN", 0.0, 86400.0, True)
+LOCK_TIMEOUT = ("NEXLA_LOCK_TIMEOUT", 0.0, 3600.0, True)
+NUMBERS = (TIMEOUT, REFRESH_MARGIN, LOCK_TIMEOUT)
+
+ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
+ENV_VARIABLE = "NEXLA_ENV"
+API_URL_VARIABLE = "NEXLA_API_URL"
+# A Nexla session token is a JWT of a few KB; the same bound as for a pasted token.
+MAX_TOKEN_LENGTH = 16 * 1024
+
+
+def raw(name: str, environ=None) -> str | None:
+    """The variable's value stripped of blanks; None when unset or blank."""
+    value = (os.environ if environ is None else environ).get(name)
+    if value is None or not value.strip():
+        return None
+    return value.strip()
+
+
+def seconds(setting: tuple, environ=None) -> float | None:
+    """A number-of-seconds setting, None when unset; UsageError when not in its range."""
+    name, lowest, highest, lowest_allowed = setting
+    text = raw(name, environ)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    in_range = (value >= lowest if lowest_allowed else value > lowest) and value <= highest
+    # nan compares false with everything, so it fails in_range too.
+    if not (math.isfinite(value) and in_range):
+        above = "at least" if lowest_allowed else "more than"
+        raise UsageError(
+            f"{name} must be a number of seconds, {above} {lowest:g} and at most "
+            f"{highest:g}, not {_shown(text)}"
+        )
+    return value
+
+
+def timeout(environ=None) -> float | None:
+    """$NEXLA_TIMEOUT: seconds for connect and for read alike; None when unset."""
+    return seconds(TIMEOUT, environ)
+
+
+def refresh_margin(environ=None) -> float | None:
+    """$NEXLA_REFRESH_MARGIN: refresh this long before expiry; None when unset."""
+    return seconds(REFRESH_MARGIN, environ)
+
+
+def lock_timeout(default: float, environ=None) -> float:
+    """$NEXLA_LOCK_TIMEOUT: how long to wait for the store's lock."""
+    value = seconds(LOCK_TIMEOUT, environ)
+    return default if value is None else value
+
+
+def access_token(environ=None) -> str | None:
+    """$NEXLA_ACCESS_TOKEN, stripped; None when unset or blank.
+
+    It is printed and sent as it is, so it follows the rule for any token: printable ASCII
+    without spaces (a newline in it would print as two lines), at most 16 KiB.
+    """
+    from nexla_cli.model import fits_a_header  # here: model imports this module
+
+    token = raw(ACCESS_TOKEN_VARIABLE, environ)
+    if token is None:
+        return None
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise UsageError(
+            f"{ACCESS_TOKEN_VARIABLE} is {len(token)} characters long, "
+            f"more than a token can be ({MAX_TOKEN_LENGTH})"
+        )
+    if not fits_a_header(token):
+        raise UsageError(
+            f"{ACCESS_TOKEN_VARIABLE} holds spaces, control or non-ASCII characters: "
+            "a token is printable ASCII without spaces"
+        )
+    return token
+
+
+def env_name(environ=None) -> str | None:
+    """$NEXLA_ENV as given (not normalised); None when unset or empty."""
+    return raw(ENV_VARIABLE, environ)
+
+
+def check_all(environ=None) -> None:
+    """Raise UsageError for the first NEXLA_* setting that is not valid.
+
+    NEXLA_ENV and NEXLA_API_URL are checked as names and URLs are everywhere (names.py);
+    NEXLA_CONFIG_DIR where the directory is found (paths.py); a service key only where one
+    is read.
+    """
+    for setting in NUMBERS:
+        seconds(setting, environ)
+    access_token(environ)
+    name, api_url = env_name(environ), raw(API_URL_VARIABLE, environ)
+    if name is None and api_url is None:
+        return
+    from nexla_cli import names  # only when needed: names.py imports ipaddress and urllib
+
+    for variable, value, normalize in (
+        (ENV_VARIABLE, name, names.normalize_env_name),
+        (API_URL_VARIABLE, api_url, names.normalize_api_url),
+    ):
+        if value is not None:
+            try:
+                normalize(value)
+            except UsageError as exc:
+                raise UsageError(f"{variable}: {exc.message}", exc.hint) from None
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -1,0 +1,27 @@
+"""Text from outside (a server, a file) made safe to show on a terminal.
+
+Standard library only, and no unicodedata: the output module imports this at start-up.
+"""
+
+import re
+
+# C0 controls (newline and tab included: text shown in one line must stay one line), DEL,
+# C1 controls (a terminal may act on them, e.g. U+009B as CSI), and lone surrogates, which
+# no output encoding can write. Compiled on first use (re caches it), not at import: the
+# `token print` fast path imports this module but never needs it.
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: "re.Match") -> str:
+    char = match.group()
+    if "\ud800" <= char <= "\udfff":
+        return "\ufffd"
+    return _SHORT.get(char) or f"\\x{ord(char):02x}"
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control characters (C0, DEL, C1) shown as `\\n`, `\\t`, `\\r` or `\\xNN`
+    escapes and lone surrogates replaced by U+FFFD, so no server can move the cursor, set a
+    window title or forge a line (`error: …`) with what it sends."""
+    return re.sub(_UNSAFE, _escaped, text)
