@@ -34,6 +34,8 @@ ENV_OPTION_COMMANDS = {
     ("env", "login"),
     ("env", "logout"),
     ("env", "show"),
+    ("token", "exec"),
+    ("token", "export"),
     ("token", "from-key"),
     ("token", "print"),
     ("token", "refresh"),
