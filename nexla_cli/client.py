@@ -664,6 +664,10 @@ def describe_failure(exc: Exception, url: str, clock: Optional[AttemptClock] = N
         # The attempt was cut at its deadline; whatever broke is a consequence of that.
         return f"{host} did not answer within {clock.limit:g} seconds (connect + read timeout)"
     if isinstance(exc, requests.exceptions.SSLError):
+        reason = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" not in reason and "certificate" not in reason.lower():
+            # A connection cut mid-way also surfaces as an SSL error; it is not about trust.
+            return f"the TLS connection to {host} broke"
         return (
             f"TLS verification failed for {host}: the certificate is not trusted "
             "(set REQUESTS_CA_BUNDLE for a private CA)"
@@ -789,10 +793,11 @@ def resolve_api_url(api_url: str, path: str) -> str:
 
 
 def _stays_under(path: str, base_path: str) -> bool:
-    """Whether `path`, as a server may resolve it, is `base_path` or below it.
+    """Whether `path`, however a server may resolve it, is `base_path` or below it.
 
-    Percent-encoding is undone (repeatedly: a proxy may decode once more), backslashes
-    count as slashes (some servers treat them so), then dot segments are removed.
+    Percent-encoding is undone (repeatedly: a proxy may decode once more), then dot
+    segments are removed, in each of the ways servers differ: backslashes as slashes or
+    not, and repeated slashes merged or not. Every reading must stay under the base.
     """
     from urllib.parse import unquote
 
@@ -801,16 +806,20 @@ def _stays_under(path: str, base_path: str) -> bool:
         if decoded == path:
             break
         path = decoded
-    kept: list = []
-    for segment in path.replace("\\", "/").split("/")[1:]:
-        if segment == "..":
-            if kept:
-                kept.pop()
-        elif segment != ".":
-            kept.append(segment)
-    resolved = "/" + "/".join(kept)
     base_path = base_path.rstrip("/")
-    return not base_path or resolved == base_path or resolved.startswith(base_path + "/")
+    for text in {path, path.replace("\\", "/")}:
+        for merge_slashes in (False, True):
+            kept: list = []
+            for segment in text.split("/")[1:]:
+                if segment == "..":
+                    if kept:
+                        kept.pop()
+                elif segment != "." and not (merge_slashes and segment == ""):
+                    kept.append(segment)
+            resolved = "/" + "/".join(kept)
+            if base_path and resolved != base_path and not resolved.startswith(base_path + "/"):
+                return False
+    return True
 
 
 def pages(

@@ -277,7 +277,7 @@ def _print_pages(
 def _positive_int(text: str) -> int:
     # ASCII digits only ("²".isdigit() is true), and few enough to be a page size.
     if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) < 1:
-        raise UsageError(f"per_page must be a positive whole number, not {text[:40]!r}")
+        raise UsageError(f"per_page must be a positive whole number, not {text[:20]!r}")
     return int(text)
 
 
