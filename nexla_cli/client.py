@@ -491,7 +491,7 @@ def read_body(response, limit: int) -> bytes:
             if 200 <= response.status_code < 300:
                 raise NetworkError(
                     f"the answer from {url_for_message(response.url)} is larger than "
-                    f"{_size(limit)}; it is not what the API sends, and nothing was changed"
+                    f"{_size(limit)}, more than the API sends; it was not used"
                 )
             chunks.append(chunk[: limit - (size - len(chunk))])
             break

@@ -148,9 +148,9 @@ def test_paginate_stops_after_1000_pages_by_default(api):
 
 
 def test_paginate_writes_each_page_as_it_comes(api):
-    """Page 1 reaches stdout while page 2 is still being waited for."""
+    """Page 1 reaches stdout while page 2 is still being waited for (it never comes)."""
     api.server.add_fault("GET", "/flows", Fault.delay(0))
-    api.server.add_fault("GET", "/flows", Fault.hang(30))
+    api.server.add_fault("GET", "/flows", Fault.hang(30), times=None)
     proc = subprocess.Popen(
         [nexla_executable(), "api", "/flows", "--paginate"],
         stdin=subprocess.DEVNULL,

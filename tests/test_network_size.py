@@ -15,9 +15,9 @@ from tests.fault_tools import seed, store_json, without_memo
 from tests.network_support import run_measured
 
 MIB = 1024 * 1024
-# `nexla` with requests loaded peaks at about 40-50 MiB; the bodies below are 128 MiB or
+# `nexla` with requests loaded peaks at about 30-35 MiB; the bodies below are 128 MiB or
 # more, which a process holding them could not stay under.
-PEAK_BOUND_MIB = 100
+PEAK_BOUND_MIB = 64
 
 
 def due(nx) -> str:
