@@ -329,8 +329,9 @@ class NexlaClient:
         if 300 <= response.status_code < 400 and response.status_code != 304:
             response.close()
             location = response.headers.get("Location")
+            # Shown like any URL in a message: no query-string values, controls escaped.
             shown = (
-                _one_line(scrub(escape_controls(location), token, service_key), limit=200)
+                url_for_message(scrub(location, token, service_key))
                 if location is not None
                 else "(no Location header)"
             )
@@ -501,6 +502,17 @@ def read_body(response, limit: int) -> bytes:
     response._content = content
     response._content_consumed = True
     return content
+
+
+def read_streamed(response, limit: int) -> bytes:
+    """read_body for a streamed answer (`nexla api`): a transport failure while reading
+    becomes a NetworkError, as it does for the headers."""
+    import requests
+
+    try:
+        return read_body(response, limit)
+    except requests.exceptions.RequestException as exc:
+        raise NetworkError(describe_failure(exc, response.url)) from None
 
 
 def body_chunks(response) -> Iterator[bytes]:
@@ -844,7 +856,7 @@ def pages(
     page = 1
     while True:
         response = fetch_page(page)
-        content = read_body(response, MAX_PAGE_BYTES)
+        content = read_streamed(response, MAX_PAGE_BYTES)
         items = json_body(response)
         if not isinstance(items, list):
             raise NetworkError(

@@ -147,6 +147,22 @@ def test_paginate_stops_after_1000_pages_by_default(api):
     assert api.server.count("GET", "/flows") == 1000
 
 
+def test_a_page_breaking_off_mid_body_is_exit_5(api):
+    api.server.add_fault("GET", "/flows", Fault.delay(0))
+    api.server.add_fault("GET", "/flows", Fault.reset())
+    result = api.run("api", "/flows", "--paginate")
+    assert result.returncode == 5, result.stderr
+    assert "broke while reading" in result.stderr
+    assert result.stdout.startswith('[{"id": 1}, ') and result.stdout.endswith('{"id": 100}')
+
+
+def test_a_body_breaking_off_is_exit_5(api):
+    api.server.add_fault("GET", "/teams", Fault.reset())
+    result = api.run("api", "/teams")
+    assert result.returncode == 5, result.stderr
+    assert "broke while reading" in result.stderr
+
+
 def test_paginate_writes_each_page_as_it_comes(api):
     """Page 1 reaches stdout while page 2 is still being waited for (it never comes)."""
     api.server.add_fault("GET", "/flows", Fault.delay(0))

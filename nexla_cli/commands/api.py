@@ -263,7 +263,7 @@ def _print_pages(
             if listing.started:
                 # The listing printed so far stays unfinished (no closing bracket), so no
                 # JSON reader takes it for the whole; the error body would only garble it.
-                head = client.read_body(response, ERROR_HEAD_BYTES)
+                head = client.read_streamed(response, ERROR_HEAD_BYTES)
             else:
                 head = _write_body(response)
             _raise_for_error(response, caller.target, head)
