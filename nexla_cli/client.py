@@ -5,15 +5,23 @@ is an error naming where it pointed, so no credential travels to another host or
 HTTP). GET/HEAD/OPTIONS are retried on connection errors, 429, 502, 503 and 504; other
 methods only where the server says it did not process the request (429, 503) or the
 connection failed before anything was sent. Retry-After is honoured (capped).
+
+Time and size are bounded whatever the server does (docs/network.md): an attempt at a
+session endpoint ends within connect + read timeout of its start however slowly the bytes
+come, and its answer is read up to 1 MiB after decompression. `nexla api` answers get the
+same bound up to the end of the headers; their bodies are streamed, so the read timeout
+bounds each pause between chunks instead.
 """
 
 import re
+import threading
 import time
-from typing import Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 from nexla_cli import __version__, output
 from nexla_cli.errors import ApiRefused, AuthError, NetworkError, UsageError
 from nexla_cli.model import fits_a_header
+from nexla_cli.text import escape_controls
 
 ACCEPT = "application/vnd.nexla.api.v1+json"
 USER_AGENT = f"nexla-cli/{__version__}"
@@ -26,6 +34,15 @@ BACKOFF_FACTOR = 0.5
 MAX_RETRY_AFTER_SECONDS = 10.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
+# Session endpoints answer a few hundred bytes; more than this is not a Nexla answer.
+SESSION_BODY_LIMIT = 1024 * 1024
+# A token or key longer than this is refused, from a user or from a server.
+MAX_SECRET_LENGTH = 16 * 1024
+# Bodies are read and written this much at a time (after decompression).
+CHUNK_SIZE = 64 * 1024
+# One page of `--paginate` is held in memory to check it; a page beyond this is refused.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_PAGES = 1000
 
 
 def timeouts() -> Tuple[float, float]:
@@ -69,12 +86,12 @@ def _retry_policy():
 def build_session():
     """The requests.Session for one command: headers, retries, verification on."""
     import requests
-    from requests.adapters import HTTPAdapter
 
+    _replace_clock_warning()
     session = requests.Session()
     session.headers.update({"Accept": ACCEPT, "User-Agent": USER_AGENT})
     session.verify = True
-    adapter = HTTPAdapter(max_retries=_retry_policy())
+    adapter = _deadline_classes()["adapter"](max_retries=_retry_policy())
     session.mount("https://", adapter)
     # Nothing is ever sent over plain HTTP; refuse at the transport as well.
     session.mount("http://", _RefusePlainHttp())
@@ -92,6 +109,150 @@ def _RefusePlainHttp():
             pass
 
     return RefusePlainHttp()
+
+
+class AttemptClock:
+    """Ends an attempt that runs past its deadline by shutting its connection down.
+
+    Socket timeouts bound each pause, not the whole: a server sending one byte a second
+    never trips them. So each attempt (each request urllib3 sends, retries included) gets a
+    timer of connect + read timeout from its start; when it fires, the socket is shut down
+    and the blocked read fails at once. `whole_body` keeps the timer running until the
+    caller has read the body (session endpoints); otherwise it stops at the headers.
+    """
+
+    def __init__(self, limit: float, whole_body: bool):
+        self.limit = limit
+        self.whole_body = whole_body
+        self.fired = False
+        self._lock = threading.Lock()
+        self._timer: Optional[threading.Timer] = None
+
+    def start(self, connection) -> None:
+        self.stop()
+        with self._lock:
+            self._timer = self._arm(self.limit, connection)
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def _arm(self, seconds: float, connection) -> threading.Timer:
+        timer = threading.Timer(seconds, self._fire, args=(connection,))
+        timer.daemon = True  # never keeps the process alive
+        timer.start()
+        return timer
+
+    def _fire(self, connection) -> None:
+        import socket
+
+        with self._lock:
+            if self._timer is None or self._timer is not threading.current_thread():
+                return  # stopped (or re-armed) meanwhile
+            # http.client lets go of `sock` once the headers say the connection will close;
+            # the socket read from is then the one kept at connect.
+            sock = getattr(connection, "sock", None) or getattr(connection, "watched_sock", None)
+            if sock is None:
+                # Still resolving the name: look again shortly; the connect timeout
+                # bounds that step on its own.
+                self._timer = self._arm(0.05, connection)
+                return
+            self.fired = True
+            self._timer = None
+        try:
+            # The plain socket's shutdown, so the TLS object is left alone for the reader.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _deadline_classes() -> dict:
+    """urllib3/requests classes that give each attempt an AttemptClock (built once)."""
+    if _DEADLINE_CLASSES:
+        return _DEADLINE_CLASSES
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPSConnection
+    from urllib3.connectionpool import HTTPSConnectionPool
+    from urllib3.util.timeout import Timeout
+
+    class AttemptTimeout(Timeout):
+        """urllib3's (connect, read) timeout, carrying the clock to the connection pool."""
+
+        def __init__(self, connect: float, read: float, clock: AttemptClock):
+            super().__init__(connect=connect, read=read)
+            self.clock = clock
+
+        def clone(self):
+            return AttemptTimeout(self._connect, self._read, self.clock)
+
+    class WatchedConnection(HTTPSConnection):
+        """Keeps the socket it connected, for AttemptClock to shut down."""
+
+        watched_sock = None
+
+        def connect(self):
+            self.watched_sock = None
+            super().connect()
+            self.watched_sock = self.sock
+
+    class WatchedPool(HTTPSConnectionPool):
+        ConnectionCls = WatchedConnection
+
+        def _make_request(self, conn, *args, **kwargs):
+            clock = getattr(kwargs.get("timeout"), "clock", None)
+            if clock is None:
+                return super()._make_request(conn, *args, **kwargs)
+            clock.start(conn)
+            try:
+                response = super()._make_request(conn, *args, **kwargs)
+            except BaseException:
+                clock.stop()
+                raise
+            if not clock.whole_body:
+                clock.stop()
+            return response
+
+    def watched(manager):
+        manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "https": WatchedPool}
+        return manager
+
+    class WatchedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            watched(self.poolmanager)
+
+        def proxy_manager_for(self, proxy, **proxy_kwargs):
+            return watched(super().proxy_manager_for(proxy, **proxy_kwargs))
+
+    _DEADLINE_CLASSES.update(timeout=AttemptTimeout, adapter=WatchedAdapter)
+    return _DEADLINE_CLASSES
+
+
+_DEADLINE_CLASSES: dict = {}
+_CLOCK_WARNING = {"shown": False, "lock": threading.Lock()}
+
+
+def _replace_clock_warning() -> None:
+    """urllib3's raw SystemTimeWarning (with a source line) becomes one `warning:` line."""
+    import datetime
+    import warnings
+
+    from urllib3.connection import RECENT_DATE
+    from urllib3.exceptions import SystemTimeWarning
+
+    warnings.simplefilter("ignore", SystemTimeWarning)
+    with _CLOCK_WARNING["lock"]:
+        if _CLOCK_WARNING["shown"]:
+            return
+        _CLOCK_WARNING["shown"] = True
+    today = datetime.date.today()
+    if today < RECENT_DATE:
+        output.warn(
+            f"the system clock says {today.isoformat()}, before this software was built "
+            f"({RECENT_DATE.isoformat()}); certificates may fail to verify until it is set right"
+        )
 
 
 class NexlaClient:
@@ -125,6 +286,9 @@ class NexlaClient:
         """Send one request (with the retries above); network failures become NetworkError.
 
         The response is returned whatever its status, except a redirect, which is an error.
+        Without `stream` (the session endpoints) the body is read here, up to
+        SESSION_BODY_LIMIT, inside the attempt's deadline; with it the caller reads the body
+        (`body_chunks`, `read_body`) and the deadline ends with the headers.
         """
         import requests
 
@@ -154,13 +318,20 @@ class NexlaClient:
         except requests.exceptions.InvalidURL:
             raise UsageError(f"not a valid URL: {_one_line(url)!r}") from None
         response = self._send(prepared, url, stream=stream)
-        if 300 <= response.status_code < 400:
-            location = scrub(
-                response.headers.get("Location", "(no Location header)"), token, service_key
+        # 304 Not Modified answers a conditional request (-H 'If-None-Match: …'): no body,
+        # nothing to follow.
+        if 300 <= response.status_code < 400 and response.status_code != 304:
+            response.close()
+            location = response.headers.get("Location")
+            # Shown like any URL in a message: no query-string values, controls escaped.
+            shown = (
+                url_for_message(scrub(location, token, service_key))
+                if location is not None
+                else "(no Location header)"
             )
             raise NetworkError(
-                f"{method.upper()} {url} answered {response.status_code} redirecting to "
-                f"{location}; redirects are not followed"
+                f"{method.upper()} {url_for_message(url)} answered {response.status_code} "
+                f"redirecting to {shown}; redirects are not followed"
             )
         return response
 
@@ -179,7 +350,9 @@ class NexlaClient:
             prepared.url, {}, stream, self.session.verify, None
         )
         settings["stream"] = True
-        timeout = timeouts()
+        connect, read = timeouts()
+        clock = AttemptClock(connect + read, whole_body=not stream)
+        timeout = _deadline_classes()["timeout"](connect, read, clock)
         attempt = 0
         while True:
             _log_request(prepared)
@@ -188,9 +361,13 @@ class NexlaClient:
                 response = self.session.send(
                     prepared, timeout=timeout, allow_redirects=False, **settings
                 )
-                _log_response(response)
-                if not stream:
-                    response.content  # noqa: B018 - read the body here, inside the retry loop
+                if stream:
+                    _log_response(response)
+                else:
+                    try:
+                        read_body(response, SESSION_BODY_LIMIT)
+                    finally:
+                        _log_response(response)
                 return response
             except UnicodeEncodeError:
                 # http.client sends header values as Latin-1; never echo the value.
@@ -203,9 +380,11 @@ class NexlaClient:
                 if response is not None:
                     retries_left -= _retries_spent(response)
                 if response is None or retries_left <= 0:
-                    raise NetworkError(describe_failure(exc, url)) from None
+                    raise NetworkError(describe_failure(exc, url, clock)) from None
                 response.close()
                 output.debug(f"! the answer broke off ({type(exc).__name__}); sending it again")
+            finally:
+                clock.stop()
             retries_left -= 1
             attempt += 1
             time.sleep(0 if attempt == 1 else BACKOFF_FACTOR * 2 ** (attempt - 1))
@@ -216,11 +395,7 @@ class NexlaClient:
         """GET /users/current: {"user": …, "org": …} for a token the server accepts."""
         response = self.request("GET", "/users/current", token=token)
         _raise_for_session_status(response)
-        body = json_body(response)
-        if not isinstance(body, dict):
-            raise NetworkError(f"unexpected answer from {response.url}: not a JSON object")
-        user = body.get("user") if isinstance(body.get("user"), dict) else body
-        return {"user": user, "org": body.get("org")}
+        return parse_current_user(response.content, response.url)
 
     def refresh(self, token: str) -> dict:
         """POST /token/refresh; the old token is dead afterwards."""
@@ -235,18 +410,42 @@ class NexlaClient:
 
     def _token_response(self, response) -> dict:
         _raise_for_session_status(response)
-        body = json_body(response)
-        if (
-            not isinstance(body, dict)
-            or not isinstance(body.get("access_token"), str)
-            or not body["access_token"].strip()
-            or not _is_positive_number(body.get("expires_in"))
-        ):
-            raise NetworkError(
-                f"unexpected answer from {response.url}: not a token response "
-                "(no access_token or expires_in); nothing was changed"
-            )
-        return body
+        return parse_token_response(response.content, response.url)
+
+
+def parse_token_response(content: bytes, url: str) -> dict:
+    """The body of a 200 from POST /token or /token/refresh, checked as strictly as a token a
+    user pastes: NetworkError (exit 5, nothing stored) unless `access_token` is printable
+    ASCII without spaces and at most MAX_SECRET_LENGTH long. `expires_in` is judged later
+    (model.lifetime_from_server): an odd one is an unknown lifetime, not an error.
+    """
+    body = parse_json(content, url, 200)
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise NetworkError(
+            f"unexpected answer from {url_for_message(url)}: not a token response "
+            "(no access_token); nothing was changed"
+        )
+    if len(token) > MAX_SECRET_LENGTH:
+        raise NetworkError(
+            f"the server at {url_for_message(url)} sent a token longer than "
+            f"{MAX_SECRET_LENGTH // 1024} KiB; it was not stored"
+        )
+    if not fits_a_header(token):
+        raise NetworkError(
+            f"the server at {url_for_message(url)} sent a token with spaces, control or "
+            "non-ASCII characters; it was not stored"
+        )
+    return body
+
+
+def parse_current_user(content: bytes, url: str) -> dict:
+    """{"user": …, "org": …} from the body of a 200 from GET /users/current."""
+    body = parse_json(content, url, 200)
+    if not isinstance(body, dict):
+        raise NetworkError(f"unexpected answer from {url_for_message(url)}: not a JSON object")
+    user = body.get("user") if isinstance(body.get("user"), dict) else body
+    return {"user": user, "org": body.get("org")}
 
 
 def _retries_spent(response) -> int:
@@ -255,18 +454,106 @@ def _retries_spent(response) -> int:
     return len(getattr(retries, "history", ()) or ())
 
 
-def _is_positive_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-
-
 def json_body(response):
+    return parse_json(response.content, response.url, response.status_code)
+
+
+def parse_json(content: bytes, url: str, status: int = 200):
+    """The JSON in a body; NetworkError for anything else (bad bytes, too deeply nested)."""
+    import json
+
     try:
-        return response.json()
-    except ValueError:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        # ValueError covers bad UTF-8 and bad JSON alike.
         raise NetworkError(
-            f"unexpected answer from {response.url}: HTTP {response.status_code} "
+            f"unexpected answer from {url_for_message(url)}: HTTP {status} "
             "with a body that is not JSON"
         ) from None
+
+
+def read_body(response, limit: int) -> bytes:
+    """Read the (decompressed) body into response.content, at most `limit` bytes.
+
+    A 2xx answer larger than that is a NetworkError; an error answer is cut at `limit`,
+    since its body only serves for its message and its status decides the outcome.
+    """
+    chunks, size = [], 0
+    for chunk in response.iter_content(CHUNK_SIZE):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            if 200 <= response.status_code < 300:
+                raise NetworkError(
+                    f"the answer from {url_for_message(response.url)} is larger than "
+                    f"{_size(limit)}, more than the API sends; it was not used"
+                )
+            chunks.append(chunk[: limit - (size - len(chunk))])
+            break
+        chunks.append(chunk)
+    content = b"".join(chunks)
+    # requests' own attributes, so response.content and .json() work as usual.
+    response._content = content
+    response._content_consumed = True
+    return content
+
+
+def read_streamed(response, limit: int) -> bytes:
+    """read_body for a streamed answer (`nexla api`): a transport failure while reading
+    becomes a NetworkError, as it does for the headers."""
+    import requests
+
+    try:
+        return read_body(response, limit)
+    except requests.exceptions.RequestException as exc:
+        raise NetworkError(describe_failure(exc, response.url)) from None
+
+
+def body_chunks(response) -> Iterator[bytes]:
+    """The body as it arrives (decompressed), at most CHUNK_SIZE bytes at a time.
+
+    Each piece is handed on as soon as the server has sent some, so memory stays at one
+    chunk whatever the body's size; the read timeout bounds each pause between pieces.
+    """
+    import urllib3.exceptions
+
+    raw = response.raw
+    try:
+        while True:
+            chunk = raw.read1(CHUNK_SIZE, decode_content=True)
+            if not chunk:
+                return
+            yield chunk
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        host = _host_of(response.url)
+        if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+            raise NetworkError(f"timed out waiting for {host} to send the rest") from None
+        if isinstance(exc, urllib3.exceptions.DecodeError):
+            raise NetworkError(f"the answer from {host} could not be decompressed") from None
+        raise NetworkError(f"the connection to {host} broke while reading its answer") from None
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
+def _host_of(url: str) -> str:
+    return url.split("/")[2] if "://" in url else url
+
+
+def url_for_message(url: str) -> str:
+    """A URL to show in a message: no query-string values (they may hold secrets), no
+    control characters, not overlong."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _one_line(escape_controls(url.split("?", 1)[0]), limit=200)
+    shown = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme else parts.path
+    if parts.query:
+        shown += "?…"
+    return _one_line(escape_controls(shown), limit=200)
 
 
 def _raise_for_session_status(response) -> None:
@@ -285,12 +572,15 @@ def _raise_for_session_status(response) -> None:
         ) from None
 
 
-def raise_for_status(response) -> None:
-    """Map a non-2xx answer to the error (and exit code) the contract gives it."""
+def raise_for_status(response, body: Optional[bytes] = None) -> None:
+    """Map a non-2xx answer to the error (and exit code) the contract gives it.
+
+    `body` is the start of a body streamed elsewhere (see server_message).
+    """
     status = response.status_code
     if 200 <= status < 300:
         return
-    message = server_message(response)
+    message = server_message(response, body)
     if status in (401, 403):
         raise AuthError(message)
     if status == 429:
@@ -300,28 +590,38 @@ def raise_for_status(response) -> None:
     raise ApiRefused(message)
 
 
-def server_message(response, *, named: bool = True) -> str:
+def server_message(response, body: Optional[bytes] = None, *, named: bool = True) -> str:
     """The server's `message`, else the status line; one line, never an HTML page.
 
-    Nexla answers 401, 403 and 404 with empty bodies, so the status line is often all
-    there is; `named` adds the request to it, for messages that do not name it already.
+    `body` is the start of a body that was streamed elsewhere (`nexla api`); otherwise the
+    response's content. Control characters are escaped, credentials redacted, the URL shown
+    without its query-string values, and the line kept to about 300 characters. Nexla
+    answers 401, 403 and 404 with empty bodies, so the status line is often all there is;
+    `named` adds the request to it, for messages that do not name it already.
     """
+    import json
+
+    content = response.content if body is None else body
     text = ""
     content_type = response.headers.get("Content-Type", "")
-    if "json" in content_type or response.content[:1] in (b"{",):
+    if "json" in content_type or content[:1] in (b"{",):
         try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("message"), str):
-            # A server may quote the credential it refused ("invalid token tok-…").
-            text = scrub(body["message"], _credential_sent(response.request))
-    status_line = f"HTTP {response.status_code} {response.reason or ''}".strip()
+            parsed = json.loads(content)
+        except (ValueError, RecursionError):
+            parsed = None
+        if isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
+            # A server may quote the credential it refused ("invalid token tok-…"), or
+            # send a new one alongside.
+            secrets = [_credential_sent(response.request), *credentials_in(parsed)]
+            text = scrub(parsed["message"], *secrets)
+    reason = _one_line(escape_controls(response.reason or ""), limit=80)
+    status_line = f"HTTP {response.status_code} {reason}".strip()
     if not text:
         if not named:
             return status_line
-        return f"{status_line} from {response.request.method} {response.url}"
-    return f"{_one_line(text)} ({status_line})"
+        method = response.request.method if response.request is not None else ""
+        return f"{status_line} from {method} {url_for_message(response.url)}".replace("  ", " ")
+    return f"{_one_line(escape_controls(text), limit=240)} ({status_line})"
 
 
 def scrub(text: str, *secrets: Optional[str]) -> str:
@@ -344,12 +644,41 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def describe_failure(exc: Exception, url: str) -> str:
+# Keys under which a JSON answer carries a credential (Nexla: access_token, and api_key in
+# org_membership); values under them are redacted wherever an answer is logged or quoted.
+_CREDENTIAL_KEYS = re.compile(r"token|api_?key|secret|password|credential|session_?key", re.I)
+
+
+def credentials_in(data, depth: int = 0) -> list:
+    """Every string held under a credential-like key anywhere in parsed JSON."""
+    found: list = []
+    if depth > 20:
+        return found
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and _CREDENTIAL_KEYS.search(str(key)):
+                found.append(value)
+            elif isinstance(value, (dict, list)):
+                found += credentials_in(value, depth + 1)
+    elif isinstance(data, list):
+        for item in data:
+            found += credentials_in(item, depth + 1)
+    return found
+
+
+def describe_failure(exc: Exception, url: str, clock: Optional[AttemptClock] = None) -> str:
     """One line for a transport failure; never the exception's internals."""
     import requests
 
-    host = url.split("/")[2] if "://" in url else url
+    host = _host_of(url)
+    if clock is not None and clock.fired:
+        # The attempt was cut at its deadline; whatever broke is a consequence of that.
+        return f"{host} did not answer within {clock.limit:g} seconds (connect + read timeout)"
     if isinstance(exc, requests.exceptions.SSLError):
+        reason = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" not in reason and "certificate" not in reason.lower():
+            # A connection cut mid-way also surfaces as an SSL error; it is not about trust.
+            return f"the TLS connection to {host} broke"
         return (
             f"TLS verification failed for {host}: the certificate is not trusted "
             "(set REQUESTS_CA_BUNDLE for a private CA)"
@@ -374,17 +703,25 @@ def describe_failure(exc: Exception, url: str) -> str:
             return f"the connection to {host} was reset"
         return f"cannot connect to {host}"
     if isinstance(exc, requests.exceptions.InvalidHeader):
-        raise UsageError("invalid header: a header value has characters HTTP does not allow")
+        # Our own headers were checked before sending: this is the answer's fault (e.g. two
+        # different Content-Length headers).
+        return f"the answer from {host} has malformed headers"
     return f"request to {host} failed: {type(exc).__name__}"
 
 
 _SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
+# Header names that may carry a credential in an answer (X-Access-Token, X-Api-Key…).
+_SECRET_HEADER_NAME = re.compile(r"auth|token|key|secret|session|cookie|password|credential", re.I)
+# A JWT, wherever it appears: three base64url parts, the first two JSON objects.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def _redact(name: str, value: str) -> str:
-    if name.lower() not in _SECRET_HEADERS:
-        return value
+    if name.lower() not in _SECRET_HEADERS and not _SECRET_HEADER_NAME.search(name):
+        return _JWT.sub("[redacted]", value)
     scheme = value.split(" ", 1)[0] if " " in value else ""
+    if scheme.lower() not in ("bearer", "basic", "token"):
+        scheme = ""
     return f"{scheme} [redacted]".strip()
 
 
@@ -397,12 +734,24 @@ def _log_request(prepared) -> None:
 
 
 def _log_response(response) -> None:
+    """The status line and headers; every credential redacted, the one sent and any the
+    answer carries (in a header, or in a body already read)."""
     if not output.DEBUG:
         return
-    output.debug(f"< HTTP {response.status_code} {response.reason or ''}".rstrip())
-    credential = _credential_sent(response.request)
+    secrets = [_credential_sent(response.request)]
+    content = getattr(response, "_content", None)
+    if isinstance(content, bytes) and content[:1] in (b"{", b"["):
+        try:
+            import json
+
+            secrets += credentials_in(json.loads(content))
+        except (ValueError, RecursionError):
+            pass
+    reason = escape_controls(response.reason or "")
+    output.debug(f"< HTTP {response.status_code} {reason}".rstrip())
     for name, value in response.headers.items():
-        output.debug(f"< {name}: {scrub(_redact(name, value), credential)}")
+        shown = escape_controls(scrub(_redact(name, value), *secrets))
+        output.debug(f"< {escape_controls(name)}: {shown}")
 
 
 # `nexla api` ---------------------------------------------------------------------------
@@ -412,7 +761,9 @@ def resolve_api_url(api_url: str, path: str) -> str:
     """The URL for PATH under the API base URL.
 
     PATH is relative to the base (leading slash optional). An absolute URL is accepted only
-    when it lies under the base (same host and port, https, below the base path), so the
+    when it lies under the base (same host and port, https, below the base path). Either
+    way the path must still lie under the base path once dot segments, percent-encoded ones
+    included, are resolved, as a server (or urllib3, which removes plain ones) would: the
     token never travels anywhere else.
     """
     from urllib.parse import urlsplit
@@ -420,22 +771,29 @@ def resolve_api_url(api_url: str, path: str) -> str:
     from nexla_cli import names
 
     base = api_url.rstrip("/")
-    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):
-        return base + "/" + path.lstrip("/")
+    base_parts = urlsplit(base)
     outside = UsageError(
-        f"{path} is not under the API base URL {base}",
+        f"{_one_line(escape_controls(path), limit=200)} is not under the API base URL {base}",
         hint="give a path relative to it, e.g. `nexla api /teams`",
     )
-    parts, base_parts = urlsplit(path), urlsplit(base)
-    if parts.scheme.lower() != "https" or parts.username or parts.password:
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):
+        url = base + "/" + path.lstrip("/")
+        if not _stays_under(urlsplit(url).path, base_parts.path):
+            raise outside
+        return url
+    try:
+        parts = urlsplit(path)
+        has_credentials = bool(parts.username or parts.password)
+    except ValueError:
+        raise outside from None
+    if parts.scheme.lower() != "https" or has_credentials:
         raise outside
     try:
         host = names.normalize_env_name(parts.netloc)
         base_host = names.normalize_env_name(base_parts.netloc)
     except UsageError:
         raise outside from None
-    segments = parts.path.split("/")
-    if host != base_host or "." in segments or ".." in segments:
+    if host != base_host or not _stays_under(parts.path, base_parts.path):
         raise outside
     if parts.path.rstrip("/") != base_parts.path and not parts.path.startswith(
         base_parts.path + "/"
@@ -445,35 +803,114 @@ def resolve_api_url(api_url: str, path: str) -> str:
     return base + rest + (f"?{parts.query}" if parts.query else "")
 
 
-def collect_pages(fetch_page, per_page: int, what: str) -> Tuple[list, bytes]:
-    """Nexla's `page`/`per_page` listing, from page 1 to the first page shorter than per_page.
+def _stays_under(path: str, base_path: str) -> bool:
+    """Whether `path`, however a server may resolve it, is `base_path` or below it.
 
-    `fetch_page(n)` returns page n's 2xx response. Returns the items and one JSON array made
-    of the items exactly as the server sent them. A page that is not a JSON array, or the
-    same page twice in a row (a server ignoring `page`), is a NetworkError.
+    Percent-encoding is undone (repeatedly: a proxy may decode once more), then dot
+    segments are removed, in each of the ways servers differ: backslashes as slashes or
+    not, and repeated slashes merged or not. Every reading must stay under the base.
     """
-    items: list = []
-    chunks: list = []
+    from urllib.parse import unquote
+
+    for _ in range(4):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    base_path = base_path.rstrip("/")
+    for text in {path, path.replace("\\", "/")}:
+        for merge_slashes in (False, True):
+            kept: list = []
+            for segment in text.split("/")[1:]:
+                if segment == "..":
+                    if kept:
+                        kept.pop()
+                elif segment != "." and not (merge_slashes and segment == ""):
+                    kept.append(segment)
+            resolved = "/" + "/".join(kept)
+            if base_path and resolved != base_path and not resolved.startswith(base_path + "/"):
+                return False
+    return True
+
+
+def pages(
+    fetch_page, per_page: int, what: str, max_pages: int = DEFAULT_MAX_PAGES
+) -> Iterator[Tuple[list, bytes]]:
+    """Nexla's `page`/`per_page` listing, one page at a time, from page 1 to the last.
+
+    `fetch_page(n)` returns page n's 2xx response, unread (streamed). Yields each page's
+    items and the bytes between its brackets exactly as the server sent them, so the
+    caller can write the listing as it comes and memory holds one page, not the listing.
+
+    The last page is the one the server's paging headers say is last (`X-Current-Page`
+    reaching `X-Total-Page-Count`, or a `Link` header without rel="next"), else the first
+    page shorter than `per_page`; a full listing costs one request per page. A page that is
+    not a JSON array, larger than MAX_PAGE_BYTES, or the same as the one before (a server
+    ignoring `page`), and a listing longer than `max_pages`, are NetworkErrors.
+    """
+    import hashlib
+    import json
+
     previous = None
     page = 1
     while True:
         response = fetch_page(page)
-        body = json_body(response)
-        if not isinstance(body, list):
+        content = read_streamed(response, MAX_PAGE_BYTES)
+        items = json_body(response)
+        if not isinstance(items, list):
             raise NetworkError(
                 f"page {page} of {what} is not a JSON array, so it cannot be paginated"
             )
-        if body and body == previous:
+        # A digest rather than the page itself: only one page is ever held.
+        digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).digest()
+        if items and digest == previous:
             raise NetworkError(
                 f"page {page} of {what} is the same as page {page - 1}: the server ignores "
                 "`page`, so the listing cannot be paginated"
             )
-        items.extend(body)
-        chunks.append(_array_items_as_sent(response.content, body))
-        if len(body) < per_page:
-            break
-        previous = body
+        yield items, _array_items_as_sent(content, items)
+        if len(items) < per_page or _is_last_page(response.headers):
+            return
+        if page >= max_pages:
+            raise NetworkError(
+                f"{what} has more than {max_pages} pages; stopped there and left the listing "
+                "unfinished",
+                hint="raise the limit with --max-pages N, or narrow the listing with -f fields",
+            )
+        previous = digest
         page += 1
+
+
+def _is_last_page(headers) -> bool:
+    """Whether a page's paging headers say no page follows (False when they say nothing)."""
+    from requests.utils import parse_header_links
+
+    current = _header_count(headers.get("X-Current-Page"))
+    total = _header_count(headers.get("X-Total-Page-Count"))
+    if current is not None and total is not None:
+        return current >= total
+    link = headers.get("Link")
+    if link is None:
+        return False
+    try:
+        links = parse_header_links(link)
+    except (ValueError, IndexError):
+        return False
+    return not any("next" in str(item.get("rel", "")).lower().split() for item in links)
+
+
+def _header_count(value: Optional[str]) -> Optional[int]:
+    value = (value or "").strip()
+    return int(value) if re.fullmatch(r"[0-9]{1,12}", value) else None
+
+
+def collect_pages(fetch_page, per_page: int, what: str) -> Tuple[list, bytes]:
+    """Every page at once: the items and one JSON array of them as the server sent them."""
+    items: list = []
+    chunks: list = []
+    for page_items, as_sent in pages(fetch_page, per_page, what):
+        items.extend(page_items)
+        chunks.append(as_sent)
     return items, b"[" + b",".join(chunk for chunk in chunks if chunk) + b"]\n"
 
 
@@ -489,4 +926,4 @@ def _array_items_as_sent(raw: bytes, parsed: list) -> bytes:
             return inner
         except UnicodeDecodeError:
             pass
-    return json.dumps(parsed, ensure_ascii=False)[1:-1].encode("utf-8")
+    return json.dumps(parsed)[1:-1].encode("ascii")

@@ -226,15 +226,40 @@ def refresh_margin_override() -> float | None:
     return settings.refresh_margin()
 
 
+# The longest session lifetime believed; a server granting more is capped to it.
+MAX_LIFETIME_SECONDS = 365 * 86400
+# Beyond this an `expires_in` is no lifetime at all (1e308, 2**63): treated as unknown.
+IMPLAUSIBLE_LIFETIME_SECONDS = 100 * 365 * 86400
+
+
+def lifetime_from_server(expires_in: object) -> tuple:
+    """(seconds, estimated) for a server's `expires_in`.
+
+    A finite number of seconds from 1 to a year is taken as it is; more than a year is
+    capped at a year; anything else (missing, a string, a boolean, below one second,
+    infinite, or absurdly large) is an unknown lifetime: one hour is estimated, as for a
+    pasted token, and the server's answer to the next refresh settles it.
+    """
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
+        return ESTIMATED_LIFETIME_SECONDS, True
+    if not (1 <= expires_in <= IMPLAUSIBLE_LIFETIME_SECONDS):  # also false for NaN
+        return ESTIMATED_LIFETIME_SECONDS, True
+    return int(min(expires_in, MAX_LIFETIME_SECONDS)), False
+
+
 def session_from_token_response(body: dict, source: str, now: float | None = None) -> Session:
     """A Session from the 200 body of POST /token or /token/refresh (already checked)."""
     now = int(time.time() if now is None else now)
+    lifetime, estimated = lifetime_from_server(body.get("expires_in"))
+    token_type = body.get("token_type")
+    if not (isinstance(token_type, str) and token_type.isascii() and token_type.isalnum()):
+        token_type = "Bearer"
     return Session(
         access_token=body["access_token"],
-        token_type=str(body.get("token_type") or "Bearer"),
+        token_type=token_type[:32],
         obtained_at=now,
-        expires_at=now + int(body["expires_in"]),
-        expires_estimated=False,
+        expires_at=now + lifetime,
+        expires_estimated=estimated,
         source=source,
         user=user_summary(body.get("user")),
         org=org_summary(body.get("org")),

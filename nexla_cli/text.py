@@ -1,5 +1,7 @@
 """Text from outside (a server, a file) made safe to show on a terminal.
 
+A server's text (a name, an error message, a `Location`, a body shown on a terminal) could
+otherwise move the cursor, retitle the window, clear the screen or forge a line of output.
 Standard library only, and no unicodedata: the output module imports this at start-up.
 """
 
@@ -13,15 +15,20 @@ _UNSAFE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _escaped(match: "re.Match") -> str:
-    char = match.group()
-    if "\ud800" <= char <= "\udfff":
-        return "\ufffd"
-    return _SHORT.get(char) or f"\\x{ord(char):02x}"
-
-
-def escape_controls(text: str) -> str:
+def escape_controls(text: str, keep: str = "") -> str:
     """`text` with control characters (C0, DEL, C1) shown as `\\n`, `\\t`, `\\r` or `\\xNN`
     escapes and lone surrogates replaced by U+FFFD, so no server can move the cursor, set a
-    window title or forge a line (`error: …`) with what it sends."""
-    return re.sub(_UNSAFE, _escaped, text)
+    window title or forge a line (`error: …`) with what it sends.
+
+    Characters in `keep` (e.g. "\\n\\t" for a multi-line body) are left as they are.
+    """
+
+    def escaped(match: "re.Match[str]") -> str:
+        char = match.group()
+        if char in keep:
+            return char
+        if "\ud800" <= char <= "\udfff":
+            return "\ufffd"
+        return _SHORT.get(char) or f"\\x{ord(char):02x}"
+
+    return re.sub(_UNSAFE, escaped, text)

@@ -18,6 +18,7 @@ Paths given to `count`, `add_fault`, `set_delay` and `wait_for_count` are relati
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import math
 import re
@@ -117,7 +118,8 @@ class Fault:
     """A misbehaviour to inject for one request. Build one with the class methods below."""
 
     # Fields are not named "status"/"body": those names belong to the constructors below.
-    kind: str  # "status", "hang", "delay", "reset", "redirect"
+    # "status", "hang", "delay", "reset", "redirect", "trickle", "trickle_all", "huge"
+    kind: str
     code: int = 200
     content: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
@@ -176,6 +178,69 @@ class Fault:
     @classmethod
     def redirect(cls, location: str, code: int = 302) -> Fault:
         return cls(kind="redirect", code=code, headers=(("Location", location),))
+
+    @classmethod
+    def trickle(
+        cls,
+        bytes_per_second: float,
+        body: bytes | str | dict | list | None = None,
+        *,
+        headers_too: bool = False,
+        code: int = 200,
+    ) -> Fault:
+        """Answer `bytes_per_second` bytes at a time, one step a second (cut short by stop()).
+
+        With `body` None the real answer is trickled (so a refresh still rotates the token);
+        otherwise this body. `headers_too` trickles the status line and headers as well.
+        """
+        content_type = "application/json"
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        elif isinstance(body, str):
+            body = body.encode()
+        return cls(
+            kind="trickle_all" if headers_too else "trickle",
+            code=code,
+            content=body if body is not None else b"",
+            content_type=content_type if body is not None else None,
+            seconds=float(bytes_per_second),
+        )
+
+    @classmethod
+    def huge(cls, size: int, prefix: bytes = b"", content_type: str = "application/json") -> Fault:
+        """A 200 of `size` bytes (`prefix`, then "x"…), streamed without holding it in memory."""
+        return cls(kind="huge", code=size, content=prefix, content_type=content_type)
+
+    @classmethod
+    def gzip_bomb(cls, expanded: int, content_type: str = "application/json") -> Fault:
+        """A 200 with `Content-Encoding: gzip` whose body expands to `expanded` zero bytes.
+
+        Built from repeated gzip members of 16 MiB each (decoders must join members), so it
+        is small on the wire and quick to make.
+        """
+        member_size = 16 * 1024 * 1024
+        member = gzip.compress(bytes(min(member_size, expanded)), compresslevel=9)
+        body = member * max(1, expanded // member_size)
+        return cls(
+            kind="status",
+            code=200,
+            content=body,
+            content_type=content_type,
+            headers=(("Content-Encoding", "gzip"),),
+        )
+
+    @classmethod
+    def duplicate_content_length(cls, body: bytes | str, other_length: int) -> Fault:
+        """A 200 carrying two different Content-Length headers (the real one and another)."""
+        if isinstance(body, str):
+            body = body.encode()
+        return cls(
+            kind="status",
+            code=200,
+            content=body,
+            content_type="application/json",
+            headers=(("Content-Length", str(other_length)),),
+        )
 
 
 @dataclass
@@ -256,6 +321,9 @@ class FakeNexla:
         # or 100); None: none, as for Nexla's /data_sources itself.
         self.per_page_max: int | None = None
         self.teams = [dict(team) for team in TEAMS]  # this server's own, for POST and PUT
+        # Nexla's list answers carry Link (rel="Next"), X-Total-Count, X-Current-Page and
+        # X-Total-Page-Count; False leaves them out (a server or proxy that drops them).
+        self.paging_headers = True
 
         self._lock = threading.Lock()
         self._logged = threading.Condition(self._lock)
@@ -724,19 +792,24 @@ class FakeNexla:
             "data_credentials": [],
             "projects": [],
         }
-        return _json(200, body, headers)
+        return _json(200, body, self._paging(headers))
+
+    def _paging(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The paging headers, or none when `paging_headers` is off."""
+        return headers if self.paging_headers else []
 
     def _route_data_sources(self, req: RequestRecord) -> _Response:
         """GET /data_sources: a JSON array, paged as every list is."""
         if req.method not in ("GET", "HEAD"):
             return _empty(404)
-        rows = [{"id": i} for i in range(1, self.data_source_count + 1)]
+        # Rows made only for the page asked for: tests page through a billion of them.
+        rows = _NumberedRows(self.data_source_count)
         paged = _paginate(
             req, rows, self.ui_url, max_per_page=self.per_page_max, ignore_page=self.ignore_page
         )
         if isinstance(paged, _Response):
             return paged
-        return _json(200, paged[0], paged[1])
+        return _json(200, paged[0], self._paging(paged[1]))
 
     def _route_teams(self, req: RequestRecord, rel: str) -> _Response:
         method = req.method
@@ -753,7 +826,7 @@ class FakeNexla:
             paged = _paginate(req, self.teams, self.ui_url, ignore_page=self.ignore_page)
             if isinstance(paged, _Response):
                 return paged
-            return _json(200, paged[0], paged[1])
+            return _json(200, paged[0], self._paging(paged[1]))
 
         if method == "DELETE" and team is not None:
             return _empty(200)
@@ -841,9 +914,22 @@ def _to_i(raw: str | None) -> int:
     return int(match.group(1)) if match else 0
 
 
+class _NumberedRows:
+    """`[{"id": 1}, {"id": 2}, …]` of a given length, made only as far as a slice asks."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: slice) -> list:
+        return [{"id": i + 1} for i in range(self.count)[index]]
+
+
 def _paginate(
     req: RequestRecord,
-    rows: list,
+    rows: Any,
     origin: str,
     *,
     max_per_page: int | None = None,
@@ -1031,9 +1117,23 @@ class _Handler(BaseHTTPRequestHandler):
                     _Response(fault.code, fault.content, fault.content_type, list(fault.headers))
                 )
                 return
+            elif fault.kind == "huge":
+                self._send_huge(fault)
+                return
+            elif fault.kind in ("trickle", "trickle_all"):
+                if fault.content_type is not None:
+                    response = _Response(fault.code, fault.content, fault.content_type)
+                else:
+                    response = self._routed(record)
+                self._trickle(response, fault.seconds, headers_too=fault.kind == "trickle_all")
+                return
 
+        self._send(self._routed(record))
+
+    def _routed(self, record: RequestRecord) -> _Response:
+        fake = self.server.fake
         try:
-            response = fake._route(record)
+            return fake._route(record)
         except Exception as exc:  # a bug in the fake: make it visible, not a hang
             fake.errors.append(exc)
             response = _json(500, {"message": f"fake server error: {exc!r}", "error_code": None})
@@ -1050,6 +1150,48 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
+
+    def _head_bytes(self, response: _Response, length: int) -> bytes:
+        lines = [f"HTTP/1.1 {response.status} {self.responses.get(response.status, ('',))[0]}"]
+        if response.content_type:
+            lines.append(f"Content-Type: {response.content_type}")
+        lines += [f"{name}: {value}" for name, value in response.headers]
+        lines += [f"Content-Length: {length}", "Connection: close", "", ""]
+        return "\r\n".join(lines).encode("latin-1")
+
+    def _trickle(self, response: _Response, per_second: float, *, headers_too: bool) -> None:
+        """Send `per_second` bytes a second until done, the client leaves or stop() is called."""
+        head = self._head_bytes(response, len(response.body))
+        data = head + response.body
+        if not headers_too:
+            self.wfile.write(head)
+            self.wfile.flush()
+            data = response.body
+        step = max(1, int(per_second))
+        for start in range(0, len(data), step):
+            try:
+                self.wfile.write(data[start : start + step])
+                self.wfile.flush()
+            except OSError:
+                return  # the client gave up
+            if self.server.fake._sleep(step / per_second):
+                return
+
+    def _send_huge(self, fault: Fault) -> None:
+        size = fault.code
+        self.wfile.write(self._head_bytes(_Response(200, b"", fault.content_type), size))
+        block = b"x" * (256 * 1024)
+        sent = 0
+        try:
+            if fault.content:
+                self.wfile.write(fault.content[:size])
+                sent = min(len(fault.content), size)
+            while sent < size and not self.server.fake._stopping.is_set():
+                piece = block[: size - sent]
+                self.wfile.write(piece)
+                sent += len(piece)
+        except OSError:
+            return  # the client stopped reading, as it should
 
     def _reset(self) -> None:
         # Promise 1000 bytes, deliver a few, then abort: SO_LINGER with a zero timeout makes

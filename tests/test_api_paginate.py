@@ -25,15 +25,20 @@ def pages_requested(server) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    "total, requested_pages",
+    "paging_headers, total, requested_pages",
     [
-        (250, ["1", "2", "3"]),  # 100, 100, 50: the short page ends it
-        (200, ["1", "2", "3"]),  # 100, 100, 0: a full last page needs the empty one to know
-        (99, ["1"]),
-        (0, ["1"]),
+        (True, 250, ["1", "2", "3"]),  # 100, 100, 50
+        (True, 200, ["1", "2"]),  # the headers say page 2 of 2 is the last
+        (True, 99, ["1"]),
+        (True, 0, ["1"]),
+        (False, 250, ["1", "2", "3"]),  # no headers: the short page ends it
+        (False, 200, ["1", "2", "3"]),  # 100, 100, 0: a full last page needs the empty one
+        (False, 99, ["1"]),
     ],
 )
-def test_pages_until_one_is_short(api, total, requested_pages):
+def test_pages_until_the_last(api, paging_headers, total, requested_pages):
+    """docs/network.md: the paging headers, else the first short page, end the listing."""
+    api.server.paging_headers = paging_headers
     api.server.data_source_count = total
     result = api.run("api", "/data_sources", "--paginate")
     assert result.returncode == 0, result.stderr
@@ -49,7 +54,8 @@ def test_per_page_from_a_field_or_the_path(api, args):
     result = api.run("api", *args, "--paginate")
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == 250
-    assert pages_requested(api.server) == [(str(p), "50") for p in range(1, 7)]
+    # 250 rows at 50 a page: page 5 of 5 is the last, as its headers say.
+    assert pages_requested(api.server) == [(str(p), "50") for p in range(1, 6)]
 
 
 def test_other_query_fields_go_with_every_page(api):
@@ -77,7 +83,8 @@ def test_a_server_ignoring_page_is_exit_5(api):
     result = api.run("api", "/data_sources", "--paginate")
     assert result.returncode == 5
     assert "ignores `page`" in result.stderr
-    assert result.stdout == ""
+    # Page 1 was written as it came; the listing stays unfinished.
+    assert result.stdout.startswith('[{"id": 1}, ') and result.stdout.endswith('{"id": 100}')
     assert pages_requested(api.server) == [("1", "100"), ("2", "100")]
 
 
@@ -105,12 +112,24 @@ def test_a_page_that_is_not_json_is_exit_5(api):
     assert "not JSON" in result.stderr
 
 
-def test_an_error_on_a_later_page_prints_only_its_body(api):
+def test_an_error_on_the_first_page_prints_its_body(api):
+    api.server.add_fault("GET", "/data_sources", Fault.status(404, {"message": "Gone"}))
+    result = api.run("api", "/data_sources", "--paginate")
+    assert result.returncode == 6
+    assert result.stdout == '{"message": "Gone"}'
+    assert "Gone" in result.stderr
+
+
+def test_an_error_on_a_later_page_leaves_the_listing_unfinished(api):
+    """docs/network.md: pages are written as they come; a listing cut short has no closing
+    bracket, so no JSON reader takes it for the whole, and the error body is not mixed in."""
     api.server.add_fault("GET", "/data_sources", Fault.delay(0))
     api.server.add_fault("GET", "/data_sources", Fault.status(404, {"message": "Gone"}))
     result = api.run("api", "/data_sources", "--paginate")
     assert result.returncode == 6
-    assert result.stdout == '{"message": "Gone"}'  # no partial listing
+    assert result.stdout.startswith('[{"id": 1}, ')
+    assert '{"id": 100}' in result.stdout and not result.stdout.rstrip().endswith("]")
+    assert "Gone" not in result.stdout
     assert "Gone" in result.stderr
     assert api.server.count("GET", "/data_sources") == 2
 

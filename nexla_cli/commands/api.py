@@ -11,8 +11,14 @@ import typer
 from nexla_cli import client, output, session
 from nexla_cli.commands.common import EnvOption
 from nexla_cli.errors import LOGIN_HINT, AuthError, UsageError
+from nexla_cli.text import escape_controls
 
 DEFAULT_PER_PAGE = 100
+# An error body is streamed like any other; its start is kept for the server's `message`.
+ERROR_HEAD_BYTES = 64 * 1024
+# On a terminal a JSON body up to this size is pretty-printed (it must be held to parse);
+# a larger one is shown as text, streamed.
+PRETTY_LIMIT = 8 * 1024 * 1024
 # A spinner appears only for calls slower than this, so quick ones do not flicker.
 SPINNER_DELAY_SECONDS = 0.3
 # RFC 9110 `token`: what a method or a header name may be made of.
@@ -83,6 +89,15 @@ def api(
             help="Fetch every page (page/per_page, 100 a page) and print one JSON array.",
         ),
     ] = False,
+    max_pages: Annotated[
+        int,
+        typer.Option(
+            "--max-pages",
+            metavar="N",
+            min=1,
+            help="With --paginate: stop with an error after N pages (default 1000).",
+        ),
+    ] = client.DEFAULT_MAX_PAGES,
 ) -> None:
     """Make an authenticated call to the Nexla API and print the response body.
 
@@ -107,7 +122,7 @@ def api(
     url = client.resolve_api_url(target.api_url, path)
     caller = _Caller(target)
     if paginate:
-        _print_pages(caller, url, pairs, extra_headers)
+        _print_pages(caller, url, pairs, extra_headers, max_pages)
         return
     query: List[Tuple[str, str]] = []
     if pairs and (verb in ("GET", "HEAD") or body is not None):
@@ -119,8 +134,8 @@ def api(
     response = caller.send(verb, url, headers=extra_headers, params=query, data=body)
     if include:
         _write(_status_and_headers(response).encode("utf-8", errors="replace"))
-    _write_body(response)
-    _raise_for_error(response, target)
+    head = _write_body(response)
+    _raise_for_error(response, target, head)
 
 
 # Parsing ---------------------------------------------------------------------------------
@@ -172,6 +187,9 @@ def _parse_headers(raw_headers: List[str]) -> dict:
             raise UsageError(f"the value of header {name} is not Latin-1 text") from None
         if name.lower() == "authorization":
             raise UsageError("nexla sends the Authorization header itself; it cannot be given")
+        if name.lower() == "host":
+            # The token goes only to the API's own host; a Host header would route it on.
+            raise UsageError("nexla sets the Host header from the API URL; it cannot be given")
         parsed[name] = value
     return parsed
 
@@ -206,8 +224,10 @@ class _Caller:
         self.renewed = False
 
     def send(self, method: str, url: str, **kwargs):
+        """The response, its body unread: `_write_body` streams it (or `client.read_body`)."""
         response = self._send_once(method, url, **kwargs)
         if response.status_code == 401 and self.target.renewable and not self.renewed:
+            response.close()
             self.renewed = True
             self.target.renew_after_rejection()
             response = self._send_once(method, url, **kwargs)
@@ -216,10 +236,12 @@ class _Caller:
     def _send_once(self, method: str, url: str, **kwargs):
         token = self.target.token()
         with output.spinner(f"{method} {url}", delay=SPINNER_DELAY_SECONDS):
-            return self.client.request(method, url, token=token, **kwargs)
+            return self.client.request(method, url, token=token, stream=True, **kwargs)
 
 
-def _print_pages(caller: _Caller, url: str, pairs: List[Tuple[str, str]], headers: dict) -> None:
+def _print_pages(
+    caller: _Caller, url: str, pairs: List[Tuple[str, str]], headers: dict, max_pages: int
+) -> None:
     from urllib.parse import parse_qsl, urlsplit
 
     bare_url, _, query_text = url.partition("?")
@@ -231,33 +253,39 @@ def _print_pages(caller: _Caller, url: str, pairs: List[Tuple[str, str]], header
     query = [(key, value) for key, value in query if key != "per_page"]
     query += [("per_page", str(per_page))]
 
+    listing = _ListingWriter(pretty=_stdout_is_terminal())
+
     def fetch(page: int):
         response = caller.send(
             "GET", bare_url, headers=headers, params=[("page", str(page)), *query], data=None
         )
         if not 200 <= response.status_code < 300:
-            _write_body(response)
-            _raise_for_error(response, caller.target)
+            if listing.started:
+                # The listing printed so far stays unfinished (no closing bracket), so no
+                # JSON reader takes it for the whole; the error body would only garble it.
+                head = client.read_streamed(response, ERROR_HEAD_BYTES)
+            else:
+                head = _write_body(response)
+            _raise_for_error(response, caller.target, head)
         return response
 
-    items, as_sent = client.collect_pages(fetch, per_page, urlsplit(bare_url).path)
-    if _stdout_is_terminal():
-        _write_pretty(items)
-    else:
-        _write(as_sent)
+    for items, as_sent in client.pages(fetch, per_page, urlsplit(bare_url).path, max_pages):
+        listing.add(items, as_sent)
+    listing.finish()
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise UsageError(f"per_page must be a positive whole number, not {text!r}")
+    # ASCII digits only ("²".isdigit() is true), and few enough to be a page size.
+    if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) < 1:
+        raise UsageError(f"per_page must be a positive whole number, not {text[:20]!r}")
     return int(text)
 
 
-def _raise_for_error(response, target: session.ApiTarget) -> None:
+def _raise_for_error(response, target: session.ApiTarget, head: bytes = b"") -> None:
     status = response.status_code
-    if 200 <= status < 300:
+    if 200 <= status < 300 or status == 304:
         return
-    message = client.server_message(response)
+    message = client.server_message(response, head)
     if status == 401 and target.from_variable:
         raise AuthError(
             f"the token in {session.ACCESS_TOKEN_VARIABLE} was refused: {message}",
@@ -272,7 +300,7 @@ def _raise_for_error(response, target: session.ApiTarget) -> None:
         )
     if status == 403:
         raise AuthError(message, hint="the signed-in user may not be allowed to do this")
-    client.raise_for_status(response)
+    client.raise_for_status(response, head)
 
 
 # Output ----------------------------------------------------------------------------------
@@ -303,26 +331,140 @@ def _status_and_headers(response) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _write_body(response) -> None:
-    """The body as received; on a terminal, JSON pretty-printed and text ended by a newline."""
-    content = response.content
-    if not content:
-        return
+def _write_body(response) -> bytes:
+    """Stream the body to stdout as it arrives; returns its first ERROR_HEAD_BYTES (for an
+    error's message).
+
+    Piped, the bytes go through untouched. On a terminal, a JSON body of up to PRETTY_LIMIT
+    is pretty-printed; anything else is shown as text with control characters escaped, so
+    a body cannot retitle the window, clear the screen or forge lines.
+    """
+    chunks = client.body_chunks(response)
+    head = bytearray()
     if not _stdout_is_terminal():
-        _write(content)
+        for chunk in chunks:
+            if len(head) < ERROR_HEAD_BYTES:
+                head += chunk[: ERROR_HEAD_BYTES - len(head)]
+            _write(chunk)
+        return bytes(head)
+    buffered = bytearray()
+    complete = True
+    for chunk in chunks:
+        buffered += chunk
+        if len(buffered) > PRETTY_LIMIT:
+            complete = False
+            break
+    head = bytes(buffered[:ERROR_HEAD_BYTES])
+    if not buffered:
+        return head
+    if complete:
+        try:
+            parsed = json.loads(bytes(buffered))
+        except (ValueError, RecursionError):
+            pass
+        else:
+            _write_pretty(parsed)
+            return head
+    text = _TerminalText()
+    _write_text(text.feed(bytes(buffered)))
+    del buffered
+    for chunk in chunks:
+        _write_text(text.feed(chunk))
+    _write_text(text.finish())
+    return head
+
+
+class _TerminalText:
+    """Bytes to text for a terminal, chunk by chunk: UTF-8 (bad bytes replaced), control
+    characters escaped except newlines and tabs (a CRLF counts as a newline), and a final
+    newline so the prompt starts on a line of its own."""
+
+    def __init__(self):
+        import codecs
+
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending_cr = ""
+        self._last = "\n"
+
+    def feed(self, data: bytes, final: bool = False) -> str:
+        text = self._pending_cr + self._decoder.decode(data, final)
+        self._pending_cr = ""
+        if text.endswith("\r") and not final:
+            text, self._pending_cr = text[:-1], "\r"
+        text = escape_controls(text.replace("\r\n", "\n"), keep="\n\t")
+        if text:
+            self._last = text[-1]
+        return text
+
+    def finish(self) -> str:
+        text = self.feed(b"", final=True)
+        last = text[-1] if text else self._last
+        return text if last == "\n" else text + "\n"
+
+
+def _write_text(text: str) -> None:
+    if text:
+        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        _write(text.encode(encoding, errors="replace"))
+
+
+class _ListingWriter:
+    """Writes `--paginate`'s one JSON array page by page.
+
+    Piped, the items go out as the server sent them; on a terminal, pretty-printed. The
+    opening bracket goes out with the first page, the closing one only when the last page
+    has been read: a listing cut short by an error stays visibly unfinished.
+    """
+
+    def __init__(self, pretty: bool):
+        self.pretty = pretty
+        self.started = False
+        self._items_written = False
+
+    def add(self, items: list, as_sent: bytes) -> None:
+        if not self.started:
+            self.started = True
+            _write(b"[\n" if self.pretty and items else b"[")
+        if self.pretty:
+            if items:
+                text = ",\n".join(_indent(_json_text(item)) for item in items)
+                _write_json_text(("," + "\n" if self._items_written else "") + text)
+                self._items_written = True
+        elif as_sent:
+            _write((b"," if self._items_written else b"") + as_sent)
+            self._items_written = True
+
+    def finish(self) -> None:
+        if not self.started:
+            self.started = True
+            _write(b"[")
+        if self.pretty and self._items_written:
+            _write(b"\n]\n")
+        else:
+            _write(b"]\n")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.split("\n"))
+
+
+def _json_text(data: object) -> str:
+    """Pretty JSON for a terminal. json.dumps escapes C0 controls in strings but not DEL
+    or C1 ones; those can only sit inside strings, so their \\u escapes keep it valid JSON."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    # Lone surrogates too: they cannot be written as UTF-8.
+    return re.sub("[\x7f-\x9f\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _write_json_text(text: str) -> None:
+    if not output.use_colour(sys.stdout):
+        _write_text(text)
         return
-    try:
-        parsed = json.loads(content)
-    except ValueError:
-        _write(content if content.endswith(b"\n") else content + b"\n")
-        return
-    _write_pretty(parsed)
+    from rich.console import Console
+    from rich.highlighter import JSONHighlighter
+
+    Console(soft_wrap=True).print(JSONHighlighter()(text), end="")
 
 
 def _write_pretty(data: object) -> None:
-    if not output.use_colour(sys.stdout):
-        _write((json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-        return
-    from rich.console import Console
-
-    Console(soft_wrap=True).print_json(data=data, indent=2)
+    _write_json_text(_json_text(data) + "\n")

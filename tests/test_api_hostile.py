@@ -1,0 +1,247 @@
+"""`nexla api` against hostile input and servers (docs/network.md): paths that climb out of
+the API base, a Host header, odd fields, malformed answers, 304, long error lines, endless
+listings, a clock before the build date, and bodies that would drive a terminal."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pexpect
+import pytest
+
+from tests.api_support import run_bytes
+from tests.conftest import nexla_executable
+from tests.fake_nexla import Fault
+
+
+@pytest.fixture
+def api(nx):
+    """A valid token and the API URL in the variables: any request wrongly sent would
+    succeed, so "no request" assertions mean something."""
+    nx.token = nx.server.issue_token()
+    nx.env.update(NEXLA_ACCESS_TOKEN=nx.token, NEXLA_API_URL=nx.server.api_url)
+    return nx
+
+
+# ---- paths and headers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../../x",
+        "../x",
+        "/teams/../../x",
+        "/%2e%2e/x",
+        "/%2E%2E/%2e%2e/x",
+        "/.%2e/x",
+        "%2e%2e/x",
+        "/teams/..%2f..%2fx",
+        "/teams/%252e%252e/%252e%252e/x",  # encoded twice
+        "/teams\\..\\..\\x",
+        "https://{host}/nexla-api/%2e%2e/x",
+        "https://{host}/nexla-api/teams/%2e%2e/%2e%2e/x",
+    ],
+)
+def test_a_path_resolving_outside_the_api_base_is_refused_unsent(api, path):
+    result = api.run("api", path.format(host=api.server.host))
+    assert result.returncode == 2, result.stderr
+    assert "is not under the API base URL" in result.stderr
+    assert api.server.count() == 0
+
+
+@pytest.mark.parametrize("path", ["/teams/../teams/1", "/teams/./1"])
+def test_dot_segments_that_stay_under_the_base_are_fine(api, path):
+    result = api.run("api", path)
+    assert result.returncode == 0, result.stderr
+    assert api.server.last().path == "/nexla-api/teams/1"
+
+
+@pytest.mark.parametrize("header", ["Host: attacker.example", "host:attacker.example"])
+def test_a_host_header_is_refused_unsent(api, header):
+    result = api.run("api", "/teams", "-H", header)
+    assert result.returncode == 2, result.stderr
+    assert "Host header" in result.stderr
+    assert api.server.count() == 0
+
+
+# ---- fields --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "0", "-1", "1e3", "9" * 5000])
+def test_a_per_page_that_is_not_a_plain_positive_number_is_exit_2(api, value):
+    result = api.run("api", "/data_sources", "--paginate", "-f", f"per_page={value}")
+    assert result.returncode == 2, result.stderr
+    assert "per_page must be a positive whole number" in result.stderr
+    assert len(result.stderr) < 400
+    assert api.server.count() == 0
+
+
+# ---- malformed answers ------------------------------------------------------------------------
+
+
+def test_two_different_content_lengths_are_the_servers_fault(api):
+    api.server.add_fault("GET", "/teams", Fault.duplicate_content_length(b"[]", 5))
+    result = api.run("api", "/teams")
+    assert result.returncode == 5, result.stderr
+    assert "malformed headers" in result.stderr
+    assert "invalid header" not in result.stderr
+
+
+def test_304_is_success_without_a_body(api):
+    api.server.add_fault("GET", "/teams", Fault.status(304))
+    result = api.run("api", "/teams", "-H", 'If-None-Match: "v1"')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""
+    assert api.server.last().header("If-None-Match") == '"v1"'
+
+
+def test_an_error_line_is_short_and_never_repeats_query_values(api):
+    """Thousands of fields make a URL the server refuses (414); the error line names the
+    status and the path, not the query string, which here holds a password."""
+    api.server.add_fault("GET", "/teams", Fault.status(414))
+    fields = ["-f", "password=hunter2-secret"]
+    for n in range(3_000):
+        fields += ["-f", f"k{n}=v{n}"]
+    result = api.run("api", "-X", "GET", "/teams", *fields)
+    assert result.returncode == 6, result.stderr[:500]
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr[:500]
+    assert "414" in lines[0]
+    assert len(lines[0]) <= 320, len(lines[0])
+    assert "hunter2" not in result.stderr and "v2999" not in result.stderr
+
+
+def test_a_location_with_control_characters_is_shown_escaped(api):
+    location = "https://elsewhere.example/\x1b[2J\x1b]0;owned\x07x"
+    api.server.add_fault("GET", "/teams", Fault.redirect(location))
+    result = api.run("api", "/teams")
+    assert result.returncode == 5
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "\\x1b[2J\\x1b]0;owned\\x07x" in result.stderr
+
+
+# ---- --paginate limits -----------------------------------------------------------------------
+
+
+def test_paginate_stops_after_max_pages_with_exit_5(api):
+    api.server.data_source_count = 10**9  # pages never run short
+    result = api.run("api", "/data_sources", "--paginate", "--max-pages", "3", "-f", "per_page=2")
+    assert result.returncode == 5, result.stderr
+    assert "more than 3 pages" in result.stderr and "--max-pages" in result.stderr
+    assert api.server.count("GET", "/data_sources") == 3
+    # The three pages were written; the listing is left unfinished.
+    assert result.stdout == '[{"id": 1}, {"id": 2},{"id": 3}, {"id": 4},{"id": 5}, {"id": 6}'
+
+
+def test_paginate_stops_after_1000_pages_by_default(api):
+    api.server.data_source_count = 10**9
+    result = api.run("api", "/data_sources", "--paginate", "-f", "per_page=1", timeout=600)
+    assert result.returncode == 5, result.stderr
+    assert "more than 1000 pages" in result.stderr
+    assert api.server.count("GET", "/data_sources") == 1000
+
+
+def test_a_page_breaking_off_mid_body_is_exit_5(api):
+    api.server.add_fault("GET", "/data_sources", Fault.delay(0))
+    api.server.add_fault("GET", "/data_sources", Fault.reset())
+    result = api.run("api", "/data_sources", "--paginate")
+    assert result.returncode == 5, result.stderr
+    assert "broke while reading" in result.stderr
+    assert result.stdout.startswith('[{"id": 1}, ') and result.stdout.endswith('{"id": 100}')
+
+
+def test_a_body_breaking_off_is_exit_5(api):
+    api.server.add_fault("GET", "/teams", Fault.reset())
+    result = api.run("api", "/teams")
+    assert result.returncode == 5, result.stderr
+    assert "broke while reading" in result.stderr
+
+
+def test_paginate_writes_each_page_as_it_comes(api):
+    """Page 1 reaches stdout while page 2 is still being waited for (it never comes)."""
+    api.server.add_fault("GET", "/data_sources", Fault.delay(0))
+    api.server.add_fault("GET", "/data_sources", Fault.hang(30), times=None)
+    proc = subprocess.Popen(
+        [nexla_executable(), "api", "/data_sources", "--paginate"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=api.env,
+        cwd=api.tmp_path,
+    )
+    try:
+        assert api.server.wait_for_count("GET", "/data_sources", 2, timeout=60)
+        fcntl.fcntl(proc.stdout, fcntl.F_SETFL, os.O_NONBLOCK)
+        seen = b""
+        deadline = time.monotonic() + 10
+        while b'{"id": 100}' not in seen and time.monotonic() < deadline:
+            seen += proc.stdout.read() or b""
+            time.sleep(0.05)
+        assert proc.poll() is None, "nexla finished instead of waiting for page 2"
+        assert seen.startswith(b'[{"id": 1}, ') and b'{"id": 100}' in seen
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+# ---- the clock ----------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="needs faketime")
+def test_a_clock_before_the_build_date_draws_one_warning_line(api):
+    result = subprocess.run(
+        ["faketime", "2020-01-01 12:00:00", nexla_executable(), "api", "/teams"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=api.env,
+        cwd=api.tmp_path,
+        timeout=120,
+    )
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1, result.stderr
+    assert "clock" in warnings[0] and "2020-01-01" in warnings[0]
+    assert "SystemTimeWarning" not in result.stderr and "warnings.warn" not in result.stderr
+    # The test CA's certificates are valid from 2000 on, so the call itself succeeds.
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("[")
+
+
+# ---- bodies on a terminal ----------------------------------------------------------------------
+
+# OSC retitle, clear screen, a C1 CSI (U+009B in UTF-8), CRLF, and a byte that is not UTF-8.
+HOSTILE = b"hello\x1b]0;owned\x07\x1b[2J\xc2\x9b31m there\r\nline two\xff\n"
+
+
+def test_piped_bodies_stay_byte_for_byte(api):
+    api.server.add_fault("GET", "/teams", Fault.body(200, HOSTILE, "text/plain"))
+    result = run_bytes(api, "api", "/teams")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == HOSTILE
+
+
+def test_on_a_terminal_control_characters_of_a_text_body_are_escaped(api):
+    api.server.add_fault("GET", "/teams", Fault.body(200, HOSTILE, "text/plain"))
+    child = pexpect.spawn(
+        nexla_executable(),
+        ["api", "/teams"],
+        env=api.env_with(TERM="xterm-256color"),
+        cwd=str(api.tmp_path),
+        timeout=60,
+    )
+    shown = child.read()
+    child.close()
+    assert child.exitstatus == 0, shown
+    # The pty turns "\n" into "\r\n"; nothing else may reach the terminal raw.
+    text = shown.replace(b"\r\n", b"\n")
+    assert not re.search(rb"[\x00-\x09\x0b-\x1f\x7f]", text), text
+    assert "\x9b".encode() not in text
+    assert text == (
+        b"hello\\x1b]0;owned\\x07\\x1b[2J\\x9b31m there\nline two" + "\ufffd".encode() + b"\n"
+    )

@@ -1,0 +1,99 @@
+"""Size is bounded whatever a server sends (docs/network.md, "Size limits").
+
+Session endpoints are read up to 1 MiB after decompression: a larger answer is exit 5 with
+nothing stored. `nexla api` streams bodies through, so its memory stays at about one chunk.
+Peak memory is measured with wait4() on the one `nexla` process; the bodies here are large
+enough that holding one of them would push the peak far above the bound asserted.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.fake_nexla import Fault
+from tests.fault_tools import seed, store_json, without_memo
+from tests.network_support import run_measured
+
+MIB = 1024 * 1024
+# `nexla` with requests loaded peaks at about 30-35 MiB; the bodies below are 128 MiB or
+# more, which a process holding them could not stay under.
+PEAK_BOUND_MIB = 64
+
+
+def due(nx) -> str:
+    return seed(nx, lifetime=3600, age=3540)
+
+
+def test_a_huge_refresh_answer_is_exit_5_and_stores_nothing(nx):
+    due(nx)
+    before = store_json(nx.config_dir)
+    prefix = b'{"access_token": "tok-'
+    nx.server.add_fault("POST", "/token/refresh", Fault.huge(128 * MIB, prefix))
+    result = run_measured(nx, "token", "refresh")
+    assert result.returncode == 5, result.stderr
+    assert "larger than 1 MiB" in result.stderr
+    assert result.peak_rss_mib < PEAK_BOUND_MIB, result.peak_rss_mib
+    assert without_memo(store_json(nx.config_dir)) == before
+
+
+def test_a_gzip_bomb_from_refresh_is_exit_5_within_bounded_memory(nx):
+    due(nx)
+    before = store_json(nx.config_dir)
+    nx.server.add_fault("POST", "/token/refresh", Fault.gzip_bomb(512 * MIB))
+    result = run_measured(nx, "token", "refresh")
+    assert result.returncode == 5, result.stderr
+    assert "larger than 1 MiB" in result.stderr
+    assert result.peak_rss_mib < PEAK_BOUND_MIB, result.peak_rss_mib
+    assert without_memo(store_json(nx.config_dir)) == before
+
+
+def test_a_gzip_bomb_from_users_current_is_exit_5(nx):
+    """`env show --check` reads GET /users/current under the same limit."""
+    seed(nx)
+    nx.server.add_fault("GET", "/users/current", Fault.gzip_bomb(256 * MIB), times=None)
+    result = run_measured(nx, "env", "show", "--check")
+    assert result.returncode == 5, result.stderr
+    assert result.peak_rss_mib < PEAK_BOUND_MIB, result.peak_rss_mib
+
+
+def test_a_token_answer_just_under_1_mib_is_accepted_and_just_over_is_not(nx):
+    due(nx)
+    new = nx.server.issue_token()
+    answer = {"access_token": new, "token_type": "Bearer", "expires_in": 3600, "pad": ""}
+    room = MIB - len(json.dumps(answer))
+    answer["pad"] = "p" * room  # exactly 1 MiB
+    nx.server.add_fault("POST", "/token/refresh", Fault.body(200, json.dumps(answer)))
+    ok = run_measured(nx, "token", "refresh")
+    assert ok.returncode == 0, ok.stderr
+    assert (
+        store_json(nx.config_dir)["environments"][nx.server.host]["session"]["access_token"] == new
+    )
+
+    due(nx)
+    answer["access_token"] = nx.server.issue_token()
+    answer["pad"] += "p"  # one byte more
+    nx.server.add_fault("POST", "/token/refresh", Fault.body(200, json.dumps(answer)))
+    over = run_measured(nx, "token", "refresh")
+    assert over.returncode == 5, over.stderr
+    stored = store_json(nx.config_dir)["environments"][nx.server.host]["session"]
+    assert stored["access_token"] != answer["access_token"]
+
+
+def test_api_streams_a_large_body_in_bounded_memory(nx):
+    seed(nx)
+    size = 192 * MIB
+    nx.server.add_fault("GET", "/teams", Fault.huge(size, b"[", "application/octet-stream"))
+    result = run_measured(nx, "api", "/teams")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout_size == size
+    assert result.stdout.startswith(b"[xxxx")
+    assert result.peak_rss_mib < PEAK_BOUND_MIB, result.peak_rss_mib
+
+
+def test_api_streams_a_gzip_body_decompressed_in_bounded_memory(nx):
+    seed(nx)
+    nx.server.add_fault("GET", "/teams", Fault.gzip_bomb(256 * MIB))
+    result = run_measured(nx, "api", "/teams")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout_size == 256 * MIB
+    assert result.peak_rss_mib < PEAK_BOUND_MIB, result.peak_rss_mib
