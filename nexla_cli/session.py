@@ -290,6 +290,7 @@ def renew(
     """
     store = store or CredentialStore()
     held = SignalsHeld()
+    outcome: Union[Session, NexlaError, None] = None
     try:
         try:
             with store.transaction() as data:
@@ -305,7 +306,12 @@ def renew(
         except StoreWriteError as exc:
             if not held.sent:
                 raise
-            outcome = _answer_not_stored(store, name, exc, old_token_killed="refresh" in held.sent)
+            # A session without a failure memo after a request is a new one, received
+            # and not stored; anything else failed anyway, and the lost memo is secondary.
+            if isinstance(outcome, Session) and outcome.refresh_failure is None:
+                outcome = _answer_not_stored(
+                    store, name, exc, old_token_killed="refresh" in held.sent
+                )
     finally:
         report_notices(store)
         held.release("once the new session was stored")
@@ -483,7 +489,10 @@ def _key_refused_error(name: str) -> AuthError:
 def _still_usable(session: Session, forced: bool, refused_token: Optional[str]) -> bool:
     """Whether an unrenewed session may still be handed out (with a warning)."""
     return (
-        not forced and not _expired(session, time.time()) and session.access_token != refused_token
+        not forced
+        and not session.rejected
+        and not _expired(session, time.time())
+        and session.access_token != refused_token
     )
 
 

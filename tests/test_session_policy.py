@@ -195,3 +195,17 @@ def test_a_sign_in_with_the_clock_ahead_is_renewed_on_the_real_clock(nx):
     assert nx.server.count("POST", "/token/refresh") == 1
     assert result.stdout.strip() == nx.server.issued[-1] != token
     assert session_of(nx.config_dir, nx.server.host)["obtained_at"] <= now()
+
+
+def test_the_fast_path_hands_a_session_from_the_future_to_the_full_app(nx, monkeypatch):
+    """The fast path (no Typer, no request) must not print it: it returns None, which
+    makes main.py run the full app, which renews."""
+    from nexla_cli import fastpath
+
+    old = seed(nx)
+    monkeypatch.setenv("NEXLA_CONFIG_DIR", str(nx.config_dir))
+    monkeypatch.delenv("NEXLA_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("NEXLA_ENV", raising=False)
+    assert fastpath._fresh_token(None)[0] == old  # as stored: fresh, answered here
+    edit_session(nx, obtained_at=now() + 2 * 86400, expires_at=now() + 2 * 86400 + 3600)
+    assert fastpath._fresh_token(None) is None
