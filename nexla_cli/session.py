@@ -314,7 +314,8 @@ def renew(
                 )
     finally:
         report_notices(store)
-        held.release("once the new session was stored")
+        stored_new = isinstance(outcome, Session) and outcome.refresh_failure is None
+        held.release("once the new session was stored" if stored_new else "after the request")
     if isinstance(outcome, NexlaError):
         raise outcome
     return outcome

@@ -251,7 +251,7 @@ class CredentialStore:
             )
         except OSError as exc:
             raise ConfigError(
-                f"cannot write in {directory}: {exc.strerror or exc}; nothing was sent",
+                f"cannot write in {directory} ({exc.strerror or exc}); nothing was sent",
                 hint="make the directory writable (or set NEXLA_CONFIG_DIR)",
             ) from None
         try:
@@ -263,7 +263,7 @@ class CredentialStore:
             with contextlib.suppress(OSError):
                 os.unlink(temp_name)
             raise ConfigError(
-                f"no room to store a new session in {directory}: {exc.strerror or exc}; "
+                f"no room in {directory} to rewrite the credentials ({exc.strerror or exc}); "
                 "nothing was sent",
                 hint="free some disk space",
             ) from None
