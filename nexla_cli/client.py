@@ -398,8 +398,15 @@ class NexlaClient:
         return parse_current_user(response.content, response.url)
 
     def refresh(self, token: str) -> dict:
-        """POST /token/refresh; the old token is dead afterwards."""
-        return self._token_response(self.request("POST", "/token/refresh", token=token))
+        """POST /token/refresh; the old token is dead afterwards.
+
+        A 4xx other than 401, 403 and 429 is ApiRefused: this server does not offer a
+        refresh (not all deployments do), which the caller tells apart from an outage.
+        """
+        response = self.request("POST", "/token/refresh", token=token)
+        if 400 <= response.status_code < 500 and response.status_code not in (401, 403, 429):
+            raise_for_status(response)
+        return self._token_response(response)
 
     def mint(self, service_key: str) -> dict:
         """POST /token with the service key."""

@@ -51,4 +51,12 @@ class ApiRefused(NexlaError):
     exit_code = ExitCode.API_REFUSED
 
 
+class Interrupted(NexlaError):
+    """A signal held back while a new session was being stored, acted on afterwards."""
+
+    def __init__(self, signum: int, name: str, done: str):
+        super().__init__(f"interrupted ({name}) {done}")
+        self.exit_code = 128 + signum  # as shells report a death by that signal
+
+
 LOGIN_HINT = "run `nexla env login` to sign in again"

@@ -16,6 +16,8 @@ _MAX_JWT_LENGTH = 16 * 1024
 DEFAULT_MARGIN_SECONDS = 300
 # How long a failed refresh is remembered, so a crowd of processes makes one attempt.
 FAILURE_MEMORY_SECONDS = 30
+# A session obtained more than this far in the future means the clock was moved.
+CLOCK_SLACK_SECONDS = 5
 
 
 class Session:
@@ -47,8 +49,8 @@ class Session:
         org: dict | None = None,
         expires_estimated: bool = False,
         token_type: str = "Bearer",
-        # {"at": epoch, "kind": "unreachable" | "rejected", "message": str} after a failed
-        # refresh
+        # {"at": epoch, "kind": "unreachable" | "rejected" | "not_offered", "message": str}
+        # after a failed refresh
         refresh_failure: dict | None = None,
     ):
         self.access_token = access_token
@@ -139,17 +141,36 @@ class Session:
         """The server refused to refresh this token: it is dead, whatever its expiry says."""
         return bool(self.refresh_failure and self.refresh_failure.get("kind") == "rejected")
 
+    @property
+    def refresh_not_offered(self) -> bool:
+        """The server answered the refresh with a 4xx other than 401/403: it has none."""
+        return bool(self.refresh_failure and self.refresh_failure.get("kind") == "not_offered")
+
+    def clock_moved(self, now: float | None = None) -> bool:
+        """Obtained in the future, i.e. more time left than the server gave: the clock was
+        set back since (or was ahead then), so neither the expiry nor the margin can be
+        trusted."""
+        now = time.time() if now is None else now
+        return self.obtained_at > now + CLOCK_SLACK_SECONDS
+
     def is_fresh(self, now: float | None = None) -> bool:
         """Usable as it is, with no refresh due."""
-        return not self.rejected and self.seconds_left(now) > self.margin()
+        return (
+            not self.rejected
+            and not self.clock_moved(now)
+            and self.seconds_left(now) > self.margin()
+        )
 
     def recent_failure(self, now: float | None = None) -> dict | None:
-        """The remembered network/server failure of a refresh, if still within its window."""
+        """The remembered network/server failure of a refresh, if still within its window.
+
+        One dated in the future was written before the clock was set back: stale.
+        """
         failure = self.refresh_failure
         if not failure or failure.get("kind") != "unreachable":
             return None
         now = time.time() if now is None else now
-        if now - float(failure.get("at", 0)) < FAILURE_MEMORY_SECONDS:
+        if 0 <= now - float(failure.get("at", 0)) < FAILURE_MEMORY_SECONDS:
             return failure
         return None
 

@@ -28,6 +28,9 @@ MAX_STORE_BYTES = 16 * 1024 * 1024
 # Our own records nest five levels; the cap leaves room for what a server puts in a user
 # record, while JSON nested thousands of levels deep is a corrupt file, not a crash.
 MAX_NESTING = 64
+# Room set aside beyond the current file's size before a request whose answer must be
+# stored: a new session (a token of at most 16 KiB, user and org) fits many times over.
+RESERVE_EXTRA_BYTES = 64 * 1024
 _TEMP_PREFIX = ".credentials."
 _TEMP_SUFFIX = ".tmp"
 
@@ -269,6 +272,10 @@ def _make_private_dirs(directory: Path) -> None:
             os.chmod(path, 0o700)
 
 
+class StoreWriteError(ConfigError):
+    """The store could not be written (a full disk, a read-only directory)."""
+
+
 class CredentialStore:
     """The store file at `path` (default: paths.store_path()) and its lock."""
 
@@ -277,6 +284,8 @@ class CredentialStore:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         #: Messages for the user (permission warnings, a file set aside); commands print them.
         self.notices: list = []
+        # (fd, path) of the temporary file reserve() set aside for the next write.
+        self._reserved: tuple | None = None
 
     def load(self) -> dict:
         """Read without the lock: a file is only ever replaced whole."""
@@ -309,9 +318,17 @@ class CredentialStore:
             else:
                 self._note(permission_warning(self.path))
             before = json.dumps(data, sort_keys=True)
-            yield data
-            if json.dumps(data, sort_keys=True) != before or not self.path.exists():
-                self._write(data)
+            try:
+                yield data
+                if json.dumps(data, sort_keys=True) != before or not self.path.exists():
+                    try:
+                        self._write(data)
+                    except OSError as exc:
+                        raise StoreWriteError(
+                            f"cannot write {self.path}: {exc.strerror or exc}"
+                        ) from None
+            finally:
+                self._release_reservation()
 
     def _note(self, message: str | None) -> None:
         if message and message not in self.notices:
@@ -362,12 +379,18 @@ class CredentialStore:
         import tempfile  # here, not at the top: the read path (token print) never writes
 
         directory = self.path.parent
-        # mkstemp creates the file 0600 whatever the umask, so no secret is ever exposed.
-        fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=directory)
+        # The file reserve() set aside, else a new one. mkstemp creates the file 0600
+        # whatever the umask, so no secret is ever exposed.
+        reserved, self._reserved = self._reserved, None
+        fd, temp_name = reserved or tempfile.mkstemp(
+            prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=directory
+        )
         try:
+            os.lseek(fd, 0, os.SEEK_SET)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(data, handle, indent=2, sort_keys=True)
                 handle.write("\n")
+                handle.truncate()  # a reserved file is longer than what was written
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp_name, self.path)
@@ -376,6 +399,56 @@ class CredentialStore:
                 os.unlink(temp_name)
             raise
         _fsync_directory(directory)
+
+    # Reserving room for the next write -------------------------------------------------
+
+    def reserve(self) -> None:
+        """Inside transaction(), before a request whose answer must be stored: prove that
+        the directory takes a new file and set aside room for it, so that the write at the
+        end of the transaction does not need any more space. ConfigError naming the problem
+        when that is not possible (a read-only directory, a full disk, a file size limit).
+        """
+        import tempfile
+
+        if self._reserved is not None:
+            return
+        directory = self.path.parent
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            size = 0
+        try:
+            fd, temp_name = tempfile.mkstemp(
+                prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=directory
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write in {directory} ({exc.strerror or exc}); nothing was sent",
+                hint="make the directory writable (or set NEXLA_CONFIG_DIR)",
+            ) from None
+        try:
+            # Zeros, not a sparse file: written blocks are allocated (and counted against
+            # a file size limit) now, while nothing has been sent yet.
+            _write_zeros(fd, size + RESERVE_EXTRA_BYTES)
+        except OSError as exc:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise ConfigError(
+                f"no room in {directory} to rewrite the credentials ({exc.strerror or exc}); "
+                "nothing was sent",
+                hint="free some disk space",
+            ) from None
+        self._reserved = (fd, temp_name)
+
+    def _release_reservation(self) -> None:
+        reserved, self._reserved = self._reserved, None
+        if reserved is not None:
+            fd, temp_name = reserved
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
 
     def _move_aside(self) -> Path:
         stamp = time.strftime("%Y%m%dT%H%M%S")
@@ -404,6 +477,13 @@ class CredentialStore:
 
 def _lock_timeout() -> float:
     return settings.lock_timeout(LOCK_TIMEOUT_SECONDS)
+
+
+def _write_zeros(fd: int, size: int) -> None:
+    chunk = bytes(min(size, 64 * 1024))
+    written = 0
+    while written < size:
+        written += os.write(fd, chunk[: size - written])
 
 
 def _fsync_directory(directory: Path) -> None:

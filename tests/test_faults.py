@@ -37,6 +37,7 @@ from tests.fault_tools import (
     store_json,
     warnings_in,
     without_memo,
+    write_store,
 )
 
 NETWORK = 5
@@ -95,7 +96,7 @@ class FaultCase:
     needles: tuple  # one of these is in the message
     token_endpoints_only: bool = False  # a fault only a token response can have
     logout_ignores: bool = False  # logout does not read the body: not a fault for it
-    via_untrusted: bool = False  # reach the untrusted server instead (NEXLA_API_URL)
+    via_untrusted: bool = False  # reach the untrusted server instead (the stored API URL)
 
 
 BOTH = frozenset({"GET", "POST"})
@@ -233,12 +234,16 @@ CASES = [
 def test_fault(world, command: Command, fault: FaultCase):
     nx = world.nx
     setup = command.prepare(nx)
+    if fault.via_untrusted:
+        # The environment's own API is the untrusted one: NEXLA_API_URL naming another host
+        # would be refused before anything is sent (docs/sessions.md).
+        data = store_json(nx.config_dir)
+        data["environments"][nx.server.host]["api_url"] = world.untrusted.api_url
+        write_store(nx.config_dir, data["environments"], data["current"])
     before = store_bytes(nx.config_dir)
     # Short, for the hang cases; the other faults answer at once.
     variables = {"NEXLA_TIMEOUT": "1.5", **setup["env"]}
-    if fault.via_untrusted:
-        variables["NEXLA_API_URL"] = world.untrusted.api_url
-    else:
+    if not fault.via_untrusted:
         nx.server.add_fault(
             command.method, command.path, fault.make(world, command.path), times=fault.times
         )
