@@ -440,8 +440,9 @@ def test_a_keyring_that_stops_answering_after_the_mint_changes_nothing(nx, own_s
 
     assert_error(result, 3, "did not answer")
     assert "not stored" in result.stderr
-    # Only the lock file, taken to store the session: no session, no reference to a key.
-    assert list(config_bytes(nx)) == ["credentials.json.lock"]
+    # A failed first command leaves nothing behind: no session, no reference to a key, not
+    # even the lock file it took to store them.
+    assert list(config_bytes(nx)) == []
 
 
 # Never touched on the paths that do not need it ------------------------------------------

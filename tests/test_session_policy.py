@@ -206,6 +206,6 @@ def test_the_fast_path_hands_a_session_from_the_future_to_the_full_app(nx, monke
     monkeypatch.setenv("NEXLA_CONFIG_DIR", str(nx.config_dir))
     monkeypatch.delenv("NEXLA_ACCESS_TOKEN", raising=False)
     monkeypatch.delenv("NEXLA_ENV", raising=False)
-    assert fastpath._fresh_token(None)[0] == old  # as stored: fresh, answered here
+    assert fastpath._fresh_token(None, 0)[0] == old  # as stored: fresh, answered here
     edit_session(nx, obtained_at=now() + 2 * 86400, expires_at=now() + 2 * 86400 + 3600)
-    assert fastpath._fresh_token(None) is None
+    assert fastpath._fresh_token(None, 0) is None
