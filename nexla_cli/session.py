@@ -10,7 +10,7 @@ import os
 import time
 from typing import List, Optional, Tuple, Union
 
-from nexla_cli import names, output
+from nexla_cli import names, output, timefmt
 from nexla_cli.client import NexlaClient
 from nexla_cli.errors import (
     LOGIN_HINT,
@@ -359,7 +359,10 @@ def _unreachable_outcome(
     when = ""
     if remembered_at is not None:
         ago = max(int(time.time() - remembered_at), 0)
-        when = f" {ago}s ago; not retried for {FAILURE_MEMORY_SECONDS}s"
+        when = (
+            f" {timefmt.duration(ago)} ago; not retried for "
+            f"{timefmt.duration(FAILURE_MEMORY_SECONDS)}"
+        )
     if forced:
         # After the API refused the token, it is no longer known to be valid.
         still = (
@@ -391,7 +394,7 @@ def _require_session(data: dict, name: str, store: CredentialStore) -> Session:
 
 
 def _clock(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+    return timefmt.iso_utc(epoch)
 
 
 # Service keys -------------------------------------------------------------------------
