@@ -1,5 +1,6 @@
 """The root `nexla` command: global options, sub-apps, and errors mapped to exit codes."""
 
+import os
 import sys
 from typing import Annotated, List, Optional
 
@@ -7,13 +8,28 @@ import typer
 
 from nexla_cli import __version__, output, settings
 from nexla_cli.commands.api import api
+from nexla_cli.commands.common import Command
 from nexla_cli.commands.env import env_app
 from nexla_cli.commands.token import token_app
-from nexla_cli.errors import ExitCode, NexlaError
+from nexla_cli.errors import ExitCode, NetworkError, NexlaError, UsageError
+
+ROOT_HELP = """Sign in to Nexla environments and keep session tokens alive for shells and scripts.
+
+New here? Start with `nexla env configure`: it asks for your Nexla host, opens its token
+page in the browser and keeps the token you paste there. `nexla help COMMAND` says more
+about any command.
+
+\b
+Examples:
+  nexla env configure
+  nexla token print
+  nexla api /users/current
+  nexla help env configure
+"""
 
 app = typer.Typer(
     name="nexla",
-    help="Sign in to Nexla environments and keep session tokens alive for shells and scripts.",
+    help=ROOT_HELP,
     no_args_is_help=True,
     # Plain help and errors: no rich at start-up, one-line errors we format ourselves.
     rich_markup_mode=None,
@@ -21,9 +37,35 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(env_app, name="env")
-app.add_typer(token_app, name="token")
-app.command("api")(api)
+app.add_typer(env_app, name="env", short_help="Sign in to Nexla environments and manage them.")
+app.add_typer(token_app, name="token", short_help="Session tokens for shell jobs and scripts.")
+app.command("api", cls=Command, short_help="Call the Nexla API with the stored session.")(api)
+
+
+@app.command("help", short_help="Show help for a command, as --help does.")
+def help_command(
+    ctx: typer.Context,
+    path: Annotated[
+        Optional[List[str]],
+        typer.Argument(metavar="[COMMAND]...", help="The command, e.g. env configure."),
+    ] = None,
+) -> None:
+    """Show help for nexla or for one of its commands: `nexla help X` is `nexla X --help`.
+
+    \b
+    Examples:
+      nexla help
+      nexla help env
+      nexla help env configure
+    """
+    target = ctx.find_root()
+    for word in path or []:
+        found = getattr(target.command, "get_command", lambda _ctx, _name: None)(target, word)
+        if found is None:
+            path = target.command_path
+            raise UsageError(f"No such command: {path} {word}", hint=f"see `{path} --help`")
+        target = typer.Context(found, info_name=word, parent=target)
+    output.result(target.get_help())
 
 
 def _show_version(value: bool) -> None:
@@ -42,12 +84,45 @@ def root(
     ] = False,
     debug: Annotated[
         bool,
-        typer.Option("--debug", help="Log HTTP requests (credentials redacted) and tracebacks."),
+        typer.Option(
+            "--debug",
+            help="Log HTTP requests (credentials redacted) and tracebacks. Accepted anywhere "
+            "on the line; NEXLA_DEBUG=1 does the same.",
+        ),
     ] = False,
 ) -> None:
-    output.DEBUG = debug
+    if debug:
+        output.DEBUG = True
     # Every NEXLA_* setting, whether or not this command would use it: a typo fails now.
     settings.check_all()
+
+
+DEBUG_VARIABLE = "NEXLA_DEBUG"
+
+
+def _take_debug_flag(args: List[str]) -> List[str]:
+    """Turn on debugging for `--debug` anywhere before `--` (and for NEXLA_DEBUG=1); the
+    arguments without it. Words after `--` belong to another program and stay as they are.
+    """
+    if os.environ.get(DEBUG_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on"):
+        output.DEBUG = True
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:end]:
+        return args
+    output.DEBUG = True
+    return [arg for arg in args[:end] if arg != "--debug"] + args[end:]
+
+
+def _command_path(args: List[str]) -> str:
+    """`nexla env login` for the words of a command line that name a command."""
+    words = [arg for arg in args if not arg.startswith("-")]
+    groups = {group.name for group in app.registered_groups}
+    commands = {command.name for command in app.registered_commands}
+    if words and words[0] in groups:
+        return " ".join(["nexla", *words[:2]])
+    if words and words[0] in commands:
+        return f"nexla {words[0]}"
+    return "nexla"
 
 
 def run(args: Optional[List[str]] = None) -> int:
@@ -55,14 +130,22 @@ def run(args: Optional[List[str]] = None) -> int:
     from typer._click import exceptions as click_exceptions
     from typer.exceptions import Abort
 
+    args = _take_debug_flag(list(sys.argv[1:] if args is None else args))
     try:
         result = app(args=args, prog_name="nexla", standalone_mode=False)
     except NexlaError as exc:
-        output.error(exc.message, exc.hint)
+        hint = exc.hint
+        if not hint and isinstance(exc, UsageError):
+            # A usage error always has a next step: the command's own help.
+            hint = f"see `{_command_path(args)} --help`"
+        elif not hint and isinstance(exc, NetworkError):
+            hint = "try again when the server is reachable; --debug shows each request"
+        output.error(exc.message, hint)
         return int(exc.exit_code)
     except click_exceptions.NoArgsIsHelpError as exc:
-        exc.show()  # `nexla` or `nexla env` alone: the help, on stderr, exit 2 as click does
-        return exc.exit_code
+        # `nexla` or `nexla env` alone asks what there is: the help, as with --help.
+        output.result(exc.ctx.get_help())
+        return int(ExitCode.OK)
     except click_exceptions.ClickException as exc:
         command = exc.ctx.command_path if getattr(exc, "ctx", None) else "nexla"
         output.error(exc.format_message(), hint=f"see `{command} --help`")

@@ -13,6 +13,7 @@ same bound up to the end of the headers; their bodies are streamed, so the read 
 bounds each pause between chunks instead.
 """
 
+import os
 import re
 import threading
 import time
@@ -96,6 +97,29 @@ def build_session():
     # Nothing is ever sent over plain HTTP; refuse at the transport as well.
     session.mount("http://", _RefusePlainHttp())
     return session
+
+
+def check_ca_bundle() -> None:
+    """Exit 2 naming the file when the CA bundle requests would use is missing or unreadable.
+
+    requests reads REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE, and on a bad path fails the
+    first request with a bare OSError; checking here lets a sign-in refuse it before the
+    browser opens.
+    """
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        path = os.environ.get(variable)
+        if not path:
+            continue
+        if not os.path.exists(path):
+            problem = "does not exist"
+        elif not os.access(path, os.R_OK):
+            problem = "cannot be read"
+        else:
+            return
+        raise UsageError(
+            f"the CA bundle named by {variable} {problem}: {_one_line(path)}",
+            hint=f"point {variable} at a PEM file of trusted CA certificates, or unset it",
+        )
 
 
 def _RefusePlainHttp():
@@ -345,6 +369,7 @@ class NexlaClient:
         import requests
 
         retries_left = MAX_RETRIES if prepared.method in IDEMPOTENT_METHODS and not stream else 0
+        check_ca_bundle()
         # REQUESTS_CA_BUNDLE, HTTPS_PROXY and NO_PROXY apply as requests documents.
         settings = self.session.merge_environment_settings(
             prepared.url, {}, stream, self.session.verify, None

@@ -12,7 +12,7 @@ import time
 from typing import List, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
-from nexla_cli import keys, names, output, settings
+from nexla_cli import keys, names, output, settings, timefmt
 from nexla_cli.client import NexlaClient
 from nexla_cli.errors import (
     LOGIN_HINT,
@@ -282,8 +282,8 @@ def _usable_session(data: dict, name: str, store: CredentialStore, min_ttl: floa
         # one is stored and kept.
         raise UsageError(
             f"--min-ttl {min_ttl:g} is longer than the sessions {name} grants "
-            f"({_duration(renewed.lifetime)}); the renewed session is kept",
-            hint=f"ask for less than {_duration(renewed.lifetime)}",
+            f"({timefmt.duration(renewed.lifetime)}); the renewed session is kept",
+            hint=f"ask for less than {timefmt.duration(renewed.lifetime)}",
         )
     return renewed
 
@@ -627,7 +627,10 @@ def _unreachable_outcome(
     when = ""
     if remembered_at is not None:
         ago = max(int(time.time() - remembered_at), 0)
-        when = f" {ago}s ago; not retried for {FAILURE_MEMORY_SECONDS}s"
+        when = (
+            f" {timefmt.duration(ago)} ago; not retried for "
+            f"{timefmt.duration(FAILURE_MEMORY_SECONDS)}"
+        )
     expired = _expired(session, time.time())
     if forced:
         # After the API refused the token, it is no longer known to be valid.
@@ -750,16 +753,7 @@ def key_storage_plan(name: str) -> keys.SavePlan:
 
 
 def _clock(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
-
-
-def _duration(seconds: float) -> str:
-    """`1h`, `1h 2m`, `59m`, `40s`."""
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    hours, minutes = divmod(seconds // 60, 60)
-    return " ".join(([f"{hours}h"] if hours else []) + ([f"{minutes}m"] if minutes else []))
+    return timefmt.iso_utc(epoch)
 
 
 # Service keys -------------------------------------------------------------------------

@@ -276,7 +276,6 @@ def test_configure_without_host_on_a_pipe_is_a_usage_error(nx, seeded):
         ("env", "show", "--env"),
         ("token", "refresh", "--json", "--print"),
         ("token", "from-key", "--json", "--print"),
-        ("env",),
         ("nope",),
     ],
     ids=[
@@ -285,7 +284,6 @@ def test_configure_without_host_on_a_pipe_is_a_usage_error(nx, seeded):
         "missing-value",
         "refresh-json-print",
         "from-key-json-print",
-        "no-subcommand",
         "unknown-command",
     ],
 )

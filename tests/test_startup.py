@@ -249,7 +249,7 @@ def test_tab_completion_loads_no_requests_rich_or_pydantic(shell, platform_env, 
     result, modules, rest = run_with_importtime([], env, tmp_path)
 
     assert result.returncode == 0, rest
-    expected = "use" if shell == "bash" else "Sign in again to an environment"
+    expected = "use" if shell == "bash" else "Sign in again; which environment"
     assert expected in result.stdout
     assert "typer" in modules
     assert not HEAVY & top_level(modules), sorted(HEAVY & top_level(modules))

@@ -101,7 +101,8 @@ def api(
 ) -> None:
     """Make an authenticated call to the Nexla API and print the response body.
 
-    The token is refreshed when due, and once more if the API answers 401.
+    PATH is relative to the environment's API base URL. The token is refreshed when due,
+    and once more if the API answers 401. -f fields make a JSON body (and the method POST).
 
     \b
     Examples:

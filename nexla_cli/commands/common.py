@@ -1,14 +1,18 @@
 """What the command modules share: the --env option, prompts, secrets from stdin, browser."""
 
 import os
+import re
 import sys
+import time
 from typing import Annotated, List, Optional
 
 import typer
+from typer.core import TyperCommand
 
-from nexla_cli import output
-from nexla_cli.errors import UsageError
+from nexla_cli import output, timefmt
+from nexla_cli.errors import NetworkError, UsageError
 from nexla_cli.model import fits_a_header
+from nexla_cli.timefmt import duration, iso_utc  # noqa: F401 - the commands' one place for times
 
 # A Nexla session token is a JWT of a few KB; anything far larger is a mistake, and would
 # be refused by the server as an oversized header anyway.
@@ -27,6 +31,17 @@ def _refuse_empty_env(ctx: typer.Context, value: Optional[str]) -> Optional[str]
     if value is not None and not value.strip() and not ctx.resilient_parsing:
         raise UsageError("--env needs an environment name, e.g. --env dataops.nexla.io")
     return value
+
+
+class Command(TyperCommand):
+    """A command whose usage line shows a required argument as `NAME`, as people write it.
+
+    Typer 0.28 writes it `{NAME}`, which reads like a literal brace or a choice.
+    """
+
+    def collect_usage_pieces(self, ctx) -> List[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
 
 EnvOption = Annotated[
@@ -61,16 +76,130 @@ def read_secret_line_from_stdin(what: str) -> str:
     return inputs.first_line(stream, f"{what} on stdin")  # bounded: 16 KiB, one line
 
 
-def prompt_hidden(label: str) -> str:
-    """A prompt on stderr, the answer typed without echo."""
+# Linux's terminal driver keeps at most 4095 characters of a line in canonical mode and
+# silently drops the rest of a longer paste, so a line that long has been cut.
+TERMINAL_LINE_LIMIT = 4095
+# An empty line at a secret prompt (Enter pressed before pasting) asks again this often.
+SECRET_PROMPT_TRIES = 3
+
+
+def prompt_hidden(label: str, *, pipe_hint: str = "") -> str:
+    """A prompt on stderr, the answer typed at the terminal without echo; "" at end of input.
+
+    See read_hidden for what it guarantees.
+    """
+    return read_hidden(label, pipe_hint=pipe_hint) or ""
+
+
+def read_hidden(label: str, *, pipe_hint: str = "") -> Optional[str]:
+    """A prompt on stderr, the answer typed without echo and stripped; None at end of input.
+
+    Echo stays off for the whole prompt, also after Ctrl-Z and `fg`: a shell gives the
+    terminal back to a resumed job with echo on, so it is turned off again on SIGCONT (and
+    the prompt shown again). A line that fills the terminal's line limit was cut by the
+    terminal and is refused (pipe_hint says how to pipe the secret instead).
+    """
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        before = termios.tcgetattr(fd)
+    except (ImportError, AttributeError, ValueError, OSError):
+        return _prompt_hidden_elsewhere(label)
+    hidden = [*before[:6], list(before[6])]
+    hidden[3] &= ~termios.ECHO
+    line = _read_line_hidden(fd, label, before, hidden)
+    if not line:
+        return None
+    if len(line.rstrip(b"\r\n")) >= TERMINAL_LINE_LIMIT:
+        raise UsageError(
+            f"the terminal cut the pasted line at {TERMINAL_LINE_LIMIT} characters (its limit "
+            "for one typed line); nothing was sent",
+            hint=pipe_hint or "pipe it in instead of pasting it",
+        )
+    try:
+        return line.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise UsageError("what was typed is not UTF-8 text; nothing was sent") from None
+
+
+def _read_line_hidden(fd: int, label: str, before: list, hidden: list) -> bytes:
+    import signal
+    import termios
+
+    def hide() -> None:
+        try:
+            termios.tcsetattr(fd, termios.TCSANOW, hidden)
+        except termios.error:
+            pass  # the terminal went away; the read that follows ends the prompt
+
+    def on_stop(signum, frame) -> None:
+        # Give the shell its terminal back as it was, then stop as SIGTSTP would have.
+        try:
+            termios.tcsetattr(fd, termios.TCSANOW, before)
+        except termios.error:
+            pass
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)
+        signal.signal(signal.SIGTSTP, on_stop)
+
+    def on_continue(signum, frame) -> None:
+        hide()
+        sys.stderr.write("\n" + label + " ")
+        sys.stderr.flush()
+
+    previous_stop = signal.signal(signal.SIGTSTP, on_stop)
+    previous_continue = signal.signal(signal.SIGCONT, on_continue)
+    try:
+        # Echo goes off before the prompt is shown, and TCSAFLUSH drops anything typed
+        # earlier: what is typed after the prompt appears is never echoed.
+        termios.tcsetattr(fd, termios.TCSAFLUSH, hidden)
+        sys.stderr.write(label + " ")
+        sys.stderr.flush()
+        line = b""
+        # In canonical mode each read returns at most one line; Ctrl-D ends the input.
+        while not line.endswith(b"\n") and len(line) <= MAX_SECRET_LENGTH:
+            chunk = os.read(fd, MAX_SECRET_LENGTH + 1)
+            if not chunk:
+                break
+            line += chunk
+        # The Enter that ended the line was not echoed: end the prompt's line here.
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+        return line
+    finally:
+        try:
+            termios.tcsetattr(fd, termios.TCSADRAIN, before)
+        except termios.error:
+            pass
+        signal.signal(signal.SIGTSTP, previous_stop)
+        signal.signal(signal.SIGCONT, previous_continue)
+
+
+def _prompt_hidden_elsewhere(label: str) -> Optional[str]:
+    """Where there is no POSIX terminal (Windows): getpass knows the console."""
     import getpass
 
-    # getpass writes the prompt only once echo is off. Writing it before would be a race:
-    # getpass's TCSAFLUSH discards whatever was typed or pasted between prompt and call.
     try:
-        return getpass.getpass(label + " ", stream=sys.stderr)
+        return getpass.getpass(label + " ", stream=sys.stderr).strip()
     except EOFError:
-        return ""
+        return None
+
+
+def prompt_secret(label: str, what: str, *, pipe_hint: str) -> str:
+    """A hidden prompt that asks again after an empty line (Enter pressed before pasting).
+
+    End of input (Ctrl-D), or SECRET_PROMPT_TRIES empty lines, is a usage error.
+    """
+    for tries_left in range(SECRET_PROMPT_TRIES - 1, -1, -1):
+        value = read_hidden(label, pipe_hint=pipe_hint)
+        if value is None:
+            break
+        if value:
+            return check_secret(value, what)
+        if tries_left:
+            output.info(f"No {what} entered; paste it and press Enter ({tries_left} more tries).")
+    raise UsageError(f"no {what} entered: nothing was changed", hint=pipe_hint)
 
 
 def prompt_visible(label: str) -> str:
@@ -82,8 +211,14 @@ def prompt_visible(label: str) -> str:
     return line.strip()
 
 
+_BEARER = re.compile(r"bearer\s+(?=\S)", re.IGNORECASE)
+
+
 def check_secret(value: str, what: str) -> str:
     value = value.strip()
+    if what == "token":
+        # Copied from an Authorization header: `Bearer <token>` means <token>.
+        value = _BEARER.sub("", value, count=1) if _BEARER.match(value) else value
     if not value:
         raise UsageError(f"empty {what}: nothing was changed")
     if len(value) > MAX_SECRET_LENGTH:
@@ -97,22 +232,132 @@ def check_secret(value: str, what: str) -> str:
     return value
 
 
-def open_browser(url: str) -> bool:
-    """Open url with Python's webbrowser (which honours $BROWSER); False if none could."""
-    # With no display and no $BROWSER, webbrowser may start a text-mode browser in this
-    # very terminal; printing the link is the better answer there.
-    if (
-        sys.platform.startswith("linux")
-        and not os.environ.get("BROWSER")
-        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    ):
-        return False
-    import webbrowser
+# The browser ----------------------------------------------------------------------------
 
-    try:
-        return bool(webbrowser.open(url))
-    except Exception:  # a broken browser setup must not stop a sign-in
-        return False
+# Graphical launchers tried in order on Linux and the BSDs when a display is set. Text-mode
+# browsers are never on this list: they would take over the terminal the prompt is on.
+_GRAPHICAL_LAUNCHERS = (
+    ("xdg-open",),
+    ("gio", "open"),
+    ("x-www-browser",),
+    ("firefox",),
+    ("google-chrome",),
+    ("chromium",),
+    ("chromium-browser",),
+)
+
+
+def open_browser(url: str) -> bool:
+    """Start a browser on url in the background; False when there is none to start.
+
+    $BROWSER is honoured (a list of commands separated by the path separator; `%s` stands
+    for the URL, which is otherwise added at the end), even with no display; else `open` on
+    macOS, the default handler on Windows, or a graphical launcher when a display is set.
+    The browser is started in a session of its own, with stdin, stdout and stderr on the
+    null device, and never waited for: one that hangs cannot block the prompt, one that
+    prints cannot write into nexla's output, and none can take over the terminal. Whether
+    it showed the page cannot be known, so the caller prints the link either way.
+    """
+    if sys.platform == "win32" and not os.environ.get("BROWSER"):
+        try:
+            os.startfile(url)  # type: ignore[attr-defined]  # returns at once
+        except OSError:
+            return False
+        return True
+    import subprocess
+
+    for command in browser_commands(url):
+        try:
+            subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+                start_new_session=True,
+            )
+        except (OSError, ValueError):
+            continue  # not installed, not executable: try the next one
+        output.debug(f"started the browser: {command[0]}")
+        return True
+    return False
+
+
+def browser_commands(url: str) -> List[List[str]]:
+    """The commands open_browser would try, in order."""
+    import shlex
+    import shutil
+
+    chosen = os.environ.get("BROWSER", "")
+    if chosen.strip():
+        commands = []
+        for entry in chosen.split(os.pathsep):
+            try:
+                words = shlex.split(entry)
+            except ValueError:
+                continue
+            if not words:
+                continue
+            if any("%s" in word for word in words):
+                commands.append([word.replace("%s", url) for word in words])
+            else:
+                commands.append([*words, url])
+        return commands
+    if sys.platform == "darwin":
+        return [["open", url]]
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return []
+    return [[*launcher, url] for launcher in _GRAPHICAL_LAUNCHERS if shutil.which(launcher[0])]
+
+
+# Checks before anyone is sent to a browser ---------------------------------------------
+
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+# A host lookup that takes longer than this is left to the request that follows.
+HOST_LOOKUP_SECONDS = 10.0
+
+
+def check_host_resolves(name: str) -> None:
+    """Exit 5 when the environment's host cannot be looked up, before a browser opens on it.
+
+    Skipped behind a proxy, which looks names up itself (the local resolver may not know
+    them). A lookup slower than HOST_LOOKUP_SECONDS is not waited for.
+    """
+    if any(os.environ.get(variable) for variable in _PROXY_VARIABLES):
+        return
+    import socket
+    import threading
+
+    host, port = _host_and_port(name)
+    outcome: dict = {}
+
+    def look_up() -> None:
+        try:
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            outcome["error"] = exc
+        except OSError:
+            pass  # anything else is for the request to report
+
+    worker = threading.Thread(target=look_up, daemon=True)
+    worker.start()
+    worker.join(HOST_LOOKUP_SECONDS)
+    error = outcome.get("error")
+    if error is None:
+        return
+    reason = getattr(error, "strerror", None) or "no such host"
+    raise NetworkError(
+        f"cannot find the host {host}: {reason}; no browser was opened and nothing was sent",
+        hint="check the name for a typo (e.g. dataops.nexla.io), or your network connection",
+    )
+
+
+def _host_and_port(name: str) -> tuple:
+    if name.startswith("["):
+        address, _, rest = name[1:].partition("]")
+        return address, int(rest[1:]) if rest.startswith(":") else 443
+    host, colon, port = name.partition(":")
+    return host, int(port) if colon else 443
 
 
 def print_notes(notes: List[str]) -> None:
@@ -123,39 +368,16 @@ def print_notes(notes: List[str]) -> None:
 # Presenting sessions -------------------------------------------------------------------
 
 
-def iso_utc(epoch: float) -> str:
-    import datetime
-
-    moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h{minutes:02d}m"
-    return f"{hours // 24}d"
-
-
 # How an expiry that the server did not give is marked where it is shown.
 EXPIRY_NOTES = {"estimate": ", estimated", "token": ", from the token"}
 
 
 def describe_expiry(session) -> str:
-    """`expires 2026-11-27T22:00:00Z (in 59m, estimated)` or `expired …`."""
-    left = session.seconds_left()
-    estimated = EXPIRY_NOTES.get(session.expiry_source, "")
+    """`expires in 59m (2026-11-27T22:00:00Z, estimated)` or `expired 3d ago (…)`."""
     if session.rejected:
-        return f"refused by the server (expires {iso_utc(session.expires_at)}{estimated})"
-    if left <= 0:
-        return f"expired {iso_utc(session.expires_at)} ({duration(-left)} ago{estimated})"
-    return f"expires {iso_utc(session.expires_at)} (in {duration(left)}{estimated})"
+        return f"refused by the server (it was to expire {iso_utc(session.expires_at)})"
+    note = EXPIRY_NOTES.get(session.expiry_source, "")
+    return timefmt.until(session.expires_at, time.time(), note=note)
 
 
 def describe_user(user: dict, org: Optional[dict] = None, *, impersonation: bool = True) -> str:

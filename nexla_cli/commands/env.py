@@ -1,14 +1,16 @@
 """`nexla env …`: sign in per environment and manage the environments."""
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated, Optional, Tuple
 
 import typer
 
-from nexla_cli import keys, names, output, session
+from nexla_cli import client, keys, names, output, session
 from nexla_cli.commands.common import (
+    Command,
     EnvOption,
     JsonOption,
+    check_host_resolves,
     check_secret,
     complete_env_names,
     describe_expiry,
@@ -17,12 +19,19 @@ from nexla_cli.commands.common import (
     iso_utc,
     mask_token,
     open_browser,
-    prompt_hidden,
+    prompt_secret,
     prompt_visible,
     read_secret_line_from_stdin,
     stdin_is_terminal,
 )
-from nexla_cli.errors import LOGIN_HINT, AuthError, ConfigError, NetworkError, UsageError
+from nexla_cli.errors import (
+    LOGIN_HINT,
+    AuthError,
+    ConfigError,
+    NetworkError,
+    NexlaError,
+    UsageError,
+)
 from nexla_cli.model import Session
 from nexla_cli.store import CorruptStore, CredentialStore
 
@@ -42,7 +51,7 @@ EnvNameArgument = Annotated[
 ]
 
 
-@env_app.command("configure")
+@env_app.command("configure", short_help="Add an environment, sign in to it, make it current.")
 def env_configure(
     host: Annotated[
         Optional[str],
@@ -63,7 +72,20 @@ def env_configure(
     with_token: WithTokenOption = False,
     no_verify: NoVerifyOption = False,
 ) -> None:
-    """Add or update an environment, sign in to it, and make it current."""
+    """Add or update an environment, sign in to it, and make it current.
+
+    Asks for the Nexla host when HOST is not given, opens the browser on its token page
+    (https://HOST/token), reads the token you copy there and paste at the prompt without
+    showing it, and checks it with one call to the API before saving it. With --with-token,
+    or a token piped to stdin, no browser opens and the token is read from stdin.
+
+    \b
+    Examples:
+      nexla env configure
+      nexla env configure dataops.nexla.io
+      nexla env configure dataops.nexla.io --no-browser
+      nexla env configure dataops.nexla.io --with-token < token.txt
+    """
     # Bad arguments are refused before anything is read, stored or sent.
     if host is None and not stdin_is_terminal():
         raise UsageError(
@@ -77,29 +99,47 @@ def env_configure(
     _print_available_environments(session.load_or_set_aside(CredentialStore()))
     if name is None:
         name = names.normalize_env_name(prompt_visible("NEXLA Environment (ex:dataops.nexla.io):"))
-    token = _obtain_token(name, with_token=with_token, no_browser=no_browser)
+    pipe_hint = f"pipe it in: nexla env configure {name} --with-token < token.txt"
+    token = _obtain_token(name, with_token=with_token, no_browser=no_browser, pipe_hint=pipe_hint)
     _sign_in(name, token, api_url=api_url, verify=not no_verify, make_current=True)
 
 
-@env_app.command("login")
+@env_app.command("login", short_help="Sign in again; which environment is current stays.")
 def env_login(
     env: EnvOption = None,
     no_browser: NoBrowserOption = False,
     with_token: WithTokenOption = False,
     no_verify: NoVerifyOption = False,
 ) -> None:
-    """Sign in again to an environment (the current one unless --env); keeps which is current."""
+    """Sign in again to an environment: the current one, or the one named with --env.
+
+    As `env configure` does, it opens the browser on the token page, reads the pasted token
+    without showing it and checks it with the API. Which environment is current does not
+    change.
+
+    \b
+    Examples:
+      nexla env login
+      nexla env login --env beta.nexla.com --no-browser
+      nexla env login --with-token < token.txt
+    """
     session.warn_if_access_token_override()
-    name = _login_env_name(env)
-    output.info(f"Current Environment: {name}")
-    token = _obtain_token(name, with_token=with_token, no_browser=no_browser)
+    name, current = _login_env_name(env)
+    if name == current:
+        output.info(f"Current Environment: {name}")
+    elif current:
+        output.info(f"Signing in to {name} (the current environment stays {current}).")
+    else:
+        output.info(f"Signing in to {name}.")
+    pipe_hint = f"pipe it in: nexla env login --env {name} --with-token < token.txt"
+    token = _obtain_token(name, with_token=with_token, no_browser=no_browser, pipe_hint=pipe_hint)
     _sign_in(name, token, api_url=None, verify=not no_verify, make_current=False)
 
 
-def _login_env_name(env: Optional[str]) -> str:
-    """The environment to sign in to. An unparseable store is set aside first (kept, named);
-    signing in then goes on only if the environment is named, since the current one was
-    recorded in the file set aside."""
+def _login_env_name(env: Optional[str]) -> Tuple[str, Optional[str]]:
+    """The environment to sign in to, and the current one. An unparseable store is set aside
+    first (kept, named); signing in then goes on only if the environment is named, since the
+    current one was recorded in the file set aside."""
     store = CredentialStore()
     try:
         data = session.load(store)
@@ -111,29 +151,36 @@ def _login_env_name(env: Optional[str]) -> str:
                 "no environment is current: it was recorded in the file set aside",
                 hint="`nexla env login --env NAME` or `nexla env configure HOST` signs in afresh",
             ) from None
-        return names.normalize_env_name(named)
-    return session.resolve_env_name(data, env)
+        return names.normalize_env_name(named), None
+    return session.resolve_env_name(data, env), data.get("current")
 
 
 def _print_available_environments(data: dict) -> None:
+    if not data["environments"]:
+        return  # a first sign-in: an empty list would only puzzle
     output.info("Available Environments:")
     for name in sorted(data["environments"]):
         output.info(f"- {name}" + (" *" if name == data.get("current") else ""))
 
 
-def _obtain_token(name: str, *, with_token: bool, no_browser: bool) -> str:
-    """The token from a pipe, else typed at the terminal (hidden) after the browser and link."""
+def _obtain_token(name: str, *, with_token: bool, no_browser: bool, pipe_hint: str) -> str:
+    """The token from a pipe, else typed at the terminal (hidden) after the browser and link.
+
+    Before anyone is asked to paste, what would make the paste useless is ruled out: a CA
+    bundle that is not there, a host that cannot be found.
+    """
     if not stdin_is_terminal():
         return check_secret(read_secret_line_from_stdin("token"), "token")
-    if with_token:
-        # Asked for stdin, which is a terminal: no browser and no link, but never echoed.
-        return check_secret(prompt_hidden("Enter ACCESS TOKEN:"), "token")
-    link = names.token_page_url(name)
-    if not no_browser:
-        open_browser(link)
-    output.info("If your browser didn't open, please go to the following link:")
-    output.info(link)
-    return check_secret(prompt_hidden("Enter ACCESS TOKEN:"), "token")
+    client.check_ca_bundle()
+    check_host_resolves(name)
+    if not with_token:
+        link = names.token_page_url(name)
+        if not no_browser:
+            open_browser(link)
+        output.info("If your browser didn't open, please go to the following link:")
+        output.info(link)
+    # With --with-token at a terminal: no browser and no link, but never echoed either.
+    return prompt_secret("Enter ACCESS TOKEN:", "token", pipe_hint=pipe_hint)
 
 
 def _sign_in(name: str, token: str, *, api_url, verify: bool, make_current: bool) -> None:
@@ -142,11 +189,18 @@ def _sign_in(name: str, token: str, *, api_url, verify: bool, make_current: bool
     )
     if dropped_key:
         output.info(f"Removed the service key saved for {name}: this session replaces it.")
-    who = describe_user(signed_in.user, signed_in.org) if verify else "an unverified token"
+    if not verify:
+        output.info(
+            f"Saved the token for {name} without checking it (--no-verify); the first command "
+            f"that uses it will tell whether the server accepts it. Session "
+            f"{describe_expiry(signed_in)}."
+        )
+        return
+    who = describe_user(signed_in.user, signed_in.org)
     output.info(f"Signed in to {name} as {who}; session {describe_expiry(signed_in)}.")
 
 
-@env_app.command("list")
+@env_app.command("list", short_help="List the environments and who is signed in.")
 def env_list(
     as_json: JsonOption = False,
     check: Annotated[
@@ -156,18 +210,18 @@ def env_list(
         ),
     ] = False,
 ) -> None:
-    """List the environments; the current one is marked with *.
+    """List the environments, who is signed in to each and when the session expires.
 
-    With --check, each signed-in environment's token is sent to its server (GET
+    The current environment is marked with *. Nothing is sent to the server, unless with
+    --check: then each signed-in environment's token is sent to its server (GET
     /users/current, all at once) and shown as valid, rejected or unreachable, with where the
     token came from. Exit 4 when any was rejected, else 5 when any was unreachable.
 
-    Examples:
-
     \b
+    Examples:
       nexla env list
       nexla env list --check
-      nexla env list --check --json
+      nexla env list --json | jq -r '.[].name'
     """
     store = CredentialStore()
     data = session.load(store)
@@ -268,14 +322,22 @@ def _env_json(name: str, current: bool, env: dict, stored: Optional[Session]) ->
     return data
 
 
-@env_app.command("use")
+@env_app.command("use", cls=Command, short_help="Make NAME the current environment.")
 def env_use(name: EnvNameArgument) -> None:
-    """Make NAME the current environment."""
+    """Make NAME the current environment: the one commands act on without --env.
+
+    $NEXLA_ENV, when set, still wins over the current environment.
+
+    \b
+    Examples:
+      nexla env use dataops.nexla.io
+      nexla env use localhost:8443
+    """
     chosen = session.use_env(name)
     output.info(f"Current environment: {chosen}")
 
 
-@env_app.command("show")
+@env_app.command("show", short_help="Show one environment in full.")
 def env_show(
     env: EnvOption = None,
     as_json: JsonOption = False,
@@ -283,7 +345,17 @@ def env_show(
         bool, typer.Option("--check", help="Ask the server whether the token is still accepted.")
     ] = False,
 ) -> None:
-    """Show one environment in full (the token masked)."""
+    """Show one environment in full: URLs, user, org, expiry, and the token masked.
+
+    With --check, one call asks the server whether the token is still accepted (exit 4 when
+    it is not, or when there is no session to check).
+
+    \b
+    Examples:
+      nexla env show
+      nexla env show --env beta.nexla.com --check
+      nexla env show --json
+    """
     store = CredentialStore()
     data = session.load(store)
     name = session.resolve_env_name(data, env)
@@ -293,20 +365,29 @@ def env_show(
     details["token_page"] = names.token_page_url(name)
     details["token"] = mask_token(stored.access_token) if stored else None
     accepted = None
+    # Not signed in and no $NEXLA_ACCESS_TOKEN: there is nothing to ask the server about.
+    nothing_to_check = stored is None and not session.access_token_override()
     if check:
-        check_result = session.check_token(name, record, stored)
+        check_result = (
+            {"accepted": False} if nothing_to_check else session.check_token(name, record, stored)
+        )
         accepted = check_result["accepted"]
         details["accepted"] = accepted
     if as_json:
         output.json_result(details)
     else:
-        _print_show(details, stored)
+        _print_show(details, stored, checked=check and not nothing_to_check)
+    if check and nothing_to_check:
+        raise AuthError(
+            f"not signed in to {name}: nothing was checked",
+            hint=f"sign in with `nexla env login --env {name}`",
+        )
     if check and not accepted:
         reason = check_result.get("reason") or "the token was not accepted"
         raise AuthError(f"{name}: {reason}", hint=f"{LOGIN_HINT} (`nexla env login --env {name}`)")
 
 
-def _print_show(details: dict, stored: Optional[Session]) -> None:
+def _print_show(details: dict, stored: Optional[Session], *, checked: bool) -> None:
     lines = [
         ("Environment", details["name"] + (" (current)" if details["current"] else "")),
         ("UI URL", details["ui_url"]),
@@ -346,7 +427,9 @@ def _print_show(details: dict, stored: Optional[Session]) -> None:
     lines.append(
         ("Service key", f"saved in the {keys.LOCATION_LABELS[where]}" if where else "not saved")
     )
-    if "accepted" in details:
+    if "accepted" in details and not checked:
+        lines.append(("Server check", "not signed in, nothing checked"))
+    elif "accepted" in details:
         lines.append(
             ("Server check", "token accepted" if details["accepted"] else "token NOT accepted")
         )
@@ -355,21 +438,49 @@ def _print_show(details: dict, stored: Optional[Session]) -> None:
         output.display(f"{(label + ':').ljust(width)} {value}")
 
 
-@env_app.command("logout")
+@env_app.command("logout", short_help="End the session and forget the token.")
 def env_logout(
     env: EnvOption = None,
     all_envs: Annotated[bool, typer.Option("--all", help="Log out of every environment.")] = False,
 ) -> None:
-    """Log out: end the session on the server and forget the token (and saved key)."""
+    """Log out: end the session on the server, then forget the token and any saved key.
+
+    The environment stays configured; `nexla env login` signs in to it again.
+
+    \b
+    Examples:
+      nexla env logout
+      nexla env logout --env beta.nexla.com
+      nexla env logout --all
+    """
     session.warn_if_access_token_override()
     for name, had_session in session.logout(env, all_envs=all_envs):
         output.info(f"Logged out of {name}." if had_session else f"Not signed in to {name}.")
 
 
-@env_app.command("remove")
+@env_app.command("remove", cls=Command, short_help="Log out of NAME and forget it.")
 def env_remove(name: EnvNameArgument) -> None:
-    """Log out of NAME and forget the environment."""
+    """Log out of NAME and forget the environment.
+
+    When NAME was the current environment and exactly one other remains, that one becomes
+    current; otherwise choose one with `nexla env use`.
+
+    \b
+    Examples:
+      nexla env remove beta.nexla.com
+    """
+    current_before = _current_env()
     removed, current = session.remove_env(name)
     output.info(f"Removed {removed}.")
-    if current:
-        output.info(f"Current environment: {current}")
+    # Which environment is current is news only when the removed one was it.
+    if current_before == removed and current:
+        output.info(f"Current environment is now {current}.")
+    elif current_before == removed:
+        output.info("No environment is current now; choose one with `nexla env use NAME`.")
+
+
+def _current_env() -> Optional[str]:
+    try:
+        return session.load(CredentialStore()).get("current")
+    except NexlaError:
+        return None  # an unreadable store: remove says what it does with it

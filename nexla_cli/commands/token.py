@@ -4,11 +4,11 @@ import enum
 import os
 import time
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated, List, Optional, Tuple
 
 import typer
 
-from nexla_cli import keys, names, output, session
+from nexla_cli import keys, names, output, session, timefmt
 from nexla_cli.commands.common import (
     EXPIRY_NOTES,
     EnvOption,
@@ -18,7 +18,7 @@ from nexla_cli.commands.common import (
     describe_user,
     iso_utc,
     print_notes,
-    prompt_hidden,
+    prompt_secret,
     read_secret_line_from_stdin,
     session_json,
     stdin_is_terminal,
@@ -42,11 +42,22 @@ def _print_session(name: str, renewed, *, as_json: bool, print_token: bool, verb
         output.json_result(session_json(name, renewed))
 
 
-@token_app.command("refresh")
+@token_app.command("refresh", short_help="Refresh the session token now.")
 def token_refresh(
     env: EnvOption = None, as_json: JsonOption = False, print_token: PrintOption = False
 ) -> None:
-    """Refresh the session token now (POST /token/refresh) and store the new one."""
+    """Refresh the session token now (POST /token/refresh) and store the new one.
+
+    With a saved service key, a session the server will not refresh is minted anew from the
+    key. Commands that need a token refresh it by themselves when it is due; this is for
+    when you want it now.
+
+    \b
+    Examples:
+      nexla token refresh
+      nexla token refresh --env beta.nexla.com --json
+      TOKEN=$(nexla token refresh --print)
+    """
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
     session.warn_if_access_token_override()
@@ -55,7 +66,7 @@ def token_refresh(
     _print_session(name, renewed, as_json=as_json, print_token=print_token, verb=verb)
 
 
-@token_app.command("from-key")
+@token_app.command("from-key", short_help="Mint a session from a service key.")
 def token_from_key(
     env: EnvOption = None,
     key_file: Annotated[
@@ -81,7 +92,14 @@ def token_from_key(
     """Mint a session from a service key (POST /token) and store it.
 
     The key comes from --key-file, else $NEXLA_SERVICE_KEY, else stdin when it is not a
-    terminal, else a hidden prompt. It is never taken as an argument.
+    terminal, else a hidden prompt. It is never taken as an argument. With --save-key it is
+    kept, and a new session is minted from it whenever the old one has expired.
+
+    \b
+    Examples:
+      nexla token from-key --env dataops.nexla.io --key-file key.txt --save-key
+      nexla token from-key --key-file - --print < key.txt
+      NEXLA_SERVICE_KEY="$KEY" nexla token from-key --json
     """
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
@@ -119,7 +137,11 @@ def _read_service_key(key_file: Optional[Path]) -> str:
                 hint="set NEXLA_SERVICE_KEY, pass --key-file PATH, or pipe the key in",
             )
         return key
-    return prompt_hidden("Enter SERVICE KEY:")
+    return prompt_secret(
+        "Enter SERVICE KEY:",
+        "service key",
+        pipe_hint="pass it in a file: nexla token from-key --key-file PATH",
+    )
 
 
 MinTtlOption = Annotated[
@@ -134,17 +156,20 @@ MinTtlOption = Annotated[
 ]
 
 
-@token_app.command("print")
+@token_app.command("print", short_help="Print the access token, for scripts.")
 def token_print(env: EnvOption = None, min_ttl: MinTtlOption = 0) -> None:
-    """Print the access token, refreshing it first when due.
+    """Print the access token and a newline to stdout, nothing else, for $(…) in scripts.
 
-    For scripts: curl -H "Authorization: Bearer $(nexla token print)" …
-
-    Examples:
+    The token is refreshed first when it is due (or minted from a saved service key), or
+    when it has less than --min-ttl seconds of life left.
 
     \b
-      TOKEN=$(nexla token print)
-      nexla token print --env dataops.nexla.io --min-ttl 1800
+    Examples:
+      nexla token print
+      nexla token print --env beta.nexla.com
+      nexla token print --min-ttl 1800
+      curl -H "Authorization: Bearer $(nexla token print)" \\
+        https://dataops.nexla.io/nexla-api/users/current
     """
     output.result(session.live_token(env, min_ttl))
 
@@ -217,19 +242,31 @@ def token_exec(
     raise SystemExit(handoff.run_command(command, variables))
 
 
-@token_app.command("status")
+@token_app.command("status", short_help="Whether there is a valid session, and until when.")
 def token_status(env: EnvOption = None, as_json: JsonOption = False) -> None:
-    """Whether there is a valid session: expiry, time left, source, user. Never the token."""
-    report = _status_report(env)
+    """Show whether there is a valid session: expiry, time left, source and user.
+
+    Never the token, and nothing is sent to the server. Exit 0 when the session is valid,
+    4 when it is not.
+
+    \b
+    Examples:
+      nexla token status
+      nexla token status --env beta.nexla.com --json | jq .expires_in
+    """
+    report, expires_at = _status_report(env)
     if as_json:
         output.json_result(report)
     else:
-        _print_status(report)
+        _print_status(report, expires_at)
     if not report["valid"]:
+        name = report["environment"]
+        output.info(f"hint: sign in with `nexla env login --env {name}`")
         raise typer.Exit(int(AuthError.exit_code))
 
 
-def _status_report(env: Optional[str]) -> dict:
+def _status_report(env: Optional[str]) -> Tuple[dict, Optional[float]]:
+    """The `--json` report, and the expiry as a time for the text form (None if unknown)."""
     override = session.access_token_override()
     if override:
         named = env or os.environ.get("NEXLA_ENV")
@@ -247,7 +284,7 @@ def _status_report(env: Optional[str]) -> dict:
             "user": None,
             "org": None,
             "service_key_location": None,
-        }
+        }, stated
     store = CredentialStore()
     data = session.load(store)
     name = session.resolve_env_name(data, env)
@@ -267,7 +304,7 @@ def _status_report(env: Optional[str]) -> dict:
             "user": None,
             "org": None,
             "service_key_location": key_location,
-        }
+        }, None
     return {
         "environment": name,
         "valid": not stored.is_expired() and not stored.rejected,
@@ -280,15 +317,15 @@ def _status_report(env: Optional[str]) -> dict:
         "user": stored.user,
         "org": stored.org,
         "service_key_location": key_location,
-    }
+    }, stored.expires_at
 
 
-def _print_status(report: dict) -> None:
+def _print_status(report: dict, expires_at: Optional[float]) -> None:
     name = report["environment"] or "(no environment)"
     if report["source"] == session.ACCESS_TOKEN_VARIABLE:
         expiry = (
-            f"expires {report['expires_at']}{EXPIRY_NOTES['token']}"
-            if report["expires_at"]
+            timefmt.until(expires_at, time.time(), note=EXPIRY_NOTES["token"])
+            if expires_at
             else "expiry unknown"
         )
         output.display(f"{name}: using the token in {session.ACCESS_TOKEN_VARIABLE} ({expiry})")
@@ -298,10 +335,10 @@ def _print_status(report: dict) -> None:
         _print_key_location(report)
         return
     state = "valid session" if report["valid"] else "no valid session"
-    estimated = EXPIRY_NOTES.get(report["expiry_source"], "")
     due = "; refresh due" if report["refresh_due"] and report["valid"] else ""
     output.display(f"{name}: {state} for {describe_user(report['user'] or {}, report['org'])}")
-    output.display(f"  expires {report['expires_at']} (in {report['expires_in']}s{estimated}){due}")
+    note = EXPIRY_NOTES.get(report["expiry_source"], "")
+    output.display(f"  {timefmt.until(expires_at, time.time(), note=note)}{due}")
     output.display(f"  source: {report['source']}")
     _print_key_location(report)
 
