@@ -11,6 +11,7 @@ import typer
 from nexla_cli import keys, names, output, session, timefmt
 from nexla_cli.commands.common import (
     EXPIRY_NOTES,
+    Command,
     EnvOption,
     JsonOption,
     check_secret,
@@ -182,7 +183,7 @@ class ExportFormat(str, enum.Enum):
     json = "json"
 
 
-@token_app.command("export")
+@token_app.command("export", short_help="Print the session as variables for a shell or file.")
 def token_export(
     env: EnvOption = None,
     fmt: Annotated[
@@ -196,9 +197,8 @@ def token_export(
     Nexla's SDK reads these variables, and so does nexla. The token is not renewed once
     exported, and NEXLA_ACCESS_TOKEN wins over the stored session until it is unset.
 
-    Examples:
-
     \b
+    Examples:
       eval "$(nexla token export)"
       nexla token export --format fish | source
       nexla token export --format powershell | Invoke-Expression
@@ -211,6 +211,8 @@ def token_export(
 
 @token_app.command(
     "exec",
+    cls=Command,
+    short_help="Run a command with the session in its environment.",
     # Everything after COMMAND is COMMAND's own: `nexla token exec ls -l` passes -l to ls.
     context_settings={"allow_interspersed_args": False},
 )
@@ -228,9 +230,8 @@ def token_exec(
     N). The token is in COMMAND's environment, never in its arguments, and not renewed
     while it runs.
 
-    Examples:
-
     \b
+    Examples:
       nexla token exec -- python job.py
       nexla token exec --env beta.nexla.com --min-ttl 1800 -- ./nightly.sh
     """
