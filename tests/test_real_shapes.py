@@ -29,7 +29,7 @@ def test_a_pasted_jwt_expires_when_its_exp_says(nx):
     exp = int(nx.server.token_info(token).expires_at)
     result = nx.run("env", "configure", nx.server.host, "--with-token", input=token + "\n")
     assert result.returncode == 0, describe(result)
-    assert f"expires {iso(exp)} (in 29m, from the token)" in result.stderr
+    assert f"expires in 29m ({iso(exp)}, from the token)" in result.stderr
     session = stored_session(nx)
     assert session["expires_at"] == exp and session["expires_estimated"] is False
 
@@ -84,7 +84,8 @@ def test_a_jwt_in_the_variable_shows_its_expiry(nx):
     report = json.loads(nx.run("token", "status", "--json", env=env).stdout)
     assert (report["expires_at"], report["expiry_source"]) == (iso(exp), "token")
     text = nx.run("token", "status", env=env).stdout
-    assert f"(expires {iso(exp)}, from the token)" in text
+    assert "using the token in NEXLA_ACCESS_TOKEN (expires in " in text
+    assert f"({iso(exp)}, from the token))" in text
     opaque = nx.env_with(NEXLA_ACCESS_TOKEN="tok-opaque")
     assert "(expiry unknown)" in nx.run("token", "status", env=opaque).stdout
 
