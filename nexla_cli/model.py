@@ -16,6 +16,8 @@ _MAX_JWT_LENGTH = 16 * 1024
 DEFAULT_MARGIN_SECONDS = 300
 # How long a failed refresh is remembered, so a crowd of processes makes one attempt.
 FAILURE_MEMORY_SECONDS = 30
+# 9999-12-31T23:59:59Z: the last instant a stored time may name.
+_LATEST_TIME = 253402300799
 # A session obtained more than this far in the future means the clock was moved.
 CLOCK_SLACK_SECONDS = 5
 
@@ -83,6 +85,9 @@ class Session:
         token = raw.get("access_token")
         if not isinstance(token, str) or not token:
             raise ValueError("session has no access token")
+        if not fits_a_header(token):
+            # Printed as it is by `token print`: a hand-edited newline or escape must not be.
+            raise ValueError("the access token holds spaces, control or non-ASCII characters")
         failure = raw.get("refresh_failure") or None
         if failure is not None and not (
             isinstance(failure, dict)
@@ -101,9 +106,17 @@ class Session:
                 expires_estimated=bool(raw.get("expires_estimated", False)),
                 token_type=str(raw.get("token_type") or "Bearer"),
                 refresh_failure=failure,
-            )
+            )._check_times()
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ValueError(f"malformed session ({exc})") from None
+
+    def _check_times(self) -> "Session":
+        # Times people and tools read back as dates: anything past year 9999 (or before
+        # 1970) is a damaged file, not a session.
+        for name in ("obtained_at", "expires_at"):
+            if not 0 <= getattr(self, name) <= _LATEST_TIME:
+                raise ValueError(f"{name} out of range")
+        return self
 
     def to_dict(self) -> dict:
         data = {name: _copied(getattr(self, name)) for name in self.FIELDS}

@@ -6,7 +6,6 @@ process that waited for the lock first looks at what the previous holder left be
 fresh token, or a failure remembered for FAILURE_MEMORY_SECONDS) before asking the server.
 """
 
-import os
 import signal
 import time
 from typing import List, Optional, Tuple, Union
@@ -66,7 +65,7 @@ def resolve_env_name(data: dict, explicit: Optional[str], *, must_exist: bool = 
 
 def api_url_for(env: Optional[dict], name: str) -> str:
     """$NEXLA_API_URL (never saved), else the stored URL, else https://NAME/nexla-api."""
-    override = os.environ.get("NEXLA_API_URL")
+    override = settings.raw("NEXLA_API_URL")
     if override:
         return names.normalize_api_url(override)
     if env and env.get("api_url"):
@@ -83,7 +82,7 @@ def url_for_stored_credentials(env: dict, name: str) -> Tuple[str, bool]:
     raised before anything is sent.
     """
     own = env.get("api_url") or names.default_api_url(name)
-    raw = os.environ.get("NEXLA_API_URL")
+    raw = settings.raw("NEXLA_API_URL")
     if not raw:
         return own, False
     url = names.normalize_api_url(raw)
@@ -176,6 +175,9 @@ def sign_in_with_token(
     """
     store = store or CredentialStore()
     existing = _peek_env(store, name)
+    if not api_url:
+        # The token is checked where it will be used: NAME's own API.
+        _refuse_override_for_storing(name, existing, "checked")
     call_url = api_url or api_url_for(existing, name)
     user, org = {}, None
     if verify:
@@ -277,11 +279,19 @@ def _usable_session(data: dict, name: str, store: CredentialStore, min_ttl: floa
     renewed = renew(
         name, store=store, forced=False, seen_token=session.access_token, min_ttl=min_ttl
     )
+    if renewed.seconds_left() < min_ttl and renewed.lifetime >= min_ttl:
+        # Not renewed (the server could not be reached; a warning said why), and the
+        # token it fell back on has too little left.
+        raise NetworkError(
+            f"the session for {name} could not be renewed and has "
+            f"{timefmt.duration(renewed.seconds_left())} left, less than --min-ttl {min_ttl:.0f}",
+            hint="try again when the server is reachable",
+        )
     if renewed.seconds_left() < min_ttl:
         # Renewing again would not help: the server grants shorter sessions. The renewed
         # one is stored and kept.
         raise UsageError(
-            f"--min-ttl {min_ttl:g} is longer than the sessions {name} grants "
+            f"--min-ttl {min_ttl:.0f} is longer than the sessions {name} grants "
             f"({timefmt.duration(renewed.lifetime)}); the renewed session is kept",
             hint=f"ask for less than {timefmt.duration(renewed.lifetime)}",
         )
@@ -483,6 +493,10 @@ def _renew_locked(
         return _unreachable_outcome(
             name, session, exc.message, forced=forced, refused_token=refused_token
         )
+    except keys.KeyStorageError as exc:
+        # The key's keyring could not be read: returned, not raised, so that what this
+        # renewal learned (a refused refresh) is still written.
+        return exc
     except AuthError:
         # Only the saved service key can be refused here. Remembered, so that it is not
         # sent again until a key is saved anew or someone signs in.
@@ -779,7 +793,7 @@ def mint_from_key(
     if save_key and (key_storage is None or key_storage.name != name):
         key_storage = keys.plan_save(name, store.path)
     keyring_item = None
-    named = bool(explicit_env or os.environ.get("NEXLA_ENV"))
+    named = bool(explicit_env or settings.env_name())
     existed = name in data["environments"]
     notes: List[str] = []
     held = SignalsHeld()
@@ -871,18 +885,22 @@ def _key_target(explicit_env: Optional[str], store: CredentialStore) -> Tuple[st
             hint="name it: `nexla token from-key --env HOST` (or set NEXLA_ENV)",
         )
     name = resolve_env_name(data, explicit_env, must_exist=False)
-    env = data["environments"].get(name) or {}
-    own = env.get("api_url") or names.default_api_url(name)
-    raw = os.environ.get("NEXLA_API_URL")
+    _refuse_override_for_storing(name, data["environments"].get(name), "minted")
+    return name, data
+
+
+def _refuse_override_for_storing(name: str, env: Optional[dict], what: str) -> None:
+    """A session that will be stored as NAME's must come from NAME's own API: nothing
+    learned through $NEXLA_API_URL is stored. UsageError, before anything is sent."""
+    own = (env or {}).get("api_url") or names.default_api_url(name)
+    raw = settings.raw("NEXLA_API_URL")
     if raw and names.normalize_api_url(raw) != own:
-        # The session minted is stored, and nothing learned through the variable may be.
         raise UsageError(
             f"NEXLA_API_URL is set to another API than {name}'s ({own}), and a session "
-            "minted through it would not be stored; nothing was sent",
+            f"{what} through it would not be stored; nothing was sent",
             hint=f"unset NEXLA_API_URL, or give {name} that API URL with "
             f"`nexla env configure {name} --api-url URL`",
         )
-    return name, data
 
 
 # Managing environments -----------------------------------------------------------------
@@ -1071,7 +1089,7 @@ def api_target(explicit_env: Optional[str]) -> ApiTarget:
     store = CredentialStore()
     data = load(store)
     if override and not chosen_env(data, explicit_env):
-        if not os.environ.get("NEXLA_API_URL"):
+        if not settings.raw("NEXLA_API_URL"):
             raise ConfigError(
                 f"{ACCESS_TOKEN_VARIABLE} is set but no environment is configured or current, "
                 "so the API URL is unknown",

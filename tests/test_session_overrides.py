@@ -117,3 +117,17 @@ def test_with_an_access_token_any_api_url_may_be_used(nx, other):
     assert result.returncode == 0, describe(result)
     assert other.last("GET", "/teams").authorization == f"Bearer {theirs}"
     assert nx.server.count() == 0
+
+
+def test_a_pasted_token_is_checked_only_where_it_will_be_used(nx, other):
+    """A token pasted for NAME is stored for NAME's own API, so it is never checked against
+    another one: with NEXLA_API_URL elsewhere, exit 2, nothing sent to either host."""
+    seed(nx, lifetime=3600)
+    before = store_bytes(nx.config_dir)
+    pasted = other.issue_token()
+    result = nx.run(
+        "env", "login", "--with-token", input=pasted + "\n", env=_foreign(nx, other)
+    )
+    assert_error(result, 2, "NEXLA_API_URL")
+    assert other.requests == [] and nx.server.count() == 0
+    assert store_bytes(nx.config_dir) == before

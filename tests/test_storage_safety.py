@@ -376,3 +376,37 @@ def test_session_record_helper_is_what_the_store_accepts(tmp_path):
         "a.example",
     )
     assert read_store(tmp_path / "c" / "credentials.json")["current"] == "a.example"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"expires_at": 10**15},
+        {"obtained_at": -(10**15)},
+        {"expires_at": 10**30},
+        {"access_token": "abc\n\x1b]0;owned\x07def"},
+    ],
+    ids=["far-future", "before-1970", "overflow", "control-characters"],
+)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("token", "print"),
+        ("token", "status"),
+        ("env", "list"),
+        ("env", "show"),
+        ("token", "export", "--format", "json"),
+    ],
+    ids=" ".join,
+)
+def test_a_damaged_session_is_a_corrupt_file_not_a_crash(nx, changes, args):
+    """docs/storage.md: a session whose times no date can hold, or whose token could not be
+    sent or printed as one line, is a corrupt file (exit 3 naming it), never exit 1 or a
+    token printed with a newline in it."""
+    from tests.token_support import edit_session
+
+    seed(nx)
+    edit_session(nx, **changes)
+    result = nx.run(*args)
+    assert_error(result, 3, "credentials.json")
+    assert result.stdout == ""

@@ -159,3 +159,18 @@ def test_crowd_asking_more_than_the_server_grants_renews_once(nx):
     results = run_together(nx, [("token", "print", "--min-ttl", "7200")] * 6)
     assert all(r.returncode == 2 for r in results), describe(results)
     assert nx.server.count("POST", "/token/refresh") == 1
+
+
+def test_a_refresh_that_cannot_be_had_near_the_minimum_is_a_network_error(nx):
+    """docs/scripting.md: when the token cannot be renewed, --min-ttl fails as a refresh
+    does (exit 5 for an unreachable server), never with the claim that the server grants
+    shorter sessions. The token has just over the minimum left when the run starts and less
+    once the hanging refresh has timed out."""
+    _signed_in(nx, lifetime=3600, left=202)
+    nx.server.add_fault("POST", "/token/refresh", Fault.hang(30), times=None)
+    result = nx.run("token", "print", "--min-ttl", "200", env=nx.env_with(NEXLA_TIMEOUT="3"))
+    assert result.returncode == 5, result.stderr
+    assert result.stdout == ""
+    assert "could not be renewed" in result.stderr
+    assert "grants" not in result.stderr
+    assert nx.server.count("POST", "/token/refresh") == 1

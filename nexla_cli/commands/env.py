@@ -1,11 +1,10 @@
 """`nexla env …`: sign in per environment and manage the environments."""
 
-import os
 from typing import Annotated, Optional, Tuple
 
 import typer
 
-from nexla_cli import client, keys, names, output, session
+from nexla_cli import client, keys, names, output, session, settings
 from nexla_cli.commands.common import (
     Command,
     EnvOption,
@@ -145,7 +144,7 @@ def _login_env_name(env: Optional[str]) -> Tuple[str, Optional[str]]:
         data = session.load(store)
     except CorruptStore:
         session.load_or_set_aside(store)
-        named = env or os.environ.get("NEXLA_ENV")
+        named = env or settings.env_name()
         if not named:
             raise ConfigError(
                 "no environment is current: it was recorded in the file set aside",

@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional, Tuple
 
 import typer
 
-from nexla_cli import keys, names, output, session, timefmt
+from nexla_cli import keys, names, output, session, settings, timefmt
 from nexla_cli.commands.common import (
     EXPIRY_NOTES,
     Command,
@@ -270,7 +270,7 @@ def _status_report(env: Optional[str]) -> Tuple[dict, Optional[float]]:
     """The `--json` report, and the expiry as a time for the text form (None if unknown)."""
     override = session.access_token_override()
     if override:
-        named = env or os.environ.get("NEXLA_ENV")
+        named = env or settings.env_name()
         # Nothing is known of the variable's token but what a JWT states itself.
         stated = jwt_expiry(override)
         return {
