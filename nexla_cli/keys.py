@@ -207,17 +207,27 @@ def save(plan: SavePlan, env: dict, key: str) -> "tuple[dict | None, str]":
     """
     old = env.get(_KEYRING_FIELD) if isinstance(env.get(_KEYRING_FIELD), dict) else None
     if plan.where == IN_KEYRING:
-        service, username = _names(plan.reference)
+        reference = dict(plan.reference)
+        service, username = _names(reference)
         try:
-            if _call(lambda backend: backend.get_password(service, username)) != key:
+            held = _call(lambda backend: backend.get_password(service, username))
+            if held != key:
+                if held is not None:
+                    import secrets
+
+                    # That item holds another key, which the file may still name beside its
+                    # session: the new key goes into an item of its own, so that a process
+                    # killed before the file is written leaves the old pair as it was.
+                    reference["username"] = f"{username} ({secrets.token_hex(4)})"
+                    service, username = _names(reference)
                 _call(lambda backend: backend.set_password(service, username, key))
         except Exception as exc:
             raise _save_error(
                 exc, plan.store_path, "the new session was not stored and nothing was changed"
             ) from None
         env.pop(_FILE_FIELD, None)
-        env[_KEYRING_FIELD] = dict(plan.reference)
-        return (old if old and old != plan.reference else None), ""
+        env[_KEYRING_FIELD] = reference
+        return (old if old and old != reference else None), ""
     env.pop(_KEYRING_FIELD, None)
     env[_FILE_FIELD] = key
     if old is None:

@@ -123,10 +123,10 @@ def test_saving_the_same_key_again_does_not_rewrite_the_item(nx, secret_service)
     assert again.returncode == 0, describe(again)
     assert secret_service.modified(**item) == written
 
+    # Another key is written, into an item of its own (the next test says why).
     replaced = from_key(nx, OTHER_KEY, "--save-key", env=env)
     assert replaced.returncode == 0, describe(replaced)
-    assert secret_service.lookup(**item) == OTHER_KEY
-    assert secret_service.modified(**item) > written
+    assert secret_service.lookup(**item_for(nx)) == OTHER_KEY
 
 
 def test_a_remint_after_expiry_reads_the_key_from_the_keyring(nx, secret_service):
@@ -552,3 +552,24 @@ def test_storage_file_never_touches_d_bus(nx, bus_spy):
     for args in (("token", "status"), ("env", "logout")):
         assert nx.run(*args, env=env).returncode == 0
     assert bus_spy.connections == 0
+
+
+def test_saving_another_key_writes_a_new_item_and_then_forgets_the_old_one(nx, secret_service):
+    """docs/keyring.md: the item the file names is never overwritten with another key, so a
+    process killed between the keyring write and the file write leaves the old key beside
+    the old session; once the file names the new item, the old one is deleted."""
+    env = with_keyring(nx, secret_service)
+    nx.server.add_service_key(OTHER_KEY)
+    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    first = item_for(nx)
+
+    again = from_key(nx, OTHER_KEY, "--save-key", env=env)
+    assert again.returncode == 0, describe(again)
+    named = env_record(nx, nx.server.host)["service_key_keyring"]
+    assert named["username"] != first["username"]
+    assert named["username"].startswith(first["username"] + " (")
+    assert secret_service.lookup(service=named["service"], username=named["username"]) == (
+        OTHER_KEY
+    )
+    assert secret_service.lookup(**first) is None  # forgotten after the file was written
+    key_in_no_file(nx, OTHER_KEY)
