@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -24,6 +25,16 @@ import pytest
 import trustme
 
 from tests.fake_nexla import FakeNexla
+
+# A suite started in the background by a shell without job control, or under nohup, inherits
+# these signals ignored, and every `nexla` it starts would too: Ctrl-C and SIGTERM tests
+# would then test nothing. Handlers are reset to the default at exec; "ignored" is not.
+for _name in ("SIGINT", "SIGTERM", "SIGHUP"):
+    _signum = getattr(signal, _name, None)
+    if _signum is not None and signal.getsignal(_signum) == signal.SIG_IGN:
+        signal.signal(
+            _signum, signal.default_int_handler if _name == "SIGINT" else signal.SIG_DFL
+        )
 
 # Variables that would let the developer's own setup leak into a test: their Nexla settings,
 # their browser, their config location and any proxy (which would swallow loopback traffic).
