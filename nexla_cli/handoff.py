@@ -15,7 +15,7 @@ import subprocess
 import sys
 from typing import Dict, List, Optional
 
-from nexla_cli import output, session
+from nexla_cli import names, output, session
 from nexla_cli.errors import UsageError
 
 API_URL_VARIABLE = "NEXLA_API_URL"
@@ -254,15 +254,19 @@ def check_environments(data: dict, store_path) -> Dict[str, dict]:
 
     Returns {name: {"status": valid | rejected | unreachable, "token_source": …, "error":
     the reason it was unreachable or None}}; environments without a token are left out.
-    The token is $NEXLA_ACCESS_TOKEN when set (it wins for every environment, as for
-    `env show --check` and `api`), else the stored one, sent as it is: nothing is renewed
-    and nothing is written.
+    The token is the stored one, sent as it is: nothing is renewed and nothing is written.
+    $NEXLA_ACCESS_TOKEN, when set, wins as for `env show --check` and `api`, but only for
+    the chosen environment ($NEXLA_ENV, else the current one): a token is for one host, and
+    is never sent to every configured one.
     """
     override = session.access_token_override()
+    chosen = session.chosen_env(data, None) if override else None
     targets = []
     for name, env in sorted(data["environments"].items()):
         stored = session.stored_session(env, store_path)
         if override:
+            if chosen is None or names.normalize_env_name(chosen) != name:
+                continue
             token, source = override, session.ACCESS_TOKEN_VARIABLE
         elif stored is not None:
             token, source = stored.access_token, stored.source

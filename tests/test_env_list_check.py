@@ -92,14 +92,16 @@ def test_json_carries_status_and_token_source(nx):
     assert listing[nx.server.host]["token_source"] == "service_key"
 
 
-def test_access_token_variable_is_the_token_checked_everywhere(nx):
-    _add_envs(nx, 2)
+def test_access_token_variable_is_checked_for_the_current_environment_only(nx):
+    """A token is for one host: the variable's is sent to the chosen environment alone."""
+    _add_envs(nx, 2)  # b.test, configured last, is current
     token = nx.server.issue_token()
     result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=token))
     assert result.returncode == 0, describe(result)
-    assert {r.authorization for r in nx.server.find()} == {f"Bearer {token}"}
-    for line in _lines(result).values():
-        assert line.endswith("[valid, token from NEXLA_ACCESS_TOKEN]")
+    assert [r.authorization for r in nx.server.find()] == [f"Bearer {token}"]
+    lines = _lines(result)
+    assert lines["b.test"].endswith("[valid, token from NEXLA_ACCESS_TOKEN]")
+    assert "[" not in lines["a.test"]
 
 
 def test_api_url_variable_pointing_elsewhere_sends_nothing(nx):
