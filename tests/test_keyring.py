@@ -573,3 +573,23 @@ def test_saving_another_key_writes_a_new_item_and_then_forgets_the_old_one(nx, s
     )
     assert secret_service.lookup(**first) is None  # forgotten after the file was written
     key_in_no_file(nx, OTHER_KEY)
+
+
+@ON_LINUX
+def test_a_refused_refresh_is_remembered_when_the_key_cannot_be_read(nx, secret_service):
+    """docs/sessions.md: a refresh the server refused is remembered even when the saved key
+    that would replace the session is out of reach, so the dead token is not sent again and
+    `token status` does not call it valid."""
+    assert from_key(nx, KEY, "--save-key", env=with_keyring(nx, secret_service)).returncode == 0
+    nx.server.invalidate(stored_session(nx)["access_token"])
+    set_times(nx, lifetime=3600, left=100)  # due, not yet expired
+    unreachable = without_any_keyring(nx)
+
+    first = nx.run("token", "print", env=unreachable)
+    assert_error(first, 3, "OS keyring")
+    again = nx.run("token", "print", env=unreachable)
+    assert_error(again, 3, "OS keyring")
+    assert nx.server.count("POST", "/token/refresh") == 1
+    assert stored_session(nx)["refresh_failure"]["kind"] == "rejected"
+    status = nx.run("token", "status", env=unreachable)
+    assert status.returncode == 4, describe(status)
