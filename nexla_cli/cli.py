@@ -106,11 +106,34 @@ def _take_debug_flag(args: List[str]) -> List[str]:
     """
     if os.environ.get(DEBUG_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on"):
         output.DEBUG = True
-    end = args.index("--") if "--" in args else len(args)
+    end = _end_of_own_words(args)
     if "--debug" not in args[:end]:
         return args
     output.DEBUG = True
     return [arg for arg in args[:end] if arg != "--debug"] + args[end:]
+
+
+# Options of `token exec` that take a value: the word after them is not COMMAND.
+_EXEC_VALUE_OPTIONS = ("--env", "-e", "--min-ttl")
+
+
+def _end_of_own_words(args: List[str]) -> int:
+    """Where the words that belong to another program begin: after `--`, or at the COMMAND
+    of `token exec COMMAND [ARGS…]` (its options are its own, `--debug` included)."""
+    end = args.index("--") if "--" in args else len(args)
+    words = args[:end]
+    if words[:2] != ["token", "exec"]:
+        return end
+    index = 2
+    while index < end:
+        word = words[index]
+        if word in _EXEC_VALUE_OPTIONS:
+            index += 2
+        elif word.startswith("-"):
+            index += 1
+        else:
+            return index  # COMMAND
+    return end
 
 
 def _command_path(args: List[str]) -> str:

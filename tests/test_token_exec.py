@@ -136,6 +136,17 @@ def test_options_after_the_command_are_the_commands(nx):
     assert result.stdout == "['--env', 'x']\n"
 
 
+def test_debug_after_the_command_is_the_commands(nx):
+    """`--debug` is nexla's anywhere on its own part of the line, never in COMMAND's."""
+    nx.sign_in()
+    result = nx.run(
+        "token", "exec", "--env", nx.server.host, PY, "-c", "import sys; print(sys.argv[1:])",
+        "--debug",
+    )
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "['--debug']\n"
+
+
 def test_due_token_is_renewed_before_the_command_starts(nx):
     nx.sign_in()
     set_times(nx, lifetime=3600, left=1000, source="refreshed", expires_estimated=False)
