@@ -306,20 +306,5 @@ def _check_one(api_url: str, token: str) -> dict:
 
 def _refuse_foreign_api_url(name: str, env: dict) -> None:
     """A stored token goes only to its environment's own API host, whatever NEXLA_API_URL
-    says; checked for every environment before anything is sent."""
-    override = os.environ.get(API_URL_VARIABLE)
-    if not override:
-        return
-    from urllib.parse import urlsplit
-
-    from nexla_cli import names
-
-    wanted = urlsplit(names.normalize_api_url(override)).netloc
-    own = urlsplit(env.get("api_url") or names.default_api_url(name)).netloc
-    if wanted != own:
-        raise UsageError(
-            f"{API_URL_VARIABLE} points at {wanted}, but the stored token of {name} belongs "
-            f"to {own}: nothing was sent",
-            hint=f"unset {API_URL_VARIABLE}, or set {session.ACCESS_TOKEN_VARIABLE} "
-            "to a token for that host",
-        )
+    says; checked for every environment before anything is sent (session's one rule)."""
+    session.url_for_stored_credentials(env, name)

@@ -179,3 +179,21 @@ def test_an_empty_nexla_env_is_unset(nx):
 def test_an_access_token_variable_that_is_not_a_token_is_exit_2(nx, value):
     result = nx.run("token", "print", env=nx.env_with(NEXLA_ACCESS_TOKEN=value))
     assert_error(result, USAGE, "NEXLA_ACCESS_TOKEN")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("token", "refresh"),
+        ("env", "show", "--check"),
+        ("env", "list", "--check"),
+        ("api", "/teams"),
+    ],
+    ids=" ".join,
+)
+def test_blank_api_url_and_env_variables_are_unset_for_every_command(nx, args):
+    """docs/storage.md: a blank NEXLA_* variable counts as unset, on every path."""
+    seed(nx)
+    result = nx.run(*args, env=nx.env_with(NEXLA_API_URL="   ", NEXLA_ENV="  "))
+    assert result.returncode == 0, describe(result)
+    assert nx.server.count() == 1
