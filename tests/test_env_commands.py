@@ -201,12 +201,22 @@ def test_a_bad_api_url_saves_nothing(nx, api_url, code, fragment, sent):
     assert store_bytes(nx) == before
 
 
-def test_nexla_api_url_is_used_for_the_check_but_never_saved(nx):
+def test_nexla_api_url_elsewhere_is_never_where_a_pasted_token_is_checked(nx):
+    """docs/sessions.md: the token is checked where it will be used, so a NEXLA_API_URL
+    other than the environment's API URL is exit 2, nothing sent, nothing saved; --api-url
+    gives the environment that URL instead."""
     port = nx.server.port
-    env = nx.env_with(NEXLA_API_URL=f"https://localhost:{port}/nexla-api")
-    configure(nx, nx.server.host, nx.server.issue_token(), env=env)
+    elsewhere = f"https://localhost:{port}/nexla-api"
+    env = nx.env_with(NEXLA_API_URL=elsewhere)
+    token = nx.server.issue_token()
+    result = nx.run("env", "configure", nx.server.host, "--with-token", input=token, env=env)
+    assert result.returncode == 2, result.stderr
+    assert "NEXLA_API_URL" in result.stderr
+    assert nx.server.count() == 0
+    assert not (nx.config_dir / "credentials.json").exists()
+    configure(nx, nx.server.host, token, "--api-url", elsewhere, env=env)
     assert nx.server.last("GET", "/users/current").header("host") == f"localhost:{port}"
-    assert env_record(nx, nx.server.host)["api_url"] == nx.server.api_url
+    assert env_record(nx, nx.server.host)["api_url"] == elsewhere
 
 
 # --- bad input ------------------------------------------------------------------------------

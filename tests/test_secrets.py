@@ -128,15 +128,18 @@ def test_a_server_quoting_the_credential_does_not_get_it_printed(nx):
     ids=["crlf", "lf", "non-ascii"],
 )
 def test_a_token_unfit_for_a_header_is_refused_without_quoting_it(nx, token):
-    """A hand-edited store or a bad NEXLA_ACCESS_TOKEN: one line, the token never echoed."""
+    """A hand-edited store (a damaged file: exit 3 naming it, docs/storage.md) or a bad
+    NEXLA_ACCESS_TOKEN (exit 2): one line, the token never echoed."""
     seed(nx, token=token)
-    for args, variables in (
-        (("env", "show", "--check"), {}),
-        (("token", "refresh"), {}),
-        (("env", "show", "--check"), {"NEXLA_ACCESS_TOKEN": token}),
+    for args, variables, code in (
+        (("env", "show", "--check"), {}, 3),
+        (("token", "refresh"), {}, 3),
+        (("env", "show", "--check"), {"NEXLA_ACCESS_TOKEN": token}, 2),
     ):
         result = nx.run("--debug", *args, env=nx.env_with(**variables))
-        assert result.returncode == 2, describe(result)
+        assert result.returncode == code, describe(result)
+        if code == 3:
+            assert "credentials.json" in result.stderr
         assert "Traceback" not in result.stderr
         for part in re.split(r"[\r\n]", token):
             if len(part) > 4:
