@@ -936,16 +936,6 @@ def _header_count(value: Optional[str]) -> Optional[int]:
     return int(value) if re.fullmatch(r"[0-9]{1,12}", value) else None
 
 
-def collect_pages(fetch_page, per_page: int, what: str) -> Tuple[list, bytes]:
-    """Every page at once: the items and one JSON array of them as the server sent them."""
-    items: list = []
-    chunks: list = []
-    for page_items, as_sent in pages(fetch_page, per_page, what):
-        items.extend(page_items)
-        chunks.append(as_sent)
-    return items, b"[" + b",".join(chunk for chunk in chunks if chunk) + b"]\n"
-
-
 def _array_items_as_sent(raw: bytes, parsed: list) -> bytes:
     """The bytes between a JSON array's brackets (re-encoded only if it is not plain UTF-8)."""
     import json

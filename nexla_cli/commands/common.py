@@ -83,14 +83,6 @@ TERMINAL_LINE_LIMIT = 4095
 SECRET_PROMPT_TRIES = 3
 
 
-def prompt_hidden(label: str, *, pipe_hint: str = "") -> str:
-    """A prompt on stderr, the answer typed at the terminal without echo; "" at end of input.
-
-    See read_hidden for what it guarantees.
-    """
-    return read_hidden(label, pipe_hint=pipe_hint) or ""
-
-
 def read_hidden(label: str, *, pipe_hint: str = "") -> Optional[str]:
     """A prompt on stderr, the answer typed without echo and stripped; None at end of input.
 
