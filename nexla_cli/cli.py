@@ -1,16 +1,15 @@
 """The root `nexla` command: global options, sub-apps, and errors mapped to exit codes."""
 
-import os
-import sys
 from typing import Annotated, List, Optional
 
 import typer
 
-from nexla_cli import __version__, output, settings
+from nexla_cli import __version__, settings
 from nexla_cli.commands.api import api
 from nexla_cli.commands.common import Command
 from nexla_cli.commands.env import env_app
 from nexla_cli.commands.token import token_app
+from nexla_cli.deps import Deps
 from nexla_cli.errors import ExitCode, NetworkError, NexlaError, UsageError
 
 ROOT_HELP = """Sign in to Nexla environments and keep session tokens alive for shells and scripts.
@@ -65,17 +64,18 @@ def help_command(
             path = target.command_path
             raise UsageError(f"No such command: {path} {word}", hint=f"see `{path} --help`")
         target = typer.Context(found, info_name=word, parent=target)
-    output.result(target.get_help())
+    ctx.obj.out.result(target.get_help())
 
 
-def _show_version(value: bool) -> None:
+def _show_version(ctx: typer.Context, value: bool) -> None:
     if value:
-        output.result(f"nexla {__version__}")
+        ctx.obj.out.result(f"nexla {__version__}")
         raise typer.Exit()
 
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -92,24 +92,24 @@ def root(
     ] = False,
 ) -> None:
     if debug:
-        output.DEBUG = True
+        ctx.obj.debug = True
     # Every NEXLA_* setting, whether or not this command would use it: a typo fails now.
-    settings.check_all()
+    settings.check_all(ctx.obj.environ)
 
 
 DEBUG_VARIABLE = "NEXLA_DEBUG"
 
 
-def _take_debug_flag(args: List[str]) -> List[str]:
+def _take_debug_flag(deps: Deps, args: List[str]) -> List[str]:
     """Turn on debugging for `--debug` anywhere before `--` (and for NEXLA_DEBUG=1); the
     arguments without it. Words after `--` belong to another program and stay as they are.
     """
-    if os.environ.get(DEBUG_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on"):
-        output.DEBUG = True
+    if deps.environ.get(DEBUG_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on"):
+        deps.debug = True
     end = _end_of_own_words(args)
     if "--debug" not in args[:end]:
         return args
-    output.DEBUG = True
+    deps.debug = True
     return [arg for arg in args[:end] if arg != "--debug"] + args[end:]
 
 
@@ -148,14 +148,16 @@ def _command_path(args: List[str]) -> str:
     return "nexla"
 
 
-def run(args: Optional[List[str]] = None) -> int:
-    """Run the app; every outcome becomes an exit code, never a traceback."""
+def run(args: List[str], deps: Deps) -> int:
+    """Run the app with this run's dependencies; every outcome becomes an exit code, never a
+    traceback. Commands find `deps` as their context's `obj`."""
     from typer._click import exceptions as click_exceptions
     from typer.exceptions import Abort
 
-    args = _take_debug_flag(list(sys.argv[1:] if args is None else args))
+    output = deps.out
+    args = _take_debug_flag(deps, list(args))
     try:
-        result = app(args=args, prog_name="nexla", standalone_mode=False)
+        result = app(args=args, prog_name="nexla", standalone_mode=False, obj=deps)
     except NexlaError as exc:
         hint = exc.hint
         if not hint and isinstance(exc, UsageError):
@@ -179,10 +181,10 @@ def run(args: Optional[List[str]] = None) -> int:
     except BrokenPipeError:
         return int(ExitCode.BUG)
     except Exception as exc:  # a bug: say so in one line, details with --debug
-        if output.DEBUG and sys.stderr is not None:
+        if deps.debug and deps.streams.stderr is not None:
             import traceback
 
-            traceback.print_exc()
+            traceback.print_exc(file=deps.streams.stderr)
         output.error(f"unexpected {type(exc).__name__}", hint="this is a bug; rerun with --debug")
         return int(ExitCode.BUG)
     if result == int(ExitCode.INTERRUPTED):

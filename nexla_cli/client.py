@@ -17,12 +17,15 @@ import os
 import re
 import threading
 import time
-from typing import Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple
 
-from nexla_cli import __version__, output
+from nexla_cli import __version__, settings
 from nexla_cli.errors import ApiRefused, AuthError, NetworkError, UsageError
 from nexla_cli.model import fits_a_header
 from nexla_cli.text import escape_controls
+
+if TYPE_CHECKING:
+    from nexla_cli.deps import Deps
 
 ACCEPT = "application/vnd.nexla.api.v1+json"
 USER_AGENT = f"nexla-cli/{__version__}"
@@ -31,8 +34,6 @@ RETRY_STATUSES_IDEMPOTENT = frozenset({429, 502, 503, 504})
 # The server tells us it did not process the request: safe to send a POST again.
 RETRY_STATUSES_UNPROCESSED = frozenset({429, 503})
 MAX_RETRIES = 3
-BACKOFF_FACTOR = 0.5
-MAX_RETRY_AFTER_SECONDS = 10.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
 # Session endpoints answer a few hundred bytes; more than this is not a Nexla answer.
@@ -41,22 +42,17 @@ SESSION_BODY_LIMIT = 1024 * 1024
 MAX_SECRET_LENGTH = 16 * 1024
 # Bodies are read and written this much at a time (after decompression).
 CHUNK_SIZE = 64 * 1024
-# One page of `--paginate` is held in memory to check it; a page beyond this is refused.
-MAX_PAGE_BYTES = 64 * 1024 * 1024
-DEFAULT_MAX_PAGES = 1000
 
 
-def timeouts() -> Tuple[float, float]:
+def timeouts(environ: Mapping[str, str]) -> Tuple[float, float]:
     """(connect, read) seconds: $NEXLA_TIMEOUT for both, else 10 and 30."""
-    from nexla_cli import settings
-
-    value = settings.timeout()
+    value = settings.timeout(environ)
     if value is None:
         return DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
     return value, value
 
 
-def _retry_policy():
+def _retry_policy(backoff: float, max_retry_after: float):
     from urllib3.util.retry import Retry
 
     class NexlaRetry(Retry):
@@ -66,7 +62,7 @@ def _retry_policy():
             return status_code in RETRY_STATUSES_UNPROCESSED
 
         def parse_retry_after(self, retry_after):
-            return min(super().parse_retry_after(retry_after), MAX_RETRY_AFTER_SECONDS)
+            return min(super().parse_retry_after(retry_after), max_retry_after)
 
     return NexlaRetry(
         total=MAX_RETRIES,
@@ -77,29 +73,53 @@ def _retry_policy():
         other=0,
         redirect=False,
         allowed_methods=IDEMPOTENT_METHODS,
-        backoff_factor=BACKOFF_FACTOR,
+        backoff_factor=backoff,
         respect_retry_after_header=True,
         raise_on_status=False,
         raise_on_redirect=False,
     )
 
 
-def build_session():
-    """The requests.Session for one command: headers, retries, verification on."""
+def build_session(deps: "Deps"):
+    """The requests.Session for one command: headers, retries, verification on.
+
+    The environment it honours (REQUESTS_CA_BUNDLE, HTTPS_PROXY, NO_PROXY) is the run's,
+    read in environment_settings, not the process's.
+    """
     import requests
 
-    _replace_clock_warning()
+    _replace_clock_warning(deps)
     session = requests.Session()
+    session.trust_env = False
     session.headers.update({"Accept": ACCEPT, "User-Agent": USER_AGENT})
     session.verify = True
-    adapter = _deadline_classes()["adapter"](max_retries=_retry_policy())
+    policy = _retry_policy(deps.timing.retry_backoff, deps.timing.max_retry_after)
+    adapter = _deadline_classes()["adapter"](max_retries=policy)
     session.mount("https://", adapter)
     # Nothing is ever sent over plain HTTP; refuse at the transport as well.
     session.mount("http://", _RefusePlainHttp())
     return session
 
 
-def check_ca_bundle() -> None:
+def environment_settings(url: str, environ: Mapping[str, str]) -> Dict[str, Any]:
+    """The send() settings requests would take from the environment (a CA bundle, proxies
+    unless NO_PROXY exempts the host), taken from the run's variables instead."""
+    verify: Any = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or True
+    proxies: Dict[str, str] = {}
+    for scheme in ("https", "all"):
+        value = environ.get(f"{scheme}_proxy") or environ.get(f"{scheme.upper()}_PROXY")
+        if value:
+            proxies[scheme] = value
+    if proxies:
+        from requests.utils import should_bypass_proxies
+
+        no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
+        if should_bypass_proxies(url, no_proxy=no_proxy):
+            proxies = {}
+    return {"verify": verify, "proxies": proxies, "cert": None, "stream": True}
+
+
+def check_ca_bundle(environ: Mapping[str, str]) -> None:
     """Exit 2 naming the file when the CA bundle requests would use is missing or unreadable.
 
     requests reads REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE, and on a bad path fails the
@@ -107,7 +127,7 @@ def check_ca_bundle() -> None:
     browser opens.
     """
     for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        path = os.environ.get(variable)
+        path = environ.get(variable)
         if not path:
             continue
         if not os.path.exists(path):
@@ -117,7 +137,7 @@ def check_ca_bundle() -> None:
         else:
             return
         raise UsageError(
-            f"the CA bundle named by {variable} {problem}: {_one_line(path)}",
+            f"the CA bundle named by {variable} {problem}: {one_line(path)}",
             hint=f"point {variable} at a PEM file of trusted CA certificates, or unset it",
         )
 
@@ -255,10 +275,9 @@ def _deadline_classes() -> dict:
 
 
 _DEADLINE_CLASSES: dict = {}
-_CLOCK_WARNING = {"shown": False, "lock": threading.Lock()}
 
 
-def _replace_clock_warning() -> None:
+def _replace_clock_warning(deps: "Deps") -> None:
     """urllib3's raw SystemTimeWarning (with a source line) becomes one `warning:` line."""
     import datetime
     import warnings
@@ -267,13 +286,9 @@ def _replace_clock_warning() -> None:
     from urllib3.exceptions import SystemTimeWarning
 
     warnings.simplefilter("ignore", SystemTimeWarning)
-    with _CLOCK_WARNING["lock"]:
-        if _CLOCK_WARNING["shown"]:
-            return
-        _CLOCK_WARNING["shown"] = True
-    today = datetime.date.today()
+    today = datetime.datetime.fromtimestamp(deps.now()).date()
     if today < RECENT_DATE:
-        output.warn(
+        deps.notices.warn(
             f"the system clock says {today.isoformat()}, before this software was built "
             f"({RECENT_DATE.isoformat()}); certificates may fail to verify until it is set right"
         )
@@ -282,14 +297,15 @@ def _replace_clock_warning() -> None:
 class NexlaClient:
     """Calls to one environment's API base URL."""
 
-    def __init__(self, api_url: str):
+    def __init__(self, api_url: str, deps: "Deps"):
         self.api_url = api_url.rstrip("/")
+        self._deps = deps
         self._session = None
 
     @property
     def session(self):
         if self._session is None:
-            self._session = build_session()
+            self._session = build_session(self._deps)
         return self._session
 
     def url_for(self, path: str) -> str:
@@ -337,10 +353,10 @@ class NexlaClient:
         except requests.exceptions.InvalidHeader as exc:
             # requests quotes the offending value, which may be the token itself.
             raise UsageError(
-                f"invalid header: {_one_line(scrub(str(exc), token, service_key))}"
+                f"invalid header: {one_line(scrub(str(exc), token, service_key))}"
             ) from None
         except requests.exceptions.InvalidURL:
-            raise UsageError(f"not a valid URL: {_one_line(url)!r}") from None
+            raise UsageError(f"not a valid URL: {one_line(url)!r}") from None
         response = self._send(prepared, url, stream=stream)
         # 304 Not Modified answers a conditional request (-H 'If-None-Match: …'): no body,
         # nothing to follow.
@@ -369,30 +385,28 @@ class NexlaClient:
         import requests
 
         retries_left = MAX_RETRIES if prepared.method in IDEMPOTENT_METHODS and not stream else 0
-        check_ca_bundle()
+        deps = self._deps
+        check_ca_bundle(deps.environ)
         # REQUESTS_CA_BUNDLE, HTTPS_PROXY and NO_PROXY apply as requests documents.
-        settings = self.session.merge_environment_settings(
-            prepared.url, {}, stream, self.session.verify, None
-        )
-        settings["stream"] = True
-        connect, read = timeouts()
+        send_settings = environment_settings(prepared.url, deps.environ)
+        connect, read = timeouts(deps.environ)
         clock = AttemptClock(connect + read, whole_body=not stream)
         timeout = _deadline_classes()["timeout"](connect, read, clock)
         attempt = 0
         while True:
-            _log_request(prepared)
+            _log_request(deps, prepared)
             response = None
             try:
                 response = self.session.send(
-                    prepared, timeout=timeout, allow_redirects=False, **settings
+                    prepared, timeout=timeout, allow_redirects=False, **send_settings
                 )
                 if stream:
-                    _log_response(response)
+                    _log_response(deps, response)
                 else:
                     try:
                         read_body(response, SESSION_BODY_LIMIT)
                     finally:
-                        _log_response(response)
+                        _log_response(deps, response)
                 return response
             except UnicodeEncodeError:
                 # http.client sends header values as Latin-1; never echo the value.
@@ -407,12 +421,12 @@ class NexlaClient:
                 if response is None or retries_left <= 0:
                     raise NetworkError(describe_failure(exc, url, clock)) from None
                 response.close()
-                output.debug(f"! the answer broke off ({type(exc).__name__}); sending it again")
+                deps.out.debug(f"! the answer broke off ({type(exc).__name__}); sending it again")
             finally:
                 clock.stop()
             retries_left -= 1
             attempt += 1
-            time.sleep(0 if attempt == 1 else BACKOFF_FACTOR * 2 ** (attempt - 1))
+            time.sleep(0 if attempt == 1 else deps.timing.retry_backoff * 2 ** (attempt - 1))
 
     # Nexla's own endpoints -------------------------------------------------------------
 
@@ -581,11 +595,11 @@ def url_for_message(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return _one_line(escape_controls(url.split("?", 1)[0]), limit=200)
+        return one_line(escape_controls(url.split("?", 1)[0]), limit=200)
     shown = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme else parts.path
     if parts.query:
         shown += "?…"
-    return _one_line(escape_controls(shown), limit=200)
+    return one_line(escape_controls(shown), limit=200)
 
 
 def _raise_for_session_status(response) -> None:
@@ -646,14 +660,14 @@ def server_message(response, body: Optional[bytes] = None, *, named: bool = True
             # send a new one alongside.
             secrets = [_credential_sent(response.request), *credentials_in(parsed)]
             text = scrub(parsed["message"], *secrets)
-    reason = _one_line(escape_controls(response.reason or ""), limit=80)
+    reason = one_line(escape_controls(response.reason or ""), limit=80)
     status_line = f"HTTP {response.status_code} {reason}".strip()
     if not text:
         if not named:
             return status_line
         method = response.request.method if response.request is not None else ""
         return f"{status_line} from {method} {url_for_message(response.url)}".replace("  ", " ")
-    return f"{_one_line(escape_controls(text), limit=240)} ({status_line})"
+    return f"{one_line(escape_controls(text), limit=240)} ({status_line})"
 
 
 def scrub(text: str, *secrets: Optional[str]) -> str:
@@ -671,7 +685,7 @@ def _credential_sent(request) -> Optional[str]:
     return value.split(" ", 1)[1] if " " in value else None
 
 
-def _one_line(text: str, limit: int = 300) -> str:
+def one_line(text: str, limit: int = 300) -> str:
     text = re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -757,18 +771,18 @@ def _redact(name: str, value: str) -> str:
     return f"{scheme} [redacted]".strip()
 
 
-def _log_request(prepared) -> None:
-    if not output.DEBUG:
+def _log_request(deps: "Deps", prepared) -> None:
+    if not deps.debug:
         return
-    output.debug(f"> {prepared.method} {prepared.url}")
+    deps.out.debug(f"> {prepared.method} {prepared.url}")
     for name, value in prepared.headers.items():
-        output.debug(f"> {name}: {_redact(name, value)}")
+        deps.out.debug(f"> {name}: {_redact(name, value)}")
 
 
-def _log_response(response) -> None:
+def _log_response(deps: "Deps", response) -> None:
     """The status line and headers; every credential redacted, the one sent and any the
     answer carries (in a header, or in a body already read)."""
-    if not output.DEBUG:
+    if not deps.debug:
         return
     secrets = [_credential_sent(response.request)]
     content = getattr(response, "_content", None)
@@ -780,172 +794,7 @@ def _log_response(response) -> None:
         except (ValueError, RecursionError):
             pass
     reason = escape_controls(response.reason or "")
-    output.debug(f"< HTTP {response.status_code} {reason}".rstrip())
+    deps.out.debug(f"< HTTP {response.status_code} {reason}".rstrip())
     for name, value in response.headers.items():
         shown = escape_controls(scrub(_redact(name, value), *secrets))
-        output.debug(f"< {escape_controls(name)}: {shown}")
-
-
-# `nexla api` ---------------------------------------------------------------------------
-
-
-def resolve_api_url(api_url: str, path: str) -> str:
-    """The URL for PATH under the API base URL.
-
-    PATH is relative to the base (leading slash optional). An absolute URL is accepted only
-    when it lies under the base (same host and port, https, below the base path). Either
-    way the path must still lie under the base path once dot segments, percent-encoded ones
-    included, are resolved, as a server (or urllib3, which removes plain ones) would: the
-    token never travels anywhere else.
-    """
-    from urllib.parse import urlsplit
-
-    from nexla_cli import names
-
-    base = api_url.rstrip("/")
-    base_parts = urlsplit(base)
-    outside = UsageError(
-        f"{_one_line(escape_controls(path), limit=200)} is not under the API base URL {base}",
-        hint="give a path relative to it, e.g. `nexla api /teams`",
-    )
-    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):
-        url = base + "/" + path.lstrip("/")
-        if not _stays_under(urlsplit(url).path, base_parts.path):
-            raise outside
-        return url
-    try:
-        parts = urlsplit(path)
-        has_credentials = bool(parts.username or parts.password)
-    except ValueError:
-        raise outside from None
-    if parts.scheme.lower() != "https" or has_credentials:
-        raise outside
-    try:
-        host = names.normalize_env_name(parts.netloc)
-        base_host = names.normalize_env_name(base_parts.netloc)
-    except UsageError:
-        raise outside from None
-    if host != base_host or not _stays_under(parts.path, base_parts.path):
-        raise outside
-    if parts.path.rstrip("/") != base_parts.path and not parts.path.startswith(
-        base_parts.path + "/"
-    ):
-        raise outside
-    rest = parts.path[len(base_parts.path) :]
-    return base + rest + (f"?{parts.query}" if parts.query else "")
-
-
-def _stays_under(path: str, base_path: str) -> bool:
-    """Whether `path`, however a server may resolve it, is `base_path` or below it.
-
-    Percent-encoding is undone (repeatedly: a proxy may decode once more), then dot
-    segments are removed, in each of the ways servers differ: backslashes as slashes or
-    not, and repeated slashes merged or not. Every reading must stay under the base.
-    """
-    from urllib.parse import unquote
-
-    for _ in range(4):
-        decoded = unquote(path)
-        if decoded == path:
-            break
-        path = decoded
-    base_path = base_path.rstrip("/")
-    for text in {path, path.replace("\\", "/")}:
-        for merge_slashes in (False, True):
-            kept: list = []
-            for segment in text.split("/")[1:]:
-                if segment == "..":
-                    if kept:
-                        kept.pop()
-                elif segment != "." and not (merge_slashes and segment == ""):
-                    kept.append(segment)
-            resolved = "/" + "/".join(kept)
-            if base_path and resolved != base_path and not resolved.startswith(base_path + "/"):
-                return False
-    return True
-
-
-def pages(
-    fetch_page, per_page: int, what: str, max_pages: int = DEFAULT_MAX_PAGES
-) -> Iterator[Tuple[list, bytes]]:
-    """Nexla's `page`/`per_page` listing, one page at a time, from page 1 to the last.
-
-    `fetch_page(n)` returns page n's 2xx response, unread (streamed). Yields each page's
-    items and the bytes between its brackets exactly as the server sent them, so the
-    caller can write the listing as it comes and memory holds one page, not the listing.
-
-    The last page is the one the server's paging headers say is last (`X-Current-Page`
-    reaching `X-Total-Page-Count`, or a `Link` header without rel="next"), else the first
-    page shorter than `per_page`; a full listing costs one request per page. A page that is
-    not a JSON array, larger than MAX_PAGE_BYTES, or the same as the one before (a server
-    ignoring `page`), and a listing longer than `max_pages`, are NetworkErrors.
-    """
-    import hashlib
-    import json
-
-    previous = None
-    page = 1
-    while True:
-        response = fetch_page(page)
-        content = read_streamed(response, MAX_PAGE_BYTES)
-        items = json_body(response)
-        if not isinstance(items, list):
-            raise NetworkError(
-                f"page {page} of {what} is not a JSON array, so it cannot be paginated"
-            )
-        # A digest rather than the page itself: only one page is ever held.
-        digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).digest()
-        if items and digest == previous:
-            raise NetworkError(
-                f"page {page} of {what} is the same as page {page - 1}: the server ignores "
-                "`page`, so the listing cannot be paginated"
-            )
-        yield items, _array_items_as_sent(content, items)
-        if len(items) < per_page or _is_last_page(response.headers):
-            return
-        if page >= max_pages:
-            raise NetworkError(
-                f"{what} has more than {max_pages} pages; stopped there and left the listing "
-                "unfinished",
-                hint="raise the limit with --max-pages N, or narrow the listing with -f fields",
-            )
-        previous = digest
-        page += 1
-
-
-def _is_last_page(headers) -> bool:
-    """Whether a page's paging headers say no page follows (False when they say nothing)."""
-    from requests.utils import parse_header_links
-
-    current = _header_count(headers.get("X-Current-Page"))
-    total = _header_count(headers.get("X-Total-Page-Count"))
-    if current is not None and total is not None:
-        return current >= total
-    link = headers.get("Link")
-    if link is None:
-        return False
-    try:
-        links = parse_header_links(link)
-    except (ValueError, IndexError):
-        return False
-    return not any("next" in str(item.get("rel", "")).lower().split() for item in links)
-
-
-def _header_count(value: Optional[str]) -> Optional[int]:
-    value = (value or "").strip()
-    return int(value) if re.fullmatch(r"[0-9]{1,12}", value) else None
-
-
-def _array_items_as_sent(raw: bytes, parsed: list) -> bytes:
-    """The bytes between a JSON array's brackets (re-encoded only if it is not plain UTF-8)."""
-    import json
-
-    text = raw.strip()
-    if text.startswith(b"[") and text.endswith(b"]"):
-        inner = text[1:-1].strip()
-        try:
-            inner.decode("utf-8")
-            return inner
-        except UnicodeDecodeError:
-            pass
-    return json.dumps(parsed)[1:-1].encode("ascii")
+        deps.out.debug(f"< {escape_controls(name)}: {shown}")

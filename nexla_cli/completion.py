@@ -96,7 +96,7 @@ class BashComplete(_completion_classes.BashComplete):
 
     def complete(self) -> str:
         answer = super().complete()
-        if not fastcomplete.names_were_asked:
+        if not _names_were_offered(self):
             return answer
         return fastcomplete.NO_FILES + ("\n" + answer if answer else "")
 
@@ -107,7 +107,7 @@ class ZshComplete(_completion_classes.ZshComplete):
     def complete(self) -> str:
         answer = super().complete()
         # Typer answers `_files` when there is nothing to offer; names are never files.
-        return "" if answer == "_files" and fastcomplete.names_were_asked else answer
+        return "" if answer == "_files" and _names_were_offered(self) else answer
 
 
 class FishComplete(_completion_classes.FishComplete):
@@ -116,8 +116,14 @@ class FishComplete(_completion_classes.FishComplete):
             # fish offers files when `is-args` fails, as Typer's does when nothing matches.
             args, incomplete = self.get_completion_args()
             found = self.get_completions(args, incomplete)
-            sys.exit(0 if found or fastcomplete.names_were_asked else 1)
+            sys.exit(0 if found or _names_were_offered(self) else 1)
         return super().complete()
+
+
+def _names_were_offered(completion) -> bool:
+    """Whether this TAB press asked for environment names (see commands/common.py)."""
+    deps = completion.ctx_args.get("obj")
+    return bool(getattr(deps, "completed_names", False))
 
 
 def _plain_help(text: str) -> str:

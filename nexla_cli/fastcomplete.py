@@ -50,24 +50,19 @@ NO_FILES = ":nofiles"
 # a port. A hand-edited store can hold anything; nothing else reaches the terminal.
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.:[]")
 
-#: Set when environment names were asked for in this run, by either path.
-names_were_asked = False
 
-
-def env_names(incomplete: str) -> list:
+def env_names(incomplete: str, environ) -> list:
     """The configured environment names that start with `incomplete`, in stored order.
 
     Read from the store with no request and no lock; an unreadable store offers none.
     Both completion paths (this module's and Typer's) take their names from here.
     """
-    global names_were_asked
-    names_were_asked = True
     from nexla_cli import paths
     from nexla_cli.errors import NexlaError
     from nexla_cli.store import read_store
 
     try:
-        stored = read_store(paths.store_path())["environments"]
+        stored = read_store(paths.credentials_path(environ))["environments"]
     except (NexlaError, OSError):
         return []
     return [
@@ -169,11 +164,11 @@ def _names_for(args: list, incomplete: str) -> list | None:
     if "--" in args or incomplete.startswith("-"):
         return None
     if tuple(args) in NAME_ARGUMENT_COMMANDS:
-        return env_names(incomplete)
+        return env_names(incomplete, os.environ)
     if args and args[-1] in ENV_OPTION_NAMES:
         for command in ENV_OPTION_COMMANDS:
             if tuple(args[: len(command)]) == command and len(args) > len(command):
-                return env_names(incomplete)
+                return env_names(incomplete, os.environ)
     return None
 
 

@@ -16,33 +16,34 @@ would change, an unreadable store, a bad $NEXLA_REFRESH_MARGIN or any surprise a
 returns None, having printed nothing, and main.py runs the full app as if this module
 did not exist. What it prints is what the full app prints in the same case.
 
-The store is read without the lock: it is only ever replaced whole (see store.py).
+The store is read without the lock: it is only ever replaced whole (see store.py). The
+environment is chosen by envchoice.py, as in the full app; what the full app decides
+beyond that (renewal, errors) this module leaves to it.
 """
 
-import sys
+from __future__ import annotations
 
-# Also in session.py; the parity tests in tests/test_fastpath.py keep the two in step.
-ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.deps import Deps
 
 
-def token_print(argv: list[str]) -> int | None:
+def token_print(argv: list[str], deps: Deps) -> int | None:
     """The exit code when this call was answered here; None to run the full app."""
     accepted, explicit_env, min_ttl = _shape(argv)
-    if not accepted or sys.stdout is None:  # a closed stdout: the full app reports it
+    if not accepted or deps.streams.stdout is None:  # a closed stdout: the full app says so
         return None
     try:
-        answer = _fresh_token(explicit_env, min_ttl)
+        answer = _fresh_token(deps, explicit_env, min_ttl)
     except Exception:  # anything unexpected: the full app knows what to say
         return None
     if answer is None:
         return None
     token, warning = answer
-    from nexla_cli import output
-
     try:
         if warning:
-            output.warn(warning)
-        output.result(token)
+            deps.out.warn(warning)
+        deps.out.result(token)
     except Exception:
         # A closed pipe, a full disk: the full app meets the same failure and reports it.
         return None
@@ -79,41 +80,48 @@ def _shape(argv: list[str]) -> tuple[bool, str | None, int]:
     return True, name, int(min_ttl)
 
 
-def _fresh_token(explicit_env: str | None, min_ttl: int) -> tuple[str, str | None] | None:
+def _fresh_token(
+    deps: Deps, explicit_env: str | None, min_ttl: int
+) -> tuple[str, str | None] | None:
     """(token, permission warning or None) when it can be printed as it is, else None."""
     from nexla_cli import settings
 
+    environ = deps.environ
     # Every NEXLA_* setting is checked on every path: a bad one is left to the full app,
     # which says what is wrong (exit 2), even when this run would not have used it.
-    settings.check_all()
-    # As session.live_token: the variable wins before the store is even read.
-    override = settings.access_token()
+    settings.check_all(environ)
+    # As renewal.live_token: the variable wins before the store is even read.
+    override = settings.access_token(environ)
     if override:
         if min_ttl > 0:
             return None  # the full app warns that the variable's life is unknown
-        return _printable(override), None
+        return _printable(deps, override), None
 
-    from nexla_cli import names, paths
+    from nexla_cli import envchoice, names, paths
     from nexla_cli.model import Session
     from nexla_cli.store import permission_warning, read_store
 
-    path = paths.store_path()
+    path = paths.credentials_path(environ)
     data = read_store(path)
     # As session.resolve_env_name, but only for a name already in its normal form.
-    name = explicit_env or settings.env_name() or data.get("current")
+    name = envchoice.choose(explicit_env, environ, data.get("current")).name
     if not name or names.normalize_env_name(name) != name:
         return None
     env = data["environments"].get(name)
     if env is None or env.get("session") is None:
         return None
     session = Session.from_dict(env["session"])
-    if not session.is_fresh() or session.seconds_left() < min_ttl:
+    now = deps.now()
+    if not session.is_fresh(now, settings.refresh_margin(environ)):
         return None
-    return _printable(session.access_token), permission_warning(path)
+    if session.seconds_left(now) < min_ttl:
+        return None
+    return _printable(deps, session.access_token), permission_warning(path)
 
 
-def _printable(token: str) -> str:
+def _printable(deps: Deps, token: str) -> str:
     # Fail here, before anything is printed, rather than halfway through printing.
-    stdout = sys.stdout
-    token.encode(stdout.encoding or "utf-8", stdout.errors or "strict")
+    stdout = deps.streams.stdout
+    encoding = getattr(stdout, "encoding", None) or "utf-8"
+    token.encode(encoding, getattr(stdout, "errors", None) or "strict")
     return token

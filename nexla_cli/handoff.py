@@ -12,10 +12,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from typing import Dict, List, Optional
 
-from nexla_cli import names, output, session
+from nexla_cli import apitarget, names, renewal, session
+from nexla_cli.deps import Deps
 from nexla_cli.errors import UsageError
 
 API_URL_VARIABLE = "NEXLA_API_URL"
@@ -40,16 +40,17 @@ class Handoff:
         self.expires_at = expires_at
 
 
-def handoff(explicit_env: Optional[str], min_ttl: float = 0) -> Handoff:
+def handoff(deps: Deps, explicit_env: Optional[str], min_ttl: float = 0) -> Handoff:
     """The variables for the chosen environment, its token renewed first when due (or shorter
     lived than `min_ttl`). With $NEXLA_ACCESS_TOKEN set, that token is handed on as it is."""
     # The same rules as `nexla api`: with $NEXLA_ACCESS_TOKEN, the environment is optional
     # when NEXLA_API_URL says where the API is.
-    target = session.api_target(explicit_env)
+    target = apitarget.api_target(deps, explicit_env)
+    expires_at: Optional[float] = None
     if target.from_variable:
-        name, token, expires_at = target.name, session.live_token(explicit_env, min_ttl), None
+        name, token = target.name, renewal.live_token(deps, explicit_env, min_ttl)
     else:
-        name, live = session.live_session(explicit_env, min_ttl)
+        name, live = renewal.live_session(deps, explicit_env, min_ttl)
         token, expires_at = live.access_token, live.expires_at
     variables = {API_URL_VARIABLE: target.api_url, session.ACCESS_TOKEN_VARIABLE: token}
     if name:
@@ -59,8 +60,8 @@ def handoff(explicit_env: Optional[str], min_ttl: float = 0) -> Handoff:
             raise UsageError(
                 f"{variable} would contain spaces or control characters: not handed on"
             )
-    if os.environ.get(SERVICE_KEY_VARIABLE):
-        output.warn(
+    if deps.environ.get(SERVICE_KEY_VARIABLE):
+        deps.notices.warn(
             f"{SERVICE_KEY_VARIABLE} is set too: Nexla's SDK uses it instead of "
             f"{session.ACCESS_TOKEN_VARIABLE}"
         )
@@ -137,16 +138,17 @@ def _iso_utc(epoch: float) -> str:
 # Running a command -------------------------------------------------------------------------
 
 
-def run_command(argv: List[str], variables: Dict[str, str]) -> int:
+def run_command(deps: Deps, argv: List[str], variables: Dict[str, str]) -> int:
     """Run argv with the variables added to this environment; its exit status, as a shell
     gives it: 126 when it cannot be run, 127 when it is not found, 128+N when signal N
     killed it. stdin, stdout and stderr are shared, and SIGINT, SIGTERM and SIGHUP are
     passed on.
     """
-    environment = dict(os.environ)
+    environment = dict(deps.environ)
     environment.update(variables)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (deps.streams.stdout, deps.streams.stderr):
+        if stream is not None:
+            stream.flush()
     # Handlers go in before the command starts, so no signal falls between the two; the
     # command itself starts with the default actions (exec resets caught signals).
     forwarder = _Forwarder()
@@ -155,16 +157,16 @@ def run_command(argv: List[str], variables: Dict[str, str]) -> int:
             # close_fds=False: descriptors the caller opened for COMMAND (`3>log`, a make
             # jobserver) reach it as they would from a shell; this process's own are
             # non-inheritable anyway.
-            child = subprocess.Popen(argv, env=environment, close_fds=False)
+            child = subprocess.Popen(argv, env=environment, close_fds=False, cwd=deps.cwd)
         except FileNotFoundError:
             missing = "no such file" if os.sep in argv[0] else "command not found"
-            output.error(f"{argv[0]}: {missing}")
+            deps.out.error(f"{argv[0]}: {missing}")
             return EXIT_NOT_FOUND
         except (PermissionError, IsADirectoryError, NotADirectoryError):
-            output.error(f"{argv[0]}: permission denied (not an executable file)")
+            deps.out.error(f"{argv[0]}: permission denied (not an executable file)")
             return EXIT_NOT_EXECUTABLE
         except OSError as exc:
-            output.error(f"{argv[0]}: cannot run it: {exc.strerror or type(exc).__name__}")
+            deps.out.error(f"{argv[0]}: cannot run it: {exc.strerror or type(exc).__name__}")
             return EXIT_NOT_EXECUTABLE
         forwarder.child = child
         forwarder.deliver_pending()
@@ -249,7 +251,7 @@ VALID, REJECTED, UNREACHABLE = "valid", "rejected", "unreachable"
 MAX_CONCURRENT_CHECKS = 16
 
 
-def check_environments(data: dict, store_path) -> Dict[str, dict]:
+def check_environments(deps: Deps, data: dict) -> Dict[str, dict]:
     """One GET /users/current per environment that has a token, all at once.
 
     Returns {name: {"status": valid | rejected | unreachable, "token_source": …, "error":
@@ -259,21 +261,21 @@ def check_environments(data: dict, store_path) -> Dict[str, dict]:
     the chosen environment ($NEXLA_ENV, else the current one): a token is for one host, and
     is never sent to every configured one.
     """
-    override = session.access_token_override()
-    chosen = session.chosen_env(data, None) if override else None
+    override = session.access_token_override(deps)
+    chosen = session.choose_env(deps, data, None).name if override else None
     targets = []
     for name, env in sorted(data["environments"].items()):
-        stored = session.stored_session(env, store_path)
+        stored = session.stored_session(env, deps.store)
         if override:
             if chosen is None or names.normalize_env_name(chosen) != name:
                 continue
             token, source = override, session.ACCESS_TOKEN_VARIABLE
         elif stored is not None:
             token, source = stored.access_token, stored.source
-            _refuse_foreign_api_url(name, env)
+            _refuse_foreign_api_url(deps, name, env)
         else:
             continue
-        targets.append((name, session.api_url_for(env, name), token, source))
+        targets.append((name, session.api_url_for(deps, env, name), token, source))
     if not targets:
         return {}
 
@@ -283,7 +285,7 @@ def check_environments(data: dict, store_path) -> Dict[str, dict]:
 
     def check(target) -> dict:
         name, api_url, token, source = target
-        return {"token_source": source, **_check_one(api_url, token)}
+        return {"token_source": source, **_check_one(deps, api_url, token)}
 
     workers = min(len(targets), MAX_CONCURRENT_CHECKS)
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
@@ -291,12 +293,11 @@ def check_environments(data: dict, store_path) -> Dict[str, dict]:
     return {target[0]: outcome for target, outcome in zip(targets, outcomes, strict=True)}
 
 
-def _check_one(api_url: str, token: str) -> dict:
-    from nexla_cli.client import NexlaClient
+def _check_one(deps: Deps, api_url: str, token: str) -> dict:
     from nexla_cli.errors import AuthError, NetworkError
 
     try:
-        NexlaClient(api_url).current_user(token)
+        deps.client(api_url).current_user(token)
     except AuthError:
         return {"status": REJECTED, "error": None}
     except NetworkError as exc:
@@ -304,7 +305,7 @@ def _check_one(api_url: str, token: str) -> dict:
     return {"status": VALID, "error": None}
 
 
-def _refuse_foreign_api_url(name: str, env: dict) -> None:
+def _refuse_foreign_api_url(deps: Deps, name: str, env: dict) -> None:
     """A stored token goes only to its environment's own API host, whatever NEXLA_API_URL
     says; checked for every environment before anything is sent (session's one rule)."""
-    session.url_for_stored_credentials(env, name)
+    session.url_for_stored_credentials(deps, env, name)

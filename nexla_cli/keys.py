@@ -20,12 +20,16 @@ must never hang a job, and the abandoned thread does not keep the process alive.
 
 import os
 import sys
+from typing import TYPE_CHECKING, Mapping
 
 from nexla_cli.errors import ConfigError, UsageError
 
+if TYPE_CHECKING:
+    from nexla_cli.deps import Deps
+
 STORAGE_VARIABLE = "NEXLA_KEY_STORAGE"
 STORAGE_CHOICES = ("auto", "keyring", "file")
-TIMEOUT_SECONDS = 3.0
+TIMEOUT_SECONDS = 3.0  # the default of deps.Timing.keyring_call
 # What the keyring shows as the item's service (Keychain "Name"); the account names the
 # environment and the config dir, so two config dirs never share (or delete) one item.
 SERVICE_NAME = "nexla service key"
@@ -50,9 +54,9 @@ class _Unanswered(Exception):
     """A keyring call did not return within TIMEOUT_SECONDS."""
 
 
-def storage_choice() -> str:
+def storage_choice(environ: "Mapping[str, str]") -> str:
     """$NEXLA_KEY_STORAGE, default auto; anything else is a usage error."""
-    raw = os.environ.get(STORAGE_VARIABLE)
+    raw = environ.get(STORAGE_VARIABLE)
     if raw is None or raw.strip() == "":
         return "auto"
     value = raw.strip()
@@ -94,7 +98,7 @@ def drop(env: dict) -> "tuple[bool, dict | None]":
 # Reading, for a re-mint -------------------------------------------------------------------
 
 
-def read(env: dict, name: str) -> str:
+def read(deps: "Deps", env: dict, name: str) -> str:
     """The saved key, from wherever the record says it is; KeyStorageError otherwise."""
     if location(env) == IN_FILE:
         return env[_FILE_FIELD]
@@ -103,10 +107,10 @@ def read(env: dict, name: str) -> str:
         raise KeyStorageError(f"no service key is saved for {name}")
     service, username = _names(reference)
     try:
-        key = _call(lambda backend: backend.get_password(service, username))
+        key = _call(deps, lambda backend: backend.get_password(service, username))
     except Exception as exc:
         raise KeyStorageError(
-            f"cannot read the service key for {name} from the OS keyring: {_cause(exc)}",
+            f"cannot read the service key for {name} from the OS keyring: {_cause(deps, exc)}",
             hint="unlock the keyring and try again, or save the key again with "
             f"`NEXLA_KEY_STORAGE=file nexla token from-key --env {name} --save-key`",
         ) from None
@@ -120,10 +124,10 @@ def read(env: dict, name: str) -> str:
     return key
 
 
-def holds(env: dict, name: str, key: str) -> bool:
+def holds(deps: "Deps", env: dict, name: str, key: str) -> bool:
     """Whether the key saved for this environment is `key`; False when it cannot be told."""
     try:
-        return is_saved(env) and read(env, name) == key
+        return is_saved(env) and read(deps, env, name) == key
     except KeyStorageError:
         return False
 
@@ -159,21 +163,23 @@ class SavePlan:
         return f"in {self.store_path} (mode 0600, plain text)"
 
 
-def plan_save(name: str, store_path) -> SavePlan:
+def plan_save(deps: "Deps", name: str, store_path) -> SavePlan:
     """Decide where NAME's key goes, probing the keyring so that a locked, refusing or silent
     one is found out now (exit 3) and not after a session was minted.
 
     auto: the keyring when usable; the file, with a warning, when no backend exists at all.
     keyring: the keyring or exit 3. file: the file, and the keyring is never touched.
     """
-    choice = storage_choice()
+    choice = storage_choice(deps.environ)
     if choice == "file":
         return SavePlan(name, IN_FILE, store_path, choice=choice)
     reference = {"service": SERVICE_NAME, "username": f"{name} in {_config_dir(store_path)}"}
     try:
-        backend = _call(lambda backend: _backend_name(backend))
+        backend = _call(deps, lambda backend: _backend_name(backend))
         # A read of the item itself: a locked collection or a refusing keyring fails here.
-        _call(lambda backend: backend.get_password(reference["service"], reference["username"]))
+        _call(
+            deps, lambda backend: backend.get_password(reference["service"], reference["username"])
+        )
     except _NoBackend as exc:
         if choice == "keyring":
             raise KeyStorageError(
@@ -192,11 +198,11 @@ def plan_save(name: str, store_path) -> SavePlan:
             "to choose that without this warning",
         )
     except Exception as exc:
-        raise _save_error(exc, store_path, "nothing was sent") from None
+        raise _save_error(deps, exc, store_path, "nothing was sent") from None
     return SavePlan(name, IN_KEYRING, store_path, reference, backend=backend, choice=choice)
 
 
-def save(plan: SavePlan, env: dict, key: str) -> "tuple[dict | None, str]":
+def save(deps: "Deps", plan: SavePlan, env: dict, key: str) -> "tuple[dict | None, str]":
     """Keep `key` as planned and make the record say where: (keyring item to forget once the
     file is written, warning).
 
@@ -210,7 +216,7 @@ def save(plan: SavePlan, env: dict, key: str) -> "tuple[dict | None, str]":
         reference = dict(plan.reference)
         service, username = _names(reference)
         try:
-            held = _call(lambda backend: backend.get_password(service, username))
+            held = _call(deps, lambda backend: backend.get_password(service, username))
             if held != key:
                 if held is not None:
                     import secrets
@@ -220,10 +226,10 @@ def save(plan: SavePlan, env: dict, key: str) -> "tuple[dict | None, str]":
                     # killed before the file is written leaves the old pair as it was.
                     reference["username"] = f"{username} ({secrets.token_hex(4)})"
                     service, username = _names(reference)
-                _call(lambda backend: backend.set_password(service, username, key))
+                _call(deps, lambda backend: backend.set_password(service, username, key))
         except Exception as exc:
             raise _save_error(
-                exc, plan.store_path, "the new session was not stored and nothing was changed"
+                deps, exc, plan.store_path, "the new session was not stored and nothing was changed"
             ) from None
         env.pop(_FILE_FIELD, None)
         env[_KEYRING_FIELD] = reference
@@ -246,7 +252,7 @@ def save(plan: SavePlan, env: dict, key: str) -> "tuple[dict | None, str]":
 # Forgetting -------------------------------------------------------------------------------
 
 
-def forget(reference: "dict | None", name: str) -> str:
+def forget(deps: "Deps", reference: "dict | None", name: str) -> str:
     """Delete a keyring item the file no longer names; a warning when that failed, else "".
 
     Called only after the file was written, so a failure here leaves an orphaned item (which
@@ -256,11 +262,11 @@ def forget(reference: "dict | None", name: str) -> str:
         return ""
     try:
         service, username = _names(reference)
-        _call(lambda backend: _delete(backend, service, username))
+        _call(deps, lambda backend: _delete(backend, service, username))
     except Exception as exc:
         return (
             f"could not delete the service key for {name} from the OS keyring "
-            f"({_cause(exc)}); it was forgotten locally. Delete it with your keyring's own "
+            f"({_cause(deps, exc)}); it was forgotten locally. Delete it with your keyring's own "
             f"tool: {_item(reference)}"
         )
     return ""
@@ -277,15 +283,15 @@ def _delete(backend, service: str, username: str) -> None:
 
 # The keyring, bounded -----------------------------------------------------------------------
 
-# Set once a call has not returned: that thread may hold the keyring's locks or connection,
-# so every later call in this process fails at once instead of waiting again.
-_unanswered = False
 
+def _call(deps: "Deps", work):
+    """`work(backend)` in a daemon thread, given up after the run's keyring timeout
+    (deps.timing.keyring_call, TIMEOUT_SECONDS unless a test shortens it): _Unanswered.
 
-def _call(work):
-    """`work(backend)` in a daemon thread, given up after TIMEOUT_SECONDS (_Unanswered)."""
-    global _unanswered
-    if _unanswered:
+    Once a call has not returned, that thread may hold the keyring's locks or connection,
+    so every later call in this run fails at once instead of waiting again.
+    """
+    if deps.keyring_unanswered:
         raise _Unanswered()
     import threading
 
@@ -297,15 +303,15 @@ def _call(work):
 
     def run() -> None:
         try:
-            outcome["value"] = work(_backend())
+            outcome["value"] = work(_backend(deps.environ))
         except BaseException as exc:  # handed to the caller's thread
             outcome["error"] = _no_backend_if_none(exc)
 
     worker = threading.Thread(target=run, name="nexla-keyring", daemon=True)
     worker.start()
-    worker.join(TIMEOUT_SECONDS)
+    worker.join(deps.timing.keyring_call)
     if worker.is_alive():
-        _unanswered = True
+        deps.keyring_unanswered = True
         raise _Unanswered()
     if "error" in outcome:
         raise outcome["error"]
@@ -321,13 +327,15 @@ def _load_library() -> None:
         raise _NoBackend(f"the keyring library cannot be loaded: {_shown(str(exc))}") from None
 
 
-def _backend():
-    """The backend the keyring library chooses (it honours keyringrc.cfg and
-    $PYTHON_KEYRING_BACKEND); _NoBackend when there is none to use."""
+def _backend(environ: "Mapping[str, str]"):
+    """The backend the keyring library chooses (it honours keyringrc.cfg), or the one the
+    run's $PYTHON_KEYRING_BACKEND names; _NoBackend when there is none to use."""
     import keyring
+    import keyring.core
     from keyring.backends import fail, null
 
-    backend = keyring.get_keyring()
+    named = environ.get("PYTHON_KEYRING_BACKEND")
+    backend = keyring.core.load_keyring(named) if named else keyring.get_keyring()
     # fail.Keyring raises on every call; null.Keyring would silently keep nothing.
     if isinstance(backend, fail.Keyring):
         raise _NoBackend("the keyring library found no backend")
@@ -348,10 +356,10 @@ def _backend_name(backend) -> str:
     return str(getattr(backend, "name", "") or type(backend).__name__)
 
 
-def _cause(exc: BaseException) -> str:
+def _cause(deps: "Deps", exc: BaseException) -> str:
     """What went wrong, in words, for an error line."""
     if isinstance(exc, _Unanswered):
-        return f"it did not answer within {TIMEOUT_SECONDS:g} seconds"
+        return f"it did not answer within {deps.timing.keyring_call:g} seconds"
     if isinstance(exc, _NoBackend):
         return f"none is available ({exc})"
     # Looked up, not imported: after a call that never returned, nothing more is loaded.
@@ -365,10 +373,10 @@ def _cause(exc: BaseException) -> str:
     return f"it failed ({label})"
 
 
-def _save_error(exc: BaseException, store_path, outcome: str) -> KeyStorageError:
+def _save_error(deps: "Deps", exc: BaseException, store_path, outcome: str) -> KeyStorageError:
     """Exit 3 naming the cause and both ways out; never a silent fall back to plain text."""
     return KeyStorageError(
-        f"cannot keep the service key in the OS keyring: {_cause(exc)}; {outcome}",
+        f"cannot keep the service key in the OS keyring: {_cause(deps, exc)}; {outcome}",
         hint=f"unlock the keyring (or make it answer) and try again, or set "
         f"{STORAGE_VARIABLE}=file to keep the key in {store_path} (plain text)",
     )

@@ -4,24 +4,28 @@ Start-up is most of what `nexla token print` and a TAB press cost, so this modul
 only `sys` and `os`. A fresh `token print` is answered by fastpath.py without Typer, and a
 TAB press on an environment name by fastcomplete.py; other TAB presses load the completion
 classes; everything else runs the full app in cli.py.
+
+`main` is the only place that looks at the real process: it builds the run's Deps from
+os.environ, sys's streams and the real clock. `run` is the program itself, given its
+arguments and Deps; tests call it in-process (tests/inprocess.py).
 """
 
 import os
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.deps import Deps
 
 # Typer derives the variable from the program name: `_NEXLA_COMPLETE=complete_bash nexla`.
 COMPLETE_VARIABLE = "_NEXLA_COMPLETE"
 
 
 def main() -> None:
-    completing = bool(os.environ.get(COMPLETE_VARIABLE))
-    if not completing:
-        from nexla_cli.fastpath import token_print
+    from nexla_cli.deps import Deps
 
-        code = token_print(sys.argv[1:])
-        if code is not None:
-            sys.exit(code)
-    else:
+    deps = Deps.from_process()
+    if os.environ.get(COMPLETE_VARIABLE):
         from nexla_cli.fastcomplete import complete
 
         code = complete(os.environ[COMPLETE_VARIABLE])
@@ -30,6 +34,19 @@ def main() -> None:
         from nexla_cli.completion import register
 
         register()
-    from nexla_cli.cli import run
+        from nexla_cli.cli import run as run_app
 
-    sys.exit(run())
+        sys.exit(run_app(sys.argv[1:], deps))
+    sys.exit(run(sys.argv[1:], deps))
+
+
+def run(argv: "list[str]", deps: "Deps") -> int:
+    """The exit code of `nexla ARGV` run with `deps`."""
+    from nexla_cli.fastpath import token_print
+
+    code = token_print(argv, deps)
+    if code is not None:
+        return code
+    from nexla_cli.cli import run as run_app
+
+    return run_app(argv, deps)

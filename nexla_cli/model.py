@@ -5,7 +5,6 @@ it stays light too (no dataclasses, no typing; tests/test_startup.py checks).
 """
 
 import math
-import time
 
 # A pasted token's lifetime is unknown; Nexla sessions last about an hour.
 ESTIMATED_LIFETIME_SECONDS = 3600
@@ -136,17 +135,17 @@ class Session:
     def lifetime(self) -> int:
         return max(self.expires_at - self.obtained_at, 0)
 
-    def margin(self) -> float:
-        """Refresh this long before expiry: $NEXLA_REFRESH_MARGIN, else 5 min or a quarter."""
-        override = refresh_margin_override()
+    def margin(self, override: float | None) -> float:
+        """Refresh this long before expiry: `override` ($NEXLA_REFRESH_MARGIN), else 5 min or
+        a quarter of the lifetime."""
         if override is not None:
             return override
         return min(DEFAULT_MARGIN_SECONDS, self.lifetime / 4)
 
-    def seconds_left(self, now: float | None = None) -> float:
-        return self.expires_at - (time.time() if now is None else now)
+    def seconds_left(self, now: float) -> float:
+        return self.expires_at - now
 
-    def is_expired(self, now: float | None = None) -> bool:
+    def is_expired(self, now: float) -> bool:
         return self.seconds_left(now) <= 0
 
     @property
@@ -159,22 +158,21 @@ class Session:
         """The server answered the refresh with a 4xx other than 401/403: it has none."""
         return bool(self.refresh_failure and self.refresh_failure.get("kind") == "not_offered")
 
-    def clock_moved(self, now: float | None = None) -> bool:
+    def clock_moved(self, now: float) -> bool:
         """Obtained in the future, i.e. more time left than the server gave: the clock was
         set back since (or was ahead then), so neither the expiry nor the margin can be
         trusted."""
-        now = time.time() if now is None else now
         return self.obtained_at > now + CLOCK_SLACK_SECONDS
 
-    def is_fresh(self, now: float | None = None) -> bool:
+    def is_fresh(self, now: float, margin_override: float | None) -> bool:
         """Usable as it is, with no refresh due."""
         return (
             not self.rejected
             and not self.clock_moved(now)
-            and self.seconds_left(now) > self.margin()
+            and self.seconds_left(now) > self.margin(margin_override)
         )
 
-    def recent_failure(self, now: float | None = None) -> dict | None:
+    def recent_failure(self, now: float) -> dict | None:
         """The remembered network/server failure of a refresh, if still within its window.
 
         One dated in the future was written before the clock was set back: stale.
@@ -182,7 +180,6 @@ class Session:
         failure = self.refresh_failure
         if not failure or failure.get("kind") != "unreachable":
             return None
-        now = time.time() if now is None else now
         if 0 <= now - float(failure.get("at", 0)) < FAILURE_MEMORY_SECONDS:
             return failure
         return None
@@ -194,7 +191,7 @@ def fits_a_header(secret: str) -> bool:
     return bool(secret) and all(33 <= ord(ch) <= 126 for ch in secret)
 
 
-def jwt_expiry(token: str, now: float | None = None) -> int | None:
+def jwt_expiry(token: str, now: float) -> int | None:
     """The expiry (epoch seconds) stated by the `exp` claim of a token that is a JWT, else None.
 
     Decoded, never verified: the claim is used only to know when to renew, never to decide
@@ -218,7 +215,6 @@ def jwt_expiry(token: str, now: float | None = None) -> int | None:
         return None
     if isinstance(exp, float) and not math.isfinite(exp):
         return None
-    now = time.time() if now is None else now
     if not now < exp <= now + MAX_TOKEN_LIFETIME_SECONDS:
         return None
     return int(exp)
@@ -253,13 +249,6 @@ def _json_from_base64url(part: str) -> object:
         return None
 
 
-def refresh_margin_override() -> float | None:
-    """$NEXLA_REFRESH_MARGIN (checked in settings.py), None when unset."""
-    from nexla_cli import settings
-
-    return settings.refresh_margin()
-
-
 # The longest session lifetime believed; a server granting more is capped to it.
 MAX_LIFETIME_SECONDS = 365 * 86400
 # Beyond this an `expires_in` is no lifetime at all (1e308, 2**63): treated as unknown.
@@ -281,9 +270,9 @@ def lifetime_from_server(expires_in: object) -> tuple:
     return int(min(expires_in, MAX_LIFETIME_SECONDS)), False
 
 
-def session_from_token_response(body: dict, source: str, now: float | None = None) -> Session:
+def session_from_token_response(body: dict, source: str, now: float) -> Session:
     """A Session from the 200 body of POST /token or /token/refresh (already checked)."""
-    now = int(time.time() if now is None else now)
+    now = int(now)
     lifetime, estimated = lifetime_from_server(body.get("expires_in"))
     token_type = body.get("token_type")
     if not (isinstance(token_type, str) and token_type.isascii() and token_type.isalnum()):

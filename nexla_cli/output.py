@@ -10,39 +10,28 @@ a result that cannot be written is an error (exit 3); text the encoding cannot h
 written with escapes instead.
 """
 
+from __future__ import annotations
+
 import contextlib
 import json
-import os
-import sys
 from collections.abc import Iterator
 
 from nexla_cli.errors import ConfigError
 from nexla_cli.text import escape_controls
 
-# Set by the root command's --debug option.
-DEBUG = False
+# For type checkers only: the fast path prints through this module, without `typing`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from nexla_cli.deps import Deps, Streams
 
 
 class OutputError(ConfigError):
     """stdout is closed or cannot be written: the result the user asked for is lost."""
 
 
-def use_colour(stream=None) -> bool:
-    """Escape sequences only on a terminal that understands them, never with NO_COLOR."""
-    stream = stream or sys.stderr
-    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
-        return False
-    return stream is not None and _isatty(stream)
-
-
-def _isatty(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-def _encodable(text: str, stream) -> str:
+def _encodable(text: str, stream: object) -> str:
     """text as the stream's encoding can write it: what it cannot hold becomes escapes."""
     encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
@@ -54,102 +43,116 @@ def _encodable(text: str, stream) -> str:
     return text
 
 
-def _to_stderr(line: str) -> None:
-    """One line on stderr, or nothing at all when stderr is closed or cannot be written."""
-    stream = sys.stderr
-    if stream is None:
-        return
-    try:
-        stream.write(_encodable(line, stream) + "\n")
-        stream.flush()
-    except (OSError, ValueError):
-        pass
+_COLOURS = {"red": "31", "yellow": "33", "green": "32", "bold": "1"}
 
 
-def info(message: str) -> None:
-    _to_stderr(escape_controls(message))
+class Output:
+    """One run's messages and results, written to the streams of its Deps."""
 
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
 
-def warn(message: str) -> None:
-    _to_stderr(_styled("warning:", "yellow") + " " + escape_controls(message))
+    @property
+    def streams(self) -> Streams:
+        return self._deps.streams
 
+    def use_colour(self, stdout: bool = False) -> bool:
+        """Escape sequences only on a terminal that understands them, never with NO_COLOR."""
+        environ = self._deps.environ
+        if "NO_COLOR" in environ or environ.get("TERM") == "dumb":
+            return False
+        streams = self.streams
+        if stdout:
+            return streams.stdout is not None and streams.stdout_tty
+        return streams.stderr is not None and streams.stderr_tty
 
-def error(message: str, hint: str = "") -> None:
-    # One line each: a newline in a server's message must not forge a second `error:` line.
-    _to_stderr(_styled("error:", "red") + " " + escape_controls(message))
-    if hint:
-        _to_stderr("hint: " + escape_controls(hint))
+    def _to_stderr(self, line: str) -> None:
+        """One line on stderr, or nothing at all when stderr is closed or cannot be written."""
+        stream = self.streams.stderr
+        if stream is None:
+            return
+        try:
+            stream.write(_encodable(line, stream) + "\n")
+            stream.flush()
+        except (OSError, ValueError):
+            pass
 
+    def info(self, message: str) -> None:
+        self._to_stderr(escape_controls(message))
 
-def debug(message: str) -> None:
-    if DEBUG:
-        _to_stderr("debug: " + escape_controls(message))
+    def warn(self, message: str) -> None:
+        self._to_stderr(self._styled("warning:", "yellow") + " " + escape_controls(message))
 
+    def error(self, message: str, hint: str = "") -> None:
+        # One line each: a newline in a server's message must not forge a second `error:`.
+        self._to_stderr(self._styled("error:", "red") + " " + escape_controls(message))
+        if hint:
+            self._to_stderr("hint: " + escape_controls(hint))
 
-def _styled(text: str, colour: str) -> str:
-    if not use_colour():
-        return text
-    codes = {"red": "31", "yellow": "33", "green": "32", "bold": "1"}
-    return f"\033[{codes[colour]}m{text}\033[0m"
+    def debug(self, message: str) -> None:
+        if self._deps.debug:
+            self._to_stderr("debug: " + escape_controls(message))
 
+    def _styled(self, text: str, colour: str) -> str:
+        if not self.use_colour():
+            return text
+        return f"\033[{_COLOURS[colour]}m{text}\033[0m"
 
-def result(text: str) -> None:
-    """A result line on stdout; OutputError when it cannot be written there."""
-    stream = sys.stdout
-    if stream is None:
-        raise OutputError("cannot write the result: stdout is closed")
-    try:
-        stream.write(_encodable(text, stream) + "\n")
-        stream.flush()
-    except BrokenPipeError:
-        raise  # the reader left (`| head`): cli.run ends quietly
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or "it is closed"
-        raise OutputError(f"cannot write the result to stdout: {reason}") from None
+    def result(self, text: str) -> None:
+        """A result line on stdout; OutputError when it cannot be written there."""
+        stream = self.streams.stdout
+        if stream is None:
+            raise OutputError("cannot write the result: stdout is closed")
+        try:
+            stream.write(_encodable(text, stream) + "\n")
+            stream.flush()
+        except BrokenPipeError:
+            raise  # the reader left (`| head`): cli.run ends quietly
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or "it is closed"
+            raise OutputError(f"cannot write the result to stdout: {reason}") from None
 
+    def display(self, text: str) -> None:
+        """A result line for people on stdout (`env list`, `env show`, `token status`): what
+        came from a server or a file is shown with its control characters escaped."""
+        self.result(escape_controls(text))
 
-def display(text: str) -> None:
-    """A result line for people on stdout (`env list`, `env show`, `token status`): what
-    came from a server or a file is shown with its control characters escaped."""
-    result(escape_controls(text))
+    def json_result(self, data: object) -> None:
+        self.result(json.dumps(data, indent=2, sort_keys=False))
 
+    @contextlib.contextmanager
+    def spinner(self, message: str, delay: float = 0.0) -> Iterator[None]:
+        """A spinner on stderr once the body has run longer than `delay` seconds.
 
-def json_result(data: object) -> None:
-    result(json.dumps(data, indent=2, sort_keys=False))
+        Only on a terminal, never with NO_COLOR; rich is imported only if it is shown.
+        """
+        stderr = self.streams.stderr
+        if not self.use_colour() or stderr is None:
+            yield
+            return
+        import threading
 
+        lock = threading.Lock()
+        state: dict[str, Any] = {"done": False, "status": None}
 
-@contextlib.contextmanager
-def spinner(message: str, delay: float = 0.0) -> Iterator[None]:
-    """A spinner on stderr once the body has run longer than `delay` seconds.
+        def start() -> None:
+            with lock:
+                if state["done"]:
+                    return
+                from rich.console import Console
 
-    Only on a terminal, never with NO_COLOR; rich is imported only if it is shown.
-    """
-    if not use_colour():
-        yield
-        return
-    import threading
+                status = Console(file=stderr, force_terminal=True).status(message)
+                status.start()
+                state["status"] = status
 
-    lock = threading.Lock()
-    state: dict = {"done": False, "status": None}
-
-    def start() -> None:
-        with lock:
-            if state["done"]:
-                return
-            from rich.console import Console
-
-            status = Console(stderr=True).status(message)
-            status.start()
-            state["status"] = status
-
-    timer = threading.Timer(delay, start)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        with lock:
-            state["done"] = True
-            if state["status"] is not None:
-                state["status"].stop()
+        timer = threading.Timer(delay, start)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            with lock:
+                state["done"] = True
+                if state["status"] is not None:
+                    state["status"].stop()

@@ -4,7 +4,8 @@ Kept to the standard library and platformdirs: the `token print` fast path impor
 platformdirs is imported only when $NEXLA_CONFIG_DIR is not set.
 """
 
-import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from nexla_cli.errors import ConfigError
@@ -14,25 +15,23 @@ STORE_FILENAME = "credentials.json"
 CONFIG_DIR_VARIABLE = "NEXLA_CONFIG_DIR"
 
 
-def config_dir() -> Path:
+def config_dir(environ: Mapping[str, str]) -> Path:
     """$NEXLA_CONFIG_DIR, else platformdirs.user_config_dir("nexla") (~/.config/nexla on Linux).
 
     ConfigError when no directory can be named: `~nosuch/…`, or no home directory (HOME
     unset under a user with no passwd entry, as in some containers) and no override.
     """
-    override = os.environ.get(CONFIG_DIR_VARIABLE)
+    override = environ.get(CONFIG_DIR_VARIABLE)
     if override and override.strip():
         try:
-            return Path(override).expanduser()
+            return _expand_home(override, environ)
         except RuntimeError:  # `~name` of a user that does not exist, or no home at all
             raise ConfigError(
                 f"{CONFIG_DIR_VARIABLE}={override!r}: cannot find that home directory",
                 hint=f"set {CONFIG_DIR_VARIABLE} to an absolute path",
             ) from None
-    import platformdirs
-
     try:
-        found = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+        found = _platform_config_dir(environ)
     except (RuntimeError, KeyError, OSError):
         found = None
     # Without a home, `~` stays unexpanded and the "config dir" would be relative to
@@ -45,5 +44,28 @@ def config_dir() -> Path:
     return found
 
 
-def store_path() -> Path:
-    return config_dir() / STORE_FILENAME
+def credentials_path(environ: Mapping[str, str]) -> Path:
+    return config_dir(environ) / STORE_FILENAME
+
+
+def _expand_home(path: str, environ: Mapping[str, str]) -> Path:
+    """`~` and `~/…` from this run's HOME; `~user/…` from the password database."""
+    if path == "~" or path.startswith("~/"):
+        home = environ.get("HOME")
+        if not home:
+            return Path(path).expanduser()  # no HOME: the password database, or RuntimeError
+        return Path(home + path[1:])
+    return Path(path).expanduser()
+
+
+def _platform_config_dir(environ: Mapping[str, str]) -> Path:
+    """platformdirs.user_config_dir("nexla"); on Linux and the BSDs computed from this run's
+    XDG_CONFIG_HOME and HOME, as platformdirs does from the process's."""
+    if sys.platform in ("darwin", "win32"):
+        import platformdirs
+
+        return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    xdg = (environ.get("XDG_CONFIG_HOME") or "").strip()
+    if xdg:
+        return Path(_expand_home(xdg, environ)) / APP_NAME
+    return _expand_home("~/.config", environ) / APP_NAME

@@ -9,7 +9,7 @@ that is empty (or only blanks) is treated as unset, as shells treat `${NAME:-}`:
 """
 
 import math
-import os
+from collections.abc import Mapping
 
 from nexla_cli.errors import UsageError
 
@@ -26,15 +26,15 @@ API_URL_VARIABLE = "NEXLA_API_URL"
 MAX_TOKEN_LENGTH = 16 * 1024
 
 
-def raw(name: str, environ=None) -> str | None:
+def raw(name: str, environ: Mapping[str, str]) -> str | None:
     """The variable's value stripped of blanks; None when unset or blank."""
-    value = (os.environ if environ is None else environ).get(name)
+    value = environ.get(name)
     if value is None or not value.strip():
         return None
     return value.strip()
 
 
-def seconds(setting: tuple, environ=None) -> float | None:
+def seconds(setting: tuple[str, float, float, bool], environ: Mapping[str, str]) -> float | None:
     """A number-of-seconds setting, None when unset; UsageError when not in its range."""
     name, lowest, highest, lowest_allowed = setting
     text = raw(name, environ)
@@ -55,23 +55,23 @@ def seconds(setting: tuple, environ=None) -> float | None:
     return value
 
 
-def timeout(environ=None) -> float | None:
+def timeout(environ: Mapping[str, str]) -> float | None:
     """$NEXLA_TIMEOUT: seconds for connect and for read alike; None when unset."""
     return seconds(TIMEOUT, environ)
 
 
-def refresh_margin(environ=None) -> float | None:
+def refresh_margin(environ: Mapping[str, str]) -> float | None:
     """$NEXLA_REFRESH_MARGIN: refresh this long before expiry; None when unset."""
     return seconds(REFRESH_MARGIN, environ)
 
 
-def lock_timeout(default: float, environ=None) -> float:
+def lock_timeout(default: float, environ: Mapping[str, str]) -> float:
     """$NEXLA_LOCK_TIMEOUT: how long to wait for the store's lock."""
     value = seconds(LOCK_TIMEOUT, environ)
     return default if value is None else value
 
 
-def access_token(environ=None) -> str | None:
+def access_token(environ: Mapping[str, str]) -> str | None:
     """$NEXLA_ACCESS_TOKEN, stripped; None when unset or blank.
 
     It is printed and sent as it is, so it follows the rule for any token: printable ASCII
@@ -95,12 +95,12 @@ def access_token(environ=None) -> str | None:
     return token
 
 
-def env_name(environ=None) -> str | None:
+def env_name(environ: Mapping[str, str]) -> str | None:
     """$NEXLA_ENV as given (not normalised); None when unset or empty."""
     return raw(ENV_VARIABLE, environ)
 
 
-def check_all(environ=None) -> None:
+def check_all(environ: Mapping[str, str]) -> None:
     """Raise UsageError for the first NEXLA_* setting that is not valid.
 
     NEXLA_ENV and NEXLA_API_URL are checked as names and URLs are everywhere (names.py);

@@ -17,8 +17,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from nexla_cli import paths, settings
 from nexla_cli.errors import ConfigError, NetworkError
+
+# For type checkers only: nothing more is imported at run time (the fast path reads here).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.deps import Notices
 
 FORMAT_VERSION = 1
 LOCK_TIMEOUT_SECONDS = 60.0
@@ -277,13 +281,25 @@ class StoreWriteError(ConfigError):
 
 
 class CredentialStore:
-    """The store file at `path` (default: paths.store_path()) and its lock."""
+    """The store file at `path` and its lock, waited for up to `lock_timeout` seconds.
 
-    def __init__(self, path: Path | None = None):
-        self.path = path or paths.store_path()
+    What the user should hear of (a file open to others, a file set aside) goes to
+    `notices`, never to a stream.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+        notices: "Notices | None" = None,
+    ):
+        from nexla_cli.deps import Notices
+
+        self.path = path
         self.lock_path = self.path.with_name(self.path.name + ".lock")
-        #: Messages for the user (permission warnings, a file set aside); commands print them.
-        self.notices: list = []
+        self.lock_timeout = lock_timeout
+        self.notices = notices if notices is not None else Notices()
         # (fd, path) of the temporary file reserve() set aside for the next write.
         self._reserved: tuple | None = None
 
@@ -331,20 +347,20 @@ class CredentialStore:
                 self._release_reservation()
 
     def _note(self, message: str | None) -> None:
-        if message and message not in self.notices:
-            self.notices.append(message)
+        if message:
+            self.notices.warn(message)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         import filelock
 
         self._check_lock_file()
-        lock = filelock.FileLock(str(self.lock_path), timeout=_lock_timeout(), mode=0o600)
+        lock = filelock.FileLock(str(self.lock_path), timeout=self.lock_timeout, mode=0o600)
         try:
             lock.acquire()
         except filelock.Timeout:  # a TimeoutError, so an OSError: first
             raise NetworkError(
-                f"could not lock {self.lock_path} within {_lock_timeout():g} seconds",
+                f"could not lock {self.lock_path} within {self.lock_timeout:g} seconds",
                 hint="another nexla process is holding it; nothing was changed",
             ) from None
         except OSError as exc:
@@ -473,10 +489,6 @@ class CredentialStore:
         for leftover in self.path.parent.glob(_TEMP_PREFIX + "*" + _TEMP_SUFFIX):
             with contextlib.suppress(OSError):
                 leftover.unlink()
-
-
-def _lock_timeout() -> float:
-    return settings.lock_timeout(LOCK_TIMEOUT_SECONDS)
 
 
 def _write_zeros(fd: int, size: int) -> None:

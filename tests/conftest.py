@@ -25,6 +25,7 @@ import pytest
 import trustme
 
 from tests.fake_nexla import FakeNexla
+from tests.inprocess import run_in_process
 
 # A suite started in the background by a shell without job control, or under nohup, inherits
 # these signals ignored, and every `nexla` it starts would too: Ctrl-C and SIGTERM tests
@@ -140,7 +141,11 @@ RunNexla = Callable[..., subprocess.CompletedProcess]
 
 
 @pytest.fixture
-def run_nexla(cli_env: CliEnv, tmp_path: Path) -> RunNexla:
+def run_nexla(cli_env: CliEnv, tmp_path: Path, request: pytest.FixtureRequest) -> RunNexla:
+    """Runs `nexla`: in this process (tests/inprocess.py), or as the installed program for
+    tests marked `e2e`, where a real process matters."""
+    real_process = request.node.get_closest_marker("e2e") is not None
+
     def run(
         *args: object,
         input: str | None = None,
@@ -153,6 +158,13 @@ def run_nexla(cli_env: CliEnv, tmp_path: Path) -> RunNexla:
         stdin is /dev/null unless `input` is given, so nothing ever waits on the terminal.
         The working directory defaults to tmp_path so no stray files land in the repo.
         """
+        if not real_process:
+            return run_in_process(
+                [str(arg) for arg in args],
+                env=cli_env if env is None else env,
+                input=input,
+                cwd=tmp_path if cwd is None else cwd,
+            )
         return subprocess.run(
             [nexla_executable(), *map(str, args)],
             input=input,

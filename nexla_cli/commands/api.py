@@ -2,14 +2,15 @@
 
 import json
 import re
-import sys
-from pathlib import Path
 from typing import Annotated, List, Optional, Tuple
 
 import typer
 
-from nexla_cli import client, output, session
+from nexla_cli import apitarget, client, session
+from nexla_cli.apitarget import ApiTarget
+from nexla_cli.commands import api_support
 from nexla_cli.commands.common import EnvOption
+from nexla_cli.deps import Deps
 from nexla_cli.errors import LOGIN_HINT, AuthError, UsageError
 from nexla_cli.text import escape_controls
 
@@ -19,8 +20,6 @@ ERROR_HEAD_BYTES = 64 * 1024
 # On a terminal a JSON body up to this size is pretty-printed (it must be held to parse);
 # a larger one is shown as text, streamed.
 PRETTY_LIMIT = 8 * 1024 * 1024
-# A spinner appears only for calls slower than this, so quick ones do not flicker.
-SPINNER_DELAY_SECONDS = 0.3
 # RFC 9110 `token`: what a method or a header name may be made of.
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # Field values sent as JSON literals rather than strings (numbers in JSON's own grammar,
@@ -29,6 +28,7 @@ _JSON_LITERAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)
 
 
 def api(
+    ctx: typer.Context,
     path: Annotated[
         str,
         typer.Argument(
@@ -97,7 +97,7 @@ def api(
             min=1,
             help="With --paginate: stop with an error after N pages (default 1000).",
         ),
-    ] = client.DEFAULT_MAX_PAGES,
+    ] = api_support.DEFAULT_MAX_PAGES,
 ) -> None:
     """Make an authenticated call to the Nexla API and print the response body.
 
@@ -110,6 +110,33 @@ def api(
       nexla api -X PUT /teams/1 -f name=Analytics -f active=true
       nexla api /data_sources --paginate | jq length
     """
+    run_api(
+        ctx.obj,
+        path,
+        env=env,
+        method=method,
+        fields=fields or [],
+        headers=headers or [],
+        input_file=input_file,
+        include=include,
+        paginate=paginate,
+        max_pages=max_pages,
+    )
+
+
+def run_api(
+    deps: Deps,
+    path: str,
+    *,
+    env: Optional[str] = None,
+    method: Optional[str] = None,
+    fields: List[str],
+    headers: List[str],
+    input_file: Optional[str] = None,
+    include: bool = False,
+    paginate: bool = False,
+    max_pages: int = api_support.DEFAULT_MAX_PAGES,
+) -> None:
     pairs = [_parse_field(raw) for raw in fields or []]
     extra_headers = _parse_headers(headers or [])
     sends_body = bool(pairs) or input_file is not None
@@ -118,12 +145,13 @@ def api(
         verb = "GET"
     else:
         verb = _choose_method(method, sends_body)
-    body = _read_input(input_file) if input_file is not None else None
-    target = session.api_target(env)
-    url = client.resolve_api_url(target.api_url, path)
+    body = _read_input(deps, input_file) if input_file is not None else None
+    target = apitarget.api_target(deps, env)
+    url = api_support.resolve_api_url(target.api_url, path)
     caller = _Caller(target)
+    out = _Stdout(deps)
     if paginate:
-        _print_pages(caller, url, pairs, extra_headers, max_pages)
+        _print_pages(out, caller, url, pairs, extra_headers, max_pages)
         return
     query: List[Tuple[str, str]] = []
     if pairs and (verb in ("GET", "HEAD") or body is not None):
@@ -134,8 +162,8 @@ def api(
         extra_headers["Content-Type"] = "application/json"
     response = caller.send(verb, url, headers=extra_headers, params=query, data=body)
     if include:
-        _write(_status_and_headers(response).encode("utf-8", errors="replace"))
-    head = _write_body(response)
+        out.write(_status_and_headers(response).encode("utf-8", errors="replace"))
+    head = _write_body(out, response)
     _raise_for_error(response, target, head)
 
 
@@ -195,11 +223,13 @@ def _parse_headers(raw_headers: List[str]) -> dict:
     return parsed
 
 
-def _read_input(source: str) -> bytes:
+def _read_input(deps: Deps, source: str) -> bytes:
     if source == "-":
-        return sys.stdin.buffer.read()
+        stdin = deps.streams.stdin
+        return stdin.buffer.read() if stdin is not None else b""
     try:
-        return Path(source).read_bytes()
+        with open(deps.path(source), "rb") as stream:
+            return stream.read()
     except OSError as exc:
         raise UsageError(f"cannot read --input {source}: {exc.strerror or exc}") from None
 
@@ -219,9 +249,10 @@ def _check_paginate(method: Optional[str], include: bool, input_file: Optional[s
 class _Caller:
     """Sends the calls of one command; after a 401, renews the token once and retries."""
 
-    def __init__(self, target: session.ApiTarget):
+    def __init__(self, target: ApiTarget):
         self.target = target
-        self.client = client.NexlaClient(target.api_url)
+        self.deps = target.deps
+        self.client = target.deps.client(target.api_url)
         self.renewed = False
 
     def send(self, method: str, url: str, **kwargs):
@@ -236,12 +267,18 @@ class _Caller:
 
     def _send_once(self, method: str, url: str, **kwargs):
         token = self.target.token()
-        with output.spinner(f"{method} {url}", delay=SPINNER_DELAY_SECONDS):
+        delay = self.deps.timing.spinner_delay
+        with self.deps.out.spinner(f"{method} {url}", delay=delay):
             return self.client.request(method, url, token=token, stream=True, **kwargs)
 
 
 def _print_pages(
-    caller: _Caller, url: str, pairs: List[Tuple[str, str]], headers: dict, max_pages: int
+    out: "_Stdout",
+    caller: _Caller,
+    url: str,
+    pairs: List[Tuple[str, str]],
+    headers: dict,
+    max_pages: int,
 ) -> None:
     from urllib.parse import parse_qsl, urlsplit
 
@@ -254,7 +291,7 @@ def _print_pages(
     query = [(key, value) for key, value in query if key != "per_page"]
     query += [("per_page", str(per_page))]
 
-    listing = _ListingWriter(pretty=_stdout_is_terminal())
+    listing = _ListingWriter(out)
 
     def fetch(page: int):
         response = caller.send(
@@ -266,11 +303,12 @@ def _print_pages(
                 # JSON reader takes it for the whole; the error body would only garble it.
                 head = client.read_streamed(response, ERROR_HEAD_BYTES)
             else:
-                head = _write_body(response)
+                head = _write_body(out, response)
             _raise_for_error(response, caller.target, head)
         return response
 
-    for items, as_sent in client.pages(fetch, per_page, urlsplit(bare_url).path, max_pages):
+    path = urlsplit(bare_url).path
+    for items, as_sent in api_support.pages(fetch, per_page, path, max_pages):
         listing.add(items, as_sent)
     listing.finish()
 
@@ -282,7 +320,7 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
-def _raise_for_error(response, target: session.ApiTarget, head: bytes = b"") -> None:
+def _raise_for_error(response, target: ApiTarget, head: bytes = b"") -> None:
     status = response.status_code
     if 200 <= status < 300 or status == 304:
         return
@@ -307,17 +345,43 @@ def _raise_for_error(response, target: session.ApiTarget, head: bytes = b"") -> 
 # Output ----------------------------------------------------------------------------------
 
 
-def _stdout_is_terminal() -> bool:
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
+class _Stdout:
+    """The run's stdout as `nexla api` writes to it: bytes as they arrive, or text for a
+    terminal (pretty JSON, control characters escaped, colour where it is wanted)."""
 
+    def __init__(self, deps: Deps):
+        self.deps = deps
+        self.stream = deps.streams.stdout
+        self.is_terminal = deps.streams.stdout_tty
 
-def _write(data: bytes) -> None:
-    sys.stdout.flush()
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    def write(self, data: bytes) -> None:
+        stream = self.stream
+        if stream is None:
+            from nexla_cli.output import OutputError
+
+            raise OutputError("cannot write the result: stdout is closed")
+        stream.flush()
+        stream.buffer.write(data)
+        stream.buffer.flush()
+
+    def write_text(self, text: str) -> None:
+        if text:
+            encoding = getattr(self.stream, "encoding", None) or "utf-8"
+            self.write(text.encode(encoding, errors="replace"))
+
+    def write_json_text(self, text: str) -> None:
+        if not self.deps.out.use_colour(stdout=True):
+            self.write_text(text)
+            return
+        from rich.console import Console
+        from rich.highlighter import JSONHighlighter
+
+        self.stream.flush()
+        console = Console(file=self.stream, soft_wrap=True, force_terminal=True)
+        console.print(JSONHighlighter()(text), end="")
+
+    def write_pretty(self, data: object) -> None:
+        self.write_json_text(_json_text(data) + "\n")
 
 
 def _status_and_headers(response) -> str:
@@ -332,7 +396,7 @@ def _status_and_headers(response) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _write_body(response) -> bytes:
+def _write_body(out: _Stdout, response) -> bytes:
     """Stream the body to stdout as it arrives; returns its first ERROR_HEAD_BYTES (for an
     error's message).
 
@@ -342,11 +406,11 @@ def _write_body(response) -> bytes:
     """
     chunks = client.body_chunks(response)
     head = bytearray()
-    if not _stdout_is_terminal():
+    if not out.is_terminal:
         for chunk in chunks:
             if len(head) < ERROR_HEAD_BYTES:
                 head += chunk[: ERROR_HEAD_BYTES - len(head)]
-            _write(chunk)
+            out.write(chunk)
         return bytes(head)
     buffered = bytearray()
     complete = True
@@ -364,14 +428,14 @@ def _write_body(response) -> bytes:
         except (ValueError, RecursionError):
             pass
         else:
-            _write_pretty(parsed)
+            out.write_pretty(parsed)
             return head
     text = _TerminalText()
-    _write_text(text.feed(bytes(buffered)))
+    out.write_text(text.feed(bytes(buffered)))
     del buffered
     for chunk in chunks:
-        _write_text(text.feed(chunk))
-    _write_text(text.finish())
+        out.write_text(text.feed(chunk))
+    out.write_text(text.finish())
     return head
 
 
@@ -403,12 +467,6 @@ class _TerminalText:
         return text if last == "\n" else text + "\n"
 
 
-def _write_text(text: str) -> None:
-    if text:
-        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-        _write(text.encode(encoding, errors="replace"))
-
-
 class _ListingWriter:
     """Writes `--paginate`'s one JSON array page by page.
 
@@ -417,32 +475,33 @@ class _ListingWriter:
     has been read: a listing cut short by an error stays visibly unfinished.
     """
 
-    def __init__(self, pretty: bool):
-        self.pretty = pretty
+    def __init__(self, out: _Stdout):
+        self.out = out
+        self.pretty = out.is_terminal
         self.started = False
         self._items_written = False
 
     def add(self, items: list, as_sent: bytes) -> None:
         if not self.started:
             self.started = True
-            _write(b"[\n" if self.pretty and items else b"[")
+            self.out.write(b"[\n" if self.pretty and items else b"[")
         if self.pretty:
             if items:
                 text = ",\n".join(_indent(_json_text(item)) for item in items)
-                _write_json_text(("," + "\n" if self._items_written else "") + text)
+                self.out.write_json_text(("," + "\n" if self._items_written else "") + text)
                 self._items_written = True
         elif as_sent:
-            _write((b"," if self._items_written else b"") + as_sent)
+            self.out.write((b"," if self._items_written else b"") + as_sent)
             self._items_written = True
 
     def finish(self) -> None:
         if not self.started:
             self.started = True
-            _write(b"[")
+            self.out.write(b"[")
         if self.pretty and self._items_written:
-            _write(b"\n]\n")
+            self.out.write(b"\n]\n")
         else:
-            _write(b"]\n")
+            self.out.write(b"]\n")
 
 
 def _indent(text: str) -> str:
@@ -455,17 +514,3 @@ def _json_text(data: object) -> str:
     text = json.dumps(data, indent=2, ensure_ascii=False)
     # Lone surrogates too: they cannot be written as UTF-8.
     return re.sub("[\x7f-\x9f\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def _write_json_text(text: str) -> None:
-    if not output.use_colour(sys.stdout):
-        _write_text(text)
-        return
-    from rich.console import Console
-    from rich.highlighter import JSONHighlighter
-
-    Console(soft_wrap=True).print(JSONHighlighter()(text), end="")
-
-
-def _write_pretty(data: object) -> None:
-    _write_json_text(_json_text(data) + "\n")

@@ -3,13 +3,13 @@
 import os
 import re
 import sys
-import time
-from typing import Annotated, List, Optional
+from typing import Annotated, List, Mapping, Optional
 
 import typer
 from typer.core import TyperCommand
 
-from nexla_cli import output, timefmt
+from nexla_cli import timefmt
+from nexla_cli.deps import Deps
 from nexla_cli.errors import NetworkError, UsageError
 from nexla_cli.model import fits_a_header
 from nexla_cli.timefmt import duration, iso_utc  # noqa: F401 - the commands' one place for times
@@ -19,11 +19,13 @@ from nexla_cli.timefmt import duration, iso_utc  # noqa: F401 - the commands' on
 MAX_SECRET_LENGTH = 16 * 1024
 
 
-def complete_env_names(incomplete: str) -> List[str]:
+def complete_env_names(ctx: typer.Context, incomplete: str) -> List[str]:
     """Stored environment names, for TAB completion: read from the store, no network."""
     from nexla_cli.fastcomplete import env_names
 
-    return env_names(incomplete)
+    deps: Deps = ctx.find_root().obj
+    deps.completed_names = True  # names are never files: the shell must not offer any
+    return env_names(incomplete, deps.environ)
 
 
 def _refuse_empty_env(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
@@ -59,16 +61,14 @@ EnvOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
 
 
-def stdin_is_terminal() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (ValueError, OSError):
-        return False
+def stdin_is_terminal(deps: Deps) -> bool:
+    return deps.streams.stdin is not None and deps.streams.stdin_tty
 
 
-def read_secret_line_from_stdin(what: str) -> str:
+def read_secret_line_from_stdin(deps: Deps, what: str) -> str:
     """The first non-empty line of stdin, stripped (the rest is never read)."""
-    stream = sys.stdin.buffer if sys.stdin is not None else None
+    stdin = deps.streams.stdin
+    stream = stdin.buffer if stdin is not None else None
     if stream is None:
         raise UsageError(f"no {what} given on stdin")
     from nexla_cli import inputs
@@ -83,7 +83,7 @@ TERMINAL_LINE_LIMIT = 4095
 SECRET_PROMPT_TRIES = 3
 
 
-def read_hidden(label: str, *, pipe_hint: str = "") -> Optional[str]:
+def read_hidden(deps: Deps, label: str, *, pipe_hint: str = "") -> Optional[str]:
     """A prompt on stderr, the answer typed without echo and stripped; None at end of input.
 
     Echo stays off for the whole prompt, also after Ctrl-Z and `fg`: a shell gives the
@@ -94,13 +94,15 @@ def read_hidden(label: str, *, pipe_hint: str = "") -> Optional[str]:
     try:
         import termios
 
-        fd = sys.stdin.fileno()
+        stdin = deps.streams.stdin
+        assert stdin is not None
+        fd = stdin.fileno()
         before = termios.tcgetattr(fd)
-    except (ImportError, AttributeError, ValueError, OSError):
-        return _prompt_hidden_elsewhere(label)
+    except (ImportError, AttributeError, AssertionError, ValueError, OSError):
+        return _prompt_hidden_elsewhere(deps, label)
     hidden = [*before[:6], list(before[6])]
     hidden[3] &= ~termios.ECHO
-    line = _read_line_hidden(fd, label, before, hidden)
+    line = _read_line_hidden(deps, fd, label, before, hidden)
     if not line:
         return None
     if len(line.rstrip(b"\r\n")) >= TERMINAL_LINE_LIMIT:
@@ -115,7 +117,7 @@ def read_hidden(label: str, *, pipe_hint: str = "") -> Optional[str]:
         raise UsageError("what was typed is not UTF-8 text; nothing was sent") from None
 
 
-def _read_line_hidden(fd: int, label: str, before: list, hidden: list) -> bytes:
+def _read_line_hidden(deps: Deps, fd: int, label: str, before: list, hidden: list) -> bytes:
     import signal
     import termios
 
@@ -137,8 +139,7 @@ def _read_line_hidden(fd: int, label: str, before: list, hidden: list) -> bytes:
 
     def on_continue(signum, frame) -> None:
         hide()
-        sys.stderr.write("\n" + label + " ")
-        sys.stderr.flush()
+        _to_stderr(deps, "\n" + label + " ")
 
     previous_stop = signal.signal(signal.SIGTSTP, on_stop)
     previous_continue = signal.signal(signal.SIGCONT, on_continue)
@@ -146,8 +147,7 @@ def _read_line_hidden(fd: int, label: str, before: list, hidden: list) -> bytes:
         # Echo goes off before the prompt is shown, and TCSAFLUSH drops anything typed
         # earlier: what is typed after the prompt appears is never echoed.
         termios.tcsetattr(fd, termios.TCSAFLUSH, hidden)
-        sys.stderr.write(label + " ")
-        sys.stderr.flush()
+        _to_stderr(deps, label + " ")
         line = b""
         # In canonical mode each read returns at most one line; Ctrl-D ends the input.
         while not line.endswith(b"\n") and len(line) <= MAX_SECRET_LENGTH:
@@ -156,8 +156,7 @@ def _read_line_hidden(fd: int, label: str, before: list, hidden: list) -> bytes:
                 break
             line += chunk
         # The Enter that ended the line was not echoed: end the prompt's line here.
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+        _to_stderr(deps, "\n")
         return line
     finally:
         try:
@@ -168,38 +167,50 @@ def _read_line_hidden(fd: int, label: str, before: list, hidden: list) -> bytes:
         signal.signal(signal.SIGCONT, previous_continue)
 
 
-def _prompt_hidden_elsewhere(label: str) -> Optional[str]:
+def _to_stderr(deps: Deps, text: str) -> None:
+    """A prompt's text, as it is (no newline added); nothing when stderr is gone."""
+    stream = deps.streams.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _prompt_hidden_elsewhere(deps: Deps, label: str) -> Optional[str]:
     """Where there is no POSIX terminal (Windows): getpass knows the console."""
     import getpass
 
     try:
-        return getpass.getpass(label + " ", stream=sys.stderr).strip()
+        return getpass.getpass(label + " ", stream=deps.streams.stderr).strip()
     except EOFError:
         return None
 
 
-def prompt_secret(label: str, what: str, *, pipe_hint: str) -> str:
+def prompt_secret(deps: Deps, label: str, what: str, *, pipe_hint: str) -> str:
     """A hidden prompt that asks again after an empty line (Enter pressed before pasting).
 
     End of input (Ctrl-D), or SECRET_PROMPT_TRIES empty lines, is a usage error.
     """
     for tries_left in range(SECRET_PROMPT_TRIES - 1, -1, -1):
-        value = read_hidden(label, pipe_hint=pipe_hint)
+        value = read_hidden(deps, label, pipe_hint=pipe_hint)
         if value is None:
             break
         if value:
             return check_secret(value, what)
         if tries_left:
-            output.info(f"No {what} entered; paste it and press Enter ({tries_left} more tries).")
+            deps.out.info(f"No {what} entered; paste it and press Enter ({tries_left} more tries).")
     raise UsageError(f"no {what} entered: nothing was changed", hint=pipe_hint)
 
 
-def prompt_visible(label: str) -> str:
-    sys.stderr.write(label + " ")
-    sys.stderr.flush()
-    line = sys.stdin.readline()
+def prompt_visible(deps: Deps, label: str) -> str:
+    _to_stderr(deps, label + " ")
+    stdin = deps.streams.stdin
+    line = stdin.readline() if stdin is not None else ""
     if not line:
-        sys.stderr.write("\n")
+        _to_stderr(deps, "\n")
     return line.strip()
 
 
@@ -239,7 +250,7 @@ _GRAPHICAL_LAUNCHERS = (
 )
 
 
-def open_browser(url: str) -> bool:
+def open_browser(deps: Deps, url: str) -> bool:
     """Start a browser on url in the background; False when there is none to start.
 
     $BROWSER is honoured (a list of commands separated by the path separator; `%s` stands
@@ -250,7 +261,7 @@ def open_browser(url: str) -> bool:
     prints cannot write into nexla's output, and none can take over the terminal. Whether
     it showed the page cannot be known, so the caller prints the link either way.
     """
-    if sys.platform == "win32" and not os.environ.get("BROWSER"):
+    if sys.platform == "win32" and not deps.environ.get("BROWSER"):
         try:
             os.startfile(url)  # type: ignore[attr-defined]  # returns at once
         except OSError:
@@ -258,10 +269,11 @@ def open_browser(url: str) -> bool:
         return True
     import subprocess
 
-    for command in browser_commands(url):
+    for command in browser_commands(url, deps.environ):
         try:
             subprocess.Popen(
                 command,
+                env=dict(deps.environ),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -270,17 +282,17 @@ def open_browser(url: str) -> bool:
             )
         except (OSError, ValueError):
             continue  # not installed, not executable: try the next one
-        output.debug(f"started the browser: {command[0]}")
+        deps.out.debug(f"started the browser: {command[0]}")
         return True
     return False
 
 
-def browser_commands(url: str) -> List[List[str]]:
+def browser_commands(url: str, environ: Mapping[str, str]) -> List[List[str]]:
     """The commands open_browser would try, in order."""
     import shlex
     import shutil
 
-    chosen = os.environ.get("BROWSER", "")
+    chosen = environ.get("BROWSER", "")
     if chosen.strip():
         commands = []
         for entry in chosen.split(os.pathsep):
@@ -297,25 +309,29 @@ def browser_commands(url: str) -> List[List[str]]:
         return commands
     if sys.platform == "darwin":
         return [["open", url]]
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    if not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")):
         return []
-    return [[*launcher, url] for launcher in _GRAPHICAL_LAUNCHERS if shutil.which(launcher[0])]
+    path = environ.get("PATH")
+    return [
+        [*launcher, url]
+        for launcher in _GRAPHICAL_LAUNCHERS
+        if shutil.which(launcher[0], path=path)
+    ]
 
 
 # Checks before anyone is sent to a browser ---------------------------------------------
 
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
-# A host lookup that takes longer than this is left to the request that follows.
-HOST_LOOKUP_SECONDS = 10.0
 
 
-def check_host_resolves(name: str) -> None:
+def check_host_resolves(deps: Deps, name: str) -> None:
     """Exit 5 when the environment's host cannot be looked up, before a browser opens on it.
 
     Skipped behind a proxy, which looks names up itself (the local resolver may not know
-    them). A lookup slower than HOST_LOOKUP_SECONDS is not waited for.
+    them). A lookup slower than deps.timing.host_lookup is left to the request that
+    follows.
     """
-    if any(os.environ.get(variable) for variable in _PROXY_VARIABLES):
+    if any(deps.environ.get(variable) for variable in _PROXY_VARIABLES):
         return
     import socket
     import threading
@@ -333,7 +349,7 @@ def check_host_resolves(name: str) -> None:
 
     worker = threading.Thread(target=look_up, daemon=True)
     worker.start()
-    worker.join(HOST_LOOKUP_SECONDS)
+    worker.join(deps.timing.host_lookup)
     error = outcome.get("error")
     if error is None:
         return
@@ -352,9 +368,9 @@ def _host_and_port(name: str) -> tuple:
     return host, int(port) if colon else 443
 
 
-def print_notes(notes: List[str]) -> None:
+def print_notes(deps: Deps, notes: List[str]) -> None:
     for note in notes:
-        output.info(note)
+        deps.out.info(note)
 
 
 # Presenting sessions -------------------------------------------------------------------
@@ -364,12 +380,12 @@ def print_notes(notes: List[str]) -> None:
 EXPIRY_NOTES = {"estimate": ", estimated", "token": ", from the token"}
 
 
-def describe_expiry(session) -> str:
+def describe_expiry(session, now: float) -> str:
     """`expires in 59m (2026-11-27T22:00:00Z, estimated)` or `expired 3d ago (…)`."""
     if session.rejected:
         return f"refused by the server (it was to expire {iso_utc(session.expires_at)})"
     note = EXPIRY_NOTES.get(session.expiry_source, "")
-    return timefmt.until(session.expires_at, time.time(), note=note)
+    return timefmt.until(session.expires_at, now, note=note)
 
 
 def describe_user(user: dict, org: Optional[dict] = None, *, impersonation: bool = True) -> str:
@@ -400,13 +416,13 @@ def mask_token(token: str) -> str:
     return f"{token[:4]}…{token[-4:]}"
 
 
-def session_json(name: str, session) -> dict:
+def session_json(name: str, session, now: float) -> dict:
     """The stored session as `token refresh --json` and `token from-key --json` print it."""
     return {
         "access_token": session.access_token,
         "token_type": session.token_type,
         "expires_at": iso_utc(session.expires_at),
-        "expires_in": max(int(session.seconds_left()), 0),
+        "expires_in": max(int(session.seconds_left(now)), 0),
         "environment": name,
         "user": session.user,
         "org": session.org,

@@ -4,7 +4,7 @@ from typing import Annotated, Optional, Tuple
 
 import typer
 
-from nexla_cli import client, keys, names, output, session, settings
+from nexla_cli import client, environments, keys, names, session, signin
 from nexla_cli.commands.common import (
     Command,
     EnvOption,
@@ -23,16 +23,16 @@ from nexla_cli.commands.common import (
     read_secret_line_from_stdin,
     stdin_is_terminal,
 )
+from nexla_cli.deps import Deps
 from nexla_cli.errors import (
     LOGIN_HINT,
     AuthError,
     ConfigError,
     NetworkError,
-    NexlaError,
     UsageError,
 )
 from nexla_cli.model import Session
-from nexla_cli.store import CorruptStore, CredentialStore
+from nexla_cli.store import CorruptStore
 
 env_app = typer.Typer(help="Sign in to Nexla environments and manage them.", no_args_is_help=True)
 
@@ -52,6 +52,7 @@ EnvNameArgument = Annotated[
 
 @env_app.command("configure", short_help="Add an environment, sign in to it, make it current.")
 def env_configure(
+    ctx: typer.Context,
     host: Annotated[
         Optional[str],
         typer.Argument(
@@ -85,8 +86,27 @@ def env_configure(
       nexla env configure dataops.nexla.io --no-browser
       nexla env configure dataops.nexla.io --with-token < token.txt
     """
+    run_env_configure(
+        ctx.obj,
+        host,
+        api_url=api_url,
+        no_browser=no_browser,
+        with_token=with_token,
+        no_verify=no_verify,
+    )
+
+
+def run_env_configure(
+    deps: Deps,
+    host: Optional[str],
+    *,
+    api_url: Optional[str] = None,
+    no_browser: bool = False,
+    with_token: bool = False,
+    no_verify: bool = False,
+) -> None:
     # Bad arguments are refused before anything is read, stored or sent.
-    if host is None and not stdin_is_terminal():
+    if host is None and not stdin_is_terminal(deps):
         raise UsageError(
             "HOST is required when stdin is not a terminal (the host is never read from a pipe)",
             hint="nexla env configure dataops.nexla.io --with-token < token.txt",
@@ -94,17 +114,21 @@ def env_configure(
     name = names.normalize_env_name(host) if host is not None else None
     if api_url is not None:
         api_url = names.normalize_api_url(api_url)
-    session.warn_if_access_token_override()
-    _print_available_environments(session.load_or_set_aside(CredentialStore()))
+    session.warn_if_access_token_override(deps)
+    _print_available_environments(deps, session.load_or_set_aside(deps))
     if name is None:
-        name = names.normalize_env_name(prompt_visible("NEXLA Environment (ex:dataops.nexla.io):"))
+        asked = prompt_visible(deps, "NEXLA Environment (ex:dataops.nexla.io):")
+        name = names.normalize_env_name(asked)
     pipe_hint = f"pipe it in: nexla env configure {name} --with-token < token.txt"
-    token = _obtain_token(name, with_token=with_token, no_browser=no_browser, pipe_hint=pipe_hint)
-    _sign_in(name, token, api_url=api_url, verify=not no_verify, make_current=True)
+    token = _obtain_token(
+        deps, name, with_token=with_token, no_browser=no_browser, pipe_hint=pipe_hint
+    )
+    _sign_in(deps, name, token, api_url=api_url, verify=not no_verify, make_current=True)
 
 
 @env_app.command("login", short_help="Sign in again; which environment is current stays.")
 def env_login(
+    ctx: typer.Context,
     env: EnvOption = None,
     no_browser: NoBrowserOption = False,
     with_token: WithTokenOption = False,
@@ -122,85 +146,102 @@ def env_login(
       nexla env login --env beta.nexla.com --no-browser
       nexla env login --with-token < token.txt
     """
-    session.warn_if_access_token_override()
-    name, current = _login_env_name(env)
+    run_env_login(ctx.obj, env, no_browser=no_browser, with_token=with_token, no_verify=no_verify)
+
+
+def run_env_login(
+    deps: Deps,
+    env: Optional[str],
+    *,
+    no_browser: bool = False,
+    with_token: bool = False,
+    no_verify: bool = False,
+) -> None:
+    session.warn_if_access_token_override(deps)
+    name, current = _login_env_name(deps, env)
     if name == current:
-        output.info(f"Current Environment: {name}")
+        deps.out.info(f"Current Environment: {name}")
     elif current:
-        output.info(f"Signing in to {name} (the current environment stays {current}).")
+        deps.out.info(f"Signing in to {name} (the current environment stays {current}).")
     else:
-        output.info(f"Signing in to {name}.")
+        deps.out.info(f"Signing in to {name}.")
     pipe_hint = f"pipe it in: nexla env login --env {name} --with-token < token.txt"
-    token = _obtain_token(name, with_token=with_token, no_browser=no_browser, pipe_hint=pipe_hint)
-    _sign_in(name, token, api_url=None, verify=not no_verify, make_current=False)
+    token = _obtain_token(
+        deps, name, with_token=with_token, no_browser=no_browser, pipe_hint=pipe_hint
+    )
+    _sign_in(deps, name, token, api_url=None, verify=not no_verify, make_current=False)
 
 
-def _login_env_name(env: Optional[str]) -> Tuple[str, Optional[str]]:
+def _login_env_name(deps: Deps, env: Optional[str]) -> Tuple[str, Optional[str]]:
     """The environment to sign in to, and the current one. An unparseable store is set aside
     first (kept, named); signing in then goes on only if the environment is named, since the
     current one was recorded in the file set aside."""
-    store = CredentialStore()
     try:
-        data = session.load(store)
+        data = session.load(deps)
     except CorruptStore:
-        session.load_or_set_aside(store)
-        named = env or settings.env_name()
+        session.load_or_set_aside(deps)
+        named = session.choose_env(deps, {}, env).name
         if not named:
             raise ConfigError(
                 "no environment is current: it was recorded in the file set aside",
                 hint="`nexla env login --env NAME` or `nexla env configure HOST` signs in afresh",
             ) from None
         return names.normalize_env_name(named), None
-    return session.resolve_env_name(data, env), data.get("current")
+    return session.resolve_env_name(deps, data, env), data.get("current")
 
 
-def _print_available_environments(data: dict) -> None:
+def _print_available_environments(deps: Deps, data: dict) -> None:
     if not data["environments"]:
         return  # a first sign-in: an empty list would only puzzle
-    output.info("Available Environments:")
+    deps.out.info("Available Environments:")
     for name in sorted(data["environments"]):
-        output.info(f"- {name}" + (" *" if name == data.get("current") else ""))
+        deps.out.info(f"- {name}" + (" *" if name == data.get("current") else ""))
 
 
-def _obtain_token(name: str, *, with_token: bool, no_browser: bool, pipe_hint: str) -> str:
+def _obtain_token(
+    deps: Deps, name: str, *, with_token: bool, no_browser: bool, pipe_hint: str
+) -> str:
     """The token from a pipe, else typed at the terminal (hidden) after the browser and link.
 
     Before anyone is asked to paste, what would make the paste useless is ruled out: a CA
     bundle that is not there, a host that cannot be found.
     """
-    if not stdin_is_terminal():
-        return check_secret(read_secret_line_from_stdin("token"), "token")
-    client.check_ca_bundle()
-    check_host_resolves(name)
+    if not stdin_is_terminal(deps):
+        return check_secret(read_secret_line_from_stdin(deps, "token"), "token")
+    client.check_ca_bundle(deps.environ)
+    check_host_resolves(deps, name)
     if not with_token:
         link = names.token_page_url(name)
         if not no_browser:
-            open_browser(link)
-        output.info("If your browser didn't open, please go to the following link:")
-        output.info(link)
+            open_browser(deps, link)
+        deps.out.info("If your browser didn't open, please go to the following link:")
+        deps.out.info(link)
     # With --with-token at a terminal: no browser and no link, but never echoed either.
-    return prompt_secret("Enter ACCESS TOKEN:", "token", pipe_hint=pipe_hint)
+    return prompt_secret(deps, "Enter ACCESS TOKEN:", "token", pipe_hint=pipe_hint)
 
 
-def _sign_in(name: str, token: str, *, api_url, verify: bool, make_current: bool) -> None:
-    signed_in, dropped_key = session.sign_in_with_token(
-        name, token, api_url=api_url, verify=verify, make_current=make_current
+def _sign_in(
+    deps: Deps, name: str, token: str, *, api_url, verify: bool, make_current: bool
+) -> None:
+    signed_in, dropped_key = signin.sign_in_with_token(
+        deps, name, token, api_url=api_url, verify=verify, make_current=make_current
     )
+    expiry = describe_expiry(signed_in, deps.now())
     if dropped_key:
-        output.info(f"Removed the service key saved for {name}: this session replaces it.")
+        deps.out.info(f"Removed the service key saved for {name}: this session replaces it.")
     if not verify:
-        output.info(
+        deps.out.info(
             f"Saved the token for {name} without checking it (--no-verify); the first command "
-            f"that uses it will tell whether the server accepts it. Session "
-            f"{describe_expiry(signed_in)}."
+            f"that uses it will tell whether the server accepts it. Session {expiry}."
         )
         return
     who = describe_user(signed_in.user, signed_in.org)
-    output.info(f"Signed in to {name} as {who}; session {describe_expiry(signed_in)}.")
+    deps.out.info(f"Signed in to {name} as {who}; session {expiry}.")
 
 
 @env_app.command("list", short_help="List the environments and who is signed in.")
 def env_list(
+    ctx: typer.Context,
     as_json: JsonOption = False,
     check: Annotated[
         bool,
@@ -222,27 +263,32 @@ def env_list(
       nexla env list --check
       nexla env list --json | jq -r '.[].name'
     """
-    store = CredentialStore()
-    data = session.load(store)
+    run_env_list(ctx.obj, as_json=as_json, check=check)
+
+
+def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> None:
+    data = session.load(deps)
+    out = deps.out
+    now = deps.now()
     rows = []
     for name, env in sorted(data["environments"].items()):
-        stored = session.stored_session(env, store.path)
+        stored = session.stored_session(env, deps.store)
         rows.append((name, name == data.get("current"), env, stored))
     checks = {}
     if check:
         from nexla_cli import handoff
 
-        checks = handoff.check_environments(data, store.path)
+        checks = handoff.check_environments(deps, data)
     if as_json:
         listing = []
         for name, current, env, stored in rows:
-            entry = _env_json(name, current, env, stored)
+            entry = _env_json(name, current, env, stored, now)
             if check:
                 entry.update(_check_json(checks.get(name)))
             listing.append(entry)
-        output.json_result(listing)
+        out.json_result(listing)
     elif not rows:
-        output.info("No environments configured; run `nexla env configure`.")
+        out.info("No environments configured; run `nexla env configure`.")
     else:
         width = max(len(name) for name, *_ in rows)
         for name, current, _env, stored in rows:
@@ -250,10 +296,10 @@ def env_list(
             if stored is None:
                 detail = "not signed in"
             else:
-                detail = f"{describe_user(stored.user, stored.org)}, {describe_expiry(stored)}"
+                detail = f"{describe_user(stored.user, stored.org)}, {describe_expiry(stored, now)}"
             if name in checks:
                 detail += f"  [{_describe_check(checks[name])}]"
-            output.display(f"{marker} {name.ljust(width)}  {detail}")
+            out.display(f"{marker} {name.ljust(width)}  {detail}")
     if check:
         _raise_for_checks(checks)
 
@@ -299,7 +345,7 @@ def _raise_for_checks(checks: dict) -> None:
         raise NetworkError(f"could not reach the server of {', '.join(unreachable)}")
 
 
-def _env_json(name: str, current: bool, env: dict, stored: Optional[Session]) -> dict:
+def _env_json(name: str, current: bool, env: dict, stored: Optional[Session], now: float) -> dict:
     data = {
         "name": name,
         "current": current,
@@ -313,7 +359,7 @@ def _env_json(name: str, current: bool, env: dict, stored: Optional[Session]) ->
         "expires_at": iso_utc(stored.expires_at) if stored else None,
         "expires_estimated": stored.expires_estimated if stored else None,
         "expiry_source": stored.expiry_source if stored else None,
-        "expired": stored.is_expired() if stored else None,
+        "expired": stored.is_expired(now) if stored else None,
         "service_key_saved": keys.is_saved(env),
         # "keyring", "file" or null: where a saved key is (never the key itself).
         "service_key_location": keys.location(env),
@@ -322,7 +368,7 @@ def _env_json(name: str, current: bool, env: dict, stored: Optional[Session]) ->
 
 
 @env_app.command("use", cls=Command, short_help="Make NAME the current environment.")
-def env_use(name: EnvNameArgument) -> None:
+def env_use(ctx: typer.Context, name: EnvNameArgument) -> None:
     """Make NAME the current environment: the one commands act on without --env.
 
     $NEXLA_ENV, when set, still wins over the current environment.
@@ -332,12 +378,14 @@ def env_use(name: EnvNameArgument) -> None:
       nexla env use dataops.nexla.io
       nexla env use localhost:8443
     """
-    chosen = session.use_env(name)
-    output.info(f"Current environment: {chosen}")
+    deps: Deps = ctx.obj
+    chosen = environments.use_env(deps, name)
+    deps.out.info(f"Current environment: {chosen}")
 
 
 @env_app.command("show", short_help="Show one environment in full.")
 def env_show(
+    ctx: typer.Context,
     env: EnvOption = None,
     as_json: JsonOption = False,
     check: Annotated[
@@ -355,27 +403,35 @@ def env_show(
       nexla env show --env beta.nexla.com --check
       nexla env show --json
     """
-    store = CredentialStore()
-    data = session.load(store)
-    name = session.resolve_env_name(data, env)
+    run_env_show(ctx.obj, env, as_json=as_json, check=check)
+
+
+def run_env_show(
+    deps: Deps, env: Optional[str], *, as_json: bool = False, check: bool = False
+) -> None:
+    data = session.load(deps)
+    name = session.resolve_env_name(deps, data, env)
     record = data["environments"][name]
-    stored = session.stored_session(record, store.path)
-    details = _env_json(name, name == data.get("current"), record, stored)
+    stored = session.stored_session(record, deps.store)
+    details = _env_json(name, name == data.get("current"), record, stored, deps.now())
     details["token_page"] = names.token_page_url(name)
     details["token"] = mask_token(stored.access_token) if stored else None
     accepted = None
     # Not signed in and no $NEXLA_ACCESS_TOKEN: there is nothing to ask the server about.
-    nothing_to_check = stored is None and not session.access_token_override()
+    nothing_to_check = stored is None and not session.access_token_override(deps)
+    check_result: dict = {}
     if check:
         check_result = (
-            {"accepted": False} if nothing_to_check else session.check_token(name, record, stored)
+            {"accepted": False}
+            if nothing_to_check
+            else environments.check_token(deps, name, record, stored)
         )
         accepted = check_result["accepted"]
         details["accepted"] = accepted
     if as_json:
-        output.json_result(details)
+        deps.out.json_result(details)
     else:
-        _print_show(details, stored, checked=check and not nothing_to_check)
+        _print_show(deps, details, stored, checked=check and not nothing_to_check)
     if check and nothing_to_check:
         raise AuthError(
             f"not signed in to {name}: nothing was checked",
@@ -386,7 +442,7 @@ def env_show(
         raise AuthError(f"{name}: {reason}", hint=f"{LOGIN_HINT} (`nexla env login --env {name}`)")
 
 
-def _print_show(details: dict, stored: Optional[Session], *, checked: bool) -> None:
+def _print_show(deps: Deps, details: dict, stored: Optional[Session], *, checked: bool) -> None:
     lines = [
         ("Environment", details["name"] + (" (current)" if details["current"] else "")),
         ("UI URL", details["ui_url"]),
@@ -420,7 +476,7 @@ def _print_show(details: dict, stored: Optional[Session], *, checked: bool) -> N
             ("Token", details["token"]),
             ("Source", stored.source),
             ("Obtained", iso_utc(stored.obtained_at)),
-            ("Session", describe_expiry(stored)),
+            ("Session", describe_expiry(stored, deps.now())),
         ]
     where = details["service_key_location"]
     lines.append(
@@ -434,11 +490,12 @@ def _print_show(details: dict, stored: Optional[Session], *, checked: bool) -> N
         )
     width = max(len(label) for label, _ in lines) + 1
     for label, value in lines:
-        output.display(f"{(label + ':').ljust(width)} {value}")
+        deps.out.display(f"{(label + ':').ljust(width)} {value}")
 
 
 @env_app.command("logout", short_help="End the session and forget the token.")
 def env_logout(
+    ctx: typer.Context,
     env: EnvOption = None,
     all_envs: Annotated[bool, typer.Option("--all", help="Log out of every environment.")] = False,
 ) -> None:
@@ -452,13 +509,14 @@ def env_logout(
       nexla env logout --env beta.nexla.com
       nexla env logout --all
     """
-    session.warn_if_access_token_override()
-    for name, had_session in session.logout(env, all_envs=all_envs):
-        output.info(f"Logged out of {name}." if had_session else f"Not signed in to {name}.")
+    deps: Deps = ctx.obj
+    session.warn_if_access_token_override(deps)
+    for name, had_session in environments.logout(deps, env, all_envs=all_envs):
+        deps.out.info(f"Logged out of {name}." if had_session else f"Not signed in to {name}.")
 
 
 @env_app.command("remove", cls=Command, short_help="Log out of NAME and forget it.")
-def env_remove(name: EnvNameArgument) -> None:
+def env_remove(ctx: typer.Context, name: EnvNameArgument) -> None:
     """Log out of NAME and forget the environment.
 
     When NAME was the current environment and exactly one other remains, that one becomes
@@ -468,18 +526,12 @@ def env_remove(name: EnvNameArgument) -> None:
     Examples:
       nexla env remove beta.nexla.com
     """
-    current_before = _current_env()
-    removed, current = session.remove_env(name)
-    output.info(f"Removed {removed}.")
+    deps: Deps = ctx.obj
+    current_before = environments.current_env(deps)
+    removed, current = environments.remove_env(deps, name)
+    deps.out.info(f"Removed {removed}.")
     # Which environment is current is news only when the removed one was it.
     if current_before == removed and current:
-        output.info(f"Current environment is now {current}.")
+        deps.out.info(f"Current environment is now {current}.")
     elif current_before == removed:
-        output.info("No environment is current now; choose one with `nexla env use NAME`.")
-
-
-def _current_env() -> Optional[str]:
-    try:
-        return session.load(CredentialStore()).get("current")
-    except NexlaError:
-        return None  # an unreadable store: remove says what it does with it
+        deps.out.info("No environment is current now; choose one with `nexla env use NAME`.")

@@ -1,14 +1,12 @@
 """`nexla token …`: session tokens for shell jobs and scripts."""
 
 import enum
-import os
-import time
 from pathlib import Path
 from typing import Annotated, List, Optional, Tuple
 
 import typer
 
-from nexla_cli import keys, names, output, session, settings, timefmt
+from nexla_cli import keys, names, renewal, servicekeys, session, timefmt
 from nexla_cli.commands.common import (
     EXPIRY_NOTES,
     Command,
@@ -24,28 +22,33 @@ from nexla_cli.commands.common import (
     session_json,
     stdin_is_terminal,
 )
+from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, UsageError
 from nexla_cli.model import jwt_expiry
-from nexla_cli.store import CredentialStore
 
 token_app = typer.Typer(help="Session tokens for shell jobs and scripts.", no_args_is_help=True)
 
 PrintOption = Annotated[bool, typer.Option("--print", help="Print the new token alone to stdout.")]
 
 
-def _print_session(name: str, renewed, *, as_json: bool, print_token: bool, verb: str) -> None:
+def _print_session(
+    deps: Deps, name: str, renewed, *, as_json: bool, print_token: bool, verb: str
+) -> None:
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
-    output.info(f"{verb} the session for {name}; it {describe_expiry(renewed)}.")
+    deps.out.info(f"{verb} the session for {name}; it {describe_expiry(renewed, deps.now())}.")
     if print_token:
-        output.result(renewed.access_token)
+        deps.out.result(renewed.access_token)
     elif as_json:
-        output.json_result(session_json(name, renewed))
+        deps.out.json_result(session_json(name, renewed, deps.now()))
 
 
 @token_app.command("refresh", short_help="Refresh the session token now.")
 def token_refresh(
-    env: EnvOption = None, as_json: JsonOption = False, print_token: PrintOption = False
+    ctx: typer.Context,
+    env: EnvOption = None,
+    as_json: JsonOption = False,
+    print_token: PrintOption = False,
 ) -> None:
     """Refresh the session token now (POST /token/refresh) and store the new one.
 
@@ -59,16 +62,23 @@ def token_refresh(
       nexla token refresh --env beta.nexla.com --json
       TOKEN=$(nexla token refresh --print)
     """
+    run_token_refresh(ctx.obj, env, as_json=as_json, print_token=print_token)
+
+
+def run_token_refresh(
+    deps: Deps, env: Optional[str], *, as_json: bool = False, print_token: bool = False
+) -> None:
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
-    session.warn_if_access_token_override()
-    name, renewed = session.refresh_now(env)
+    session.warn_if_access_token_override(deps)
+    name, renewed = renewal.refresh_now(deps, env)
     verb = "Minted a new" if renewed.source == "service_key" else "Refreshed"
-    _print_session(name, renewed, as_json=as_json, print_token=print_token, verb=verb)
+    _print_session(deps, name, renewed, as_json=as_json, print_token=print_token, verb=verb)
 
 
 @token_app.command("from-key", short_help="Mint a session from a service key.")
 def token_from_key(
+    ctx: typer.Context,
     env: EnvOption = None,
     key_file: Annotated[
         Optional[Path],
@@ -102,36 +112,58 @@ def token_from_key(
       nexla token from-key --key-file - --print < key.txt
       NEXLA_SERVICE_KEY="$KEY" nexla token from-key --json
     """
+    run_token_from_key(
+        ctx.obj,
+        env,
+        key_file=key_file,
+        save_key=save_key,
+        as_json=as_json,
+        print_token=print_token,
+    )
+
+
+def run_token_from_key(
+    deps: Deps,
+    env: Optional[str],
+    *,
+    key_file: Optional[Path] = None,
+    save_key: bool = False,
+    as_json: bool = False,
+    print_token: bool = False,
+) -> None:
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
-    session.warn_if_access_token_override()
-    target = session.key_target(env)
+    session.warn_if_access_token_override(deps)
+    target = servicekeys.key_target(deps, env)
     # Where the key will be kept is settled (the keyring probed) before it is even asked for.
-    storage = session.key_storage_plan(target) if save_key else None
-    key = check_secret(_read_service_key(key_file), "service key")
-    name, minted, notes = session.mint_from_key(env, key, save_key=save_key, key_storage=storage)
-    print_notes(notes)
-    _print_session(name, minted, as_json=as_json, print_token=print_token, verb="Minted")
+    storage = servicekeys.key_storage_plan(deps, target) if save_key else None
+    key = check_secret(_read_service_key(deps, key_file), "service key")
+    name, minted, notes = servicekeys.mint_from_key(
+        deps, env, key, save_key=save_key, key_storage=storage
+    )
+    print_notes(deps, notes)
+    _print_session(deps, name, minted, as_json=as_json, print_token=print_token, verb="Minted")
 
 
-def _read_service_key(key_file: Optional[Path]) -> str:
+def _read_service_key(deps: Deps, key_file: Optional[Path]) -> str:
     if key_file is not None:
         if str(key_file) == "-":
-            return read_secret_line_from_stdin("service key")
+            return read_secret_line_from_stdin(deps, "service key")
         from nexla_cli import inputs
 
         try:
-            return inputs.read_file(str(key_file), f"service key in {key_file}")  # bounded
+            path = deps.path(str(key_file))
+            return inputs.read_file(path, f"service key in {key_file}")  # bounded
         except OSError as exc:
             raise UsageError(
                 f"cannot read the service key from {key_file}: {exc.strerror}"
             ) from None
     # The variable is set on purpose; an inherited stdin may be a pipe that never ends.
-    from_variable = os.environ.get("NEXLA_SERVICE_KEY")
+    from_variable = deps.environ.get("NEXLA_SERVICE_KEY")
     if from_variable is not None:
         return from_variable
-    if not stdin_is_terminal():
-        key = read_secret_line_from_stdin("service key")
+    if not stdin_is_terminal(deps):
+        key = read_secret_line_from_stdin(deps, "service key")
         if not key.strip():
             raise UsageError(
                 "no service key on stdin",
@@ -139,6 +171,7 @@ def _read_service_key(key_file: Optional[Path]) -> str:
             )
         return key
     return prompt_secret(
+        deps,
         "Enter SERVICE KEY:",
         "service key",
         pipe_hint="pass it in a file: nexla token from-key --key-file PATH",
@@ -158,7 +191,7 @@ MinTtlOption = Annotated[
 
 
 @token_app.command("print", short_help="Print the access token, for scripts.")
-def token_print(env: EnvOption = None, min_ttl: MinTtlOption = 0) -> None:
+def token_print(ctx: typer.Context, env: EnvOption = None, min_ttl: MinTtlOption = 0) -> None:
     """Print the access token and a newline to stdout, nothing else, for $(…) in scripts.
 
     The token is refreshed first when it is due (or minted from a saved service key), or
@@ -172,7 +205,11 @@ def token_print(env: EnvOption = None, min_ttl: MinTtlOption = 0) -> None:
       curl -H "Authorization: Bearer $(nexla token print)" \\
         https://dataops.nexla.io/nexla-api/users/current
     """
-    output.result(session.live_token(env, min_ttl))
+    run_token_print(ctx.obj, env, min_ttl)
+
+
+def run_token_print(deps: Deps, env: Optional[str], min_ttl: int = 0) -> None:
+    deps.out.result(renewal.live_token(deps, env, min_ttl))
 
 
 class ExportFormat(str, enum.Enum):
@@ -185,6 +222,7 @@ class ExportFormat(str, enum.Enum):
 
 @token_app.command("export", short_help="Print the session as variables for a shell or file.")
 def token_export(
+    ctx: typer.Context,
     env: EnvOption = None,
     fmt: Annotated[
         ExportFormat,
@@ -206,7 +244,8 @@ def token_export(
     """
     from nexla_cli import handoff
 
-    output.result(handoff.render(handoff.handoff(env, min_ttl), fmt.value))
+    deps: Deps = ctx.obj
+    deps.out.result(handoff.render(handoff.handoff(deps, env, min_ttl), fmt.value))
 
 
 @token_app.command(
@@ -217,6 +256,7 @@ def token_export(
     context_settings={"allow_interspersed_args": False},
 )
 def token_exec(
+    ctx: typer.Context,
     command: Annotated[
         List[str], typer.Argument(metavar="-- COMMAND [ARGS]...", show_default=False)
     ],
@@ -237,14 +277,15 @@ def token_exec(
     """
     from nexla_cli import handoff
 
-    variables = handoff.handoff(env, min_ttl).variables
+    deps: Deps = ctx.obj
+    variables = handoff.handoff(deps, env, min_ttl).variables
     # COMMAND's status is final and its streams are its own: exit at once, without the
     # newline the app writes after an interrupted command of its own (status 130).
-    raise SystemExit(handoff.run_command(command, variables))
+    raise SystemExit(handoff.run_command(deps, command, variables))
 
 
 @token_app.command("status", short_help="Whether there is a valid session, and until when.")
-def token_status(env: EnvOption = None, as_json: JsonOption = False) -> None:
+def token_status(ctx: typer.Context, env: EnvOption = None, as_json: JsonOption = False) -> None:
     """Show whether there is a valid session: expiry, time left, source and user.
 
     Never the token, and nothing is sent to the server. Exit 0 when the session is valid,
@@ -255,30 +296,35 @@ def token_status(env: EnvOption = None, as_json: JsonOption = False) -> None:
       nexla token status
       nexla token status --env beta.nexla.com --json | jq .expires_in
     """
-    report, expires_at = _status_report(env)
+    run_token_status(ctx.obj, env, as_json=as_json)
+
+
+def run_token_status(deps: Deps, env: Optional[str], *, as_json: bool = False) -> None:
+    report, expires_at = _status_report(deps, env)
     if as_json:
-        output.json_result(report)
+        deps.out.json_result(report)
     else:
-        _print_status(report, expires_at)
+        _print_status(deps, report, expires_at)
     if not report["valid"]:
         name = report["environment"]
-        output.info(f"hint: sign in with `nexla env login --env {name}`")
+        deps.out.info(f"hint: sign in with `nexla env login --env {name}`")
         raise typer.Exit(int(AuthError.exit_code))
 
 
-def _status_report(env: Optional[str]) -> Tuple[dict, Optional[float]]:
+def _status_report(deps: Deps, env: Optional[str]) -> Tuple[dict, Optional[float]]:
     """The `--json` report, and the expiry as a time for the text form (None if unknown)."""
-    override = session.access_token_override()
+    override = session.access_token_override(deps)
+    now = deps.now()
     if override:
-        named = env or settings.env_name()
+        named = session.choose_env(deps, {}, env).name
         # Nothing is known of the variable's token but what a JWT states itself.
-        stated = jwt_expiry(override)
+        stated = jwt_expiry(override, now)
         return {
             "environment": names.normalize_env_name(named) if named else None,
             "valid": True,
             "source": session.ACCESS_TOKEN_VARIABLE,
             "expires_at": iso_utc(stated) if stated else None,
-            "expires_in": max(int(stated - time.time()), 0) if stated else None,
+            "expires_in": max(int(stated - now), 0) if stated else None,
             "expires_estimated": None,
             "expiry_source": "token" if stated else None,
             "refresh_due": None,
@@ -286,10 +332,9 @@ def _status_report(env: Optional[str]) -> Tuple[dict, Optional[float]]:
             "org": None,
             "service_key_location": None,
         }, stated
-    store = CredentialStore()
-    data = session.load(store)
-    name = session.resolve_env_name(data, env)
-    stored = session.stored_session(data["environments"][name], store.path)
+    data = session.load(deps)
+    name = session.resolve_env_name(deps, data, env)
+    stored = session.stored_session(data["environments"][name], deps.store)
     # Where a saved key is ("keyring", "file" or None), never the key.
     key_location = keys.location(data["environments"][name])
     if stored is None:
@@ -308,42 +353,44 @@ def _status_report(env: Optional[str]) -> Tuple[dict, Optional[float]]:
         }, None
     return {
         "environment": name,
-        "valid": not stored.is_expired() and not stored.rejected,
+        "valid": not stored.is_expired(now) and not stored.rejected,
         "source": stored.source,
         "expires_at": iso_utc(stored.expires_at),
-        "expires_in": max(int(stored.seconds_left()), 0),
+        "expires_in": max(int(stored.seconds_left(now)), 0),
         "expires_estimated": stored.expires_estimated,
         "expiry_source": stored.expiry_source,
-        "refresh_due": not stored.is_fresh(),
+        "refresh_due": not session.is_fresh(deps, stored),
         "user": stored.user,
         "org": stored.org,
         "service_key_location": key_location,
     }, stored.expires_at
 
 
-def _print_status(report: dict, expires_at: Optional[float]) -> None:
+def _print_status(deps: Deps, report: dict, expires_at: Optional[float]) -> None:
     name = report["environment"] or "(no environment)"
+    out = deps.out
     if report["source"] == session.ACCESS_TOKEN_VARIABLE:
         expiry = (
-            timefmt.until(expires_at, time.time(), note=EXPIRY_NOTES["token"])
+            timefmt.until(expires_at, deps.now(), note=EXPIRY_NOTES["token"])
             if expires_at
             else "expiry unknown"
         )
-        output.display(f"{name}: using the token in {session.ACCESS_TOKEN_VARIABLE} ({expiry})")
+        out.display(f"{name}: using the token in {session.ACCESS_TOKEN_VARIABLE} ({expiry})")
         return
     if report["source"] is None:
-        output.display(f"{name}: not signed in")
-        _print_key_location(report)
+        out.display(f"{name}: not signed in")
+        _print_key_location(deps, report)
         return
     state = "valid session" if report["valid"] else "no valid session"
     due = "; refresh due" if report["refresh_due"] and report["valid"] else ""
-    output.display(f"{name}: {state} for {describe_user(report['user'] or {}, report['org'])}")
+    out.display(f"{name}: {state} for {describe_user(report['user'] or {}, report['org'])}")
     note = EXPIRY_NOTES.get(report["expiry_source"], "")
-    output.display(f"  {timefmt.until(expires_at, time.time(), note=note)}{due}")
-    output.display(f"  source: {report['source']}")
-    _print_key_location(report)
+    assert expires_at is not None
+    out.display(f"  {timefmt.until(expires_at, deps.now(), note=note)}{due}")
+    out.display(f"  source: {report['source']}")
+    _print_key_location(deps, report)
 
 
-def _print_key_location(report: dict) -> None:
+def _print_key_location(deps: Deps, report: dict) -> None:
     where = report["service_key_location"]
-    output.display(f"  service key: {keys.LOCATION_LABELS[where] if where else 'not saved'}")
+    deps.out.display(f"  service key: {keys.LOCATION_LABELS[where] if where else 'not saved'}")

@@ -1,0 +1,72 @@
+"""Where a call to the API goes, and with which token: `nexla api` and the hand-off to
+other tools (`token export`, `token exec`) share this."""
+
+from typing import Optional
+
+from nexla_cli import renewal, session
+from nexla_cli.deps import Deps
+from nexla_cli.errors import ConfigError
+
+
+class ApiTarget:
+    """Where `nexla api` sends its calls, and the token it sends.
+
+    The stored token is looked at (and refreshed or re-minted when due) only when first
+    needed, so a call refused for its own reasons (a URL outside the base) makes no request.
+    A token from $NEXLA_ACCESS_TOKEN is used as it is and never renewed.
+    """
+
+    def __init__(
+        self,
+        name: Optional[str],
+        api_url: str,
+        deps: Deps,
+        token: Optional[str] = None,
+        data: Optional[dict] = None,
+    ):
+        self.deps = deps
+        self.name = name
+        self.api_url = api_url
+        self.from_variable = token is not None
+        self._token = token
+        self._data = data
+
+    @property
+    def renewable(self) -> bool:
+        return self.name is not None and not self.from_variable
+
+    def token(self) -> str:
+        if self._token is None:
+            assert self.name is not None and self._data is not None
+            self._token = renewal.usable_session(self.deps, self._data, self.name).access_token
+        return self._token
+
+    def renew_after_rejection(self) -> str:
+        """After a 401: refresh, or re-mint from a saved key, and return the new token."""
+        assert self.name is not None and self._token is not None
+        self._token = renewal.renew_after_rejection(self.deps, self.name, self._token).access_token
+        return self._token
+
+
+def api_target(deps: Deps, explicit_env: Optional[str]) -> ApiTarget:
+    """The environment's API base URL ($NEXLA_API_URL wins) and its token source."""
+    override = session.access_token_override(deps)
+    data = session.load(deps)
+    if override and not session.choose_env(deps, data, explicit_env).name:
+        if not session.api_url_override(deps):
+            raise ConfigError(
+                f"{session.ACCESS_TOKEN_VARIABLE} is set but no environment is configured or "
+                "current, so the API URL is unknown",
+                hint="set NEXLA_API_URL (e.g. https://dataops.nexla.io/nexla-api) or pass --env",
+            )
+        return ApiTarget(None, session.api_url_for(deps, None, ""), deps, override)
+    name = session.resolve_env_name(deps, data, explicit_env)
+    env = data["environments"][name]
+    # The stored token (and, to renew it, the saved key) goes only to the environment's
+    # own API host; a token from the variable may go anywhere.
+    api_url = (
+        session.api_url_for(deps, env, name)
+        if override
+        else session.url_for_stored_credentials(deps, env, name)[0]
+    )
+    return ApiTarget(name, api_url, deps, override, data=data)

@@ -1,0 +1,134 @@
+"""Minting a session from a service key (`token from-key`), and where a saved key is kept."""
+
+import contextlib
+from typing import List, Optional, Tuple
+
+from nexla_cli import keys, session
+from nexla_cli.deps import Deps
+from nexla_cli.errors import AuthError, ConfigError, NexlaError
+from nexla_cli.model import Session, session_from_token_response
+from nexla_cli.signals import SignalsHeld
+from nexla_cli.store import StoreWriteError
+
+
+def key_target(deps: Deps, explicit_env: Optional[str]) -> str:
+    """The environment `token from-key` mints for: --env, $NEXLA_ENV, else the current one.
+
+    Checked before the key is asked for, so nobody types a key only to hear it is useless.
+    """
+    keys.storage_choice(deps.environ)  # a bad $NEXLA_KEY_STORAGE is exit 2 before any read
+    return _key_target(deps, explicit_env)[0]
+
+
+def key_storage_plan(deps: Deps, name: str) -> keys.SavePlan:
+    """Where `token from-key --save-key` will keep NAME's key; exit 3 (nothing sent) when it
+    cannot be kept as $NEXLA_KEY_STORAGE asks."""
+    return keys.plan_save(deps, name, deps.store.path)
+
+
+def mint_from_key(
+    deps: Deps,
+    explicit_env: Optional[str],
+    service_key: str,
+    *,
+    save_key: bool,
+    key_storage: Optional[keys.SavePlan] = None,
+) -> Tuple[str, Session, List[str]]:
+    """POST /token with the key and store the session; returns (env name, session, notes).
+
+    An environment named with --env or $NEXLA_ENV that is not configured is added; it
+    becomes current only when none is. The request is made under the lock, with room for
+    the answer reserved first, so the session minted is the one stored. With save_key,
+    where the key goes (`key_storage`, from key_storage_plan) is settled before anything
+    is sent.
+    """
+    store = deps.store
+    name, data = _key_target(deps, explicit_env)
+    if save_key and (key_storage is None or key_storage.name != name):
+        key_storage = key_storage_plan(deps, name)
+    keyring_item = None
+    named = session.choose_env(deps, {}, explicit_env).name is not None
+    existed = name in data["environments"]
+    notes: List[str] = []
+    held = SignalsHeld()
+    fresh_machine = not store.path.parent.exists()
+    try:
+        with store.transaction(recover_corrupt=True) as data:
+            env = data["environments"].get(name)
+            if env is None and existed and not named:
+                # It was the current environment, and another command removed it since.
+                raise ConfigError(
+                    f"{name} was removed meanwhile; nothing was sent",
+                    hint=f"`nexla token from-key --env {name}` adds it again",
+                )
+            api_url = session.own_api_url(env, name)
+            store.reserve()
+            held.hold("mint")
+            try:
+                body = deps.client(api_url).mint(service_key)
+            except AuthError:
+                raise AuthError(
+                    f"the service key was rejected by {name}; nothing was changed"
+                ) from None
+            minted = session_from_token_response(body, "service_key", deps.now())
+            if env is None:
+                env = data["environments"][name] = {"api_url": api_url}
+                notes.append(f"added environment {name}")
+            if not data.get("current"):
+                data["current"] = name
+            env["session"] = minted.to_dict()
+            if save_key:
+                assert key_storage is not None
+                # Into the keyring before the file names it (keys.save).
+                keyring_item, warning = keys.save(deps, key_storage, env, service_key)
+                if warning:
+                    deps.notices.warn(warning)
+                env.pop(session.KEY_REFUSED_FIELD, None)
+            elif keys.is_saved(env) and not keys.holds(deps, env, name, service_key):
+                # A key saved for another identity must not re-mint this one's sessions.
+                keyring_item = session.forget_key(env)[1]
+                notes.append(f"dropped the service key saved earlier for {name}")
+            else:
+                env.pop(session.KEY_REFUSED_FIELD, None)  # a fresh sign-in by key
+    except StoreWriteError as exc:
+        raise ConfigError(
+            f"the new session for {name} could not be stored ({exc.message}); "
+            "the stored one was left as it was",
+            hint="free some disk space or make the directory writable, then try again",
+        ) from None
+    except NexlaError:
+        if fresh_machine:
+            _undo_config_dir(deps)
+        raise
+    finally:
+        held.release("once the new session was stored")
+    session.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
+    if save_key:
+        assert key_storage is not None
+        if key_storage.warning:
+            deps.notices.warn(key_storage.warning)
+        notes.append(f"Saved the service key for {name} {key_storage.describe()}.")
+    return name, minted, notes
+
+
+def _undo_config_dir(deps: Deps) -> None:
+    """A failed first command leaves no trace: the directory it made only to lock and
+    reserve is removed again (unless another command has stored something there)."""
+    store = deps.store
+    if store.path.exists():
+        return
+    with contextlib.suppress(OSError):
+        store.lock_path.unlink()
+        store.path.parent.rmdir()
+
+
+def _key_target(deps: Deps, explicit_env: Optional[str]) -> Tuple[str, dict]:
+    data = session.load_or_set_aside(deps)  # starting over: an unparseable file is set aside
+    if not session.choose_env(deps, data, explicit_env).name:
+        raise ConfigError(
+            "no environment to mint a session for",
+            hint="name it: `nexla token from-key --env HOST` (or set NEXLA_ENV)",
+        )
+    name = session.resolve_env_name(deps, data, explicit_env, must_exist=False)
+    session.refuse_override_for_storing(deps, name, data["environments"].get(name), "minted")
+    return name, data

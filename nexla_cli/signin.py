@@ -1,0 +1,86 @@
+"""Signing in with a pasted token: check it with the API, then store it as the session."""
+
+from typing import Optional, Tuple
+
+from nexla_cli import names, session
+from nexla_cli.deps import Deps
+from nexla_cli.errors import AuthError, ConfigError, NetworkError
+from nexla_cli.model import Session, org_summary, pasted_token_expiry, user_summary
+from nexla_cli.store import CorruptStore
+
+
+def sign_in_with_token(
+    deps: Deps,
+    name: str,
+    token: str,
+    *,
+    api_url: Optional[str],
+    verify: bool,
+    make_current: bool,
+) -> Tuple[Session, bool]:
+    """Validate a pasted token (one GET /users/current) and store it as NAME's session.
+
+    Returns the session and whether a saved service key was dropped.
+    """
+    existing = _peek_env(deps, name)
+    if not api_url:
+        # The token is checked where it will be used: NAME's own API.
+        session.refuse_override_for_storing(deps, name, existing, "checked")
+    call_url = api_url or session.api_url_for(deps, existing, name)
+    user: dict = {}
+    org: Optional[dict] = None
+    if verify:
+        try:
+            who = deps.client(call_url).current_user(token)
+        except AuthError:
+            raise AuthError(
+                f"the token was rejected by {name}; nothing was saved",
+                hint=f"copy a fresh token from {names.token_page_url(name)}",
+            ) from None
+        except NetworkError as exc:
+            raise NetworkError(
+                f"could not check the token with {name}: {exc.message}; nothing was saved",
+                exc.hint,
+            ) from None
+        user, org = user_summary(who["user"]), org_summary(who["org"])
+    now = int(deps.now())
+    # A JWT states its expiry; any other token's lifetime is estimated.
+    expires_at, estimated = pasted_token_expiry(token, now)
+    signed_in = Session(
+        access_token=token,
+        obtained_at=now,
+        expires_at=expires_at,
+        expires_estimated=estimated,
+        source="pasted",
+        user=user,
+        org=org,
+    )
+    with deps.store.transaction(recover_corrupt=True) as data:
+        # Re-read under the lock: another command may have changed NAME meanwhile, and
+        # only the session (and --api-url when given) is this command's to change.
+        env = data["environments"].get(name)
+        if env is None:
+            if existing is not None and not make_current:
+                raise ConfigError(
+                    f"{name} was removed while signing in; nothing was saved",
+                    hint=f"`nexla env configure {name}` adds it again",
+                )
+            env = data["environments"][name] = {"api_url": api_url or names.default_api_url(name)}
+        elif api_url:
+            env["api_url"] = api_url
+        # A key minted for one identity must never re-mint after another signed in.
+        dropped_key, keyring_item = session.forget_key(env)
+        env["session"] = signed_in.to_dict()
+        if make_current:
+            data["current"] = name
+    session.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
+    return signed_in, dropped_key
+
+
+def _peek_env(deps: Deps, name: str) -> Optional[dict]:
+    """The stored environment, if readable; a corrupt store is dealt with when writing."""
+    try:
+        found = session.load(deps)["environments"].get(name)
+    except CorruptStore:
+        return None
+    return found if isinstance(found, dict) else None

@@ -1,0 +1,83 @@
+"""Running `nexla` inside the test process, through the same entry as the console script.
+
+`run_in_process(args, env=…, input=…)` builds the run's Deps from the given environment
+dict, in-memory stdin/stdout/stderr (with TTY flags the test chooses), a clock and the
+timings, calls `nexla_cli.main.run`, and returns a `subprocess.CompletedProcess` exactly as
+`subprocess.run(..., capture_output=True, text=True)` would, so a test reads the same
+fields whichever way it ran. Nothing of the test process is patched: no os.environ, no
+sys.stdout, no time.time().
+
+What it cannot give is what a real process has: a terminal, signals from outside, file
+descriptors closed at the OS level, resource limits, start-up time. Tests that need those
+are marked `e2e` and run the installed `nexla` (tests/conftest.py picks the runner).
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from nexla_cli.deps import Deps, Streams, Timing
+from nexla_cli.main import run
+
+# The waits the in-process tier does not test are shortened: retries go out at once and a
+# Retry-After is honoured up to a twentieth of a second. tests/test_network_time.py
+# checks the real schedule with the product's own Timing().
+FAST = Timing(retry_backoff=0.0, max_retry_after=0.05)
+
+
+class _Captured(io.TextIOWrapper):
+    """A text stream over bytes, like a process's stdout/stderr with its `.buffer`."""
+
+    def __init__(self, encoding: str, tty: bool, data: bytes = b"") -> None:
+        super().__init__(io.BytesIO(data), encoding=encoding, errors="strict", newline=None)
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    def captured(self) -> bytes:
+        self.flush()
+        return self.buffer.getvalue()  # type: ignore[attr-defined]
+
+
+def run_in_process(
+    args: list[str],
+    *,
+    env: Mapping[str, str],
+    input: str | bytes | None = None,
+    cwd: str | Path | None = None,
+    clock: Callable[[], float] = time.time,
+    timing: Timing = FAST,
+    stdin_tty: bool = False,
+    stdout_tty: bool = False,
+    stderr_tty: bool = False,
+) -> subprocess.CompletedProcess:
+    """`nexla ARGS`, in this process; stdout and stderr captured as text."""
+    encoding = (env.get("PYTHONIOENCODING") or "utf-8").split(":")[0] or "utf-8"
+    data = input.encode("utf-8") if isinstance(input, str) else (input or b"")
+    stdin = _Captured("utf-8", stdin_tty, data)
+    stdout = _Captured(encoding, stdout_tty)
+    stderr = _Captured(encoding, stderr_tty)
+    streams = Streams(
+        stdin, stdout, stderr, stdin_tty=stdin_tty, stdout_tty=stdout_tty, stderr_tty=stderr_tty
+    )
+    deps = Deps(
+        dict(env), streams, clock=clock, timing=timing, cwd=Path(cwd) if cwd else None
+    )
+    try:
+        code = run([str(arg) for arg in args], deps)
+    except SystemExit as exc:  # `token exec` ends with its command's status
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return subprocess.CompletedProcess(
+        ["nexla", *map(str, args)], code, _as_text(stdout), _as_text(stderr)
+    )
+
+
+def _as_text(stream: _Captured) -> str:
+    # As subprocess.run(text=True) reads a child's output: decoded, universal newlines.
+    text = stream.captured().decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
