@@ -6,7 +6,7 @@ import typer
 
 from nexla_cli import __version__, settings
 from nexla_cli.commands.api import api
-from nexla_cli.commands.common import Command
+from nexla_cli.commands.common import Command, Group
 from nexla_cli.commands.env import env_app
 from nexla_cli.commands.token import token_app
 from nexla_cli.deps import Deps
@@ -27,6 +27,7 @@ Examples:
 """
 
 app = typer.Typer(
+    cls=Group,
     name="nexla",
     help=ROOT_HELP,
     no_args_is_help=True,
@@ -41,7 +42,7 @@ app.add_typer(token_app, name="token", short_help="Session tokens for shell jobs
 app.command("api", cls=Command, short_help="Call the Nexla API with the stored session.")(api)
 
 
-@app.command("help", short_help="Show help for a command, as --help does.")
+@app.command("help", cls=Command, short_help="Show help for a command, as --help does.")
 def help_command(
     ctx: typer.Context,
     path: Annotated[

@@ -4,7 +4,6 @@ Kept to the standard library and platformdirs: the `token print` fast path impor
 platformdirs is imported only when $NEXLA_CONFIG_DIR is not set.
 """
 
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -59,13 +58,10 @@ def _expand_home(path: str, environ: Mapping[str, str]) -> Path:
 
 
 def _platform_config_dir(environ: Mapping[str, str]) -> Path:
-    """platformdirs.user_config_dir("nexla"); on Linux and the BSDs computed from this run's
-    XDG_CONFIG_HOME and HOME, as platformdirs does from the process's."""
-    if sys.platform in ("darwin", "win32"):
-        import platformdirs
+    """platformdirs.user_config_dir("nexla"). platformdirs reads the process's own
+    environment (HOME, XDG_CONFIG_HOME), not `environ`: the one place below the entry point
+    that does, kept so that the store is found exactly where platformdirs says, as
+    documented. Tests set NEXLA_CONFIG_DIR instead."""
+    import platformdirs
 
-        return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-    xdg = (environ.get("XDG_CONFIG_HOME") or "").strip()
-    if xdg:
-        return Path(_expand_home(xdg, environ)) / APP_NAME
-    return _expand_home("~/.config", environ) / APP_NAME
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))

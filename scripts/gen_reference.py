@@ -43,17 +43,27 @@ def command_paths() -> list:
 
 
 def help_text(path: tuple) -> str:
+    import io
+
     from typer.testing import CliRunner
 
     from nexla_cli.cli import app
+    from nexla_cli.deps import Deps, Streams
 
+    # The help goes to the run's stdout; the runner only sets the width it is wrapped to.
+    stdout = io.StringIO()
+    deps = Deps({"NO_COLOR": "1"}, Streams(None, stdout, io.StringIO()))
     runner = CliRunner()
     result = runner.invoke(
-        app, [*path, "--help"], prog_name="nexla", env={"COLUMNS": WIDTH, "NO_COLOR": "1"}
+        app,
+        [*path, "--help"],
+        prog_name="nexla",
+        env={"COLUMNS": WIDTH, "NO_COLOR": "1"},
+        obj=deps,
     )
     if result.exit_code != 0:
         raise RuntimeError(f"`nexla {' '.join(path)} --help` exited {result.exit_code}")
-    return result.stdout.rstrip() + "\n"
+    return stdout.getvalue().rstrip() + "\n"
 
 
 def render() -> str:

@@ -281,17 +281,17 @@ def answer_in_process(monkeypatch, capsys, variables: dict, fast: bool) -> tuple
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(fastcomplete, "names_were_asked", False)
     capsys.readouterr()
     if fast:
         code = fastcomplete.complete(variables["_NEXLA_COMPLETE"])
     else:
         from nexla_cli.cli import run
         from nexla_cli.completion import register
+        from nexla_cli.deps import Deps
 
         register()
         try:
-            code = run([])
+            code = run([], Deps.from_process())
         except SystemExit as exc:  # Typer ends a completion with sys.exit
             code = exc.code
     captured = capsys.readouterr()
@@ -396,7 +396,8 @@ def run_installed(nx, variables: dict) -> tuple:
 def run_full_app(nx, variables: dict) -> tuple:
     code = (
         "import sys; from nexla_cli.completion import register; register(); "
-        "from nexla_cli.cli import run; sys.exit(run([]))"
+        "from nexla_cli.cli import run; from nexla_cli.deps import Deps; "
+        "sys.exit(run([], Deps.from_process()))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

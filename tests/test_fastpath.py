@@ -24,7 +24,8 @@ from tests.fake_nexla import Fault
 from tests.test_startup import seed_store, session_record, split_importtime
 
 FULL_APP = (
-    "import sys; from nexla_cli.cli import run; sys.exit(run(['token', 'print', *sys.argv[1:]]))"
+    "import sys; from nexla_cli.cli import run; from nexla_cli.deps import Deps; "
+    "sys.exit(run(['token', 'print', *sys.argv[1:]], Deps.from_process()))"
 )
 OTHER = "other.example.com"
 

@@ -408,18 +408,17 @@ def test_connection_refused_is_exit_5_and_changes_nothing(nx):
 
 def test_an_unexpected_failure_is_one_line_and_exit_1(monkeypatch, capsys, tmp_path):
     """A bug (here: an exception no code path expects) is `error: unexpected …`, exit 1."""
-    from nexla_cli import cli, output, session
+    from nexla_cli import renewal
+    from tests.inprocess import run_in_process
 
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail tok-do-not-show")
 
-    monkeypatch.setenv("NEXLA_CONFIG_DIR", str(tmp_path))
-    monkeypatch.setattr(session, "live_token", broken)
-    monkeypatch.setattr(output, "DEBUG", False)
-    assert cli.run(["token", "print"]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.splitlines() == [
+    monkeypatch.setattr(renewal, "live_token", broken)
+    captured = run_in_process(["token", "print"], env={"NEXLA_CONFIG_DIR": str(tmp_path)})
+    assert captured.returncode == 1
+    assert captured.stdout == ""
+    assert captured.stderr.splitlines() == [
         "error: unexpected RuntimeError",
         "hint: this is a bug; rerun with --debug",
     ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -138,6 +137,18 @@ def test_the_signature_is_never_checked():
     assert jwt_expiry(f"{head}.{claims}.not-a-signature", NOW) == NOW + 600
 
 
-def test_now_defaults_to_the_clock():
-    soon = int(time.time()) + 600
-    assert jwt_expiry(make_jwt({"exp": soon})) == soon
+def test_expiry_is_read_against_the_runs_clock(tmp_path):
+    """The clock is the run's (Deps), not the machine's: with the clock at NOW, a token
+    whose `exp` is NOW + 600 has 600 seconds left, whatever the time really is."""
+    from tests.inprocess import run_in_process
+
+    token = make_jwt({"exp": NOW + 600})
+    result = run_in_process(
+        ["token", "status", "--json"],
+        env={"NEXLA_CONFIG_DIR": str(tmp_path), "NEXLA_ACCESS_TOKEN": token},
+        clock=lambda: float(NOW),
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["expires_in"], report["expiry_source"]) == (600, "token")
+

@@ -201,11 +201,10 @@ def test_the_fast_path_hands_a_session_from_the_future_to_the_full_app(nx, monke
     """The fast path (no Typer, no request) must not print it: it returns None, which
     makes main.py run the full app, which renews."""
     from nexla_cli import fastpath
+    from nexla_cli.deps import Deps, Streams
 
     old = seed(nx)
-    monkeypatch.setenv("NEXLA_CONFIG_DIR", str(nx.config_dir))
-    monkeypatch.delenv("NEXLA_ACCESS_TOKEN", raising=False)
-    monkeypatch.delenv("NEXLA_ENV", raising=False)
-    assert fastpath._fresh_token(None, 0)[0] == old  # as stored: fresh, answered here
+    deps = Deps({"NEXLA_CONFIG_DIR": str(nx.config_dir)}, Streams(None, None, None))
+    assert fastpath._fresh_token(deps, None, 0)[0] == old  # as stored: fresh, answered here
     edit_session(nx, obtained_at=now() + 2 * 86400, expires_at=now() + 2 * 86400 + 3600)
-    assert fastpath._fresh_token(None, 0) is None
+    assert fastpath._fresh_token(deps, None, 0) is None

@@ -18,10 +18,10 @@ import subprocess
 import pexpect
 import pytest
 
-from nexla_cli import cli
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
 from tests.fault_tools import describe, seed
+from tests.inprocess import run_in_process
 
 CONFIG = 3
 
@@ -187,9 +187,14 @@ def test_no_home_directory_is_a_config_error(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.setattr(pwd, "getpwuid", no_entry)
     monkeypatch.chdir(tmp_path)
-    assert cli.run(["env", "list"]) == CONFIG
-    captured = capsys.readouterr()
-    assert captured.err.startswith("error: ") and "NEXLA_CONFIG_DIR" in captured.err
+    environ = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("HOME", "XDG_CONFIG_HOME") and not name.startswith("NEXLA_")
+    }
+    captured = run_in_process(["env", "list"], env=environ, cwd=tmp_path)
+    assert captured.returncode == CONFIG
+    assert captured.stderr.startswith("error: ") and "NEXLA_CONFIG_DIR" in captured.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written relative to the working directory
 
 

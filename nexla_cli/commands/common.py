@@ -6,7 +6,7 @@ import sys
 from typing import Annotated, List, Mapping, Optional
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from nexla_cli import timefmt
 from nexla_cli.deps import Deps
@@ -35,7 +35,30 @@ def _refuse_empty_env(ctx: typer.Context, value: Optional[str]) -> Optional[str]
     return value
 
 
-class Command(TyperCommand):
+def _show_help(ctx: typer.Context, param: object, value: bool) -> None:
+    """--help: the help goes to the run's stdout (Deps), like any other result."""
+    if not value or ctx.resilient_parsing:
+        return
+    deps: Deps = ctx.find_root().obj
+    deps.out.result(ctx.get_help())
+    ctx.exit()
+
+
+class _HelpOnTheRunsStdout:
+    """Click writes --help to sys.stdout itself; nexla writes to the run's stdout."""
+
+    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.callback = _show_help
+        return option
+
+
+class Group(_HelpOnTheRunsStdout, TyperGroup):
+    """A command group (`nexla`, `nexla env`, `nexla token`)."""
+
+
+class Command(_HelpOnTheRunsStdout, TyperCommand):
     """A command whose usage line shows a required argument as `NAME`, as people write it.
 
     Typer 0.28 writes it `{NAME}`, which reads like a literal brace or a choice.

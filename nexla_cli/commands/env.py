@@ -8,6 +8,7 @@ from nexla_cli import client, environments, keys, names, session, signin
 from nexla_cli.commands.common import (
     Command,
     EnvOption,
+    Group,
     JsonOption,
     check_host_resolves,
     check_secret,
@@ -34,7 +35,9 @@ from nexla_cli.errors import (
 from nexla_cli.model import Session
 from nexla_cli.store import CorruptStore
 
-env_app = typer.Typer(help="Sign in to Nexla environments and manage them.", no_args_is_help=True)
+env_app = typer.Typer(
+    cls=Group, help="Sign in to Nexla environments and manage them.", no_args_is_help=True
+)
 
 NoBrowserOption = Annotated[
     bool, typer.Option("--no-browser", help="Print the token page link; do not open a browser.")
@@ -50,7 +53,9 @@ EnvNameArgument = Annotated[
 ]
 
 
-@env_app.command("configure", short_help="Add an environment, sign in to it, make it current.")
+@env_app.command(
+    "configure", cls=Command, short_help="Add an environment, sign in to it, make it current."
+)
 def env_configure(
     ctx: typer.Context,
     host: Annotated[
@@ -126,7 +131,9 @@ def run_env_configure(
     _sign_in(deps, name, token, api_url=api_url, verify=not no_verify, make_current=True)
 
 
-@env_app.command("login", short_help="Sign in again; which environment is current stays.")
+@env_app.command(
+    "login", cls=Command, short_help="Sign in again; which environment is current stays."
+)
 def env_login(
     ctx: typer.Context,
     env: EnvOption = None,
@@ -239,7 +246,7 @@ def _sign_in(
     deps.out.info(f"Signed in to {name} as {who}; session {expiry}.")
 
 
-@env_app.command("list", short_help="List the environments and who is signed in.")
+@env_app.command("list", cls=Command, short_help="List the environments and who is signed in.")
 def env_list(
     ctx: typer.Context,
     as_json: JsonOption = False,
@@ -383,7 +390,7 @@ def env_use(ctx: typer.Context, name: EnvNameArgument) -> None:
     deps.out.info(f"Current environment: {chosen}")
 
 
-@env_app.command("show", short_help="Show one environment in full.")
+@env_app.command("show", cls=Command, short_help="Show one environment in full.")
 def env_show(
     ctx: typer.Context,
     env: EnvOption = None,
@@ -493,7 +500,7 @@ def _print_show(deps: Deps, details: dict, stored: Optional[Session], *, checked
         deps.out.display(f"{(label + ':').ljust(width)} {value}")
 
 
-@env_app.command("logout", short_help="End the session and forget the token.")
+@env_app.command("logout", cls=Command, short_help="End the session and forget the token.")
 def env_logout(
     ctx: typer.Context,
     env: EnvOption = None,

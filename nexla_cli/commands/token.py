@@ -11,6 +11,7 @@ from nexla_cli.commands.common import (
     EXPIRY_NOTES,
     Command,
     EnvOption,
+    Group,
     JsonOption,
     check_secret,
     describe_expiry,
@@ -26,7 +27,9 @@ from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, UsageError
 from nexla_cli.model import jwt_expiry
 
-token_app = typer.Typer(help="Session tokens for shell jobs and scripts.", no_args_is_help=True)
+token_app = typer.Typer(
+    cls=Group, help="Session tokens for shell jobs and scripts.", no_args_is_help=True
+)
 
 PrintOption = Annotated[bool, typer.Option("--print", help="Print the new token alone to stdout.")]
 
@@ -43,7 +46,7 @@ def _print_session(
         deps.out.json_result(session_json(name, renewed, deps.now()))
 
 
-@token_app.command("refresh", short_help="Refresh the session token now.")
+@token_app.command("refresh", cls=Command, short_help="Refresh the session token now.")
 def token_refresh(
     ctx: typer.Context,
     env: EnvOption = None,
@@ -76,7 +79,7 @@ def run_token_refresh(
     _print_session(deps, name, renewed, as_json=as_json, print_token=print_token, verb=verb)
 
 
-@token_app.command("from-key", short_help="Mint a session from a service key.")
+@token_app.command("from-key", cls=Command, short_help="Mint a session from a service key.")
 def token_from_key(
     ctx: typer.Context,
     env: EnvOption = None,
@@ -190,7 +193,7 @@ MinTtlOption = Annotated[
 ]
 
 
-@token_app.command("print", short_help="Print the access token, for scripts.")
+@token_app.command("print", cls=Command, short_help="Print the access token, for scripts.")
 def token_print(ctx: typer.Context, env: EnvOption = None, min_ttl: MinTtlOption = 0) -> None:
     """Print the access token and a newline to stdout, nothing else, for $(…) in scripts.
 
@@ -220,7 +223,9 @@ class ExportFormat(str, enum.Enum):
     json = "json"
 
 
-@token_app.command("export", short_help="Print the session as variables for a shell or file.")
+@token_app.command(
+    "export", cls=Command, short_help="Print the session as variables for a shell or file."
+)
 def token_export(
     ctx: typer.Context,
     env: EnvOption = None,
@@ -284,7 +289,9 @@ def token_exec(
     raise SystemExit(handoff.run_command(deps, command, variables))
 
 
-@token_app.command("status", short_help="Whether there is a valid session, and until when.")
+@token_app.command(
+    "status", cls=Command, short_help="Whether there is a valid session, and until when."
+)
 def token_status(ctx: typer.Context, env: EnvOption = None, as_json: JsonOption = False) -> None:
     """Show whether there is a valid session: expiry, time left, source and user.
 
