@@ -13,6 +13,7 @@ same bound up to the end of the headers; their bodies are streamed, so the read 
 bounds each pause between chunks instead.
 """
 
+import functools
 import os
 import re
 import threading
@@ -212,10 +213,9 @@ class AttemptClock:
             pass
 
 
+@functools.lru_cache(maxsize=None)
 def _deadline_classes() -> dict:
     """urllib3/requests classes that give each attempt an AttemptClock (built once)."""
-    if _DEADLINE_CLASSES:
-        return _DEADLINE_CLASSES
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPSConnection
     from urllib3.connectionpool import HTTPSConnectionPool
@@ -270,11 +270,8 @@ def _deadline_classes() -> dict:
         def proxy_manager_for(self, proxy, **proxy_kwargs):
             return watched(super().proxy_manager_for(proxy, **proxy_kwargs))
 
-    _DEADLINE_CLASSES.update(timeout=AttemptTimeout, adapter=WatchedAdapter)
-    return _DEADLINE_CLASSES
+    return {"timeout": AttemptTimeout, "adapter": WatchedAdapter}
 
-
-_DEADLINE_CLASSES: dict = {}
 
 
 def _replace_clock_warning(deps: "Deps") -> None:
