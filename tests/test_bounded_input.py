@@ -34,6 +34,7 @@ def test_a_key_file_that_never_ends_is_refused(nx):
     assert nx.server.count() == 0
 
 
+@pytest.mark.e2e  # an endless stdin from a shell pipeline
 @pytest.mark.parametrize("source", ["/dev/zero", "yes ''", "yes tok"])
 def test_an_endless_stdin_is_refused(nx, source):
     seed(nx)

@@ -17,6 +17,9 @@ import pytest
 from tests.fault_tools import describe, seed, store_json
 from tests.session_support import finish, start
 
+# Real processes race one another.
+pytestmark = pytest.mark.e2e
+
 SEEDS = [1, 2, 3, 4]
 
 

@@ -35,6 +35,9 @@ from tests.fault_tools import (
     write_store,
 )
 
+# Crowds of processes, and processes killed mid-write.
+pytestmark = pytest.mark.e2e
+
 CROWD = 12
 TIMEOUT = 4
 
