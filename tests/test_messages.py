@@ -8,6 +8,7 @@ import socket
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import timefmt
 from tests.envtools import assert_clean_error, configure, second_name
 from tests.fake_nexla import Fault
