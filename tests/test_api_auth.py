@@ -182,6 +182,7 @@ def test_debug_redacts_the_token(api):
     assert api.token not in result.stderr
 
 
+@pytest.mark.e2e  # two nexla processes at once
 def test_a_401_after_another_process_renewed_uses_its_token_without_refreshing(api):
     # The call is held by the server while another process refreshes the session (which
     # kills the old token); the call is then refused, and the renewed token is used.

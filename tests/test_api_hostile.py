@@ -163,6 +163,7 @@ def test_a_body_breaking_off_is_exit_5(api):
     assert "broke while reading" in result.stderr
 
 
+@pytest.mark.e2e  # reads the pipe while nexla still runs
 def test_paginate_writes_each_page_as_it_comes(api):
     """Page 1 reaches stdout while page 2 is still being waited for (it never comes)."""
     api.server.add_fault("GET", "/data_sources", Fault.delay(0))
@@ -193,6 +194,7 @@ def test_paginate_writes_each_page_as_it_comes(api):
 # ---- the clock ----------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e  # faketime (LD_PRELOAD)
 @pytest.mark.skipif(shutil.which("faketime") is None, reason="needs faketime")
 def test_a_clock_before_the_build_date_draws_one_warning_line(api):
     result = subprocess.run(
@@ -226,6 +228,7 @@ def test_piped_bodies_stay_byte_for_byte(api):
     assert result.stdout == HOSTILE
 
 
+@pytest.mark.e2e  # a real terminal
 def test_on_a_terminal_control_characters_of_a_text_body_are_escaped(api):
     api.server.add_fault("GET", "/teams", Fault.body(200, HOSTILE, "text/plain"))
     child = pexpect.spawn(

@@ -12,6 +12,9 @@ import pytest
 from tests.conftest import nexla_executable
 from tests.fake_nexla import TEAMS
 
+# Every test runs `nexla` in a real pseudo-terminal.
+pytestmark = pytest.mark.e2e
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # rich's default "dots" spinner draws with braille characters.
 SPINNER = re.compile("[\u2800-\u28ff]")

@@ -433,6 +433,7 @@ def spawn_in_pty(nx, args):
     )
 
 
+@pytest.mark.e2e  # a real terminal
 @pytest.mark.parametrize("args, prompt", PROMPTS)
 def test_ctrl_c_at_a_prompt_exits_130_and_changes_nothing(nx, seeded, args, prompt):
     child = spawn_in_pty(nx, args)
@@ -452,6 +453,7 @@ def test_ctrl_c_at_a_prompt_exits_130_and_changes_nothing(nx, seeded, args, prom
     )
 
 
+@pytest.mark.e2e  # a real terminal
 @pytest.mark.parametrize("args, prompt", PROMPTS)
 def test_end_of_input_at_a_prompt_is_a_usage_error(nx, seeded, args, prompt):
     child = spawn_in_pty(nx, args)
@@ -466,6 +468,7 @@ def test_end_of_input_at_a_prompt_is_a_usage_error(nx, seeded, args, prompt):
     assert nx.server.count() == 0
 
 
+@pytest.mark.e2e  # a real SIGINT
 def test_ctrl_c_while_waiting_for_the_server_exits_130_and_changes_nothing(nx):
     """Interrupted inside the store's lock, mid-refresh: nothing half-written.
 

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import inputs
 from nexla_cli.errors import UsageError
 from tests.conftest import nexla_executable
@@ -34,6 +35,7 @@ def test_a_key_file_that_never_ends_is_refused(nx):
     assert nx.server.count() == 0
 
 
+@pytest.mark.e2e  # an endless stdin from a shell pipeline
 @pytest.mark.parametrize("source", ["/dev/zero", "yes ''", "yes tok"])
 def test_an_endless_stdin_is_refused(nx, source):
     seed(nx)

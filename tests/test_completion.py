@@ -411,6 +411,7 @@ def run_full_app(nx, variables: dict) -> tuple:
     return result.returncode, result.stdout, result.stderr
 
 
+@pytest.mark.e2e  # what a fresh interpreter imports
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_the_installed_command_answers_names_without_typer(store, protocol):
     variables = protocol_variables(protocol, "nexla env use loc")
@@ -420,6 +421,7 @@ def test_the_installed_command_answers_names_without_typer(store, protocol):
     assert "localhost" in answer[1] or protocol == "fish is-args"
 
 
+@pytest.mark.e2e  # what a fresh interpreter imports
 def test_the_installed_command_hands_other_lines_to_typer(store):
     variables = protocol_variables("bash", "nexla env u")
     answer, loaded_typer = run_installed(store, variables)
@@ -530,6 +532,7 @@ def _expected(cases, nx) -> list:
     return [ran.replace("PORT", str(nx.server.port)) for _, ran in cases]
 
 
+@pytest.mark.e2e  # TAB pressed in a real shell
 def test_bash_completes_on_tab(store):
     assert press_tab(store, "bash", [typed for typed, _ in REAL_CASES]) == _expected(
         REAL_CASES, store
@@ -537,6 +540,7 @@ def test_bash_completes_on_tab(store):
     assert store.server.count() == 0
 
 
+@pytest.mark.e2e  # TAB pressed in a real shell
 @pytest.mark.parametrize("shell", ["zsh, sourced", "zsh, autoloaded from $fpath", "fish"])
 def test_zsh_and_fish_complete_on_tab(store, shell):
     ran = press_tab(store, shell, [typed for typed, _ in OTHER_SHELL_CASES])

@@ -25,6 +25,7 @@ from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER, Fault
 # --- packaging ------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e  # the console script itself
 def test_version_of_the_console_script(nx):
     from nexla_cli import __version__
 
@@ -33,6 +34,7 @@ def test_version_of_the_console_script(nx):
     assert result.stdout == f"nexla {__version__}\n"
 
 
+@pytest.mark.e2e  # `python -m nexla_cli` itself
 def test_python_dash_m_names_itself_nexla(nx, tmp_path):
     from nexla_cli import __version__
 
@@ -316,6 +318,7 @@ def test_token_with_inner_spaces_is_refused_unsent(nx):
     assert nx.server.count() == 0
 
 
+@pytest.mark.e2e  # the offset of a stdin file shared with the test
 def test_configure_without_host_on_a_pipe_is_a_usage_error_and_reads_nothing(nx, tmp_path):
     # stdin is a file shared with this process: its offset shows whether the CLI read it.
     feed = tmp_path / "stdin.txt"

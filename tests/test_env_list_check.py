@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+from contextlib import contextmanager
 
 from tests.envtools import assert_clean_error, configure
 from tests.fake_nexla import Fault
@@ -22,10 +23,13 @@ def _add_envs(nx, count: int) -> dict[str, str]:
     return tokens
 
 
-def _closed_port() -> int:
+@contextmanager
+def _refusing_port():
+    """A loopback port that refuses connections: bound, never listening. Held until the
+    block ends, so no other process (another test worker) can take it meanwhile."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield sock.getsockname()[1]
 
 
 def _lines(result) -> dict[str, str]:
@@ -50,9 +54,10 @@ def test_all_valid_is_exit_0_one_request_each_all_at_once(nx):
 def test_rejected_and_unreachable_are_shown_and_rejected_wins(nx):
     tokens = _add_envs(nx, 2)
     nx.server.invalidate(tokens["a.test"])
-    down = f"https://127.0.0.1:{_closed_port()}/nexla-api"
-    configure(nx, "down.test", nx.server.issue_token(), "--api-url", down, "--no-verify")
-    result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_TIMEOUT="2"))
+    with _refusing_port() as port:
+        down = f"https://127.0.0.1:{port}/nexla-api"
+        configure(nx, "down.test", nx.server.issue_token(), "--api-url", down, "--no-verify")
+        result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_TIMEOUT="2"))
     assert_clean_error(result, 4, "a.test", "down.test could not be reached", "nexla env login")
     lines = _lines(result)
     assert "[rejected, token pasted]" in lines["a.test"]

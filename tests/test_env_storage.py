@@ -32,6 +32,7 @@ def run_with_umask_000(nx, *args, input=None):
     )
 
 
+@pytest.mark.e2e  # the process umask
 def test_modes_under_umask_000(nx):
     token = nx.server.issue_token()
     result = run_with_umask_000(
@@ -192,6 +193,7 @@ def test_a_rejected_token_after_setting_aside_still_keeps_the_old_file(nx):
 # --- the order of a logout --------------------------------------------------------------------
 
 
+@pytest.mark.e2e  # the store read while nexla waits in the background
 def test_logout_tells_the_server_before_it_forgets_the_token(nx):
     token = nx.server.issue_token()
     configure(nx, nx.server.host, token)

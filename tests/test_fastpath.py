@@ -253,6 +253,7 @@ def _run(nx, side: str, build: Callable, now: int):
     return outcome, modules, world
 
 
+@pytest.mark.e2e  # what a fresh interpreter imports
 @pytest.mark.parametrize("case", list(CASES))
 def test_installed_token_print_answers_as_the_full_app(nx, case):
     build, answered_fast = CASES[case]
@@ -293,6 +294,7 @@ def test_error_cases_are_left_to_the_full_app(nx, case):
     assert stderr.startswith("error: ") and "Traceback" not in stderr
 
 
+@pytest.mark.e2e  # stdout is /dev/full
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_failing_stdout_is_reported_as_the_full_app_does(nx):
     outcomes = []

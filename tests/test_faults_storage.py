@@ -53,6 +53,7 @@ def run_with_umask(nx, *args, umask: int, input: str | None = None, env=None):
 # ---- permissions ---------------------------------------------------------------------------
 
 
+@pytest.mark.e2e  # the process umask
 def test_umask_000_still_gives_private_dir_file_lock_and_kept_file(nx):
     # The config dir's parents do not exist yet either: none of them may come out open.
     config = nx.tmp_path / "xdg" / "deep" / "nexla"

@@ -14,6 +14,9 @@ import pytest
 
 from tests.token_support import describe, set_times
 
+# `nexla` run by a real shell, or running the job itself (`token exec`).
+pytestmark = pytest.mark.e2e
+
 pytest.importorskip("nexla_sdk")
 
 # What a job using the SDK does: the client reads both variables itself.

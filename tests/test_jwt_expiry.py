@@ -9,6 +9,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli.model import (
     ESTIMATED_LIFETIME_SECONDS,
     MAX_TOKEN_LIFETIME_SECONDS,

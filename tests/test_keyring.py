@@ -38,6 +38,9 @@ from tests.token_support import (
     wait_until_expired,
 )
 
+# The real OS keyring over D-Bus, and what each `nexla` process imports.
+pytestmark = pytest.mark.e2e
+
 KEY = "svc-keyring-" + "k3y" * 10
 OTHER_KEY = "svc-other-" + "0th3r" * 6
 SERVICE = "nexla service key"

@@ -8,6 +8,7 @@ import socket
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import timefmt
 from tests.envtools import assert_clean_error, configure, second_name
 from tests.fake_nexla import Fault
@@ -178,12 +179,14 @@ def test_a_missing_ca_bundle_is_one_line_naming_it(nx):
 
 
 def test_a_server_that_cannot_be_reached_gets_a_next_step(nx):
+    # Bound, never listening: connections are refused, and while the socket is held no
+    # other process (another test worker) can take the port.
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    result = nx.run(
-        "env", "configure", f"127.0.0.1:{port}", "--with-token", input="tok-unchecked\n"
-    )
+        result = nx.run(
+            "env", "configure", f"127.0.0.1:{port}", "--with-token", input="tok-unchecked\n"
+        )
     assert_clean_error(result, 5, f"cannot connect to 127.0.0.1:{port}")
     assert result.stderr.splitlines()[-1].startswith("hint: try again when the server is reachable")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.fake_nexla import Fault
 from tests.fault_tools import seed, store_json, without_memo
 from tests.network_support import run_measured
@@ -24,6 +26,7 @@ def due(nx) -> str:
     return seed(nx, lifetime=3600, age=3540)
 
 
+@pytest.mark.e2e  # peak memory of the process
 def test_a_huge_refresh_answer_is_exit_5_and_stores_nothing(nx):
     due(nx)
     before = store_json(nx.config_dir)
@@ -36,6 +39,7 @@ def test_a_huge_refresh_answer_is_exit_5_and_stores_nothing(nx):
     assert without_memo(store_json(nx.config_dir)) == before
 
 
+@pytest.mark.e2e  # peak memory of the process
 def test_a_gzip_bomb_from_refresh_is_exit_5_within_bounded_memory(nx):
     due(nx)
     before = store_json(nx.config_dir)
@@ -47,6 +51,7 @@ def test_a_gzip_bomb_from_refresh_is_exit_5_within_bounded_memory(nx):
     assert without_memo(store_json(nx.config_dir)) == before
 
 
+@pytest.mark.e2e  # peak memory of the process
 def test_a_gzip_bomb_from_users_current_is_exit_5(nx):
     """`env show --check` reads GET /users/current under the same limit."""
     seed(nx)
@@ -79,6 +84,7 @@ def test_a_token_answer_just_under_1_mib_is_accepted_and_just_over_is_not(nx):
     assert stored["access_token"] != answer["access_token"]
 
 
+@pytest.mark.e2e  # peak memory of the process
 def test_api_streams_a_large_body_in_bounded_memory(nx):
     seed(nx)
     size = 192 * MIB
@@ -90,6 +96,7 @@ def test_api_streams_a_large_body_in_bounded_memory(nx):
     assert result.peak_rss_mib < PEAK_BOUND_MIB, result.peak_rss_mib
 
 
+@pytest.mark.e2e  # peak memory of the process
 def test_api_streams_a_gzip_body_decompressed_in_bounded_memory(nx):
     seed(nx)
     nx.server.add_fault("GET", "/teams", Fault.gzip_bomb(256 * MIB))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.fake_nexla import Fault
 from tests.fault_tools import seed, store_json, without_memo
 from tests.network_support import run_measured
@@ -46,6 +48,7 @@ def test_a_trickled_status_line_and_headers_end_within_one_attempt(nx):
     assert result.seconds < ATTEMPT + SLACK, result.seconds
 
 
+@pytest.mark.e2e  # four nexla processes at once
 def test_a_crowd_behind_a_trickled_refresh_finishes_in_about_one_attempt(nx):
     """Four `token print` on a due, valid token while the refresh trickles: one attempt,
     then every process prints the current token (with a warning), none fails on the lock."""

@@ -167,6 +167,7 @@ def test_a_session_obtained_in_the_future_is_reminted_from_a_saved_key(nx):
     assert session["obtained_at"] <= now()
 
 
+@pytest.mark.e2e  # faketime (LD_PRELOAD)
 @pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
 def test_a_sign_in_with_the_clock_ahead_is_renewed_on_the_real_clock(nx):
     token = nx.server.issue_token()

@@ -4,7 +4,8 @@ overlap").
 Every read-modify-write re-reads the store under the lock and re-checks what it relied on:
 a sign-in or `from-key` that finishes after `env remove` of its environment exits 3 and does
 not bring it back, and `env login` never undoes an overlapping `configure --api-url`. Real
-processes race against a slow fake server; the rounds use fixed seeds.
+processes race against a slow fake server; the rounds use fixed seeds (tests/seeds.py:
+NEXLA_TEST_SEED runs them with another).
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import time
 import pytest
 
 from tests.fault_tools import describe, seed, store_json
+from tests.seeds import how_to_repeat, seeds_or
 from tests.session_support import finish, start
 
-SEEDS = [1, 2, 3, 4]
+# Real processes race one another.
+pytestmark = pytest.mark.e2e
+
+SEEDS = seeds_or([1, 2, 3, 4])
 
 
 def _environments(nx) -> dict:
@@ -93,6 +98,8 @@ def _race(nx, rng, first: tuple, second: tuple, *, delay_path: tuple, inputs=(No
 @pytest.mark.parametrize("seed_value", SEEDS)
 def test_random_rounds_end_as_some_serial_order(nx, seed_value):
     rng = random.Random(seed_value)
+    repeat = how_to_repeat(seed_value)
+    print(repeat)
     host = nx.server.host
     nx.server.add_service_key("svc-round")
 
@@ -107,9 +114,9 @@ def test_random_rounds_end_as_some_serial_order(nx, seed_value):
         delay_path=("GET", "/users/current"),
         inputs=(nx.server.issue_token() + "\n", None),
     )
-    assert removed.returncode == 0, describe(removed)
-    assert login.returncode in (0, 3), describe(login)
-    assert host not in _environments(nx), (seed_value, describe(login))
+    assert removed.returncode == 0, f"{repeat}\n{describe(removed)}"
+    assert login.returncode in (0, 3), f"{repeat}\n{describe(login)}"
+    assert host not in _environments(nx), f"{repeat}\n{describe(login)}"
 
     # from-key (the current environment) vs remove: the same two orders.
     seed(nx)
@@ -120,9 +127,9 @@ def test_random_rounds_end_as_some_serial_order(nx, seed_value):
         (("env", "remove", host), nx.env),
         delay_path=("POST", "/token"),
     )
-    assert removed.returncode == 0, describe(removed)
-    assert minted.returncode in (0, 3), describe(minted)
-    assert host not in _environments(nx), (seed_value, describe(minted))
+    assert removed.returncode == 0, f"{repeat}\n{describe(removed)}"
+    assert minted.returncode in (0, 3), f"{repeat}\n{describe(minted)}"
+    assert host not in _environments(nx), f"{repeat}\n{describe(minted)}"
 
     # login vs configure --api-url: both succeed in either order, and the URL stays.
     seed(nx)
@@ -136,8 +143,8 @@ def test_random_rounds_end_as_some_serial_order(nx, seed_value):
         delay_path=("GET", "/users/current"),
         inputs=(tokens[0] + "\n", tokens[1] + "\n"),
     )
-    assert login.returncode == 0, describe(login)
-    assert configured.returncode == 0, describe(configured)
+    assert login.returncode == 0, f"{repeat}\n{describe(login)}"
+    assert configured.returncode == 0, f"{repeat}\n{describe(configured)}"
     env = _environments(nx)[host]
-    assert env["api_url"] == new_url, seed_value
-    assert env["session"]["access_token"] in tokens
+    assert env["api_url"] == new_url, repeat
+    assert env["session"]["access_token"] in tokens, repeat

@@ -26,6 +26,7 @@ from tests.token_support import edit_session
 FULL_DISK = 0
 
 
+@pytest.mark.e2e  # RLIMIT_FSIZE
 def test_refresh_on_a_full_disk_sends_nothing_and_keeps_the_session(nx):
     old = seed(nx)
     before = store_bytes(nx.config_dir)
@@ -39,6 +40,7 @@ def test_refresh_on_a_full_disk_sends_nothing_and_keeps_the_session(nx):
     assert later.returncode == 0 and later.stdout == old + "\n", describe(later)
 
 
+@pytest.mark.e2e  # RLIMIT_FSIZE
 def test_due_print_on_a_full_disk_prints_the_valid_token_with_a_warning(nx):
     old = seed(nx, lifetime=3600, age=3500)
     before = store_bytes(nx.config_dir)
@@ -51,6 +53,7 @@ def test_due_print_on_a_full_disk_prints_the_valid_token_with_a_warning(nx):
     assert store_bytes(nx.config_dir) == before
 
 
+@pytest.mark.e2e  # RLIMIT_FSIZE
 def test_expired_session_on_a_full_disk_does_not_mint(nx):
     nx.server.add_service_key("svc-full-disk")
     seed(nx, lifetime=3600, age=4000, service_key="svc-full-disk")
@@ -61,6 +64,7 @@ def test_expired_session_on_a_full_disk_does_not_mint(nx):
     assert store_bytes(nx.config_dir) == before
 
 
+@pytest.mark.e2e  # RLIMIT_FSIZE
 def test_from_key_on_a_full_disk_sends_nothing(nx):
     seed(nx)
     nx.server.add_service_key("svc-full-disk")
@@ -73,6 +77,7 @@ def test_from_key_on_a_full_disk_sends_nothing(nx):
     assert store_bytes(nx.config_dir) == before
 
 
+@pytest.mark.e2e  # RLIMIT_FSIZE
 @pytest.mark.parametrize("args", [("env", "logout"), ("env", "remove", "{host}")])
 def test_logout_and_remove_on_a_full_disk_change_nothing_anywhere(nx, args):
     old = seed(nx)
@@ -85,6 +90,7 @@ def test_logout_and_remove_on_a_full_disk_change_nothing_anywhere(nx, args):
     assert store_bytes(nx.config_dir) == before
 
 
+@pytest.mark.e2e  # RLIMIT_FSIZE
 def test_an_answer_that_cannot_be_stored_marks_the_token_dead(nx):
     # The server's answer is far bigger than the file: room was reserved for a normal
     # session, so the write outgrows it and fails after the server rotated the token.
@@ -105,6 +111,7 @@ def test_an_answer_that_cannot_be_stored_marks_the_token_dead(nx):
     assert nx.server.count("POST", "/token/refresh") == 1
 
 
+@pytest.mark.e2e  # real signals
 @pytest.mark.parametrize(
     "signum, code",
     [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)],
@@ -125,6 +132,7 @@ def test_a_signal_during_a_refresh_waits_until_the_new_session_is_stored(nx, sig
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.e2e  # a real SIGTERM
 def test_a_signal_during_a_mint_waits_until_the_new_session_is_stored(nx):
     nx.server.add_service_key("svc-slow")
     seed(nx, lifetime=3600, age=4000, service_key="svc-slow")

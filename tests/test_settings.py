@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import settings
 from nexla_cli.errors import UsageError
 from tests.fault_tools import assert_error, describe, seed, session_of

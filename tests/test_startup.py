@@ -24,6 +24,9 @@ import pytest
 
 from tests.conftest import nexla_executable
 
+# What a fresh interpreter imports can only be seen from outside the process.
+pytestmark = pytest.mark.e2e
+
 HEAVY = {"requests", "rich", "pydantic", "urllib3", "filelock", "click"}
 ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT = {"platformdirs", "nexla_cli"}
 LEAN_STDLIB_AVOIDED = {"typing", "dataclasses", "inspect", "encodings.idna", "unicodedata"}

@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import store as store_module
 from nexla_cli.errors import ConfigError, NexlaError
 from nexla_cli.store import CorruptStore, CredentialStore, read_store

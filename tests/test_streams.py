@@ -43,6 +43,7 @@ def shell(nx, command: str, env=None) -> subprocess.CompletedProcess:
 # ---- stdout holds the token alone ---------------------------------------------------------
 
 
+@pytest.mark.e2e  # stderr closed or /dev/full
 @pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full"])
 def test_a_warning_that_cannot_go_to_stderr_never_reaches_stdout_fast_path(nx, redirect):
     token = seed(nx)
@@ -51,6 +52,7 @@ def test_a_warning_that_cannot_go_to_stderr_never_reaches_stdout_fast_path(nx, r
     assert (result.returncode, result.stdout) == (0, token + "\n"), describe(result)
 
 
+@pytest.mark.e2e  # stderr closed or /dev/full
 @pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full"])
 def test_a_failed_refresh_warning_never_reaches_stdout(nx, redirect):
     token = seed(nx, lifetime=3600, age=3500)  # due, still valid
@@ -60,6 +62,7 @@ def test_a_failed_refresh_warning_never_reaches_stdout(nx, redirect):
     assert nx.server.count("POST", "/token/refresh") >= 1  # the warning was due
 
 
+@pytest.mark.e2e  # stderr closed
 def test_token_refresh_print_keeps_stdout_clean_with_stderr_closed(nx):
     seed(nx)
     result = shell(nx, "nexla token refresh --print 2>&-")
@@ -67,6 +70,7 @@ def test_token_refresh_print_keeps_stdout_clean_with_stderr_closed(nx):
     assert result.stdout == nx.server.issued[-1] + "\n"
 
 
+@pytest.mark.e2e  # stdout closed
 @pytest.mark.parametrize("command", ["token print", "env list"])
 def test_a_closed_stdout_is_a_clean_error(nx, command):
     seed(nx)
@@ -109,6 +113,7 @@ def run_in(nx, encoding: str, *args, input: str | None = None) -> subprocess.Com
     return result
 
 
+@pytest.mark.e2e  # stdio encoding chosen at interpreter start
 @pytest.mark.parametrize("encoding", sorted(ENCODINGS))
 @pytest.mark.parametrize("user", sorted(USERS))
 def test_names_any_encoding_cannot_hold_are_written_with_escapes(nx, user, encoding):
@@ -164,6 +169,7 @@ def _on_a_terminal(nx, term: str) -> str:
     return text
 
 
+@pytest.mark.e2e  # a real terminal
 def test_term_dumb_gets_no_escape_sequences(nx):
     seed(nx)
     assert "\x1b[" in _on_a_terminal(nx, "xterm")  # colour where a terminal understands it

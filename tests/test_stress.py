@@ -8,12 +8,13 @@ Promises of docs/reliability.md tested here:
   as it is after it.
 
 Sizes (process counts, kills) are chosen to finish in well under a minute on two busy cores.
+The random draws (the writers' order, which command each victim runs, when it is killed)
+come from fixed seeds; NEXLA_TEST_SEED runs them with another (tests/seeds.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import stat
@@ -34,6 +35,10 @@ from tests.fault_tools import (
     store_path,
     write_store,
 )
+from tests.seeds import how_to_repeat, seed_or
+
+# Crowds of processes, and processes killed mid-write.
+pytestmark = pytest.mark.e2e
 
 CROWD = 12
 TIMEOUT = 4
@@ -124,25 +129,28 @@ def test_concurrent_refresh_print_and_configure_lose_nothing(nx):
             jobs.append((("token", "print", "--env", name), None))
             configure = ("env", "configure", name, "--with-token", "--api-url", nx.server.api_url)
             jobs.append((configure, nx.server.issue_token() + "\n"))
-    random.Random(7).shuffle(jobs)
+    seed_value = seed_or(7)
+    repeat = how_to_repeat(seed_value)
+    print(repeat)
+    random.Random(seed_value).shuffle(jobs)
     assert len(jobs) >= 20
 
     procs = [(args, spawn(nx, *args, env=due, input=stdin)) for args, stdin in jobs]
     for args, proc in procs:
         out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, f"{args}: exit {proc.returncode}\n{err}"
-        assert "Traceback" not in err
+        assert proc.returncode == 0, f"{args}: exit {proc.returncode} ({repeat})\n{err}"
+        assert "Traceback" not in err, f"{args} ({repeat})\n{err}"
         if args[1] == "print":
-            assert out.strip() in nx.server.issued
+            assert out.strip() in nx.server.issued, (args, repeat)
 
     data = store_json(nx.config_dir)
-    assert sorted(data["environments"]) == sorted(ENVS)
-    assert data["current"] in ENVS
+    assert sorted(data["environments"]) == sorted(ENVS), repeat
+    assert data["current"] in ENVS, repeat
     for name, env in data["environments"].items():
-        assert env["api_url"] == nx.server.api_url
+        assert env["api_url"] == nx.server.api_url, (name, repeat)
         # The stored token is the newest: none was overwritten by a stale one.
-        assert nx.server.is_valid(env["session"]["access_token"]), name
-    assert _leftovers(nx) == []
+        assert nx.server.is_valid(env["session"]["access_token"]), (name, repeat)
+    assert _leftovers(nx) == [], repeat
     _assert_private(nx)
 
 
@@ -228,7 +236,9 @@ class Victim:
 
 
 def test_writers_killed_at_random_moments_leave_before_or_after(nx):
-    seed_value = int(os.environ.get("NEXLA_STRESS_SEED", time.time()))
+    seed_value = seed_or(1)
+    repeat = how_to_repeat(seed_value)
+    print(repeat)
     rng = random.Random(seed_value)
     for name in KILL_ENVS:
         nx.server.add_service_key(f"svc-key-{name}")
@@ -260,7 +270,7 @@ def test_writers_killed_at_random_moments_leave_before_or_after(nx):
             in_flight += victim.killed and victim.reached_server
 
         raw = store_bytes(nx.config_dir)
-        context = f"round {round_number}, seed {seed_value}"
+        context = f"round {round_number}, {repeat}"
         assert raw, f"empty or missing store ({context})"
         try:
             data = json.loads(raw)
@@ -274,11 +284,11 @@ def test_writers_killed_at_random_moments_leave_before_or_after(nx):
         for path in nx.config_dir.iterdir():
             stray_modes.add(stat.S_IMODE(path.stat().st_mode))
 
-    print(f"\n{kills} kills ({in_flight} after the request reached the server), seed {seed_value}")
-    assert kills >= 30, f"only {kills} processes were killed mid-run (seed {seed_value})"
-    assert in_flight >= 10, f"only {in_flight} kills landed after a request (seed {seed_value})"
+    print(f"\n{kills} kills ({in_flight} after the request reached the server), {repeat}")
+    assert kills >= 30, f"only {kills} processes were killed mid-run ({repeat})"
+    assert in_flight >= 10, f"only {in_flight} kills landed after a request ({repeat})"
     # Every file ever seen, including a killed writer's temporary file, was private.
-    assert stray_modes == {0o600}
+    assert stray_modes == {0o600}, repeat
 
     # The next writer clears what killed writers left behind (temporary files hold tokens).
     token = nx.server.issue_token()
@@ -290,7 +300,7 @@ def test_writers_killed_at_random_moments_leave_before_or_after(nx):
         text=True,
         timeout=60,
     )
-    assert result.returncode == 0, result.stderr
-    assert _leftovers(nx) == []
+    assert result.returncode == 0, f"{repeat}\n{result.stderr}"
+    assert _leftovers(nx) == [], repeat
     _assert_private(nx)
     assert store_path(nx.config_dir).exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import filelock  # noqa: TID253 (tests are exempt from the start-up rule)
+import pytest
 
 from tests.fake_nexla import Fault
 from tests.token_support import (
@@ -23,6 +24,9 @@ from tests.token_support import (
     start,
     stored_session,
 )
+
+# Crowds of processes, and a lock held by another process.
+pytestmark = pytest.mark.e2e
 
 CROWD = 12
 

@@ -25,6 +25,7 @@ def _exec(nx, *command: str, env=None, input=None, options=()):
     return nx.run("token", "exec", *options, "--", *command, env=env, input=input)
 
 
+@pytest.mark.e2e  # a real child on the real descriptors
 def test_command_gets_the_variables_and_never_the_service_key(nx):
     assert from_key(nx, "svc-key-1", "--save-key").returncode == 0
     nx.server.clear_log()
@@ -40,6 +41,7 @@ def test_command_gets_the_variables_and_never_the_service_key(nx):
     assert nx.server.count() == 0
 
 
+@pytest.mark.e2e  # a real child on the real descriptors
 def test_callers_own_service_key_variable_is_left_as_it_is(nx):
     nx.sign_in()
     result = _exec(nx, PY, "-c", DUMP_ENV, env=nx.env_with(NEXLA_SERVICE_KEY="callers-key"))
@@ -48,12 +50,14 @@ def test_callers_own_service_key_variable_is_left_as_it_is(nx):
     assert "NEXLA_SERVICE_KEY is set" in result.stderr
 
 
+@pytest.mark.e2e  # a real child on the real descriptors
 def test_callers_access_token_variable_is_handed_on_as_it_is(nx):
     nx.sign_in()
     result = _exec(nx, PY, "-c", DUMP_ENV, env=nx.env_with(NEXLA_ACCESS_TOKEN="tok-callers"))
     assert json.loads(result.stdout)["NEXLA_ACCESS_TOKEN"] == "tok-callers"
 
 
+@pytest.mark.e2e  # /proc/*/cmdline
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
 def test_the_token_is_in_no_command_line(nx):
     token = nx.sign_in()
@@ -69,6 +73,7 @@ def test_the_token_is_in_no_command_line(nx):
     assert token not in own and token not in parent
 
 
+@pytest.mark.e2e  # a real child on the real descriptors
 def test_stdin_stdout_and_stderr_are_the_commands(nx):
     nx.sign_in()
     copy = "import sys; data = sys.stdin.read(); sys.stdout.write(data); sys.stderr.write('E\\n')"
@@ -78,6 +83,7 @@ def test_stdin_stdout_and_stderr_are_the_commands(nx):
     assert result.stderr == "E\n"
 
 
+@pytest.mark.e2e  # fd 3 opened by a shell
 def test_descriptors_the_caller_opened_reach_the_command(nx):
     nx.sign_in()
     log = nx.tmp_path / "fd3.log"
@@ -88,6 +94,7 @@ def test_descriptors_the_caller_opened_reach_the_command(nx):
     assert log.read_text() == "via-fd-3\n"
 
 
+@pytest.mark.e2e  # a real child on the real descriptors
 @pytest.mark.parametrize(
     "code,expected",
     [
@@ -129,6 +136,7 @@ def test_no_command_is_a_usage_error(nx):
     assert result.returncode == 2 and result.stderr.startswith("error: ")
 
 
+@pytest.mark.e2e  # a real child on the real descriptors
 def test_options_after_the_command_are_the_commands(nx):
     nx.sign_in()
     result = nx.run("token", "exec", PY, "-c", "import sys; print(sys.argv[1:])", "--env", "x")
@@ -136,6 +144,7 @@ def test_options_after_the_command_are_the_commands(nx):
     assert result.stdout == "['--env', 'x']\n"
 
 
+@pytest.mark.e2e  # a real child on the real descriptors
 def test_debug_after_the_command_is_the_commands(nx):
     """`--debug` is nexla's anywhere on its own part of the line, never in COMMAND's."""
     nx.sign_in()
@@ -147,6 +156,7 @@ def test_debug_after_the_command_is_the_commands(nx):
     assert result.stdout == "['--debug']\n"
 
 
+@pytest.mark.e2e  # a real child on the real descriptors
 def test_due_token_is_renewed_before_the_command_starts(nx):
     nx.sign_in()
     set_times(nx, lifetime=3600, left=1000, source="refreshed", expires_estimated=False)
@@ -216,6 +226,7 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.e2e  # real signals
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_signal_is_passed_on_once_and_the_commands_status_returned(nx, signum):
     nx.sign_in()
@@ -228,6 +239,7 @@ def test_signal_is_passed_on_once_and_the_commands_status_returned(nx, signum):
     assert log.read_text() == signal.Signals(signum).name + "\n"
 
 
+@pytest.mark.e2e  # real signals
 @pytest.mark.parametrize(
     "signum,expected", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
 )
@@ -241,6 +253,7 @@ def test_command_killed_by_the_signal_passed_on_gives_128_plus_n(nx, signum, exp
     assert (proc.returncode, out, err) == (expected, b"", b"")
 
 
+@pytest.mark.e2e  # SIGINT ignored from exec on
 def test_a_signal_ignored_by_the_caller_stays_ignored_in_the_command(nx):
     nx.sign_in()
     show = "import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
@@ -256,6 +269,7 @@ def test_a_signal_ignored_by_the_caller_stays_ignored_in_the_command(nx):
     assert (result.returncode, result.stdout) == (0, "True\n"), result.stderr
 
 
+@pytest.mark.e2e  # a real terminal
 def test_ctrl_c_at_a_terminal_reaches_the_command_once(nx):
     # The terminal signals the whole foreground group, nexla and the command alike; a copy
     # passed on by nexla would be a second Ctrl-C.

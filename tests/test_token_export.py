@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import handoff, names
 from tests.envtools import configure
 from tests.token_support import describe, edit_session, set_times, stored_session
@@ -73,6 +74,7 @@ def _evaluated(nx, shell: str, env: dict | None = None) -> list[str]:
     return result.stdout.decode("utf-8").split("\0")[:-1]
 
 
+@pytest.mark.e2e  # nexla run by a real shell
 @pytest.mark.parametrize("shell", list(SHELLS))
 def test_each_shell_gets_the_variables_back(nx, shell):
     _needs(shell)
@@ -82,6 +84,7 @@ def test_each_shell_gets_the_variables_back(nx, shell):
     assert nx.server.count() == 0  # a fresh token is exported as it is
 
 
+@pytest.mark.e2e  # nexla run by a real shell
 @pytest.mark.parametrize("shell", list(SHELLS))
 def test_hostile_but_valid_values_survive_every_shell(nx, shell):
     _needs(shell)

@@ -111,6 +111,7 @@ def test_piped_stdin_is_read_when_the_variable_is_unset(nx):
     assert nx.server.last("POST", "/token").authorization == "Basic svc-piped"
 
 
+@pytest.mark.e2e  # a stdin pipe that stays open
 def test_with_the_variable_set_an_open_stdin_pipe_is_never_read(nx):
     # A CI job may inherit a stdin pipe that never ends; the variable must win over it.
     nx.server.add_service_key("svc-ci")
@@ -132,6 +133,7 @@ def test_with_the_variable_set_an_open_stdin_pipe_is_never_read(nx):
     assert nx.server.last("POST", "/token").authorization == "Basic svc-ci"
 
 
+@pytest.mark.e2e  # a real terminal
 def test_hidden_prompt_on_a_terminal(nx):
     nx.server.add_service_key("svc-typed-secret")
     child = pexpect.spawn(

@@ -145,6 +145,7 @@ def test_bad_min_ttl_is_a_usage_error(nx, value):
     assert nx.server.count() == 0
 
 
+@pytest.mark.e2e  # several nexla processes at once
 def test_crowd_asking_for_more_life_makes_one_refresh(nx):
     _signed_in(nx, left=1000)
     results = run_together(nx, [("token", "print", "--min-ttl", "1800")] * 8)
@@ -153,6 +154,7 @@ def test_crowd_asking_for_more_life_makes_one_refresh(nx):
     assert {r.stdout for r in results} == {nx.server.issued[-1] + "\n"}
 
 
+@pytest.mark.e2e  # several nexla processes at once
 def test_crowd_asking_more_than_the_server_grants_renews_once(nx):
     # Those that waited for the lock take the renewed session rather than renewing again.
     _signed_in(nx, left=1000)
