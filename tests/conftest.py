@@ -164,6 +164,7 @@ def run_nexla(cli_env: CliEnv, tmp_path: Path, request: pytest.FixtureRequest) -
                 env=cli_env if env is None else env,
                 input=input,
                 cwd=tmp_path if cwd is None else cwd,
+                timeout=timeout,
             )
         return subprocess.run(
             [nexla_executable(), *map(str, args)],

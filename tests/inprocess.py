@@ -14,8 +14,11 @@ are marked `e2e` and run the installed `nexla` (tests/conftest.py picks the runn
 
 from __future__ import annotations
 
+import contextlib
 import io
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -55,8 +58,14 @@ def run_in_process(
     stdin_tty: bool = False,
     stdout_tty: bool = False,
     stderr_tty: bool = False,
+    timeout: float = 60,
 ) -> subprocess.CompletedProcess:
-    """`nexla ARGS`, in this process; stdout and stderr captured as text."""
+    """`nexla ARGS`, in this process; stdout and stderr captured as text.
+
+    Like subprocess.run's timeout, `timeout` bounds the run: a regression that blocks (on a
+    FIFO, an endless stdin) fails the test with subprocess.TimeoutExpired instead of hanging
+    the worker.
+    """
     encoding = (env.get("PYTHONIOENCODING") or "utf-8").split(":")[0] or "utf-8"
     data = input.encode("utf-8") if isinstance(input, str) else (input or b"")
     stdin = _Captured("utf-8", stdin_tty, data)
@@ -68,8 +77,10 @@ def run_in_process(
     deps = Deps(
         dict(env), streams, clock=clock, timing=timing, cwd=Path(cwd) if cwd else None
     )
+    argv = [str(arg) for arg in args]
     try:
-        code = run([str(arg) for arg in args], deps)
+        with _watchdog(argv, timeout):
+            code = run(argv, deps)
     except SystemExit as exc:  # `token exec` ends with its command's status
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return subprocess.CompletedProcess(
@@ -81,3 +92,31 @@ def _as_text(stream: _Captured) -> str:
     # As subprocess.run(text=True) reads a child's output: decoded, universal newlines.
     text = stream.captured().decode("utf-8")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _Overrun(BaseException):
+    """Raised in the main thread when a run outlives its timeout. A BaseException, so that
+    the app's own `except Exception` (a bug becomes exit 1) does not swallow it."""
+
+
+@contextlib.contextmanager
+def _watchdog(argv: list[str], timeout: float):
+    """SIGALRM after `timeout` seconds interrupts whatever the run blocks on (a read, a
+    wait), as the kill of a subprocess would. Only in the main thread, where signals land."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def overrun(signum: int, frame: object) -> None:
+        raise _Overrun()
+
+    previous = signal.signal(signal.SIGALRM, overrun)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    except _Overrun:
+        raise subprocess.TimeoutExpired(["nexla", *argv], timeout) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
