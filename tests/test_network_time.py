@@ -106,3 +106,21 @@ def test_api_body_that_stalls_longer_than_the_read_timeout_is_exit_5(nx):
     assert result.returncode == 5, result.stderr
     assert "timed out" in result.stderr
     assert result.seconds < 2 * ATTEMPT + SLACK, result.seconds
+
+
+def test_retries_wait_the_real_backoff_schedule(nx):
+    """The product's own timing, not the shortened one of the in-process tier: a GET the
+    server keeps answering 503 is sent 4 times, 0, 1 and 2 seconds apart (backoff factor
+    0.5), then fails with exit 5 (docs/network.md, "Retries")."""
+    from nexla_cli.deps import Timing
+    from tests.inprocess import run_in_process
+
+    token = nx.sign_in()
+    nx.server.add_fault("GET", "/teams", Fault.status(503), times=None)
+    result = run_in_process(["api", "/teams"], env=nx.env, timing=Timing(), cwd=nx.tmp_path)
+    assert result.returncode == 5, result.stderr
+    sent = [record.time for record in nx.server.find("GET", "/teams")]
+    assert len(sent) == 4
+    gaps = [later - earlier for earlier, later in zip(sent, sent[1:], strict=False)]
+    assert gaps[0] < 0.5 and 0.9 <= gaps[1] < 1.9 and 1.9 <= gaps[2] < 3.5, gaps
+    assert all(token in r.headers["authorization"] for r in nx.server.find("GET", "/teams"))
