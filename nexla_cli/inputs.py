@@ -6,8 +6,14 @@ A token or a service key is a few KB at most. Input longer than MAX_INPUT_BYTES 
 to the first non-blank line, so a writer that keeps it open does not hang nexla.
 """
 
+from __future__ import annotations
+
 import os
 import stat
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 from nexla_cli.errors import UsageError
 
@@ -30,7 +36,7 @@ def _decoded(line: bytes, what: str) -> str:
         raise UsageError(f"the {what} is not UTF-8 text") from None
 
 
-def first_line(stream, what: str) -> str:
+def first_line(stream: BinaryIO, what: str) -> str:
     """The first non-blank line of a binary stream, stripped; "" at end of input.
 
     Reads at most about 32 KiB, one line at a time, and nothing after that line.
