@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import stat
 
+from nexla_cli.errors import UsageError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import BinaryIO
-
-from nexla_cli.errors import UsageError
 
 MAX_INPUT_BYTES = 16 * 1024
 # Blank lines before the secret, and blanks around it, are allowed up to this much in all.
