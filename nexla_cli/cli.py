@@ -62,8 +62,8 @@ def help_command(
     for word in path or []:
         found = getattr(target.command, "get_command", lambda _ctx, _name: None)(target, word)
         if found is None:
-            path = target.command_path
-            raise UsageError(f"No such command: {path} {word}", hint=f"see `{path} --help`")
+            shown = target.command_path
+            raise UsageError(f"No such command: {shown} {word}", hint=f"see `{shown} --help`")
         target = typer.Context(found, info_name=word, parent=target)
     ctx.obj.out.result(target.get_help())
 
@@ -173,7 +173,9 @@ def run(args: List[str], deps: Deps) -> int:
         output.result(exc.ctx.get_help())
         return int(ExitCode.OK)
     except click_exceptions.ClickException as exc:
-        command = exc.ctx.command_path if getattr(exc, "ctx", None) else "nexla"
+        # Only some click errors (UsageError and its kin) know their command.
+        failed_in = getattr(exc, "ctx", None)
+        command = failed_in.command_path if failed_in else "nexla"
         output.error(exc.format_message(), hint=f"see `{command} --help`")
         return exc.exit_code
     except (Abort, KeyboardInterrupt):

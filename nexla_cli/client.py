@@ -13,12 +13,26 @@ same bound up to the end of the headers; their bodies are streamed, so the read 
 bounds each pause between chunks instead.
 """
 
+from __future__ import annotations
+
 import functools
 import os
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 from nexla_cli import __version__, settings
 from nexla_cli.errors import ApiRefused, AuthError, NetworkError, UsageError
@@ -26,6 +40,16 @@ from nexla_cli.model import fits_a_header
 from nexla_cli.text import escape_controls
 
 if TYPE_CHECKING:
+    import socket
+
+    import requests
+    from requests.adapters import BaseAdapter, HTTPAdapter
+    from urllib3._base_connection import BaseHTTPConnection
+    from urllib3.poolmanager import PoolManager
+    from urllib3.response import BaseHTTPResponse
+    from urllib3.util.retry import Retry
+    from urllib3.util.timeout import _TYPE_TIMEOUT, Timeout
+
     from nexla_cli.deps import Deps
 
 ACCEPT = "application/vnd.nexla.api.v1+json"
@@ -53,16 +77,16 @@ def timeouts(environ: Mapping[str, str]) -> Tuple[float, float]:
     return value, value
 
 
-def _retry_policy(backoff: float, max_retry_after: float):
+def _retry_policy(backoff: float, max_retry_after: float) -> Retry:
     from urllib3.util.retry import Retry
 
     class NexlaRetry(Retry):
-        def is_retry(self, method, status_code, has_retry_after=False):
+        def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
             if method.upper() in IDEMPOTENT_METHODS:
                 return status_code in RETRY_STATUSES_IDEMPOTENT
             return status_code in RETRY_STATUSES_UNPROCESSED
 
-        def parse_retry_after(self, retry_after):
+        def parse_retry_after(self, retry_after: str) -> float:
             return min(super().parse_retry_after(retry_after), max_retry_after)
 
     return NexlaRetry(
@@ -81,7 +105,7 @@ def _retry_policy(backoff: float, max_retry_after: float):
     )
 
 
-def build_session(deps: "Deps"):
+def build_session(deps: Deps) -> requests.Session:
     """The requests.Session for one command: headers, retries, verification on.
 
     The environment it honours (REQUESTS_CA_BUNDLE, HTTPS_PROXY, NO_PROXY) is the run's,
@@ -95,7 +119,7 @@ def build_session(deps: "Deps"):
     session.headers.update({"Accept": ACCEPT, "User-Agent": USER_AGENT})
     session.verify = True
     policy = _retry_policy(deps.timing.retry_backoff, deps.timing.max_retry_after)
-    adapter = _deadline_classes()["adapter"](max_retries=policy)
+    adapter = _deadline_classes().adapter(max_retries=policy)
     session.mount("https://", adapter)
     # Nothing is ever sent over plain HTTP; refuse at the transport as well.
     session.mount("http://", _RefusePlainHttp())
@@ -143,14 +167,16 @@ def check_ca_bundle(environ: Mapping[str, str]) -> None:
         )
 
 
-def _RefusePlainHttp():
+def _RefusePlainHttp() -> BaseAdapter:
     from requests.adapters import BaseAdapter
 
     class RefusePlainHttp(BaseAdapter):
-        def send(self, request, **kwargs):
+        def send(
+            self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+        ) -> requests.Response:
             raise NetworkError(f"refusing to send a request over plain http: {request.url}")
 
-        def close(self):
+        def close(self) -> None:
             pass
 
     return RefusePlainHttp()
@@ -166,14 +192,15 @@ class AttemptClock:
     caller has read the body (session endpoints); otherwise it stops at the headers.
     """
 
-    def __init__(self, limit: float, whole_body: bool):
+    def __init__(self, limit: float, whole_body: bool) -> None:
         self.limit = limit
         self.whole_body = whole_body
         self.fired = False
         self._lock = threading.Lock()
         self._timer: Optional[threading.Timer] = None
 
-    def start(self, connection) -> None:
+    # `connection` is urllib3's connection for the attempt; only its socket is used.
+    def start(self, connection: object) -> None:
         self.stop()
         with self._lock:
             self._timer = self._arm(self.limit, connection)
@@ -184,13 +211,13 @@ class AttemptClock:
                 self._timer.cancel()
                 self._timer = None
 
-    def _arm(self, seconds: float, connection) -> threading.Timer:
+    def _arm(self, seconds: float, connection: object) -> threading.Timer:
         timer = threading.Timer(seconds, self._fire, args=(connection,))
         timer.daemon = True  # never keeps the process alive
         timer.start()
         return timer
 
-    def _fire(self, connection) -> None:
+    def _fire(self, connection: object) -> None:
         import socket
 
         with self._lock:
@@ -213,8 +240,15 @@ class AttemptClock:
             pass
 
 
+class _DeadlineClasses(NamedTuple):
+    # A urllib3 Timeout that carries an attempt's clock: (connect, read, clock).
+    timeout: Callable[[float, float, AttemptClock], Timeout]
+    # The requests adapter whose connection pools start and stop that clock.
+    adapter: type[HTTPAdapter]
+
+
 @functools.lru_cache(maxsize=None)
-def _deadline_classes() -> dict:
+def _deadline_classes() -> _DeadlineClasses:
     """urllib3/requests classes that give each attempt an AttemptClock (built once)."""
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPSConnection
@@ -224,19 +258,19 @@ def _deadline_classes() -> dict:
     class AttemptTimeout(Timeout):
         """urllib3's (connect, read) timeout, carrying the clock to the connection pool."""
 
-        def __init__(self, connect: float, read: float, clock: AttemptClock):
+        def __init__(self, connect: _TYPE_TIMEOUT, read: _TYPE_TIMEOUT, clock: AttemptClock):
             super().__init__(connect=connect, read=read)
             self.clock = clock
 
-        def clone(self):
+        def clone(self) -> AttemptTimeout:
             return AttemptTimeout(self._connect, self._read, self.clock)
 
     class WatchedConnection(HTTPSConnection):
         """Keeps the socket it connected, for AttemptClock to shut down."""
 
-        watched_sock = None
+        watched_sock: Optional[socket.socket] = None
 
-        def connect(self):
+        def connect(self) -> None:
             self.watched_sock = None
             super().connect()
             self.watched_sock = self.sock
@@ -244,7 +278,9 @@ def _deadline_classes() -> dict:
     class WatchedPool(HTTPSConnectionPool):
         ConnectionCls = WatchedConnection
 
-        def _make_request(self, conn, *args, **kwargs):
+        def _make_request(
+            self, conn: BaseHTTPConnection, *args: Any, **kwargs: Any
+        ) -> BaseHTTPResponse:
             clock = getattr(kwargs.get("timeout"), "clock", None)
             if clock is None:
                 return super()._make_request(conn, *args, **kwargs)
@@ -258,23 +294,22 @@ def _deadline_classes() -> dict:
                 clock.stop()
             return response
 
-    def watched(manager):
+    def watched(manager: PoolManager) -> PoolManager:
         manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "https": WatchedPool}
         return manager
 
     class WatchedAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args, **kwargs):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             super().init_poolmanager(*args, **kwargs)
             watched(self.poolmanager)
 
-        def proxy_manager_for(self, proxy, **proxy_kwargs):
+        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
             return watched(super().proxy_manager_for(proxy, **proxy_kwargs))
 
-    return {"timeout": AttemptTimeout, "adapter": WatchedAdapter}
+    return _DeadlineClasses(timeout=AttemptTimeout, adapter=WatchedAdapter)
 
 
-
-def _replace_clock_warning(deps: "Deps") -> None:
+def _replace_clock_warning(deps: Deps) -> None:
     """urllib3's raw SystemTimeWarning (with a source line) becomes one `warning:` line."""
     import datetime
     import warnings
@@ -294,13 +329,13 @@ def _replace_clock_warning(deps: "Deps") -> None:
 class NexlaClient:
     """Calls to one environment's API base URL."""
 
-    def __init__(self, api_url: str, deps: "Deps"):
+    def __init__(self, api_url: str, deps: Deps) -> None:
         self.api_url = api_url.rstrip("/")
         self._deps = deps
-        self._session = None
+        self._session: Optional[requests.Session] = None
 
     @property
-    def session(self):
+    def session(self) -> requests.Session:
         if self._session is None:
             self._session = build_session(self._deps)
         return self._session
@@ -315,11 +350,11 @@ class NexlaClient:
         *,
         token: Optional[str] = None,
         service_key: Optional[str] = None,
-        headers: Optional[dict] = None,
-        params=None,
-        data=None,
+        headers: Optional[Mapping[str, str]] = None,
+        params: Optional[Sequence[Tuple[str, str]]] = None,
+        data: Optional[bytes] = None,
         stream: bool = False,
-    ):
+    ) -> requests.Response:
         """Send one request (with the retries above); network failures become NetworkError.
 
         The response is returned whatever its status, except a redirect, which is an error.
@@ -372,7 +407,9 @@ class NexlaClient:
             )
         return response
 
-    def _send(self, prepared, url: str, *, stream: bool):
+    def _send(
+        self, prepared: requests.PreparedRequest, url: str, *, stream: bool
+    ) -> requests.Response:
         """Send with the adapter's retries; a GET whose answer breaks off mid-body is sent again.
 
         urllib3 retries what goes wrong up to the response headers. The body is read
@@ -385,10 +422,10 @@ class NexlaClient:
         deps = self._deps
         check_ca_bundle(deps.environ)
         # REQUESTS_CA_BUNDLE, HTTPS_PROXY and NO_PROXY apply as requests documents.
-        send_settings = environment_settings(prepared.url, deps.environ)
+        send_settings = environment_settings(prepared.url or url, deps.environ)
         connect, read = timeouts(deps.environ)
         clock = AttemptClock(connect + read, whole_body=not stream)
-        timeout = _deadline_classes()["timeout"](connect, read, clock)
+        timeout = _deadline_classes().timeout(connect, read, clock)
         attempt = 0
         while True:
             _log_request(deps, prepared)
@@ -427,13 +464,13 @@ class NexlaClient:
 
     # Nexla's own endpoints -------------------------------------------------------------
 
-    def current_user(self, token: str) -> dict:
+    def current_user(self, token: str) -> Dict[str, Any]:
         """GET /users/current: {"user": …, "org": …} for a token the server accepts."""
         response = self.request("GET", "/users/current", token=token)
         _raise_for_session_status(response)
         return parse_current_user(response.content, response.url)
 
-    def refresh(self, token: str) -> dict:
+    def refresh(self, token: str) -> Dict[str, Any]:
         """POST /token/refresh; the old token is dead afterwards.
 
         A 4xx other than 401, 403 and 429 is ApiRefused: this server does not offer a
@@ -444,19 +481,19 @@ class NexlaClient:
             raise_for_status(response)
         return self._token_response(response)
 
-    def mint(self, service_key: str) -> dict:
+    def mint(self, service_key: str) -> Dict[str, Any]:
         """POST /token with the service key."""
         return self._token_response(self.request("POST", "/token", service_key=service_key))
 
     def logout(self, token: str) -> None:
         _raise_for_session_status(self.request("POST", "/token/logout", token=token))
 
-    def _token_response(self, response) -> dict:
+    def _token_response(self, response: requests.Response) -> Dict[str, Any]:
         _raise_for_session_status(response)
         return parse_token_response(response.content, response.url)
 
 
-def parse_token_response(content: bytes, url: str) -> dict:
+def parse_token_response(content: bytes, url: str) -> Dict[str, Any]:
     """The body of a 200 from POST /token or /token/refresh, checked as strictly as a token a
     user pastes: NetworkError (exit 5, nothing stored) unless `access_token` is printable
     ASCII without spaces and at most MAX_SECRET_LENGTH long. `expires_in` is judged later
@@ -464,7 +501,7 @@ def parse_token_response(content: bytes, url: str) -> dict:
     """
     body = parse_json(content, url, 200)
     token = body.get("access_token") if isinstance(body, dict) else None
-    if not isinstance(token, str) or not token:
+    if not isinstance(body, dict) or not isinstance(token, str) or not token:
         raise NetworkError(
             f"unexpected answer from {url_for_message(url)}: not a token response "
             "(no access_token); nothing was changed"
@@ -482,7 +519,7 @@ def parse_token_response(content: bytes, url: str) -> dict:
     return body
 
 
-def parse_current_user(content: bytes, url: str) -> dict:
+def parse_current_user(content: bytes, url: str) -> Dict[str, Any]:
     """{"user": …, "org": …} from the body of a 200 from GET /users/current."""
     body = parse_json(content, url, 200)
     if not isinstance(body, dict):
@@ -491,17 +528,18 @@ def parse_current_user(content: bytes, url: str) -> dict:
     return {"user": user, "org": body.get("org")}
 
 
-def _retries_spent(response) -> int:
+def _retries_spent(response: requests.Response) -> int:
     """How many retries urllib3 made before this response arrived."""
     retries = getattr(response.raw, "retries", None)
     return len(getattr(retries, "history", ()) or ())
 
 
-def json_body(response):
+def json_body(response: requests.Response) -> Any:
+    """The JSON in a response's (already read) body: any JSON value."""
     return parse_json(response.content, response.url, response.status_code)
 
 
-def parse_json(content: bytes, url: str, status: int = 200):
+def parse_json(content: bytes, url: str, status: int = 200) -> Any:
     """The JSON in a body; NetworkError for anything else (bad bytes, too deeply nested)."""
     import json
 
@@ -515,13 +553,14 @@ def parse_json(content: bytes, url: str, status: int = 200):
         ) from None
 
 
-def read_body(response, limit: int) -> bytes:
+def read_body(response: requests.Response, limit: int) -> bytes:
     """Read the (decompressed) body into response.content, at most `limit` bytes.
 
     A 2xx answer larger than that is a NetworkError; an error answer is cut at `limit`,
     since its body only serves for its message and its status decides the outcome.
     """
-    chunks, size = [], 0
+    chunks: List[bytes] = []
+    size = 0
     for chunk in response.iter_content(CHUNK_SIZE):
         size += len(chunk)
         if size > limit:
@@ -541,7 +580,7 @@ def read_body(response, limit: int) -> bytes:
     return content
 
 
-def read_streamed(response, limit: int) -> bytes:
+def read_streamed(response: requests.Response, limit: int) -> bytes:
     """read_body for a streamed answer (`nexla api`): a transport failure while reading
     becomes a NetworkError, as it does for the headers."""
     import requests
@@ -552,7 +591,7 @@ def read_streamed(response, limit: int) -> bytes:
         raise NetworkError(describe_failure(exc, response.url)) from None
 
 
-def body_chunks(response) -> Iterator[bytes]:
+def body_chunks(response: requests.Response) -> Iterator[bytes]:
     """The body as it arrives (decompressed), at most CHUNK_SIZE bytes at a time.
 
     Each piece is handed on as soon as the server has sent some, so memory stays at one
@@ -599,7 +638,7 @@ def url_for_message(url: str) -> str:
     return one_line(escape_controls(shown), limit=200)
 
 
-def _raise_for_session_status(response) -> None:
+def _raise_for_session_status(response: requests.Response) -> None:
     """raise_for_status for the session endpoints every Nexla API has.
 
     Exit 6 is for `nexla api` requests the API refuses; a 404 or 400 from /users/current or
@@ -615,7 +654,7 @@ def _raise_for_session_status(response) -> None:
         ) from None
 
 
-def raise_for_status(response, body: Optional[bytes] = None) -> None:
+def raise_for_status(response: requests.Response, body: Optional[bytes] = None) -> None:
     """Map a non-2xx answer to the error (and exit code) the contract gives it.
 
     `body` is the start of a body streamed elsewhere (see server_message).
@@ -633,7 +672,9 @@ def raise_for_status(response, body: Optional[bytes] = None) -> None:
     raise ApiRefused(message)
 
 
-def server_message(response, body: Optional[bytes] = None, *, named: bool = True) -> str:
+def server_message(
+    response: requests.Response, body: Optional[bytes] = None, *, named: bool = True
+) -> str:
     """The server's `message`, else the status line; one line, never an HTML page.
 
     `body` is the start of a body that was streamed elsewhere (`nexla api`); otherwise the
@@ -677,8 +718,10 @@ def scrub(text: str, *secrets: Optional[str]) -> str:
     return text
 
 
-def _credential_sent(request) -> Optional[str]:
+def _credential_sent(request: Optional[requests.PreparedRequest]) -> Optional[str]:
     value = request.headers.get("Authorization", "") if request is not None else ""
+    if not isinstance(value, str):
+        return None  # never sent as bytes: nexla sets it, as text
     return value.split(" ", 1)[1] if " " in value else None
 
 
@@ -692,9 +735,9 @@ def one_line(text: str, limit: int = 300) -> str:
 _CREDENTIAL_KEYS = re.compile(r"token|api_?key|secret|password|credential|session_?key", re.I)
 
 
-def credentials_in(data, depth: int = 0) -> list:
+def credentials_in(data: object, depth: int = 0) -> List[str]:
     """Every string held under a credential-like key anywhere in parsed JSON."""
-    found: list = []
+    found: List[str] = []
     if depth > 20:
         return found
     if isinstance(data, dict):
@@ -768,15 +811,17 @@ def _redact(name: str, value: str) -> str:
     return f"{scheme} [redacted]".strip()
 
 
-def _log_request(deps: "Deps", prepared) -> None:
+def _log_request(deps: Deps, prepared: requests.PreparedRequest) -> None:
     if not deps.debug:
         return
     deps.out.debug(f"> {prepared.method} {prepared.url}")
     for name, value in prepared.headers.items():
-        deps.out.debug(f"> {name}: {_redact(name, value)}")
+        # Header values are text here; bytes would go out as Latin-1, as http.client sends.
+        text = value if isinstance(value, str) else value.decode("latin-1")
+        deps.out.debug(f"> {name}: {_redact(name, text)}")
 
 
-def _log_response(deps: "Deps", response) -> None:
+def _log_response(deps: Deps, response: requests.Response) -> None:
     """The status line and headers; every credential redacted, the one sent and any the
     answer carries (in a header, or in a body already read)."""
     if not deps.debug:

@@ -20,9 +20,10 @@ Four changes to what Typer 0.28 does on its own:
 
 import os
 import sys
+from typing import Any
 
 from typer import _completion_classes
-from typer._click.shell_completion import add_completion_class
+from typer._click.shell_completion import ShellComplete, add_completion_class
 
 from nexla_cli import fastcomplete
 
@@ -91,7 +92,7 @@ fi
 class BashComplete(_completion_classes.BashComplete):
     source_template = BASH_SCRIPT
 
-    def source_vars(self) -> dict:
+    def source_vars(self) -> dict[str, Any]:
         return {**super().source_vars(), "no_files": fastcomplete.NO_FILES}
 
     def complete(self) -> str:
@@ -120,7 +121,7 @@ class FishComplete(_completion_classes.FishComplete):
         return super().complete()
 
 
-def _names_were_offered(completion) -> bool:
+def _names_were_offered(completion: ShellComplete) -> bool:
     """Whether this TAB press asked for environment names (see commands/common.py)."""
     deps = completion.ctx_args.get("obj")
     return bool(getattr(deps, "completed_names", False))

@@ -19,7 +19,8 @@ class ExitCode(enum.IntEnum):
 
 
 class NexlaError(Exception):
-    exit_code = ExitCode.BUG
+    # An int, not only an ExitCode: Interrupted exits 128 + the signal's number.
+    exit_code: int = ExitCode.BUG
 
     def __init__(self, message: str, hint: str = ""):
         super().__init__(message)

@@ -21,8 +21,14 @@ back to completing files (bash through the NO_FILES line, zsh by an empty answer
 `is-args` succeeding). PowerShell still falls back to paths when nothing matches.
 """
 
+from __future__ import annotations
+
 import os
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # Commands whose first argument is an environment name (`env configure HOST` offers the
 # ones already configured: signing in again is what it is most often used for).
@@ -51,7 +57,7 @@ NO_FILES = ":nofiles"
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.:[]")
 
 
-def env_names(incomplete: str, environ) -> list:
+def env_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
     """The configured environment names that start with `incomplete`, in stored order.
 
     Read from the store with no request and no lock; an unreadable store offers none.
@@ -139,7 +145,7 @@ _SHELLS = {
 }
 
 
-def _args_and_incomplete() -> tuple:
+def _args_and_incomplete() -> tuple[list[str], str]:
     """As Typer reads _TYPER_COMPLETE_ARGS for zsh and fish: the last word is being typed
     unless the line ends with a space."""
     line = os.environ.get("_TYPER_COMPLETE_ARGS", "")
@@ -149,7 +155,7 @@ def _args_and_incomplete() -> tuple:
     return args, ""
 
 
-def _names_for(args: list, incomplete: str) -> list | None:
+def _names_for(args: list[str], incomplete: str) -> list[str] | None:
     """The names to offer when the word being typed is an environment name, else None.
 
     This is click's rule (typer._click.shell_completion._resolve_incomplete) for the shapes
@@ -190,7 +196,7 @@ def _zsh_escape(value: str) -> str:
     )
 
 
-def split_arg_string(string: str) -> list:
+def split_arg_string(string: str) -> list[str]:
     """Split as shlex does, keeping an unfinished last word (an open quote) as it is.
 
     A copy of typer._click.shell_completion.split_arg_string, which cannot be imported
@@ -201,7 +207,7 @@ def split_arg_string(string: str) -> list:
     lex = shlex.shlex(string, posix=True)
     lex.whitespace_split = True
     lex.commenters = ""
-    out = []
+    out: list[str] = []
     try:
         for token in lex:
             out.append(token)

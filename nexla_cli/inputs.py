@@ -6,10 +6,16 @@ A token or a service key is a few KB at most. Input longer than MAX_INPUT_BYTES 
 to the first non-blank line, so a writer that keeps it open does not hang nexla.
 """
 
+from __future__ import annotations
+
 import os
 import stat
 
 from nexla_cli.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 MAX_INPUT_BYTES = 16 * 1024
 # Blank lines before the secret, and blanks around it, are allowed up to this much in all.
@@ -30,7 +36,7 @@ def _decoded(line: bytes, what: str) -> str:
         raise UsageError(f"the {what} is not UTF-8 text") from None
 
 
-def first_line(stream, what: str) -> str:
+def first_line(stream: BinaryIO, what: str) -> str:
     """The first non-blank line of a binary stream, stripped; "" at end of input.
 
     Reads at most about 32 KiB, one line at a time, and nothing after that line.

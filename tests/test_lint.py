@@ -1,4 +1,5 @@
-"""The lint rules are part of the test suite, so the README's one test command runs them.
+"""The lint rules and the type check are part of the test suite, so the README's one test
+command runs them.
 
 Among them, ruff's TID253 bans module-level imports of requests, rich, pydantic, filelock and
 urllib3 anywhere in nexla_cli: start-up stays lean (see pyproject.toml).
@@ -19,6 +20,19 @@ def test_ruff_check_passes():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_passes():
+    # The settings ([tool.mypy] in pyproject.toml: strict, on the package) are read from the
+    # package root, as CI and a developer running `mypy` there both get them.
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout
 
 
 def test_ruff_rejects_a_module_level_requests_import(tmp_path):

@@ -2,7 +2,7 @@
 
 import json
 import re
-from typing import Annotated, List, Optional, Tuple
+from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import typer
 
@@ -13,6 +13,9 @@ from nexla_cli.commands.common import EnvOption
 from nexla_cli.deps import Deps
 from nexla_cli.errors import LOGIN_HINT, AuthError, UsageError
 from nexla_cli.text import escape_controls
+
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_PER_PAGE = 100
 # An error body is streamed like any other; its start is kept for the server's `message`.
@@ -199,8 +202,8 @@ def _json_object(pairs: List[Tuple[str, str]]) -> bytes:
     return ("{" + text + "}").encode("utf-8")
 
 
-def _parse_headers(raw_headers: List[str]) -> dict:
-    parsed = {}
+def _parse_headers(raw_headers: List[str]) -> Dict[str, str]:
+    parsed: Dict[str, str] = {}
     for raw in raw_headers:
         name, sep, value = raw.partition(":")
         name, value = name.strip(), value.strip()
@@ -249,27 +252,44 @@ def _check_paginate(method: Optional[str], include: bool, input_file: Optional[s
 class _Caller:
     """Sends the calls of one command; after a 401, renews the token once and retries."""
 
-    def __init__(self, target: ApiTarget):
+    def __init__(self, target: ApiTarget) -> None:
         self.target = target
         self.deps = target.deps
         self.client = target.deps.client(target.api_url)
         self.renewed = False
 
-    def send(self, method: str, url: str, **kwargs):
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        params: Sequence[Tuple[str, str]],
+        data: Optional[bytes],
+    ) -> "requests.Response":
         """The response, its body unread: `_write_body` streams it (or `client.read_body`)."""
-        response = self._send_once(method, url, **kwargs)
+        response = self._send_once(method, url, headers, params, data)
         if response.status_code == 401 and self.target.renewable and not self.renewed:
             response.close()
             self.renewed = True
             self.target.renew_after_rejection()
-            response = self._send_once(method, url, **kwargs)
+            response = self._send_once(method, url, headers, params, data)
         return response
 
-    def _send_once(self, method: str, url: str, **kwargs):
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        params: Sequence[Tuple[str, str]],
+        data: Optional[bytes],
+    ) -> "requests.Response":
         token = self.target.token()
         delay = self.deps.timing.spinner_delay
         with self.deps.out.spinner(f"{method} {url}", delay=delay):
-            return self.client.request(method, url, token=token, stream=True, **kwargs)
+            return self.client.request(
+                method, url, token=token, stream=True, headers=headers, params=params, data=data
+            )
 
 
 def _print_pages(
@@ -277,7 +297,7 @@ def _print_pages(
     caller: _Caller,
     url: str,
     pairs: List[Tuple[str, str]],
-    headers: dict,
+    headers: Dict[str, str],
     max_pages: int,
 ) -> None:
     from urllib.parse import parse_qsl, urlsplit
@@ -293,7 +313,7 @@ def _print_pages(
 
     listing = _ListingWriter(out)
 
-    def fetch(page: int):
+    def fetch(page: int) -> "requests.Response":
         response = caller.send(
             "GET", bare_url, headers=headers, params=[("page", str(page)), *query], data=None
         )
@@ -320,7 +340,7 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
-def _raise_for_error(response, target: ApiTarget, head: bytes = b"") -> None:
+def _raise_for_error(response: "requests.Response", target: ApiTarget, head: bytes = b"") -> None:
     status = response.status_code
     if 200 <= status < 300 or status == 304:
         return
@@ -349,7 +369,7 @@ class _Stdout:
     """The run's stdout as `nexla api` writes to it: bytes as they arrive, or text for a
     terminal (pretty JSON, control characters escaped, colour where it is wanted)."""
 
-    def __init__(self, deps: Deps):
+    def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.stream = deps.streams.stdout
         self.is_terminal = deps.streams.stdout_tty
@@ -370,21 +390,23 @@ class _Stdout:
             self.write(text.encode(encoding, errors="replace"))
 
     def write_json_text(self, text: str) -> None:
-        if not self.deps.out.use_colour(stdout=True):
+        stream = self.stream
+        # Colour is only ever wanted on a stdout that is open (Output.use_colour).
+        if stream is None or not self.deps.out.use_colour(stdout=True):
             self.write_text(text)
             return
         from rich.console import Console
         from rich.highlighter import JSONHighlighter
 
-        self.stream.flush()
-        console = Console(file=self.stream, soft_wrap=True, force_terminal=True)
+        stream.flush()
+        console = Console(file=stream, soft_wrap=True, force_terminal=True)
         console.print(JSONHighlighter()(text), end="")
 
     def write_pretty(self, data: object) -> None:
         self.write_json_text(_json_text(data) + "\n")
 
 
-def _status_and_headers(response) -> str:
+def _status_and_headers(response: "requests.Response") -> str:
     version = {10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(
         getattr(response.raw, "version", 11), "HTTP/1.1"
     )
@@ -396,7 +418,7 @@ def _status_and_headers(response) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _write_body(out: _Stdout, response) -> bytes:
+def _write_body(out: _Stdout, response: "requests.Response") -> bytes:
     """Stream the body to stdout as it arrives; returns its first ERROR_HEAD_BYTES (for an
     error's message).
 
@@ -405,13 +427,13 @@ def _write_body(out: _Stdout, response) -> bytes:
     a body cannot retitle the window, clear the screen or forge lines.
     """
     chunks = client.body_chunks(response)
-    head = bytearray()
     if not out.is_terminal:
+        kept = bytearray()
         for chunk in chunks:
-            if len(head) < ERROR_HEAD_BYTES:
-                head += chunk[: ERROR_HEAD_BYTES - len(head)]
+            if len(kept) < ERROR_HEAD_BYTES:
+                kept += chunk[: ERROR_HEAD_BYTES - len(kept)]
             out.write(chunk)
-        return bytes(head)
+        return bytes(kept)
     buffered = bytearray()
     complete = True
     for chunk in chunks:
@@ -444,7 +466,7 @@ class _TerminalText:
     characters escaped except newlines and tabs (a CRLF counts as a newline), and a final
     newline so the prompt starts on a line of its own."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         import codecs
 
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -475,13 +497,13 @@ class _ListingWriter:
     has been read: a listing cut short by an error stays visibly unfinished.
     """
 
-    def __init__(self, out: _Stdout):
+    def __init__(self, out: _Stdout) -> None:
         self.out = out
         self.pretty = out.is_terminal
         self.started = False
         self._items_written = False
 
-    def add(self, items: list, as_sent: bytes) -> None:
+    def add(self, items: List[Any], as_sent: bytes) -> None:
         if not self.started:
             self.started = True
             self.out.write(b"[\n" if self.pretty and items else b"[")

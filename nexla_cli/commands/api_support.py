@@ -2,11 +2,14 @@
 `--paginate` walks Nexla's pages."""
 
 import re
-from typing import Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Mapping, Optional, Tuple
 
 from nexla_cli import client, names
 from nexla_cli.errors import NetworkError, UsageError
 from nexla_cli.text import escape_controls
+
+if TYPE_CHECKING:
+    import requests
 
 # One page of `--paginate` is held in memory to check it; a page beyond this is refused.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
@@ -77,7 +80,7 @@ def _stays_under(path: str, base_path: str) -> bool:
     base_path = base_path.rstrip("/")
     for text in {path, path.replace("\\", "/")}:
         for merge_slashes in (False, True):
-            kept: list = []
+            kept: List[str] = []
             for segment in text.split("/")[1:]:
                 if segment == "..":
                     if kept:
@@ -91,8 +94,11 @@ def _stays_under(path: str, base_path: str) -> bool:
 
 
 def pages(
-    fetch_page, per_page: int, what: str, max_pages: int = DEFAULT_MAX_PAGES
-) -> Iterator[Tuple[list, bytes]]:
+    fetch_page: "Callable[[int], requests.Response]",
+    per_page: int,
+    what: str,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> Iterator[Tuple[List[Any], bytes]]:
     """Nexla's `page`/`per_page` listing, one page at a time, from page 1 to the last.
 
     `fetch_page(n)` returns page n's 2xx response, unread (streamed). Yields each page's
@@ -138,7 +144,7 @@ def pages(
         page += 1
 
 
-def _is_last_page(headers) -> bool:
+def _is_last_page(headers: Mapping[str, str]) -> bool:
     """Whether a page's paging headers say no page follows (False when they say nothing)."""
     from requests.utils import parse_header_links
 
@@ -161,7 +167,7 @@ def _header_count(value: Optional[str]) -> Optional[int]:
     return int(value) if re.fullmatch(r"[0-9]{1,12}", value) else None
 
 
-def _array_items_as_sent(raw: bytes, parsed: list) -> bytes:
+def _array_items_as_sent(raw: bytes, parsed: List[Any]) -> bytes:
     """The bytes between a JSON array's brackets (re-encoded only if it is not plain UTF-8)."""
     import json
 

@@ -3,16 +3,21 @@
 import os
 import re
 import sys
-from typing import Annotated, List, Mapping, Optional
+from types import FrameType
+from typing import Annotated, Any, Dict, List, Mapping, Optional, Tuple
 
 import typer
+from typer._click.core import Context as ClickContext
 from typer.core import TyperCommand, TyperGroup
 
 from nexla_cli import timefmt
 from nexla_cli.deps import Deps
 from nexla_cli.errors import NetworkError, UsageError
-from nexla_cli.model import fits_a_header
-from nexla_cli.timefmt import duration, iso_utc  # noqa: F401 - the commands' one place for times
+from nexla_cli.model import Session, fits_a_header
+
+# Re-exported: the commands' one place for times.
+from nexla_cli.timefmt import duration as duration
+from nexla_cli.timefmt import iso_utc as iso_utc
 
 # A Nexla session token is a JWT of a few KB; anything far larger is a mistake, and would
 # be refused by the server as an oversized header anyway.
@@ -64,7 +69,7 @@ class Command(_HelpOnTheRunsStdout, TyperCommand):
     Typer 0.28 writes it `{NAME}`, which reads like a literal brace or a choice.
     """
 
-    def collect_usage_pieces(self, ctx) -> List[str]:
+    def collect_usage_pieces(self, ctx: ClickContext) -> List[str]:
         pieces = super().collect_usage_pieces(ctx)
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
@@ -140,7 +145,10 @@ def read_hidden(deps: Deps, label: str, *, pipe_hint: str = "") -> Optional[str]
         raise UsageError("what was typed is not UTF-8 text; nothing was sent") from None
 
 
-def _read_line_hidden(deps: Deps, fd: int, label: str, before: list, hidden: list) -> bytes:
+def _read_line_hidden(
+    deps: Deps, fd: int, label: str, before: List[Any], hidden: List[Any]
+) -> bytes:
+    # `before` and `hidden` are termios attribute lists (flags, speeds, control characters).
     import signal
     import termios
 
@@ -150,7 +158,7 @@ def _read_line_hidden(deps: Deps, fd: int, label: str, before: list, hidden: lis
         except termios.error:
             pass  # the terminal went away; the read that follows ends the prompt
 
-    def on_stop(signum, frame) -> None:
+    def on_stop(signum: int, frame: Optional[FrameType]) -> None:
         # Give the shell its terminal back as it was, then stop as SIGTSTP would have.
         try:
             termios.tcsetattr(fd, termios.TCSANOW, before)
@@ -160,7 +168,7 @@ def _read_line_hidden(deps: Deps, fd: int, label: str, before: list, hidden: lis
         os.kill(os.getpid(), signal.SIGTSTP)
         signal.signal(signal.SIGTSTP, on_stop)
 
-    def on_continue(signum, frame) -> None:
+    def on_continue(signum: int, frame: Optional[FrameType]) -> None:
         hide()
         _to_stderr(deps, "\n" + label + " ")
 
@@ -360,7 +368,7 @@ def check_host_resolves(deps: Deps, name: str) -> None:
     import threading
 
     host, port = _host_and_port(name)
-    outcome: dict = {}
+    outcome: Dict[str, Exception] = {}
 
     def look_up() -> None:
         try:
@@ -383,7 +391,7 @@ def check_host_resolves(deps: Deps, name: str) -> None:
     )
 
 
-def _host_and_port(name: str) -> tuple:
+def _host_and_port(name: str) -> Tuple[str, int]:
     if name.startswith("["):
         address, _, rest = name[1:].partition("]")
         return address, int(rest[1:]) if rest.startswith(":") else 443
@@ -403,7 +411,7 @@ def print_notes(deps: Deps, notes: List[str]) -> None:
 EXPIRY_NOTES = {"estimate": ", estimated", "token": ", from the token"}
 
 
-def describe_expiry(session, now: float) -> str:
+def describe_expiry(session: Session, now: float) -> str:
     """`expires in 59m (2026-11-27T22:00:00Z, estimated)` or `expired 3d ago (…)`."""
     if session.rejected:
         return f"refused by the server (it was to expire {iso_utc(session.expires_at)})"
@@ -411,7 +419,9 @@ def describe_expiry(session, now: float) -> str:
     return timefmt.until(session.expires_at, now, note=note)
 
 
-def describe_user(user: dict, org: Optional[dict] = None, *, impersonation: bool = True) -> str:
+def describe_user(
+    user: Dict[str, Any], org: Optional[Dict[str, Any]] = None, *, impersonation: bool = True
+) -> str:
     """`Ada <ada@example.com> (org Example), impersonated by Grace <grace@nexla.com>`."""
     who = describe_person(user)
     if org and org.get("name"):
@@ -421,13 +431,13 @@ def describe_user(user: dict, org: Optional[dict] = None, *, impersonation: bool
     return who
 
 
-def describe_person(person: dict) -> str:
+def describe_person(person: Dict[str, Any]) -> str:
     name = person.get("full_name") or ""
     email = person.get("email") or ""
     return f"{name} <{email}>" if name and email else (name or email or "an unknown user")
 
 
-def describe_impersonator(user: dict) -> str:
+def describe_impersonator(user: Dict[str, Any]) -> str:
     """The admin acting as `user` (the server names them; an old record may not)."""
     admin = user.get("impersonator")
     return describe_person(admin) if isinstance(admin, dict) else "an administrator"
@@ -439,7 +449,7 @@ def mask_token(token: str) -> str:
     return f"{token[:4]}…{token[-4:]}"
 
 
-def session_json(name: str, session, now: float) -> dict:
+def session_json(name: str, session: Session, now: float) -> Dict[str, Any]:
     """The stored session as `token refresh --json` and `token from-key --json` print it."""
     return {
         "access_token": session.access_token,

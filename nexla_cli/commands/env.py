@@ -1,6 +1,6 @@
 """`nexla env …`: sign in per environment and manage the environments."""
 
-from typing import Annotated, Optional, Tuple
+from typing import Annotated, Any, Dict, Optional, Tuple
 
 import typer
 
@@ -197,7 +197,7 @@ def _login_env_name(deps: Deps, env: Optional[str]) -> Tuple[str, Optional[str]]
     return session.resolve_env_name(deps, data, env), data.get("current")
 
 
-def _print_available_environments(deps: Deps, data: dict) -> None:
+def _print_available_environments(deps: Deps, data: Dict[str, Any]) -> None:
     if not data["environments"]:
         return  # a first sign-in: an empty list would only puzzle
     deps.out.info("Available Environments:")
@@ -228,7 +228,7 @@ def _obtain_token(
 
 
 def _sign_in(
-    deps: Deps, name: str, token: str, *, api_url, verify: bool, make_current: bool
+    deps: Deps, name: str, token: str, *, api_url: Optional[str], verify: bool, make_current: bool
 ) -> None:
     signed_in, dropped_key = signin.sign_in_with_token(
         deps, name, token, api_url=api_url, verify=verify, make_current=make_current
@@ -314,7 +314,7 @@ def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> N
 _SOURCE_WORDS = {"service_key": "service key"}
 
 
-def _describe_check(result: dict) -> str:
+def _describe_check(result: Dict[str, Any]) -> str:
     """`valid, token pasted`, `unreachable: timed out …, token from NEXLA_ACCESS_TOKEN`."""
     source = result["token_source"]
     if source == session.ACCESS_TOKEN_VARIABLE:
@@ -327,7 +327,7 @@ def _describe_check(result: dict) -> str:
     return f"{status}, {whence}"
 
 
-def _check_json(result: Optional[dict]) -> dict:
+def _check_json(result: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     if result is None:
         return {"check": None, "check_error": None, "token_source": None}
     return {
@@ -337,7 +337,7 @@ def _check_json(result: Optional[dict]) -> dict:
     }
 
 
-def _raise_for_checks(checks: dict) -> None:
+def _raise_for_checks(checks: Dict[str, Dict[str, Any]]) -> None:
     from nexla_cli.handoff import REJECTED, UNREACHABLE
 
     rejected = [name for name, result in checks.items() if result["status"] == REJECTED]
@@ -352,7 +352,9 @@ def _raise_for_checks(checks: dict) -> None:
         raise NetworkError(f"could not reach the server of {', '.join(unreachable)}")
 
 
-def _env_json(name: str, current: bool, env: dict, stored: Optional[Session], now: float) -> dict:
+def _env_json(
+    name: str, current: bool, env: Dict[str, Any], stored: Optional[Session], now: float
+) -> Dict[str, Any]:
     data = {
         "name": name,
         "current": current,
@@ -426,7 +428,7 @@ def run_env_show(
     accepted = None
     # Not signed in and no $NEXLA_ACCESS_TOKEN: there is nothing to ask the server about.
     nothing_to_check = stored is None and not session.access_token_override(deps)
-    check_result: dict = {}
+    check_result: Dict[str, Any] = {}
     if check:
         check_result = (
             {"accepted": False}
@@ -449,7 +451,9 @@ def run_env_show(
         raise AuthError(f"{name}: {reason}", hint=f"{LOGIN_HINT} (`nexla env login --env {name}`)")
 
 
-def _print_show(deps: Deps, details: dict, stored: Optional[Session], *, checked: bool) -> None:
+def _print_show(
+    deps: Deps, details: Dict[str, Any], stored: Optional[Session], *, checked: bool
+) -> None:
     lines = [
         ("Environment", details["name"] + (" (current)" if details["current"] else "")),
         ("UI URL", details["ui_url"]),

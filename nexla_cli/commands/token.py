@@ -2,7 +2,7 @@
 
 import enum
 from pathlib import Path
-from typing import Annotated, List, Optional, Tuple
+from typing import Annotated, Any, Dict, List, Optional, Tuple
 
 import typer
 
@@ -25,7 +25,7 @@ from nexla_cli.commands.common import (
 )
 from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, UsageError
-from nexla_cli.model import jwt_expiry
+from nexla_cli.model import Session, jwt_expiry
 
 token_app = typer.Typer(
     cls=Group, help="Session tokens for shell jobs and scripts.", no_args_is_help=True
@@ -35,7 +35,7 @@ PrintOption = Annotated[bool, typer.Option("--print", help="Print the new token 
 
 
 def _print_session(
-    deps: Deps, name: str, renewed, *, as_json: bool, print_token: bool, verb: str
+    deps: Deps, name: str, renewed: Session, *, as_json: bool, print_token: bool, verb: str
 ) -> None:
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
@@ -318,7 +318,7 @@ def run_token_status(deps: Deps, env: Optional[str], *, as_json: bool = False) -
         raise typer.Exit(int(AuthError.exit_code))
 
 
-def _status_report(deps: Deps, env: Optional[str]) -> Tuple[dict, Optional[float]]:
+def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Optional[float]]:
     """The `--json` report, and the expiry as a time for the text form (None if unknown)."""
     override = session.access_token_override(deps)
     now = deps.now()
@@ -373,7 +373,7 @@ def _status_report(deps: Deps, env: Optional[str]) -> Tuple[dict, Optional[float
     }, stored.expires_at
 
 
-def _print_status(deps: Deps, report: dict, expires_at: Optional[float]) -> None:
+def _print_status(deps: Deps, report: Dict[str, Any], expires_at: Optional[float]) -> None:
     name = report["environment"] or "(no environment)"
     out = deps.out
     if report["source"] == session.ACCESS_TOKEN_VARIABLE:
@@ -398,6 +398,6 @@ def _print_status(deps: Deps, report: dict, expires_at: Optional[float]) -> None
     _print_key_location(deps, report)
 
 
-def _print_key_location(deps: Deps, report: dict) -> None:
+def _print_key_location(deps: Deps, report: Dict[str, Any]) -> None:
     where = report["service_key_location"]
     deps.out.display(f"  service key: {keys.LOCATION_LABELS[where] if where else 'not saved'}")
