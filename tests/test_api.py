@@ -409,6 +409,7 @@ def test_redirect_is_not_followed_and_names_the_location(api):
     assert api.server.count(path="/echo") == 0
 
 
+@pytest.mark.own_server  # it stops the server
 def test_unreachable_server_is_exit_5(api):
     api.server.stop()
     result = api.run("api", "/teams")

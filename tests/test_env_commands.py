@@ -295,6 +295,7 @@ def test_server_trouble_at_the_check_is_exit_5_and_saves_nothing(nx, fault):
     assert store_bytes(nx) == before
 
 
+@pytest.mark.own_server  # it stops the server
 def test_unreachable_server_at_configure_is_exit_5(nx):
     nx.server.stop()
     result = nx.run("env", "configure", nx.server.host, "--with-token", input="tok-x\n")

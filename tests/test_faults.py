@@ -396,6 +396,7 @@ def test_expired_token_with_failing_refresh_is_exit_5_not_4(nx):
     assert nx.server.count("POST", "/token/refresh") == 1
 
 
+@pytest.mark.own_server  # it stops the server
 def test_connection_refused_is_exit_5_and_changes_nothing(nx):
     seed(nx)
     before = store_bytes(nx.config_dir)

@@ -17,12 +17,9 @@ from tests.token_support import set_times
 
 
 @pytest.fixture
-def other(ca):
+def other(fresh_server) -> FakeNexla:
     """Another API host the CLI trusts, on the same machine."""
-    server = FakeNexla(ca=ca)
-    server.start()
-    yield server
-    server.cleanup()
+    return fresh_server()
 
 
 def _foreign(nx, other) -> dict:

@@ -158,6 +158,7 @@ def test_refused_refresh_with_a_saved_key_remints(nx):
     assert stored_session(nx)["source"] == "service_key"
 
 
+@pytest.mark.own_server  # it stops the server
 def test_expired_and_unreachable_exits_5(nx):
     nx.sign_in()
     set_times(nx, lifetime=3600, left=-10, source="refreshed", expires_estimated=False)
