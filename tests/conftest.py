@@ -29,6 +29,7 @@ import pytest
 import trustme
 
 from tests.fake_nexla import FakeNexla
+from tests.stores import configure_options, seed_pasted_token
 
 # A suite started in the background by a shell without job control, or under nohup, inherits
 # these signals ignored, and every `nexla` it starts would too: Ctrl-C and SIGTERM tests
@@ -290,11 +291,21 @@ class Harness:
         return env
 
     def sign_in(self, token: str | None = None, *extra: str) -> str:
-        """Configure the fake server's environment with a pasted token; returns the token.
+        """Sign in to the fake server's environment with a pasted token; returns the token.
 
-        Uses `nexla env configure HOST --with-token` as README.md describes, and fails the test
-        with the CLI's output if that does not succeed.
+        The store is seeded with exactly what `nexla env configure HOST --with-token EXTRA`
+        would keep (tests/stores.py), without running it: no process, no request in the
+        server's log. `extra` may be `--api-url URL` and `--no-verify`. A token not given is
+        issued by the server first. Tests of configure itself use `sign_in_with_cli`.
         """
+        token = token or self.server.issue_token()
+        api_url, verify = configure_options(extra)
+        seed_pasted_token(self.config_dir, self.server, token, api_url=api_url, verify=verify)
+        return token
+
+    def sign_in_with_cli(self, token: str | None = None, *extra: str) -> str:
+        """Sign in by running `nexla env configure HOST --with-token EXTRA`, as README.md
+        describes; returns the token. Fails the test with the CLI's output if that fails."""
         token = token or self.server.issue_token()
         result = self.run(
             "env", "configure", self.server.host, "--with-token", *extra, input=token + "\n"

@@ -16,9 +16,8 @@ from tests.fake_nexla import TEAMS, Fault
 
 @pytest.fixture
 def api(nx):
-    """nx, signed in to the fake server, with the sign-in's requests cleared from the log."""
+    """nx, signed in to the fake server (nothing in its log yet)."""
     nx.token = nx.sign_in()
-    nx.server.clear_log()
     return nx
 
 

@@ -14,7 +14,6 @@ from tests.fake_nexla import TEAMS, Fault
 @pytest.fixture
 def api(nx):
     nx.token = nx.sign_in()
-    nx.server.clear_log()
     return nx
 
 

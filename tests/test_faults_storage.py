@@ -103,7 +103,7 @@ def test_umask_000_still_gives_private_dir_file_lock_and_kept_file(nx):
 def test_existing_open_config_dir_is_tightened_to_0700(nx):
     nx.config_dir.mkdir(mode=0o755)
     nx.config_dir.chmod(0o755)
-    nx.sign_in()
+    nx.sign_in_with_cli()  # what is tested is what signing in does to the directory
     assert mode(nx.config_dir) == 0o700
 
 

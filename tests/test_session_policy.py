@@ -140,7 +140,7 @@ def test_a_refused_saved_key_is_not_sent_again(nx):
 def test_a_sign_in_forgets_that_the_key_was_refused(nx):
     seed(nx, lifetime=3600, age=4000, service_key="svc-revoked")
     assert nx.run("token", "print").returncode == 4
-    nx.sign_in()
+    nx.sign_in_with_cli()
     record = nx.run("env", "show", "--json")
     assert '"service_key_saved": false' in record.stdout
     assert "service_key_rejected_at" not in (nx.config_dir / "credentials.json").read_text()

@@ -264,7 +264,7 @@ def test_a_different_key_without_save_key_drops_the_saved_one(nx):
 
 def test_pasting_a_token_drops_the_saved_key(nx):
     assert from_key(nx, "svc-kept", "--save-key").returncode == 0
-    nx.sign_in()
+    nx.sign_in_with_cli()
     assert "service_key" not in read_store(nx)["environments"][nx.server.host]
     assert config_contains(nx, "svc-kept") == []
 
