@@ -29,7 +29,7 @@ import pytest
 import trustme
 
 from tests.fake_nexla import FakeNexla
-from tests.stores import configure_options, seed_pasted_token
+from tests.signing_in import configure_options, seed_pasted_token
 
 # A suite started in the background by a shell without job control, or under nohup, inherits
 # these signals ignored, and every `nexla` it starts would too: Ctrl-C and SIGTERM tests
@@ -294,7 +294,7 @@ class Harness:
         """Sign in to the fake server's environment with a pasted token; returns the token.
 
         The store is seeded with exactly what `nexla env configure HOST --with-token EXTRA`
-        would keep (tests/stores.py), without running it: no process, no request in the
+        would keep (tests/signing_in.py), without running it: no process, no request in the
         server's log. `extra` may be `--api-url URL` and `--no-verify`. A token not given is
         issued by the server first. Tests of configure itself use `sign_in_with_cli`.
         """

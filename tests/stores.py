@@ -1,172 +1,170 @@
-"""credentials.json as tests see it: seeding it the way the CLI would have left it.
+"""credentials.json and the config directory as tests see them: reading, writing, editing.
 
-The format is documented in docs/file-format.md. Seeding writes the file directly instead of
-running `nexla env configure`: a test that is not about configure then costs no process and
-sends no request before it starts, and the server's log holds only what the test itself did.
+The store's format is documented in docs/file-format.md. Tests edit a session's times
+directly to put it exactly where a rule applies (inside the margin, just expired…) without
+waiting for real time to pass; tests that need real expiry use the fake's short lifetimes.
+Signing in (seeded or through the CLI) is in tests/signing_in.py.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import copy
 import json
 import os
+import stat
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
-
-from tests.fake_nexla import API_PREFIX, FakeNexla
 
 STORE_NAME = "credentials.json"
 # `nexla` leaves this empty file beside the store once it has written it (docs/file-format.md).
 LOCK_NAME = STORE_NAME + ".lock"
 FORMAT_VERSION = 1
-# A pasted token that states no expiry is taken to last an hour (docs/sessions.md).
-ESTIMATED_LIFETIME = 3600
-# A JWT `exp` further ahead than this is not believed.
-MAX_JWT_LIFETIME = 366 * 24 * 3600
-_PERSON_FIELDS = ("id", "email", "full_name")
+
+
+def now() -> int:
+    """The current time as the store keeps times: whole Unix seconds."""
+    return int(time.time())
+
+
+# ---- reading --------------------------------------------------------------------------------
 
 
 def store_path(config_dir: Path) -> Path:
     return Path(config_dir) / STORE_NAME
 
 
+def store_bytes(config_dir: Path) -> bytes | None:
+    """The store's exact bytes, or None when there is no file (not the same as an empty one)."""
+    path = store_path(config_dir)
+    return path.read_bytes() if path.exists() else None
+
+
+def read_store(config_dir: Path) -> dict:
+    return json.loads(store_path(config_dir).read_text())
+
+
+def env_record(config_dir: Path, name: str) -> dict:
+    return read_store(config_dir)["environments"][name]
+
+
+def stored_session(nx, env: str | None = None) -> dict | None:
+    """The session stored for `env` (default: the fake server's environment), None if none."""
+    return env_record(nx.config_dir, env or nx.server.host).get("session")
+
+
+def without_memo(data: dict) -> dict:
+    """The store without the `refresh_failure` memo a failed refresh leaves (documented)."""
+    data = copy.deepcopy(data)
+    for env in data["environments"].values():
+        if isinstance(env.get("session"), dict):
+            env["session"].pop("refresh_failure", None)
+    return data
+
+
+# ---- writing and editing --------------------------------------------------------------------
+
+
+def write_store(config_dir: Path, environments: dict, current: str | None) -> bytes:
+    """Write a version-1 store holding `environments`; returns its bytes."""
+    data = {"version": FORMAT_VERSION, "current": current, "environments": environments}
+    return write_store_data(config_dir, data)
+
+
 def write_store_data(config_dir: Path, data: dict) -> bytes:
     """Replace the store with `data` as `nexla` writes it; returns the bytes written.
 
-    JSON with two-space indents and sorted keys, a final newline; the directory 0700 (made if
-    missing), the file 0600, replaced atomically, the lock file beside it as `nexla` leaves it.
+    JSON with two-space indents and sorted keys and a final newline; the directory 0700
+    (made if missing), the file 0600 and replaced atomically, so a `nexla` running at the
+    same moment reads the old file or the new one.
     """
     config_dir = Path(config_dir)
     config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     raw = (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
     path = store_path(config_dir)
-    temp = path.with_name(".seeding.tmp")
+    temp = path.with_name(".edit.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(raw)
     os.replace(temp, path)
-    lock = config_dir / LOCK_NAME
-    if not lock.exists():
-        os.close(os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600))
     return raw
 
 
-# ---- what `nexla env configure NAME --with-token` stores ------------------------------------
-
-
-def configure_options(extra: tuple[str, ...]) -> tuple[str | None, bool]:
-    """(api_url, verify) from `env configure` options: `--api-url URL` and `--no-verify`.
-
-    Any other option has effects this module does not reproduce: run the CLI for those.
-    """
-    api_url, verify, rest = None, True, list(extra)
-    while rest:
-        option = rest.pop(0)
-        if option == "--no-verify":
-            verify = False
-        elif option == "--api-url" and rest:
-            api_url = rest.pop(0)
+def edit_session(nx, env: str | None = None, **changes) -> dict:
+    """Change fields of a stored session (None removes a field); returns the new session."""
+    data = read_store(nx.config_dir)
+    session = data["environments"][env or nx.server.host]["session"]
+    for key, value in changes.items():
+        if value is None:
+            session.pop(key, None)
         else:
-            raise ValueError(f"cannot seed `env configure {option}`: run the CLI instead")
-    return api_url, verify
+            session[key] = value
+    write_store_data(nx.config_dir, data)
+    return session
 
 
-def seed_pasted_token(
-    config_dir: Path,
-    server: FakeNexla,
-    token: str,
-    name: str | None = None,
-    *,
-    api_url: str | None = None,
-    verify: bool = True,
+def set_times(
+    nx, *, lifetime: float, left: float, env: str | None = None, **changes
 ) -> dict:
-    """Store `token` as environment `name`'s session and make `name` current: what
-    `nexla env configure NAME --with-token [--api-url URL] [--no-verify]` stores when the
-    token is pasted, without running it and without the request it makes. Returns the
-    session as stored.
+    """Make the stored session `lifetime` seconds long with `left` seconds to go."""
+    current = now()
+    return edit_session(
+        nx,
+        env,
+        obtained_at=int(current + left - lifetime),
+        expires_at=int(current + left),
+        **changes,
+    )
 
-    `name` defaults to the fake server's host. `api_url` must be written as the CLI stores
-    one (https, no trailing slash); without it a new environment gets
-    https://NAME/nexla-api and an existing one keeps its own. Other environments stay as
-    they are.
 
-    With `verify` (configure's default), the user and org come from the fake server, as
-    configure learns them from GET /users/current; the token must be one `server` accepts
-    and the API URL must be `server`'s, since configure would check the token there and
-    refuse a dead one. Without it (`--no-verify`) nothing is known about the user and the
-    token is not looked at.
-    """
-    name = name or server.host
-    if Path(config_dir).exists() and os.stat(config_dir).st_mode & 0o077:
-        raise ValueError(f"configure would tighten {config_dir}: run `nexla env configure`")
-    data = _read_or_empty(config_dir)
-    env = data["environments"].get(name)
-    if env is not None and set(env) - {"api_url", "session"}:
-        # configure would also forget a saved service key (and its keyring item).
-        raise ValueError(f"{name} has a saved key: run `nexla env configure` to replace it")
-    if env is None:
-        env = data["environments"][name] = {"api_url": api_url or f"https://{name}{API_PREFIX}"}
-    elif api_url:
-        env["api_url"] = api_url
-    user, org = _identity(server, token, env["api_url"]) if verify else ({}, None)
-    now = int(time.time())
-    expires_at, estimated = _pasted_expiry(token, now)
-    env["session"] = {
-        "access_token": token,
-        "expires_at": expires_at,
-        "expires_estimated": estimated,
-        "obtained_at": now,
-        "org": org,
-        "source": "pasted",
-        "token_type": "Bearer",
-        "user": user,
+def wait_until_expired(nx, env: str | None = None) -> None:
+    """Sleep until the stored session has expired both by its own clock and on the server."""
+    session = stored_session(nx, env)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if time.time() > session["expires_at"] + 0.2 and not nx.server.is_valid(
+            session["access_token"]
+        ):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the session did not expire within 30 seconds")
+
+
+# ---- what is on disk ------------------------------------------------------------------------
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def files_under(root: Path) -> list[Path]:
+    return sorted(p for p in Path(root).rglob("*") if p.is_file() or p.is_symlink())
+
+
+def config_bytes(nx) -> dict[str, bytes]:
+    """Every file under the config dir and its content: to prove nothing changed."""
+    if not nx.config_dir.exists():
+        return {}
+    return {
+        str(path.relative_to(nx.config_dir)): path.read_bytes()
+        for path in sorted(nx.config_dir.rglob("*"))
+        if path.is_file()
     }
-    data["current"] = name
-    write_store_data(config_dir, data)
-    return env["session"]
 
 
-def _read_or_empty(config_dir: Path) -> dict:
-    path = store_path(config_dir)
-    if not path.exists():
-        return {"version": FORMAT_VERSION, "current": None, "environments": {}}
-    return json.loads(path.read_text())
+def config_contains(nx, secret: str) -> list[str]:
+    """Files under the config dir that contain `secret` anywhere."""
+    return [name for name, content in config_bytes(nx).items() if secret.encode() in content]
 
 
-def _identity(server: FakeNexla, token: str, api_url: str) -> tuple[dict, dict | None]:
-    """(user, org) as configure keeps them from the fake's GET /users/current."""
-    url = urlsplit(api_url)
-    if url.port != server.port or url.path != API_PREFIX:
-        raise ValueError(f"configure would check the token at {api_url}, not at the fake server")
-    info = server.token_info(token)
-    if info is None:
-        raise AssertionError("the fake server does not accept this token: configure would fail")
-    user = {key: info.user.get(key) for key in _PERSON_FIELDS}
-    if info.impersonator is not None:
-        user["impersonated"] = True
-        user["impersonator"] = {key: info.impersonator.get(key) for key in _PERSON_FIELDS}
-    org = None if info.org is None else {"id": info.org.get("id"), "name": info.org.get("name")}
-    return user, org
-
-
-def _pasted_expiry(token: str, now: int) -> tuple[int, bool]:
-    """(expires_at, estimated): a JWT's `exp` when it states a believable one (the fake's
-    JWTs do), else an hour from now, marked as an estimate."""
-    exp = _jwt_exp(token)
-    if exp is not None and now < exp <= now + MAX_JWT_LIFETIME:
-        return int(exp), False
-    return now + ESTIMATED_LIFETIME, True
-
-
-def _jwt_exp(token: str) -> int | float | None:
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, binascii.Error):
-        return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
-    return exp if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
+def files_containing(root: Path, *secrets: str) -> dict[str, list[str]]:
+    """{relative path: [secrets found in it]} for every file under root holding any secret."""
+    found: dict[str, list[str]] = {}
+    for path in files_under(root):
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        hits = [s for s in secrets if s.encode() in raw]
+        if hits:
+            found[str(path.relative_to(root))] = hits
+    return found

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from tests.api_support import run_bytes
 from tests.fake_nexla import TEAMS, Fault
+from tests.processes import run_bytes
 
 
 @pytest.fixture

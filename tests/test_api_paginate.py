@@ -7,8 +7,8 @@ import shlex
 
 import pytest
 
-from tests.api_support import run_bytes
 from tests.fake_nexla import Fault
+from tests.processes import run_bytes
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import socket
 
-from tests.envtools import assert_clean_error, configure
 from tests.fake_nexla import Fault
-from tests.token_support import describe, from_key
+from tests.outcomes import assert_clean_error, describe
+from tests.signing_in import configure, from_key
 
 
 def _add_envs(nx, count: int) -> dict[str, str]:

@@ -9,9 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nexla_cli import timefmt
-from tests.envtools import assert_clean_error, configure, second_name
 from tests.fake_nexla import Fault
-from tests.token_support import set_times
+from tests.outcomes import assert_clean_error
+from tests.signing_in import configure, second_name
+from tests.stores import set_times
 
 # Every way a time or a duration is shown to people, and the forms that must never appear.
 ISO_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"

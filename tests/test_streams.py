@@ -21,7 +21,8 @@ import pytest
 from nexla_cli import cli
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
-from tests.fault_tools import describe, seed
+from tests.outcomes import describe
+from tests.signing_in import seed
 
 CONFIG = 3
 

@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nexla_cli import handoff, names
-from tests.envtools import configure
-from tests.token_support import describe, edit_session, set_times, stored_session
+from tests.outcomes import describe
+from tests.signing_in import configure
+from tests.stores import edit_session, set_times, stored_session
 
 SHELLS = {
     # shell: (argv to run a script given with -c, how to evaluate the export, format)

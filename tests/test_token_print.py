@@ -7,15 +7,9 @@ import time
 import pytest
 
 from tests.fake_nexla import Fault
-from tests.token_support import (
-    config_bytes,
-    describe,
-    edit_session,
-    from_key,
-    read_store,
-    set_times,
-    stored_session,
-)
+from tests.outcomes import describe
+from tests.signing_in import from_key
+from tests.stores import config_bytes, edit_session, read_store, set_times, stored_session
 
 
 def test_fresh_token_is_printed_alone_without_any_request(nx):
@@ -228,7 +222,7 @@ def test_env_option_and_variable_pick_the_environment(nx):
     token_b = nx.server.issue_token()
     result = nx.run("env", "configure", other, "--with-token", input=token_b + "\n")
     assert result.returncode == 0, describe(result)
-    assert read_store(nx)["current"] == other
+    assert read_store(nx.config_dir)["current"] == other
 
     def printed(*args, **variables):
         result = nx.run("token", "print", *args, env=nx.env_with(**variables))
