@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import nexla_executable
 from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER, Fault
 from tests.outcomes import assert_clean_error
-from tests.signing_in import configure, second_name
+from tests.signing_in import configure, second_name, seed_configured
 from tests.stores import env_record, read_store, store_bytes, store_path, stored_session
 
 # --- packaging ------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def test_rejected_token_saves_nothing_and_keeps_the_previous_session(nx):
 
 
 def test_rejected_token_at_login_keeps_the_previous_session(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     before = store_bytes(nx.config_dir)
     result = nx.run("env", "login", "--with-token", input="tok-not-a-real-one\n")
     assert_clean_error(result, 4)
@@ -279,7 +279,7 @@ def test_rejected_token_at_login_keeps_the_previous_session(nx):
     ids=["5xx", "not-json", "redirect"],
 )
 def test_server_trouble_at_the_check_is_exit_5_and_saves_nothing(nx, fault):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     before = store_bytes(nx.config_dir)
     nx.server.add_fault("GET", "/users/current", fault)
     token = nx.server.issue_token()
@@ -341,7 +341,7 @@ def test_no_browser_and_with_token_together_still_open_nothing(nx):
 
 
 def test_login_signs_in_again_to_the_current_environment(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     nx.server.clear_log()
     token = nx.server.issue_token()
     result = nx.run("env", "login", "--with-token", input=token + "\n")
@@ -356,8 +356,8 @@ def test_login_signs_in_again_to_the_current_environment(nx):
 
 def test_login_does_not_change_the_current_environment(nx):
     other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
     other_before = env_record(nx.config_dir, other)
     token = nx.server.issue_token()
     result = nx.run("env", "login", "--env", nx.server.host, "--with-token", input=token + "\n")
@@ -375,10 +375,10 @@ def test_login_does_not_change_the_current_environment(nx):
 
 def test_login_does_not_make_an_environment_current_when_none_is(nx):
     other, third = second_name(nx), f"[::1]:{nx.server.port}"
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token(), "--no-verify")
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token(), "--no-verify")
     # The fake listens on 127.0.0.1 only: point the third one's API there for its logout.
-    configure(nx, third, "tok-x", "--no-verify", "--api-url", nx.server.api_url)
+    seed_configured(nx, third, "tok-x", "--no-verify", "--api-url", nx.server.api_url)
     assert nx.run("env", "remove", third).returncode == 0
     assert read_store(nx.config_dir)["current"] is None
     result = nx.run("env", "login", "--env", other, "--with-token", "--no-verify", input="tok-y\n")
@@ -388,8 +388,8 @@ def test_login_does_not_make_an_environment_current_when_none_is(nx):
 
 def test_login_honours_nexla_env(nx):
     other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
     token = nx.server.issue_token()
     env = nx.env_with(NEXLA_ENV=f"https://{nx.server.host}/")
     result = nx.run("env", "login", "--with-token", input=token + "\n", env=env)
@@ -415,7 +415,7 @@ def test_login_with_nothing_configured_is_a_configuration_error(nx):
     ],
 )
 def test_unknown_environment_is_a_configuration_error(nx, args):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     before = store_bytes(nx.config_dir)
     nx.server.clear_log()
     result = nx.run(*args, input="tok-unused\n")
@@ -425,7 +425,7 @@ def test_unknown_environment_is_a_configuration_error(nx, args):
 
 
 def test_unknown_environment_in_nexla_env_is_a_configuration_error(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     result = nx.run("env", "show", env=nx.env_with(NEXLA_ENV="unknown.example"))
     assert_clean_error(result, 3, "unknown.example")
 
@@ -479,8 +479,8 @@ def test_access_token_variable_draws_a_warning_from_configure_and_login(nx):
 
 def test_list_marks_the_current_environment(nx):
     other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
     assert nx.run("env", "logout", "--env", nx.server.host).returncode == 0
     result = nx.run("env", "list")
     assert result.returncode == 0
@@ -497,8 +497,8 @@ def test_list_json(nx):
     other = second_name(nx)
     token_a = nx.server.issue_token()
     token_b = nx.server.issue_token(org=None)
-    configure(nx, nx.server.host, token_a)
-    configure(nx, other, token_b)
+    seed_configured(nx, nx.server.host, token_a)
+    seed_configured(nx, other, token_b)
     result = nx.run("env", "list", "--json")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -555,8 +555,8 @@ def test_list_with_nothing_configured(nx):
 
 def test_use_changes_the_current_environment(nx):
     other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
     before = read_store(nx.config_dir)
     result = nx.run("env", "use", f"https://{nx.server.host}/token")
     assert result.returncode == 0, result.stderr
@@ -568,7 +568,7 @@ def test_use_changes_the_current_environment(nx):
 
 
 def test_use_an_invalid_name_is_a_usage_error(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     before = store_bytes(nx.config_dir)
     assert_clean_error(nx.run("env", "use", "http://x.example"), 2)
     assert store_bytes(nx.config_dir) == before
@@ -579,7 +579,7 @@ def test_use_an_invalid_name_is_a_usage_error(nx):
 
 def test_show_masks_the_token(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     result = nx.run("env", "show")
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -597,12 +597,12 @@ def test_show_masks_the_token(nx):
         "estimated",
     ):
         assert expected in out, expected
-    assert nx.server.count() == 1  # the configure; show itself asks nothing
+    assert nx.server.count() == 0  # show asks nothing
 
 
 def test_show_json(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     result = nx.run("env", "show", "--json", "--env", nx.server.host)
     assert result.returncode == 0, result.stderr
     assert token not in result.stdout
@@ -617,7 +617,7 @@ def test_show_json(nx):
 
 
 def test_show_check_accepted(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     nx.server.clear_log()
     result = nx.run("env", "show", "--check", "--json")
     assert result.returncode == 0, result.stderr
@@ -628,7 +628,7 @@ def test_show_check_accepted(nx):
 
 def test_show_check_revoked_token_is_exit_4(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     nx.server.invalidate(token)
     before = store_bytes(nx.config_dir)
     result = nx.run("env", "show", "--check")
@@ -643,7 +643,7 @@ def test_show_check_revoked_token_is_exit_4(nx):
 
 def test_show_check_asks_about_the_token_in_nexla_access_token(nx):
     stored = nx.server.issue_token()
-    configure(nx, nx.server.host, stored)
+    seed_configured(nx, nx.server.host, stored)
     nx.server.invalidate(stored)
     from_variable = nx.server.issue_token()
     result = nx.run("env", "show", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=from_variable))
@@ -656,7 +656,7 @@ def test_show_check_asks_about_the_token_in_nexla_access_token(nx):
 
 
 def test_show_an_environment_that_is_not_signed_in(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "logout").returncode == 0
     result = nx.run("env", "show")
     assert result.returncode == 0
@@ -670,7 +670,7 @@ def test_show_an_environment_that_is_not_signed_in(nx):
 
 def test_logout_tells_the_server_and_forgets_the_token(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     nx.server.clear_log()
     result = nx.run("env", "logout")
     assert result.returncode == 0, result.stderr
@@ -698,8 +698,8 @@ def test_logout_forgets_a_saved_service_key(nx):
 def test_logout_all(nx):
     other = second_name(nx)
     token_a, token_b = nx.server.issue_token(), nx.server.issue_token()
-    configure(nx, nx.server.host, token_a)
-    configure(nx, other, token_b)
+    seed_configured(nx, nx.server.host, token_a)
+    seed_configured(nx, other, token_b)
     result = nx.run("env", "logout", "--all")
     assert result.returncode == 0, result.stderr
     sent = {record.authorization for record in nx.server.find("POST", "/token/logout")}
@@ -714,7 +714,7 @@ def test_logout_all(nx):
 
 def test_logout_when_the_server_fails_still_forgets_locally(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     nx.server.add_fault("POST", "/token/logout", Fault.status(500, {"message": "boom"}), None)
     result = nx.run("env", "logout")
     assert result.returncode == 0
@@ -724,7 +724,7 @@ def test_logout_when_the_server_fails_still_forgets_locally(nx):
 
 
 def test_logout_when_not_signed_in_sends_nothing(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "logout").returncode == 0
     nx.server.clear_log()
     result = nx.run("env", "logout")
@@ -735,7 +735,7 @@ def test_logout_when_not_signed_in_sends_nothing(nx):
 
 def test_logout_with_an_already_revoked_token_succeeds_quietly(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     nx.server.invalidate(token)
     result = nx.run("env", "logout")
     assert result.returncode == 0
@@ -749,8 +749,8 @@ def test_logout_with_an_already_revoked_token_succeeds_quietly(nx):
 def test_remove_logs_out_and_forgets_the_environment(nx):
     other = second_name(nx)
     token = nx.server.issue_token()
-    configure(nx, other, nx.server.issue_token())
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, token)
     nx.server.clear_log()
     result = nx.run("env", "remove", nx.server.host)
     assert result.returncode == 0, result.stderr
@@ -767,9 +767,9 @@ def test_remove_logs_out_and_forgets_the_environment(nx):
 
 def test_remove_the_current_of_three_leaves_none_current(nx):
     other, third = second_name(nx), f"[::1]:{nx.server.port}"
-    configure(nx, other, "tok-b", "--no-verify")
-    configure(nx, third, "tok-c", "--no-verify")
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, "tok-b", "--no-verify")
+    seed_configured(nx, third, "tok-c", "--no-verify")
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     result = nx.run("env", "remove", nx.server.host)
     assert result.returncode == 0, result.stderr
     data = read_store(nx.config_dir)
@@ -785,8 +785,8 @@ def test_remove_the_current_of_three_leaves_none_current(nx):
 
 def test_remove_a_non_current_environment_keeps_the_current_one(nx):
     other = second_name(nx)
-    configure(nx, other, nx.server.issue_token())
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "remove", other).returncode == 0
     data = read_store(nx.config_dir)
     assert data["current"] == nx.server.host
@@ -794,7 +794,7 @@ def test_remove_a_non_current_environment_keeps_the_current_one(nx):
 
 
 def test_remove_the_last_environment(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "remove", nx.server.host).returncode == 0
     assert read_store(nx.config_dir) == {"version": 1, "current": None, "environments": {}}
     result = nx.run("token", "print")
@@ -807,8 +807,8 @@ def test_remove_the_last_environment(nx):
 def test_every_command_on_one_environment_leaves_the_other_exactly_as_it_was(nx):
     other = second_name(nx)
     nx.server.add_service_key("svc-key-b")
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
     assert (
         nx.run(
             "token",

@@ -12,7 +12,7 @@ import pexpect
 import pytest
 
 from tests.conftest import nexla_executable
-from tests.signing_in import configure, second_name
+from tests.signing_in import configure, second_name, seed_configured
 from tests.stores import read_store, store_bytes, store_path, stored_session
 
 HOST_PROMPT = "NEXLA Environment (ex:dataops.nexla.io):"
@@ -147,8 +147,8 @@ def test_with_token_at_a_terminal_reads_it_hidden_without_browser_or_link(nx):
 
 def test_login_prompts_and_keeps_the_current_environment(nx):
     other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
     kept = read_store(nx.config_dir)["environments"][other]
     token = nx.server.issue_token()
     term = Terminal(nx, "env", "login", "--env", nx.server.host)
@@ -181,7 +181,7 @@ def test_prompts_go_to_the_terminal_and_stdout_stays_clean(nx, tmp_path):
 
 
 def test_login_of_the_current_environment_names_it_current(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     term = Terminal(nx, "env", "login")
     term.expect(f"Current Environment: {nx.server.host}")
     term.expect(TOKEN_PROMPT)
@@ -205,7 +205,7 @@ def test_an_empty_line_at_the_token_prompt_asks_again(nx):
 
 
 def test_three_empty_lines_at_the_token_prompt_are_a_usage_error(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     before = store_bytes(nx.config_dir)
     nx.server.clear_log()
     term = Terminal(nx, "env", "login")
@@ -241,7 +241,7 @@ def test_plain_http_typed_at_the_host_prompt_is_refused(nx):
 
 
 def test_a_rejected_token_at_the_prompt_saves_nothing(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     before = store_bytes(nx.config_dir)
     term = Terminal(nx, "env", "login")
     term.expect(TOKEN_PROMPT)
@@ -263,7 +263,7 @@ def test_a_rejected_token_at_the_prompt_saves_nothing(nx):
     ids=["configure-host", "configure-token", "configure-with-host-token", "login-token"],
 )
 def test_ctrl_c_at_each_prompt_exits_130_and_changes_nothing(nx, args, prompts):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     before = store_bytes(nx.config_dir)
     files_before = sorted(path.name for path in nx.config_dir.iterdir())
     nx.server.clear_log()

@@ -8,7 +8,7 @@ import socket
 
 from tests.fake_nexla import Fault
 from tests.outcomes import assert_clean_error, describe
-from tests.signing_in import configure, from_key
+from tests.signing_in import from_key, seed_configured
 
 
 def _add_envs(nx, count: int) -> dict[str, str]:
@@ -17,7 +17,7 @@ def _add_envs(nx, count: int) -> dict[str, str]:
     for index in range(count):
         name = f"{'abcdefghij'[index]}.test"
         tokens[name] = nx.server.issue_token()
-        configure(nx, name, tokens[name], "--api-url", nx.server.api_url)
+        seed_configured(nx, name, tokens[name], "--api-url", nx.server.api_url)
     nx.server.clear_log()
     return tokens
 
@@ -51,7 +51,7 @@ def test_rejected_and_unreachable_are_shown_and_rejected_wins(nx):
     tokens = _add_envs(nx, 2)
     nx.server.invalidate(tokens["a.test"])
     down = f"https://127.0.0.1:{_closed_port()}/nexla-api"
-    configure(nx, "down.test", nx.server.issue_token(), "--api-url", down, "--no-verify")
+    seed_configured(nx, "down.test", nx.server.issue_token(), "--api-url", down, "--no-verify")
     result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_TIMEOUT="2"))
     assert_clean_error(result, 4, "a.test", "down.test could not be reached", "nexla env login")
     lines = _lines(result)

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
 from tests.outcomes import assert_clean_error
-from tests.signing_in import configure, second_name
+from tests.signing_in import configure, second_name, seed_configured
 from tests.stores import mode, read_store, store_bytes, store_path, stored_session
 
 
@@ -57,7 +57,7 @@ def test_a_wider_existing_config_dir_is_tightened(nx):
 
 
 def test_a_group_readable_store_draws_a_warning(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     os.chmod(store_path(nx.config_dir), 0o644)
     result = nx.run("env", "list")
     assert result.returncode == 0
@@ -188,7 +188,7 @@ def test_a_rejected_token_after_setting_aside_still_keeps_the_old_file(nx):
 
 def test_logout_tells_the_server_before_it_forgets_the_token(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     nx.server.add_fault("POST", "/token/logout", Fault.hang(30))
     env = nx.env_with(NEXLA_TIMEOUT="2")
     process = subprocess.Popen(
@@ -218,8 +218,8 @@ def test_logout_tells_the_server_before_it_forgets_the_token(nx):
 def test_logout_all_leaves_no_token_of_any_environment(nx):
     other = second_name(nx)
     tokens = [nx.server.issue_token(), nx.server.issue_token()]
-    configure(nx, nx.server.host, tokens[0])
-    configure(nx, other, tokens[1])
+    seed_configured(nx, nx.server.host, tokens[0])
+    seed_configured(nx, other, tokens[1])
     assert nx.run("env", "logout", "--all").returncode == 0
     content = store_bytes(nx.config_dir) or b""
     assert all(token.encode() not in content for token in tokens)

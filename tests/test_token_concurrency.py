@@ -14,7 +14,7 @@ import filelock  # noqa: TID253 (tests are exempt from the start-up rule)
 from tests.fake_nexla import Fault
 from tests.outcomes import describe
 from tests.processes import collect, run_together, start
-from tests.signing_in import from_key
+from tests.signing_in import from_key, seed_configured
 from tests.stores import config_bytes, read_store, set_times, stored_session
 
 CROWD = 12
@@ -51,10 +51,7 @@ def test_twelve_prints_on_an_expired_token_with_a_key_mint_once(nx):
 def test_concurrent_refreshes_of_two_environments_lose_nothing(nx):
     nx.sign_in()
     other = f"localhost:{nx.server.port}"
-    configured = nx.run(
-        "env", "configure", other, "--with-token", input=nx.server.issue_token() + "\n"
-    )
-    assert configured.returncode == 0, describe(configured)
+    seed_configured(nx, other, nx.server.issue_token())
     before = read_store(nx.config_dir)
     nx.server.set_delay("POST", "/token/refresh", 0.3)
 

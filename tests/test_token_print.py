@@ -8,7 +8,7 @@ import pytest
 
 from tests.fake_nexla import Fault
 from tests.outcomes import describe
-from tests.signing_in import from_key
+from tests.signing_in import from_key, seed_configured
 from tests.stores import config_bytes, edit_session, read_store, set_times, stored_session
 
 
@@ -220,8 +220,7 @@ def test_env_option_and_variable_pick_the_environment(nx):
     token_a = nx.sign_in()
     other = f"localhost:{nx.server.port}"
     token_b = nx.server.issue_token()
-    result = nx.run("env", "configure", other, "--with-token", input=token_b + "\n")
-    assert result.returncode == 0, describe(result)
+    seed_configured(nx, other, token_b)
     assert read_store(nx.config_dir)["current"] == other
 
     def printed(*args, **variables):

@@ -8,7 +8,7 @@ import time
 
 from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER, Fault
 from tests.outcomes import describe
-from tests.signing_in import from_key
+from tests.signing_in import from_key, seed_configured
 from tests.stores import config_bytes, edit_session, read_store, stored_session
 
 SESSION_JSON_KEYS = {
@@ -201,8 +201,7 @@ def test_refresh_picks_the_environment_from_env_option_and_variable(nx):
     token_a = nx.sign_in()
     other = f"localhost:{nx.server.port}"
     token_b = nx.server.issue_token()
-    configured = nx.run("env", "configure", other, "--with-token", input=token_b + "\n")
-    assert configured.returncode == 0, describe(configured)
+    seed_configured(nx, other, token_b)
     # `other` is now current; refresh the first one by name.
     result = nx.run("token", "refresh", "--env", nx.server.host)
     assert result.returncode == 0, describe(result)
