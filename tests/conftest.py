@@ -2,7 +2,10 @@
 
 Fixtures
 - `ca`: one trustme CA for the session (issuing certificates is the slow part).
-- `nexla_server`: a started `FakeNexla`, stopped after the test.
+- `shared_server`: the session's one `FakeNexla` (one per xdist worker).
+- `nexla_server`: the fake server for this test: the shared one after `reset()`, or one of
+  its own for tests marked `own_server`.
+- `fresh_server`: a factory of further servers for this test alone.
 - `cli_env`: environment variables for the CLI subprocess (a dict, with extra attributes).
 - `browser_log`: the file the fake `$BROWSER` appends each opened URL to.
 - `run_nexla`: `run(*args, input=None, env=None, timeout=60, cwd=None)` -> CompletedProcess.
@@ -11,6 +14,7 @@ Fixtures
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -26,6 +30,7 @@ import trustme
 
 from tests.fake_nexla import FakeNexla
 from tests.inprocess import run_in_process
+from tests.signing_in import configure_options, seed_pasted_token
 
 # A suite started in the background by a shell without job control, or under nohup, inherits
 # these signals ignored, and every `nexla` it starts would too: Ctrl-C and SIGTERM tests
@@ -79,21 +84,114 @@ def nexla_executable() -> str:
     return found
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "own_server: give this test a fake server of its own instead of the shared one "
+        "(it stops the server, or needs a port no other test has used)",
+    )
+
+
 @pytest.fixture(scope="session")
 def ca() -> trustme.CA:
     return trustme.CA()
 
 
-@pytest.fixture
-def nexla_server(ca: trustme.CA):
-    server = FakeNexla(ca=ca)
-    server.start()
+@pytest.fixture(scope="session")
+def shared_server(ca: trustme.CA):
+    """The one fake server of this test session (of each xdist worker): see `nexla_server`."""
+    server = FakeNexla(ca=ca).start()
     try:
         yield server
     finally:
         server.cleanup()
+
+
+def _assert_no_internal_errors(server: FakeNexla) -> None:
     # A bug in the fake would otherwise show up only as a puzzling 500 in some CLI test.
-    assert not server.errors, f"the fake Nexla server failed internally: {server.errors!r}"
+    errors, server.errors = list(server.errors), []
+    assert not errors, f"the fake Nexla server failed internally: {errors!r}"
+
+
+@pytest.fixture
+def fresh_server(ca: trustme.CA):
+    """A factory: `fresh_server()` starts a fake server for this test alone (same CA).
+
+    For a second API host, or a server the test stops or restarts. Each is cleaned up after
+    the test, which then fails if the server hit a bug of its own.
+    """
+    servers: list[FakeNexla] = []
+
+    def start() -> FakeNexla:
+        server = FakeNexla(ca=ca).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.cleanup()
+    for server in servers:
+        _assert_no_internal_errors(server)
+
+
+@pytest.fixture
+def nexla_server(request: pytest.FixtureRequest, shared_server: FakeNexla, fresh_server):
+    """The fake server the CLI talks to: the shared one, reset to a fresh start.
+
+    Starting a server per test cost more than most tests; reset() gives each test a server
+    in the state of a new one (no tokens, keys, faults or log; default settings) on the same
+    port. A test marked `own_server` gets a server of its own from `fresh_server` instead.
+    """
+    if request.node.get_closest_marker("own_server"):
+        yield fresh_server()
+        return
+    shared_server.reset()
+    yield shared_server
+    # This test's CLI processes and handlers end here, so none can reach the next test.
+    end_leftover_cli_processes()
+    shared_server.settle()
+    if not shared_server.running:
+        shared_server.start()  # on the same port, for the tests after this one
+        pytest.fail("the test stopped the shared fake server: mark it `own_server`")
+    _assert_no_internal_errors(shared_server)
+
+
+def end_leftover_cli_processes() -> None:
+    """Kill `nexla` processes this test started and left running (a failed test's).
+
+    Against a server of its own such a process would have met a closed port after the
+    test; against the shared server it could log requests into the next test. Linux only
+    (it reads /proc); elsewhere nothing is done.
+    """
+    executable = nexla_executable().encode()
+    for pid in _descendants(os.getpid()):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone already
+        if executable in argv:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process below `root`, from /proc; [] where there is no /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*") if Path("/proc/self").exists() else ():
+        try:
+            # The command name in parentheses may hold spaces; the fields after it do not.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        state, parent = fields[0], int(fields[1])
+        if state != "Z":  # a zombie has exited already
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], [root]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found += below
+        pending += below
+    return found
 
 
 def _write_browser_recorder(tmp_path: Path, log: Path) -> Path:
@@ -206,11 +304,21 @@ class Harness:
         return env
 
     def sign_in(self, token: str | None = None, *extra: str) -> str:
-        """Configure the fake server's environment with a pasted token; returns the token.
+        """Sign in to the fake server's environment with a pasted token; returns the token.
 
-        Uses `nexla env configure HOST --with-token` as README.md describes, and fails the test
-        with the CLI's output if that does not succeed.
+        The store is seeded with exactly what `nexla env configure HOST --with-token EXTRA`
+        would keep (tests/signing_in.py), without running it: no process, no request in the
+        server's log. `extra` may be `--api-url URL` and `--no-verify`. A token not given is
+        issued by the server first. Tests of configure itself use `sign_in_with_cli`.
         """
+        token = token or self.server.issue_token()
+        api_url, verify = configure_options(extra)
+        seed_pasted_token(self.config_dir, self.server, token, api_url=api_url, verify=verify)
+        return token
+
+    def sign_in_with_cli(self, token: str | None = None, *extra: str) -> str:
+        """Sign in by running `nexla env configure HOST --with-token EXTRA`, as README.md
+        describes; returns the token. Fails the test with the CLI's output if that fails."""
         token = token or self.server.issue_token()
         result = self.run(
             "env", "configure", self.server.host, "--with-token", *extra, input=token + "\n"

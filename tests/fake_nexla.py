@@ -13,11 +13,15 @@ Typical use::
 
 Paths given to `count`, `add_fault`, `set_delay` and `wait_for_count` are relative to
 `/nexla-api` (e.g. "/token/refresh"); the full path is accepted too.
+
+One server can serve a whole test session: `reset()` between tests brings back the state of
+a freshly started server on the same port with the same CA (tests/conftest.py does this).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import math
@@ -30,6 +34,8 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -304,7 +310,7 @@ class FakeNexla:
         # simulate an outage still needs the CA bundle to exist, or the CLI would fail on a
         # missing file instead of a refused connection. It is removed when this object is
         # garbage-collected (TemporaryDirectory's finaliser) or by cleanup(), which the
-        # context manager and the nexla_server fixture call.
+        # context manager and the session's shared server call.
         self._tmp = tempfile.TemporaryDirectory(prefix="fake-nexla-")
         self.ca_bundle = str(Path(self._tmp.name) / "ca.pem")
         self.ca.cert_pem.write_to_path(self.ca_bundle)
@@ -313,6 +319,27 @@ class FakeNexla:
         self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(self._ssl_context)
 
         self.port = 0
+        self._lock = threading.Lock()
+        # Notified when a request is logged (wait_for_count) and when a handler leaves its
+        # last use of the state (reset).
+        self._logged = threading.Condition(self._lock)
+        # Handlers are tagged with the generation they started in; reset() starts a new one,
+        # and a handler of an older generation no longer touches the state (see reset()).
+        self._generation = 0
+        self._open: dict[int, int] = {}  # generation -> connections still being handled
+        self._using_state = 0  # handlers inside their short, lock-free use of the state
+        # Sleeps (hang/delay/trickle faults) wait on this, so stop() and reset() can cut
+        # them short: both set it and put a fresh one in place for the handlers after them.
+        self._wake = threading.Event()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._set_initial_state()
+
+    def _set_initial_state(self) -> None:
+        """Everything a test may change or the handlers accumulate, as a new server has it.
+
+        __init__ and reset() both use this, so a setting added here is reset too.
+        """
         self.default_lifetime = 3600  # seconds, for tokens minted by refresh and service keys
         self.flow_count = 3  # flows behind GET /flows
         self.data_source_count = 250  # rows behind GET /data_sources
@@ -325,8 +352,6 @@ class FakeNexla:
         # X-Total-Page-Count; False leaves them out (a server or proxy that drops them).
         self.paging_headers = True
 
-        self._lock = threading.Lock()
-        self._logged = threading.Condition(self._lock)
         self._tokens: dict[str, TokenInfo] = {}
         self._service_keys: dict[str, tuple[dict, dict | None]] = {}
         self._faults: dict[tuple[str, str], list[list]] = {}  # key -> [[Fault, remaining|None]]
@@ -335,18 +360,12 @@ class FakeNexla:
         self.issued: list[str] = []  # every token created, in order (tests find "the new one")
         self.errors: list[BaseException] = []  # bugs in the fake itself, surfaced as 500s
 
-        # Sleeps (hang/delay faults) wait on this so stop() can cut them short.
-        self._stopping = threading.Event()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-
     # ---- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> FakeNexla:
         """Start serving. After stop(), start() again reuses the same port (server "back up")."""
         if self._httpd is not None:
             return self
-        self._stopping.clear()
         self._httpd = _Server(("127.0.0.1", self.port), _Handler, self, self._ssl_context)
         self.port = self._httpd.server_address[1]
         # A short poll interval keeps stop() prompt: shutdown() waits for the loop to notice.
@@ -364,12 +383,59 @@ class FakeNexla:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
-        self._stopping.set()
+        self._wake_sleepers()
         httpd.shutdown()
         httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+    def reset(self, timeout: float = 5) -> bool:
+        """Forget everything a test did: as freshly started, but the same socket, port and CA.
+
+        Tokens, service keys, faults, delays, the request log, `issued`, `errors` and every
+        setting (default_lifetime, flow_count, teams, …) go back to what __init__ sets.
+        Handlers still at work for the previous test are woken from any sleep and given up
+        to `timeout` seconds to finish; one that takes longer (a client still sending, say)
+        belongs to the old generation and is ignored from then on: it never logs, consumes a
+        fault, reaches an endpoint or reports an error again, it only closes its connection.
+        Returns whether every old handler finished in time.
+        """
+        settled = self.settle(timeout)
+        with self._lock:
+            self._set_initial_state()
+        return settled
+
+    def settle(self, timeout: float = 5) -> bool:
+        """End the current generation of handlers without touching the state.
+
+        Sleeping handlers are woken (they close without answering, as at stop()), handlers
+        using the state are waited for (that is quick: they do no I/O then), and connections
+        still open are given up to `timeout` seconds. Returns whether they all closed in
+        time. Requests arriving afterwards start the next generation and are served normally.
+        """
+        with self._lock:
+            old = self._generation
+            self._generation += 1
+        self._wake_sleepers()
+        deadline = time.monotonic() + timeout
+        with self._logged:
+            # Handlers check the generation on entering the state: once none is inside,
+            # none of the old generation can change it any more.
+            while self._using_state and self._logged.wait(max(0.0, deadline - time.monotonic())):
+                pass
+            while any(count for gen, count in self._open.items() if gen <= old):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._logged.wait(remaining)
+        return True
+
+    def _wake_sleepers(self) -> None:
+        """Cut short every sleep in progress; later sleeps wait on a fresh event."""
+        with self._lock:
+            woken, self._wake = self._wake, threading.Event()
+        woken.set()
 
     def cleanup(self) -> None:
         """Stop and remove the temporary directory holding the CA bundle."""
@@ -517,9 +583,47 @@ class FakeNexla:
         with self._lock:
             return self._delays.get((method, rel_path)) or self._delays.get(("*", rel_path)) or 0
 
-    def _sleep(self, seconds: float) -> bool:
-        """Sleep unless stop() is called; True if the sleep was cut short by stop()."""
-        return self._stopping.wait(seconds)
+    # ---- handler bookkeeping (runs on handler threads) -----------------------------------
+
+    def _connection_opened(self) -> tuple[int, threading.Event]:
+        """A new connection's generation and the event that cuts its sleeps short."""
+        with self._lock:
+            generation = self._generation
+            self._open[generation] = self._open.get(generation, 0) + 1
+            return generation, self._wake
+
+    def _connection_closed(self, generation: int) -> None:
+        with self._logged:
+            self._open[generation] -= 1
+            if not self._open[generation]:
+                del self._open[generation]
+            self._logged.notify_all()
+
+    @contextlib.contextmanager
+    def _state_for(self, generation: int) -> Iterator[bool]:
+        """Whether a handler of `generation` may use the state; while True, reset() waits.
+
+        A handler must not sleep or do I/O inside: reset() waits for it.
+        """
+        with self._lock:
+            current = generation == self._generation
+            if current:
+                self._using_state += 1
+        if not current:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with self._logged:
+                self._using_state -= 1
+                self._logged.notify_all()
+
+    def _record_error(self, exc: BaseException, generation: int) -> None:
+        """Keep a bug in the fake for the test to see, unless a previous test's handler hit it."""
+        with self._lock:
+            if generation == self._generation:
+                self.errors.append(exc)
 
     # ---- request log ----------------------------------------------------------------------
 
@@ -1023,6 +1127,15 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, handler)
 
     def finish_request(self, request: socket.socket, client_address) -> None:
+        generation, wake = self.fake._connection_opened()
+        try:
+            self._serve_connection(request, client_address, generation, wake)
+        finally:
+            self.fake._connection_closed(generation)
+
+    def _serve_connection(
+        self, request: socket.socket, client_address, generation: int, wake: threading.Event
+    ) -> None:
         # TLS is set up here, on the per-connection thread, rather than by wrapping the
         # listening socket: that would run every handshake inside accept() on the serving
         # thread, where one stalled client would block all the others.
@@ -1032,9 +1145,13 @@ class _Server(ThreadingHTTPServer):
         except OSError:
             return  # the client gave up on the handshake or rejected our CA; nothing to serve
         try:
-            self.RequestHandlerClass(conn, client_address, self)
+            self.RequestHandlerClass(conn, client_address, self, generation, wake)
         except OSError:
             pass  # the client went away mid-request (timeouts, resets): expected in these tests
+        except Exception as exc:
+            # A bug in the fake: kept for the test to see (and shown, as socketserver would).
+            self.fake._record_error(exc, generation)
+            traceback.print_exc()
         finally:
             conn.close()
 
@@ -1051,6 +1168,14 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 30  # socket timeout while reading a request, so idle clients do not pin threads
     server: _Server
+
+    def __init__(
+        self, request, client_address, server: _Server, generation: int, wake: threading.Event
+    ) -> None:
+        # Set before the base class handles the request (it does so in its __init__).
+        self.generation = generation  # the server's generation when the connection came in
+        self.wake = wake  # set by stop() or reset(): every sleep ends, the handler closes
+        super().__init__(request, client_address, server)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log replaces stderr noise
@@ -1094,20 +1219,26 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             time=time.time(),
         )
-        fake._log(record)
+        with fake._state_for(self.generation) as current:
+            if not current:
+                return  # a previous test's client: close without a word
+            fake._log(record)
         rel = _normalise_key(None, record.path)[1]
 
         delay = fake._delay_for(record.method, rel)
-        if delay and fake._sleep(delay):
-            return  # stopped while waiting: close without answering
+        if delay and self._sleep(delay):
+            return  # stopped or reset while waiting: close without answering
 
-        fault = fake._take_fault(record.method, rel)
+        with fake._state_for(self.generation) as current:
+            if not current:
+                return
+            fault = fake._take_fault(record.method, rel)
         if fault is not None:
             if fault.kind == "hang":
-                fake._sleep(fault.seconds)
+                self._sleep(fault.seconds)
                 return  # close without a word, however the sleep ended
             if fault.kind == "delay":
-                if fake._sleep(fault.seconds):
+                if self._sleep(fault.seconds):
                     return
             elif fault.kind == "reset":
                 self._reset()
@@ -1122,22 +1253,32 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             elif fault.kind in ("trickle", "trickle_all"):
                 if fault.content_type is not None:
-                    response = _Response(fault.code, fault.content, fault.content_type)
+                    trickled = _Response(fault.code, fault.content, fault.content_type)
                 else:
-                    response = self._routed(record)
-                self._trickle(response, fault.seconds, headers_too=fault.kind == "trickle_all")
+                    trickled = self._routed(record)
+                if trickled is not None:
+                    self._trickle(trickled, fault.seconds, headers_too=fault.kind == "trickle_all")
                 return
 
-        self._send(self._routed(record))
+        response = self._routed(record)
+        if response is not None:
+            self._send(response)
 
-    def _routed(self, record: RequestRecord) -> _Response:
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep unless stop() or reset() is called; True if the sleep was cut short."""
+        return self.wake.wait(seconds)
+
+    def _routed(self, record: RequestRecord) -> _Response | None:
+        """The endpoint's answer; None when the server was reset since the connection came."""
         fake = self.server.fake
-        try:
-            return fake._route(record)
-        except Exception as exc:  # a bug in the fake: make it visible, not a hang
-            fake.errors.append(exc)
-            response = _json(500, {"message": f"fake server error: {exc!r}", "error_code": None})
-        self._send(response)
+        with fake._state_for(self.generation) as current:
+            if not current:
+                return None
+            try:
+                return fake._route(record)
+            except Exception as exc:  # a bug in the fake: make it visible, not a hang
+                fake.errors.append(exc)
+                return _json(500, {"message": f"fake server error: {exc!r}", "error_code": None})
 
     def _send(self, response: _Response) -> None:
         self.send_response(response.status)
@@ -1174,7 +1315,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
             except OSError:
                 return  # the client gave up
-            if self.server.fake._sleep(step / per_second):
+            if self._sleep(step / per_second):
                 return
 
     def _send_huge(self, fault: Fault) -> None:
@@ -1186,7 +1327,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.content:
                 self.wfile.write(fault.content[:size])
                 sent = min(len(fault.content), size)
-            while sent < size and not self.server.fake._stopping.is_set():
+            while sent < size and not self.wake.is_set():
                 piece = block[: size - sent]
                 self.wfile.write(piece)
                 sent += len(piece)

@@ -10,15 +10,14 @@ import json
 
 import pytest
 
-from tests.api_support import run_bytes
 from tests.fake_nexla import TEAMS, Fault
+from tests.processes import run_bytes
 
 
 @pytest.fixture
 def api(nx):
-    """nx, signed in to the fake server, with the sign-in's requests cleared from the log."""
+    """nx, signed in to the fake server (nothing in its log yet)."""
     nx.token = nx.sign_in()
-    nx.server.clear_log()
     return nx
 
 
@@ -409,6 +408,7 @@ def test_redirect_is_not_followed_and_names_the_location(api):
     assert api.server.count(path="/echo") == 0
 
 
+@pytest.mark.own_server  # it stops the server
 def test_unreachable_server_is_exit_5(api):
     api.server.stop()
     result = api.run("api", "/teams")

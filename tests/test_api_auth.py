@@ -9,12 +9,12 @@ import pytest
 
 from tests.conftest import nexla_executable
 from tests.fake_nexla import TEAMS, Fault
+from tests.signing_in import seed_configured
 
 
 @pytest.fixture
 def api(nx):
     nx.token = nx.sign_in()
-    nx.server.clear_log()
     return nx
 
 
@@ -154,11 +154,7 @@ def test_api_url_variable_overrides_the_stored_base(nx):
 
 
 def test_env_option_picks_the_environment(api):
-    other = api.run(
-        "env", "configure", "other.example.invalid", "--with-token", "--no-verify", input="x-tok\n"
-    )
-    assert other.returncode == 0, other.stderr
-    api.server.clear_log()
+    seed_configured(api, "other.example.invalid", "x-tok", "--no-verify")
     result = api.run("api", "--env", api.server.host, "/teams/1")
     assert result.returncode == 0, result.stderr
     assert api.server.last("GET", "/teams/1").authorization == bearer(api.token)

@@ -14,9 +14,9 @@ import time
 import pexpect
 import pytest
 
-from tests.api_support import run_bytes
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
+from tests.processes import run_bytes
 
 
 @pytest.fixture

@@ -7,14 +7,13 @@ import shlex
 
 import pytest
 
-from tests.api_support import run_bytes
 from tests.fake_nexla import Fault
+from tests.processes import run_bytes
 
 
 @pytest.fixture
 def api(nx):
     nx.token = nx.sign_in()
-    nx.server.clear_log()
     return nx
 
 

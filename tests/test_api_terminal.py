@@ -23,7 +23,6 @@ SPINNER = re.compile("[\u2800-\u28ff]")
 @pytest.fixture
 def api(nx):
     nx.token = nx.sign_in()
-    nx.server.clear_log()
     return nx
 
 

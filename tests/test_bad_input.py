@@ -16,15 +16,9 @@ import pytest
 
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
-from tests.fault_tools import (
-    assert_error,
-    describe,
-    seed,
-    store_bytes,
-    store_json,
-    without_memo,
-    write_store,
-)
+from tests.outcomes import assert_error, describe
+from tests.signing_in import seed, session_record
+from tests.stores import read_store, store_bytes, without_memo, write_store
 
 USAGE, CONFIG = 2, 3
 
@@ -134,7 +128,7 @@ def test_a_bad_name_in_nexla_env_is_refused(nx, seeded):
 def test_internationalised_names_are_stored_as_punycode(nx, name, stored):
     result = nx.run("env", "configure", name, "--with-token", "--no-verify", input="tok-unicode")
     assert result.returncode == 0, describe(result)
-    data = store_json(nx.config_dir)
+    data = read_store(nx.config_dir)
     assert list(data["environments"]) == [stored]
     assert data["environments"][stored]["api_url"] == f"https://{stored}/nexla-api"
     assert nx.server.count() == 0  # --no-verify
@@ -343,8 +337,6 @@ def test_no_environment_configured_is_exit_3(nx, args):
 @pytest.mark.parametrize("args", ENV_COMMANDS, ids=" ".join)
 def test_no_current_environment_is_exit_3_with_a_hint(nx, args):
     token = nx.server.issue_token()
-    from tests.fault_tools import session_record
-
     before = write_store(
         nx.config_dir,
         {
@@ -476,7 +468,7 @@ def test_ctrl_c_while_waiting_for_the_server_exits_130_and_changes_nothing(nx):
     only valid session (docs/sessions.md); only the documented failure memo is written.
     """
     seed(nx)
-    before = store_json(nx.config_dir)
+    before = read_store(nx.config_dir)
     nx.server.add_fault("POST", "/token/refresh", Fault.hang(60), times=None)
     proc = subprocess.Popen(
         [nexla_executable(), "token", "refresh"],
@@ -492,6 +484,6 @@ def test_ctrl_c_while_waiting_for_the_server_exits_130_and_changes_nothing(nx):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and out == ""
-    assert without_memo(store_json(nx.config_dir)) == without_memo(before)
+    assert without_memo(read_store(nx.config_dir)) == without_memo(before)
     assert not any(p.name.endswith(".tmp") for p in nx.config_dir.iterdir())
     assert os.path.exists(nx.config_dir / "credentials.json")

@@ -21,7 +21,8 @@ import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import inputs
 from nexla_cli.errors import UsageError
 from tests.conftest import nexla_executable
-from tests.fault_tools import assert_error, describe, seed
+from tests.outcomes import assert_error, describe
+from tests.signing_in import seed
 
 USAGE = 2
 PROMPTLY = 30  # a hang or an out-of-memory read is what is ruled out, not slowness

@@ -11,16 +11,10 @@ import sys
 import pytest
 
 from tests.conftest import nexla_executable
-from tests.envtools import (
-    assert_clean_error,
-    configure,
-    env_record,
-    read_store,
-    second_name,
-    store_bytes,
-    store_path,
-)
 from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER, Fault
+from tests.outcomes import assert_clean_error
+from tests.signing_in import configure, second_name, seed_configured
+from tests.stores import env_record, read_store, store_bytes, store_path, stored_session
 
 # --- packaging ------------------------------------------------------------------------------
 
@@ -74,7 +68,7 @@ def test_configure_with_token_checks_it_once_and_stores_the_session(nx):
     assert check.authorization == f"Bearer {token}"
     assert check.header("accept") == "application/vnd.nexla.api.v1+json"
 
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert data["current"] == nx.server.host
     env = data["environments"][nx.server.host]
     assert env["api_url"] == f"https://{nx.server.host}/nexla-api"
@@ -100,7 +94,7 @@ def test_piped_token_opens_no_browser_and_prints_no_link(nx):
     token = nx.server.issue_token()
     result = nx.run("env", "configure", nx.server.host, input=f"{token}\n")
     assert result.returncode == 0, result.stderr
-    assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+    assert stored_session(nx)["access_token"] == token
     assert nx.browser_log() == []
     assert "If your browser didn't open" not in result.stderr
     assert "/token" not in result.stderr
@@ -113,14 +107,14 @@ def test_token_is_the_first_non_empty_line_stripped(nx):
         "env", "configure", nx.server.host, "--with-token", input=f"\n  \r\n\t{token}  \r\nrest\n"
     )
     assert result.returncode == 0, result.stderr
-    assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+    assert stored_session(nx)["access_token"] == token
     assert nx.server.last("GET", "/users/current").authorization == f"Bearer {token}"
 
 
 def test_configure_normalises_the_host(nx):
     token = nx.server.issue_token()
     configure(nx, f"HTTPS://127.0.0.1:{nx.server.port}/token", token)
-    assert list(read_store(nx)["environments"]) == [nx.server.host]
+    assert list(read_store(nx.config_dir)["environments"]) == [nx.server.host]
 
 
 def test_configure_lists_available_environments_with_the_current_one_marked(nx):
@@ -140,7 +134,7 @@ def test_configure_with_no_verify_sends_nothing(nx):
     )
     assert result.returncode == 0, result.stderr
     assert nx.server.count() == 0
-    session = env_record(nx, nx.server.host)["session"]
+    session = env_record(nx.config_dir, nx.server.host)["session"]
     assert session["access_token"] == "tok-unchecked"
     assert session["user"] == {}
     shown = nx.run("env", "show")
@@ -152,9 +146,9 @@ def test_configure_makes_its_environment_current(nx):
     other = second_name(nx)
     configure(nx, nx.server.host, nx.server.issue_token())
     configure(nx, other, nx.server.issue_token())
-    assert read_store(nx)["current"] == other
+    assert read_store(nx.config_dir)["current"] == other
     configure(nx, nx.server.host, nx.server.issue_token())
-    assert read_store(nx)["current"] == nx.server.host
+    assert read_store(nx.config_dir)["current"] == nx.server.host
 
 
 # --- API URL --------------------------------------------------------------------------------
@@ -164,16 +158,16 @@ def test_configure_keeps_the_stored_api_url_unless_given_again(nx):
     port = nx.server.port
     via_localhost = f"https://localhost:{port}/nexla-api"
     configure(nx, nx.server.host, nx.server.issue_token(), "--api-url", via_localhost + "/")
-    assert env_record(nx, nx.server.host)["api_url"] == via_localhost
+    assert env_record(nx.config_dir, nx.server.host)["api_url"] == via_localhost
     # The check went to the API URL given, not to https://HOST/nexla-api.
     assert nx.server.last("GET", "/users/current").header("host") == f"localhost:{port}"
 
     configure(nx, nx.server.host, nx.server.issue_token())
-    assert env_record(nx, nx.server.host)["api_url"] == via_localhost
+    assert env_record(nx.config_dir, nx.server.host)["api_url"] == via_localhost
     assert nx.server.last("GET", "/users/current").header("host") == f"localhost:{port}"
 
     configure(nx, nx.server.host, nx.server.issue_token(), "--api-url", nx.server.api_url)
-    assert env_record(nx, nx.server.host)["api_url"] == nx.server.api_url
+    assert env_record(nx.config_dir, nx.server.host)["api_url"] == nx.server.api_url
     assert nx.server.last("GET", "/users/current").header("host") == nx.server.host
 
 
@@ -188,7 +182,7 @@ def test_configure_keeps_the_stored_api_url_unless_given_again(nx):
     ids=["plain-http", "wrong-path"],
 )
 def test_a_bad_api_url_saves_nothing(nx, api_url, code, fragment, sent):
-    before = store_bytes(nx)
+    before = store_bytes(nx.config_dir)
     result = nx.run(
         "env",
         "configure",
@@ -200,7 +194,7 @@ def test_a_bad_api_url_saves_nothing(nx, api_url, code, fragment, sent):
     )
     assert_clean_error(result, code, fragment)
     assert nx.server.count() == sent
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
 
 
 def test_nexla_api_url_elsewhere_is_never_where_a_pasted_token_is_checked(nx):
@@ -218,7 +212,7 @@ def test_nexla_api_url_elsewhere_is_never_where_a_pasted_token_is_checked(nx):
     assert not (nx.config_dir / "credentials.json").exists()
     configure(nx, nx.server.host, token, "--api-url", elsewhere, env=env)
     assert nx.server.last("GET", "/users/current").header("host") == f"localhost:{port}"
-    assert env_record(nx, nx.server.host)["api_url"] == elsewhere
+    assert env_record(nx.config_dir, nx.server.host)["api_url"] == elsewhere
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -243,38 +237,38 @@ def test_invalid_host_is_a_usage_error_and_nothing_is_stored_or_sent(nx, host):
     result = nx.run("env", "configure", host, "--with-token", input=nx.server.issue_token() + "\n")
     assert_clean_error(result, 2)
     assert nx.server.count() == 0
-    assert not store_path(nx).exists()
+    assert not store_path(nx.config_dir).exists()
     assert result.stdout == ""
 
 
 def test_invalid_host_leaves_an_existing_store_untouched(nx):
     configure(nx, nx.server.host, nx.server.issue_token())
-    before = store_bytes(nx)
+    before = store_bytes(nx.config_dir)
     nx.server.clear_log()
     result = nx.run("env", "configure", "http://x.example", "--with-token", input="tok-whatever\n")
     assert_clean_error(result, 2, "http://")
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
     assert nx.server.count() == 0
 
 
 def test_rejected_token_saves_nothing_and_keeps_the_previous_session(nx):
     configure(nx, nx.server.host, nx.server.issue_token())
-    before = store_bytes(nx)
+    before = store_bytes(nx.config_dir)
     result = nx.run(
         "env", "configure", nx.server.host, "--with-token", input="tok-not-a-real-one\n"
     )
     assert_clean_error(result, 4, "nothing was saved")
     assert "tok-not-a-real-one" not in result.stderr
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
     assert nx.server.count("GET", "/users/current") == 2
 
 
 def test_rejected_token_at_login_keeps_the_previous_session(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
-    before = store_bytes(nx)
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    before = store_bytes(nx.config_dir)
     result = nx.run("env", "login", "--with-token", input="tok-not-a-real-one\n")
     assert_clean_error(result, 4)
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
 
 
 @pytest.mark.parametrize(
@@ -287,21 +281,22 @@ def test_rejected_token_at_login_keeps_the_previous_session(nx):
     ids=["5xx", "not-json", "redirect"],
 )
 def test_server_trouble_at_the_check_is_exit_5_and_saves_nothing(nx, fault):
-    configure(nx, nx.server.host, nx.server.issue_token())
-    before = store_bytes(nx)
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    before = store_bytes(nx.config_dir)
     nx.server.add_fault("GET", "/users/current", fault)
     token = nx.server.issue_token()
     result = nx.run("env", "login", "--with-token", input=token + "\n")
     assert_clean_error(result, 5, "could not check the token", "nothing was saved")
     assert token not in result.stderr
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
 
 
+@pytest.mark.own_server  # it stops the server
 def test_unreachable_server_at_configure_is_exit_5(nx):
     nx.server.stop()
     result = nx.run("env", "configure", nx.server.host, "--with-token", input="tok-x\n")
     assert_clean_error(result, 5, "could not check the token")
-    assert not store_path(nx).exists()
+    assert not store_path(nx.config_dir).exists()
 
 
 @pytest.mark.parametrize("stdin", ["", "\n", "  \r\n\n\t\n"])
@@ -309,7 +304,7 @@ def test_empty_token_is_a_usage_error(nx, stdin):
     result = nx.run("env", "configure", nx.server.host, "--with-token", input=stdin)
     assert_clean_error(result, 2, "empty token")
     assert nx.server.count() == 0
-    assert not store_path(nx).exists()
+    assert not store_path(nx.config_dir).exists()
 
 
 def test_token_with_inner_spaces_is_refused_unsent(nx):
@@ -337,7 +332,7 @@ def test_configure_without_host_on_a_pipe_is_a_usage_error_and_reads_nothing(nx,
     assert_clean_error(result, 2, "HOST")
     assert offset == 0
     assert nx.server.count() == 0
-    assert not store_path(nx).exists()
+    assert not store_path(nx.config_dir).exists()
 
 
 def test_no_browser_and_with_token_together_still_open_nothing(nx):
@@ -349,7 +344,7 @@ def test_no_browser_and_with_token_together_still_open_nothing(nx):
 
 
 def test_login_signs_in_again_to_the_current_environment(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     nx.server.clear_log()
     token = nx.server.issue_token()
     result = nx.run("env", "login", "--with-token", input=token + "\n")
@@ -358,15 +353,15 @@ def test_login_signs_in_again_to_the_current_environment(nx):
     assert result.stdout == ""
     assert nx.server.count() == 1
     assert nx.server.count("GET", "/users/current") == 1
-    assert env_record(nx, nx.server.host)["session"]["access_token"] == token
+    assert env_record(nx.config_dir, nx.server.host)["session"]["access_token"] == token
     assert nx.browser_log() == []
 
 
 def test_login_does_not_change_the_current_environment(nx):
     other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
-    other_before = env_record(nx, other)
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
+    other_before = env_record(nx.config_dir, other)
     token = nx.server.issue_token()
     result = nx.run("env", "login", "--env", nx.server.host, "--with-token", input=token + "\n")
     assert result.returncode == 0, result.stderr
@@ -375,7 +370,7 @@ def test_login_does_not_change_the_current_environment(nx):
         result.stderr.splitlines()
     )
     assert "Current Environment:" not in result.stderr
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert data["current"] == other
     assert data["environments"][nx.server.host]["session"]["access_token"] == token
     assert data["environments"][other] == other_before
@@ -383,33 +378,33 @@ def test_login_does_not_change_the_current_environment(nx):
 
 def test_login_does_not_make_an_environment_current_when_none_is(nx):
     other, third = second_name(nx), f"[::1]:{nx.server.port}"
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token(), "--no-verify")
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token(), "--no-verify")
     # The fake listens on 127.0.0.1 only: point the third one's API there for its logout.
-    configure(nx, third, "tok-x", "--no-verify", "--api-url", nx.server.api_url)
+    seed_configured(nx, third, "tok-x", "--no-verify", "--api-url", nx.server.api_url)
     assert nx.run("env", "remove", third).returncode == 0
-    assert read_store(nx)["current"] is None
+    assert read_store(nx.config_dir)["current"] is None
     result = nx.run("env", "login", "--env", other, "--with-token", "--no-verify", input="tok-y\n")
     assert result.returncode == 0, result.stderr
-    assert read_store(nx)["current"] is None
+    assert read_store(nx.config_dir)["current"] is None
 
 
 def test_login_honours_nexla_env(nx):
     other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
     token = nx.server.issue_token()
     env = nx.env_with(NEXLA_ENV=f"https://{nx.server.host}/")
     result = nx.run("env", "login", "--with-token", input=token + "\n", env=env)
     assert result.returncode == 0, result.stderr
-    assert env_record(nx, nx.server.host)["session"]["access_token"] == token
+    assert env_record(nx.config_dir, nx.server.host)["session"]["access_token"] == token
 
 
 def test_login_with_nothing_configured_is_a_configuration_error(nx):
     result = nx.run("env", "login", "--with-token", input=nx.server.issue_token() + "\n")
     assert_clean_error(result, 3, "nexla env configure")
     assert nx.server.count() == 0
-    assert not store_path(nx).exists()
+    assert not store_path(nx.config_dir).exists()
 
 
 @pytest.mark.parametrize(
@@ -423,17 +418,17 @@ def test_login_with_nothing_configured_is_a_configuration_error(nx):
     ],
 )
 def test_unknown_environment_is_a_configuration_error(nx, args):
-    configure(nx, nx.server.host, nx.server.issue_token())
-    before = store_bytes(nx)
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    before = store_bytes(nx.config_dir)
     nx.server.clear_log()
     result = nx.run(*args, input="tok-unused\n")
     assert_clean_error(result, 3, "unknown environment: unknown.example")
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
     assert nx.server.count() == 0
 
 
 def test_unknown_environment_in_nexla_env_is_a_configuration_error(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     result = nx.run("env", "show", env=nx.env_with(NEXLA_ENV="unknown.example"))
     assert_clean_error(result, 3, "unknown.example")
 
@@ -449,12 +444,12 @@ def test_pasted_token_drops_a_saved_service_key_and_says_so(nx):
         env=nx.env_with(NEXLA_SERVICE_KEY="svc-key-1"),
     )
     assert minted.returncode == 0, minted.stderr
-    assert env_record(nx, nx.server.host)["service_key"] == "svc-key-1"
+    assert env_record(nx.config_dir, nx.server.host)["service_key"] == "svc-key-1"
 
     result = configure(nx, nx.server.host, nx.server.issue_token())
     assert "service key" in result.stderr
-    assert "service_key" not in env_record(nx, nx.server.host)
-    assert b"svc-key-1" not in store_bytes(nx)
+    assert "service_key" not in env_record(nx.config_dir, nx.server.host)
+    assert b"svc-key-1" not in (store_bytes(nx.config_dir) or b"")
 
 
 def test_login_also_drops_a_saved_service_key(nx):
@@ -466,7 +461,7 @@ def test_login_also_drops_a_saved_service_key(nx):
     result = nx.run("env", "login", "--with-token", input=nx.server.issue_token() + "\n")
     assert result.returncode == 0, result.stderr
     assert "service key" in result.stderr
-    assert "service_key" not in env_record(nx, nx.server.host)
+    assert "service_key" not in env_record(nx.config_dir, nx.server.host)
 
 
 def test_access_token_variable_draws_a_warning_from_configure_and_login(nx):
@@ -487,8 +482,8 @@ def test_access_token_variable_draws_a_warning_from_configure_and_login(nx):
 
 def test_list_marks_the_current_environment(nx):
     other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
     assert nx.run("env", "logout", "--env", nx.server.host).returncode == 0
     result = nx.run("env", "list")
     assert result.returncode == 0
@@ -505,8 +500,8 @@ def test_list_json(nx):
     other = second_name(nx)
     token_a = nx.server.issue_token()
     token_b = nx.server.issue_token(org=None)
-    configure(nx, nx.server.host, token_a)
-    configure(nx, other, token_b)
+    seed_configured(nx, nx.server.host, token_a)
+    seed_configured(nx, other, token_b)
     result = nx.run("env", "list", "--json")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -555,7 +550,7 @@ def test_list_with_nothing_configured(nx):
     as_json = nx.run("env", "list", "--json")
     assert as_json.returncode == 0
     assert json.loads(as_json.stdout) == []
-    assert not store_path(nx).exists()
+    assert not store_path(nx.config_dir).exists()
 
 
 # --- use ------------------------------------------------------------------------------------
@@ -563,23 +558,23 @@ def test_list_with_nothing_configured(nx):
 
 def test_use_changes_the_current_environment(nx):
     other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
-    before = read_store(nx)
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
+    before = read_store(nx.config_dir)
     result = nx.run("env", "use", f"https://{nx.server.host}/token")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert nx.server.host in result.stderr
-    after = read_store(nx)
+    after = read_store(nx.config_dir)
     assert after["current"] == nx.server.host
     assert after["environments"] == before["environments"]
 
 
 def test_use_an_invalid_name_is_a_usage_error(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
-    before = store_bytes(nx)
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    before = store_bytes(nx.config_dir)
     assert_clean_error(nx.run("env", "use", "http://x.example"), 2)
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
 
 
 # --- show -----------------------------------------------------------------------------------
@@ -587,7 +582,7 @@ def test_use_an_invalid_name_is_a_usage_error(nx):
 
 def test_show_masks_the_token(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     result = nx.run("env", "show")
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -605,12 +600,12 @@ def test_show_masks_the_token(nx):
         "estimated",
     ):
         assert expected in out, expected
-    assert nx.server.count() == 1  # the configure; show itself asks nothing
+    assert nx.server.count() == 0  # show asks nothing
 
 
 def test_show_json(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     result = nx.run("env", "show", "--json", "--env", nx.server.host)
     assert result.returncode == 0, result.stderr
     assert token not in result.stdout
@@ -625,7 +620,7 @@ def test_show_json(nx):
 
 
 def test_show_check_accepted(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     nx.server.clear_log()
     result = nx.run("env", "show", "--check", "--json")
     assert result.returncode == 0, result.stderr
@@ -636,9 +631,9 @@ def test_show_check_accepted(nx):
 
 def test_show_check_revoked_token_is_exit_4(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     nx.server.invalidate(token)
-    before = store_bytes(nx)
+    before = store_bytes(nx.config_dir)
     result = nx.run("env", "show", "--check")
     assert_clean_error(result, 4, "nexla env login")
     assert "NOT accepted" in result.stdout
@@ -646,12 +641,12 @@ def test_show_check_revoked_token_is_exit_4(nx):
     as_json = nx.run("env", "show", "--check", "--json")
     assert as_json.returncode == 4
     assert json.loads(as_json.stdout)["accepted"] is False
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
 
 
 def test_show_check_asks_about_the_token_in_nexla_access_token(nx):
     stored = nx.server.issue_token()
-    configure(nx, nx.server.host, stored)
+    seed_configured(nx, nx.server.host, stored)
     nx.server.invalidate(stored)
     from_variable = nx.server.issue_token()
     result = nx.run("env", "show", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=from_variable))
@@ -664,7 +659,7 @@ def test_show_check_asks_about_the_token_in_nexla_access_token(nx):
 
 
 def test_show_an_environment_that_is_not_signed_in(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "logout").returncode == 0
     result = nx.run("env", "show")
     assert result.returncode == 0
@@ -678,7 +673,7 @@ def test_show_an_environment_that_is_not_signed_in(nx):
 
 def test_logout_tells_the_server_and_forgets_the_token(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     nx.server.clear_log()
     result = nx.run("env", "logout")
     assert result.returncode == 0, result.stderr
@@ -686,10 +681,10 @@ def test_logout_tells_the_server_and_forgets_the_token(nx):
     assert nx.server.count() == 1
     assert nx.server.last("POST", "/token/logout").authorization == f"Bearer {token}"
     assert not nx.server.is_valid(token)
-    env = env_record(nx, nx.server.host)
+    env = env_record(nx.config_dir, nx.server.host)
     assert env == {"api_url": nx.server.api_url}  # the environment stays, its session goes
-    assert token.encode() not in store_bytes(nx)
-    assert read_store(nx)["current"] == nx.server.host
+    assert token.encode() not in (store_bytes(nx.config_dir) or b"")
+    assert read_store(nx.config_dir)["current"] == nx.server.host
 
 
 def test_logout_forgets_a_saved_service_key(nx):
@@ -699,20 +694,20 @@ def test_logout_forgets_a_saved_service_key(nx):
         nx.run("token", "from-key", "--env", nx.server.host, "--save-key", env=env).returncode == 0
     )
     assert nx.run("env", "logout").returncode == 0
-    assert b"svc-key-3" not in store_bytes(nx)
-    assert env_record(nx, nx.server.host) == {"api_url": nx.server.api_url}
+    assert b"svc-key-3" not in (store_bytes(nx.config_dir) or b"")
+    assert env_record(nx.config_dir, nx.server.host) == {"api_url": nx.server.api_url}
 
 
 def test_logout_all(nx):
     other = second_name(nx)
     token_a, token_b = nx.server.issue_token(), nx.server.issue_token()
-    configure(nx, nx.server.host, token_a)
-    configure(nx, other, token_b)
+    seed_configured(nx, nx.server.host, token_a)
+    seed_configured(nx, other, token_b)
     result = nx.run("env", "logout", "--all")
     assert result.returncode == 0, result.stderr
     sent = {record.authorization for record in nx.server.find("POST", "/token/logout")}
     assert sent == {f"Bearer {token_a}", f"Bearer {token_b}"}
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert data["environments"] == {
         nx.server.host: {"api_url": nx.server.api_url},
         other: {"api_url": f"https://{other}/nexla-api"},
@@ -722,17 +717,17 @@ def test_logout_all(nx):
 
 def test_logout_when_the_server_fails_still_forgets_locally(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     nx.server.add_fault("POST", "/token/logout", Fault.status(500, {"message": "boom"}), None)
     result = nx.run("env", "logout")
     assert result.returncode == 0
     assert "warning:" in result.stderr
     assert token not in result.stderr
-    assert token.encode() not in store_bytes(nx)
+    assert token.encode() not in (store_bytes(nx.config_dir) or b"")
 
 
 def test_logout_when_not_signed_in_sends_nothing(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "logout").returncode == 0
     nx.server.clear_log()
     result = nx.run("env", "logout")
@@ -743,12 +738,12 @@ def test_logout_when_not_signed_in_sends_nothing(nx):
 
 def test_logout_with_an_already_revoked_token_succeeds_quietly(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     nx.server.invalidate(token)
     result = nx.run("env", "logout")
     assert result.returncode == 0
     assert "warning" not in result.stderr
-    assert token.encode() not in store_bytes(nx)
+    assert token.encode() not in (store_bytes(nx.config_dir) or b"")
 
 
 # --- remove ---------------------------------------------------------------------------------
@@ -757,17 +752,17 @@ def test_logout_with_an_already_revoked_token_succeeds_quietly(nx):
 def test_remove_logs_out_and_forgets_the_environment(nx):
     other = second_name(nx)
     token = nx.server.issue_token()
-    configure(nx, other, nx.server.issue_token())
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, token)
     nx.server.clear_log()
     result = nx.run("env", "remove", nx.server.host)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert nx.server.last("POST", "/token/logout").authorization == f"Bearer {token}"
     assert nx.server.count() == 1
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert list(data["environments"]) == [other]
-    assert token.encode() not in store_bytes(nx)
+    assert token.encode() not in (store_bytes(nx.config_dir) or b"")
     # The current one was removed and exactly one remains: it becomes current.
     assert data["current"] == other
     assert other in result.stderr
@@ -775,12 +770,12 @@ def test_remove_logs_out_and_forgets_the_environment(nx):
 
 def test_remove_the_current_of_three_leaves_none_current(nx):
     other, third = second_name(nx), f"[::1]:{nx.server.port}"
-    configure(nx, other, "tok-b", "--no-verify")
-    configure(nx, third, "tok-c", "--no-verify")
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, "tok-b", "--no-verify")
+    seed_configured(nx, third, "tok-c", "--no-verify")
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     result = nx.run("env", "remove", nx.server.host)
     assert result.returncode == 0, result.stderr
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert data["current"] is None
     assert sorted(data["environments"]) == sorted([other, third])
 
@@ -793,18 +788,18 @@ def test_remove_the_current_of_three_leaves_none_current(nx):
 
 def test_remove_a_non_current_environment_keeps_the_current_one(nx):
     other = second_name(nx)
-    configure(nx, other, nx.server.issue_token())
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "remove", other).returncode == 0
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert data["current"] == nx.server.host
     assert list(data["environments"]) == [nx.server.host]
 
 
 def test_remove_the_last_environment(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "remove", nx.server.host).returncode == 0
-    assert read_store(nx) == {"version": 1, "current": None, "environments": {}}
+    assert read_store(nx.config_dir) == {"version": 1, "current": None, "environments": {}}
     result = nx.run("token", "print")
     assert_clean_error(result, 3, "nexla env configure")
 
@@ -815,8 +810,8 @@ def test_remove_the_last_environment(nx):
 def test_every_command_on_one_environment_leaves_the_other_exactly_as_it_was(nx):
     other = second_name(nx)
     nx.server.add_service_key("svc-key-b")
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
     assert (
         nx.run(
             "token",
@@ -828,7 +823,7 @@ def test_every_command_on_one_environment_leaves_the_other_exactly_as_it_was(nx)
         ).returncode
         == 0
     )
-    kept = env_record(nx, other)
+    kept = env_record(nx.config_dir, other)
     assert kept["service_key"] == "svc-key-b"
     a = nx.server.host
 
@@ -845,5 +840,5 @@ def test_every_command_on_one_environment_leaves_the_other_exactly_as_it_was(nx)
     for step in steps:
         result = nx.run(*step, input=nx.server.issue_token() + "\n")
         assert result.returncode == 0, (step, result.stderr)
-        assert env_record(nx, other) == kept, step
-    assert list(read_store(nx)["environments"]) == [other]
+        assert env_record(nx.config_dir, other) == kept, step
+    assert list(read_store(nx.config_dir)["environments"]) == [other]

@@ -12,7 +12,8 @@ import pexpect
 import pytest
 
 from tests.conftest import nexla_executable
-from tests.envtools import configure, read_store, second_name, store_bytes, store_path
+from tests.signing_in import configure, second_name, seed_configured
+from tests.stores import read_store, store_bytes, store_path, stored_session
 
 HOST_PROMPT = "NEXLA Environment (ex:dataops.nexla.io):"
 LINK_LINE = "If your browser didn't open, please go to the following link:"
@@ -85,7 +86,7 @@ def test_configure_prompts_opens_the_browser_and_hides_the_token(nx):
     assert opened(nx) == [token_page(nx)]
     assert nx.server.count() == 1
     assert nx.server.last("GET", "/users/current").authorization == f"Bearer {token}"
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert data["current"] == nx.server.host
     session = data["environments"][nx.server.host]["session"]
     assert session["access_token"] == token
@@ -106,7 +107,7 @@ def test_configure_with_host_lists_environments_and_skips_the_host_prompt(nx):
     assert HOST_PROMPT not in term.output
     assert token not in term.output
     assert opened(nx) == [token_page(nx, other)]
-    assert read_store(nx)["current"] == other
+    assert read_store(nx.config_dir)["current"] == other
 
 
 @pytest.mark.e2e  # a real terminal
@@ -120,7 +121,7 @@ def test_no_browser_prints_the_link_and_opens_nothing(nx):
     assert term.finish() == 0
     assert nx.browser_log() == []
     assert token not in term.output
-    assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+    assert stored_session(nx)["access_token"] == token
 
 
 @pytest.mark.e2e  # a real terminal
@@ -146,15 +147,15 @@ def test_with_token_at_a_terminal_reads_it_hidden_without_browser_or_link(nx):
     assert LINK_LINE not in term.output
     assert token_page(nx) not in term.output
     assert nx.browser_log() == []
-    assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+    assert stored_session(nx)["access_token"] == token
 
 
 @pytest.mark.e2e  # a real terminal
 def test_login_prompts_and_keeps_the_current_environment(nx):
     other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
-    kept = read_store(nx)["environments"][other]
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, other, nx.server.issue_token())
+    kept = read_store(nx.config_dir)["environments"][other]
     token = nx.server.issue_token()
     term = Terminal(nx, "env", "login", "--env", nx.server.host)
     term.expect(f"Signing in to {nx.server.host} (the current environment stays {other}).")
@@ -166,7 +167,7 @@ def test_login_prompts_and_keeps_the_current_environment(nx):
     assert token not in term.output
     assert "Current Environment:" not in term.output  # it is not the current one
     assert opened(nx) == [token_page(nx)]
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert data["current"] == other
     assert data["environments"][nx.server.host]["session"]["access_token"] == token
     assert data["environments"][other] == kept
@@ -188,7 +189,7 @@ def test_prompts_go_to_the_terminal_and_stdout_stays_clean(nx, tmp_path):
 
 @pytest.mark.e2e  # a real terminal
 def test_login_of_the_current_environment_names_it_current(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
     term = Terminal(nx, "env", "login")
     term.expect(f"Current Environment: {nx.server.host}")
     term.expect(TOKEN_PROMPT)
@@ -209,13 +210,13 @@ def test_an_empty_line_at_the_token_prompt_asks_again(nx):
     term.expect(f"Signed in to {nx.server.host} as Ada Lovelace")
     assert term.finish() == 0
     assert token not in term.output
-    assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+    assert stored_session(nx)["access_token"] == token
 
 
 @pytest.mark.e2e  # a real terminal
 def test_three_empty_lines_at_the_token_prompt_are_a_usage_error(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
-    before = store_bytes(nx)
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    before = store_bytes(nx.config_dir)
     nx.server.clear_log()
     term = Terminal(nx, "env", "login")
     for _ in range(3):
@@ -225,7 +226,7 @@ def test_three_empty_lines_at_the_token_prompt_are_a_usage_error(nx):
     term.expect("hint: pipe it in: nexla env login --env")
     assert term.finish() == 2
     assert term.output.count(TOKEN_PROMPT) == 3
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
     assert nx.server.count() == 0
 
 
@@ -235,7 +236,7 @@ def test_end_of_input_at_the_token_prompt_is_a_usage_error(nx):
     term.expect(TOKEN_PROMPT)
     term.child.sendeof()
     assert term.finish() == 2
-    assert not store_path(nx).exists()
+    assert not store_path(nx.config_dir).exists()
 
 
 @pytest.mark.e2e  # a real terminal
@@ -248,20 +249,20 @@ def test_plain_http_typed_at_the_host_prompt_is_refused(nx):
     assert TOKEN_PROMPT not in term.output
     assert nx.server.count() == 0
     assert nx.browser_log() == []
-    assert not store_path(nx).exists()
+    assert not store_path(nx.config_dir).exists()
 
 
 @pytest.mark.e2e  # a real terminal
 def test_a_rejected_token_at_the_prompt_saves_nothing(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
-    before = store_bytes(nx)
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    before = store_bytes(nx.config_dir)
     term = Terminal(nx, "env", "login")
     term.expect(TOKEN_PROMPT)
     term.type("tok-rejected-by-the-server")
     term.expect("error: ")
     assert term.finish() == 4
     assert "tok-rejected-by-the-server" not in term.output
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
 
 
 @pytest.mark.e2e  # a real terminal
@@ -276,8 +277,8 @@ def test_a_rejected_token_at_the_prompt_saves_nothing(nx):
     ids=["configure-host", "configure-token", "configure-with-host-token", "login-token"],
 )
 def test_ctrl_c_at_each_prompt_exits_130_and_changes_nothing(nx, args, prompts):
-    configure(nx, nx.server.host, nx.server.issue_token())
-    before = store_bytes(nx)
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    before = store_bytes(nx.config_dir)
     files_before = sorted(path.name for path in nx.config_dir.iterdir())
     nx.server.clear_log()
     args = [arg.format(host=nx.server.host) for arg in args]
@@ -289,7 +290,7 @@ def test_ctrl_c_at_each_prompt_exits_130_and_changes_nothing(nx, args, prompts):
     term.child.sendintr()
     assert term.finish() == 130
     assert "Traceback" not in term.output
-    assert store_bytes(nx) == before
+    assert store_bytes(nx.config_dir) == before
     assert sorted(path.name for path in nx.config_dir.iterdir()) == files_before
     assert nx.server.count() == 0
 
@@ -354,7 +355,7 @@ def test_the_token_stays_hidden_after_ctrl_z_and_fg(nx):
         shell.close(force=True)
     after_fg = transcript.getvalue().split("fg", 1)[1]
     assert token not in after_fg, "the token was echoed after fg"
-    assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+    assert stored_session(nx)["access_token"] == token
 
 
 @pytest.mark.e2e  # a real terminal
@@ -368,7 +369,7 @@ def test_a_paste_cut_by_the_terminal_is_refused_and_nothing_is_sent(nx):
     term.expect(f"hint: pipe it in: nexla env configure {nx.server.host} --with-token")
     assert term.finish() == 2
     assert nx.server.count() == 0
-    assert not store_path(nx).exists()
+    assert not store_path(nx.config_dir).exists()
 
 
 @pytest.mark.e2e  # a real terminal
@@ -391,13 +392,13 @@ def test_a_pasted_bearer_header_value_is_taken_as_the_token(nx, prefix):
     term.type(prefix + token)
     assert term.finish() == 0
     assert nx.server.last("GET", "/users/current").authorization == f"Bearer {token}"
-    assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+    assert stored_session(nx)["access_token"] == token
 
 
 def test_a_piped_bearer_header_value_is_taken_as_the_token(nx):
     token = nx.server.issue_token()
     configure(nx, nx.server.host, "Bearer " + token)
-    assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+    assert stored_session(nx)["access_token"] == token
 
 
 # The browser --------------------------------------------------------------------------
@@ -498,7 +499,7 @@ def test_a_browser_that_never_exits_does_not_hold_up_the_prompt(nx):
                 os.kill(int(pid_file.read_text()), signal.SIGKILL)
             except (ProcessLookupError, ValueError):
                 pass
-    assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+    assert stored_session(nx)["access_token"] == token
 
 
 @pytest.mark.e2e  # a real terminal
@@ -542,7 +543,7 @@ def test_a_host_typo_at_the_prompt_stops_before_the_browser(nx):
     time.sleep(0.3)
     assert nx.browser_log() == []
     assert nx.server.count() == 0
-    assert not store_path(nx).exists()
+    assert not store_path(nx.config_dir).exists()
 
 
 @pytest.mark.e2e  # a real terminal

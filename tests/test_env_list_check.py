@@ -7,9 +7,9 @@ import json
 import socket
 from contextlib import contextmanager
 
-from tests.envtools import assert_clean_error, configure
 from tests.fake_nexla import Fault
-from tests.token_support import describe, from_key
+from tests.outcomes import assert_clean_error, describe
+from tests.signing_in import from_key, seed_configured
 
 
 def _add_envs(nx, count: int) -> dict[str, str]:
@@ -18,7 +18,7 @@ def _add_envs(nx, count: int) -> dict[str, str]:
     for index in range(count):
         name = f"{'abcdefghij'[index]}.test"
         tokens[name] = nx.server.issue_token()
-        configure(nx, name, tokens[name], "--api-url", nx.server.api_url)
+        seed_configured(nx, name, tokens[name], "--api-url", nx.server.api_url)
     nx.server.clear_log()
     return tokens
 
@@ -56,7 +56,7 @@ def test_rejected_and_unreachable_are_shown_and_rejected_wins(nx):
     nx.server.invalidate(tokens["a.test"])
     with _refusing_port() as port:
         down = f"https://127.0.0.1:{port}/nexla-api"
-        configure(nx, "down.test", nx.server.issue_token(), "--api-url", down, "--no-verify")
+        seed_configured(nx, "down.test", nx.server.issue_token(), "--api-url", down, "--no-verify")
         result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_TIMEOUT="2"))
     assert_clean_error(result, 4, "a.test", "down.test could not be reached", "nexla env login")
     lines = _lines(result)

@@ -7,16 +7,10 @@ import subprocess
 import pytest
 
 from tests.conftest import nexla_executable
-from tests.envtools import (
-    assert_clean_error,
-    configure,
-    mode,
-    read_store,
-    second_name,
-    store_bytes,
-    store_path,
-)
 from tests.fake_nexla import Fault
+from tests.outcomes import assert_clean_error
+from tests.signing_in import configure, second_name, seed_configured
+from tests.stores import mode, read_store, store_bytes, store_path, stored_session
 
 
 def run_with_umask_000(nx, *args, input=None):
@@ -40,7 +34,7 @@ def test_modes_under_umask_000(nx):
     )
     assert result.returncode == 0, result.stderr
     assert mode(nx.config_dir) == 0o700
-    assert mode(store_path(nx)) == 0o600
+    assert mode(store_path(nx.config_dir)) == 0o600
     assert mode(nx.config_dir / "credentials.json.lock") == 0o600
     # Every file in the directory, whatever the command left there.
     for command in (
@@ -60,16 +54,16 @@ def test_a_wider_existing_config_dir_is_tightened(nx):
     os.chmod(nx.config_dir, 0o755)
     configure(nx, nx.server.host, nx.server.issue_token())
     assert mode(nx.config_dir) == 0o700
-    assert mode(store_path(nx)) == 0o600
+    assert mode(store_path(nx.config_dir)) == 0o600
 
 
 def test_a_group_readable_store_draws_a_warning(nx):
-    configure(nx, nx.server.host, nx.server.issue_token())
-    os.chmod(store_path(nx), 0o644)
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    os.chmod(store_path(nx.config_dir), 0o644)
     result = nx.run("env", "list")
     assert result.returncode == 0
     assert "warning:" in result.stderr
-    assert str(store_path(nx)) in result.stderr
+    assert str(store_path(nx.config_dir)) in result.stderr
     assert "chmod 600" in result.stderr
 
 
@@ -80,8 +74,8 @@ CORRUPT = b'{"version": 1, "current": "x", "environments": {"x": {"api_url": "ht
 
 def write_corrupt_store(nx, content: bytes = CORRUPT) -> None:
     nx.config_dir.mkdir(mode=0o700, exist_ok=True)
-    store_path(nx).write_bytes(content)
-    os.chmod(store_path(nx), 0o644)  # as a hand edit might leave it
+    store_path(nx.config_dir).write_bytes(content)
+    os.chmod(store_path(nx.config_dir), 0o644)  # as a hand edit might leave it
 
 
 def set_aside_files(nx):
@@ -101,9 +95,9 @@ def set_aside_files(nx):
 def test_reading_commands_refuse_a_corrupt_store_and_leave_it_alone(nx, args):
     write_corrupt_store(nx)
     result = nx.run(*args)
-    assert_clean_error(result, 3, str(store_path(nx)))
+    assert_clean_error(result, 3, str(store_path(nx.config_dir)))
     assert result.stdout == ""
-    assert store_bytes(nx) == CORRUPT
+    assert store_bytes(nx.config_dir) == CORRUPT
     assert set_aside_files(nx) == []
 
 
@@ -114,8 +108,8 @@ def test_reading_commands_refuse_a_corrupt_store_and_leave_it_alone(nx, args):
 def test_every_kind_of_unparseable_store_is_refused_by_env_list(nx, content):
     write_corrupt_store(nx, content)
     result = nx.run("env", "list")
-    assert_clean_error(result, 3, str(store_path(nx)))
-    assert store_bytes(nx) == content
+    assert_clean_error(result, 3, str(store_path(nx.config_dir)))
+    assert store_bytes(nx.config_dir) == content
 
 
 def test_a_store_from_a_newer_version_is_refused_not_set_aside(nx):
@@ -124,7 +118,7 @@ def test_a_store_from_a_newer_version_is_refused_not_set_aside(nx):
     for args in (("env", "list"), ("env", "configure", nx.server.host, "--with-token")):
         result = nx.run(*args, input=nx.server.issue_token() + "\n")
         assert_clean_error(result, 3, "newer")
-        assert store_bytes(nx) == newer
+        assert store_bytes(nx.config_dir) == newer
     assert set_aside_files(nx) == []
     assert nx.server.count() == 0
 
@@ -145,10 +139,10 @@ def test_configure_sets_a_corrupt_store_aside_and_starts_afresh(nx):
     result = nx.run("env", "configure", nx.server.host, "--with-token", input=token + "\n")
     assert result.returncode == 0, result.stderr
     assert_set_aside(nx, result)
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert list(data["environments"]) == [nx.server.host]
     assert data["current"] == nx.server.host
-    assert mode(store_path(nx)) == 0o600
+    assert mode(store_path(nx.config_dir)) == 0o600
 
 
 def test_login_sets_a_corrupt_store_aside(nx):
@@ -165,7 +159,7 @@ def test_logout_sets_a_corrupt_store_aside(nx):
     result = nx.run("env", "logout", "--all")
     assert result.returncode == 0, result.stderr
     assert_set_aside(nx, result)
-    assert read_store(nx)["environments"] == {}
+    assert read_store(nx.config_dir)["environments"] == {}
 
 
 def test_logout_of_one_environment_sets_a_corrupt_store_aside(nx):
@@ -187,7 +181,7 @@ def test_a_rejected_token_after_setting_aside_still_keeps_the_old_file(nx):
     result = nx.run("env", "configure", nx.server.host, "--with-token", input="tok-bogus\n")
     assert_clean_error(result, 4)
     assert_set_aside(nx, result)
-    assert read_store(nx)["environments"] == {}
+    assert read_store(nx.config_dir)["environments"] == {}
 
 
 # --- the order of a logout --------------------------------------------------------------------
@@ -196,7 +190,7 @@ def test_a_rejected_token_after_setting_aside_still_keeps_the_old_file(nx):
 @pytest.mark.e2e  # the store read while nexla waits in the background
 def test_logout_tells_the_server_before_it_forgets_the_token(nx):
     token = nx.server.issue_token()
-    configure(nx, nx.server.host, token)
+    seed_configured(nx, nx.server.host, token)
     nx.server.add_fault("POST", "/token/logout", Fault.hang(30))
     env = nx.env_with(NEXLA_TIMEOUT="2")
     process = subprocess.Popen(
@@ -211,7 +205,7 @@ def test_logout_tells_the_server_before_it_forgets_the_token(nx):
     try:
         assert nx.server.wait_for_count("POST", "/token/logout", timeout=30)
         # The server has been asked; the token is still on file until it has answered.
-        assert read_store(nx)["environments"][nx.server.host]["session"]["access_token"] == token
+        assert stored_session(nx)["access_token"] == token
         _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
@@ -219,16 +213,16 @@ def test_logout_tells_the_server_before_it_forgets_the_token(nx):
             process.communicate()
     assert process.returncode == 0, stderr
     assert "warning:" in stderr  # best effort: the server did not answer
-    assert token.encode() not in store_bytes(nx)
+    assert token.encode() not in (store_bytes(nx.config_dir) or b"")
     assert nx.server.count("POST", "/token/logout") == 1  # a POST that may have landed: once
 
 
 def test_logout_all_leaves_no_token_of_any_environment(nx):
     other = second_name(nx)
     tokens = [nx.server.issue_token(), nx.server.issue_token()]
-    configure(nx, nx.server.host, tokens[0])
-    configure(nx, other, tokens[1])
+    seed_configured(nx, nx.server.host, tokens[0])
+    seed_configured(nx, other, tokens[1])
     assert nx.run("env", "logout", "--all").returncode == 0
-    content = store_bytes(nx)
+    content = store_bytes(nx.config_dir) or b""
     assert all(token.encode() not in content for token in tokens)
     assert not any(nx.server.is_valid(token) for token in tokens)

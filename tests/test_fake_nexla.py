@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import base64
 import json
+import signal
+import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 # The project bans module-level `requests` imports for CLI start-up speed; tests are exempt.
 import requests  # noqa: TID253
 
+from tests.conftest import end_leftover_cli_processes, nexla_executable
 from tests.fake_nexla import (
     ADMIN_USER,
     DEFAULT_ORG,
@@ -600,6 +605,168 @@ def test_restart_keeps_port_and_shared_ca(ca):
         )
 
 
+# ---- reset: one server for a whole session ---------------------------------------------------
+
+# What reset() keeps: the socket, port and CA, and the machinery that tracks handlers.
+KEPT_BY_RESET = {
+    "ca",
+    "_tmp",
+    "ca_bundle",
+    "_ssl_context",
+    "port",
+    "_lock",
+    "_logged",
+    "_generation",
+    "_open",
+    "_using_state",
+    "_wake",
+    "_httpd",
+    "_thread",
+}
+
+
+def session_trusting(server: FakeNexla) -> requests.Session:
+    session = requests.Session()
+    session.verify, session.trust_env = server.ca_bundle, False
+    return session
+
+
+def test_reset_puts_every_attribute_back_as_a_new_server_has_it(ca, fresh_server):
+    server = fresh_server()
+    changed = sorted(set(vars(server)) - KEPT_BY_RESET)
+    for name in changed:
+        setattr(server, name, object())  # whatever a test may have left there
+    server.reset()
+    new = FakeNexla(ca=ca)
+    try:
+        # An attribute added to __init__ but not to what reset() restores fails here.
+        assert {name: getattr(server, name) for name in changed} == {
+            name: getattr(new, name) for name in changed
+        }
+        assert set(vars(server)) == set(vars(new))
+    finally:
+        new.cleanup()
+
+
+def test_reset_forgets_what_a_test_did_over_the_wire(fresh_server):
+    server = fresh_server()
+    token = server.issue_token()
+    server.add_service_key("svc-reset")
+    server.add_fault("GET", "/teams", Fault.status(503), times=None)
+    server.set_delay("GET", "/flows", 0.5)
+    server.default_lifetime, server.flow_count, server.paging_headers = 5, 9, False
+    with session_trusting(server) as http:
+        http.post(f"{server.api_url}/teams", json={"name": "New"}, headers=bearer(token))
+        assert server.count() == 1 and len(server.teams) == len(TEAMS) + 1
+        assert server.reset() is True
+
+        assert (server.requests, server.issued, server.errors, server.delay) == ([], [], [], {})
+        assert not server.is_valid(token)
+        minted = http.post(
+            f"{server.api_url}/token", headers={"Authorization": "Basic svc-reset"}, timeout=5
+        )
+        assert minted.status_code == 401  # the service key is forgotten
+        fresh = server.issue_token()
+        teams = http.get(f"{server.api_url}/teams", headers=bearer(fresh), timeout=5)
+        assert teams.status_code == 200 and teams.json() == TEAMS  # no fault, no new team
+        started = time.monotonic()
+        flows = http.get(f"{server.api_url}/flows", headers=bearer(fresh), timeout=5)
+        assert time.monotonic() - started < 0.5  # the delay is gone
+        assert len(flows.json()["flows"]) == 3 and "X-Total-Count" in flows.headers
+        refreshed = http.post(f"{server.api_url}/token/refresh", headers=bearer(fresh), timeout=5)
+        assert 3590 <= refreshed.json()["expires_in"] <= 3600
+
+
+def test_reset_keeps_the_socket_port_and_ca(fresh_server):
+    server = fresh_server()
+    port, bundle = server.port, Path(server.ca_bundle).read_bytes()
+    server.reset()
+    assert server.running and server.port == port
+    assert Path(server.ca_bundle).read_bytes() == bundle
+    with session_trusting(server) as http:
+        r = http.get(f"{server.api_url}/teams", headers=bearer(server.issue_token()), timeout=5)
+    assert r.status_code == 200
+
+
+def test_reset_wakes_a_hung_handler_which_leaves_no_trace(fresh_server):
+    server = fresh_server()
+    server.add_fault("GET", "/teams", Fault.hang(30))
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            with session_trusting(server) as http:
+                http.get(f"{server.api_url}/teams", timeout=20)
+        except requests.RequestException as exc:
+            outcome.append(exc)
+
+    client = threading.Thread(target=call, daemon=True)
+    client.start()
+    assert server.wait_for_count("GET", "/teams", timeout=2)
+    started = time.monotonic()
+    assert server.reset() is True  # the hung handler woke up and closed in time
+    assert time.monotonic() - started < 2
+    client.join(timeout=2)
+    assert not client.is_alive() and isinstance(outcome[0], requests.ConnectionError)
+    assert server.requests == [] and server.errors == []
+
+
+def test_reset_wakes_a_delayed_handler_before_it_answers(fresh_server):
+    server = fresh_server()
+    server.set_delay("POST", "/token/refresh", 30)
+    token = server.issue_token()
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            with session_trusting(server) as http:
+                http.post(f"{server.api_url}/token/refresh", headers=bearer(token), timeout=20)
+        except requests.RequestException as exc:
+            outcome.append(exc)
+
+    client = threading.Thread(target=call, daemon=True)
+    client.start()
+    assert server.wait_for_count("POST", "/token/refresh", timeout=2)
+    assert server.reset() is True
+    client.join(timeout=2)
+    assert isinstance(outcome[0], requests.ConnectionError)
+    assert server.issued == []  # the woken handler did not go on to mint a token
+
+
+def test_a_handler_outlasting_reset_never_touches_the_new_state(fresh_server):
+    """A request still arriving after reset() gave up waiting for it is not logged, takes no
+    fault, reaches no endpoint and is not answered: the next test sees none of it."""
+    server = fresh_server()
+    context = ssl.create_default_context(cafile=server.ca_bundle)
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    with context.wrap_socket(raw, server_hostname="127.0.0.1") as conn:
+        # The handshake is done, so the server has taken the connection; the headers are not.
+        conn.sendall(b"POST /nexla-api/token/refresh HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        assert server.reset(timeout=0.2) is False  # its handler is still reading
+
+        token = server.issue_token()
+        server.add_fault("POST", "/token/refresh", Fault.status(418))
+        conn.sendall(f"Authorization: Bearer {token}\r\nContent-Length: 0\r\n\r\n".encode())
+        assert conn.recv(1024) == b""  # closed without an answer
+
+    assert server.requests == [] and server.issued == [token] and server.is_valid(token)
+    with session_trusting(server) as http:
+        r = http.post(f"{server.api_url}/token/refresh", headers=bearer(token), timeout=5)
+    assert r.status_code == 418  # the fault was still there for this test's request
+
+
+def test_settle_leaves_the_state_alone(fresh_server):
+    server = fresh_server()
+    token = server.issue_token()
+    with session_trusting(server) as http:
+        http.get(f"{server.api_url}/teams", headers=bearer(token), timeout=5)
+        assert server.settle() is True
+        assert server.count("GET", "/teams") == 1 and server.is_valid(token)
+        # Requests after it are served and logged as usual.
+        assert http.get(f"{server.api_url}/teams", headers=bearer(token), timeout=5).ok
+    assert server.count("GET", "/teams") == 2
+
+
 # ---- the CLI sandbox fixtures -----------------------------------------------------------------
 
 
@@ -629,3 +796,35 @@ def test_browser_recorder_catches_webbrowser(cli_env):
         "https://127.0.0.1:1/token",
         "https://example.com/token?a=1&b=2",
     ]
+
+
+def test_each_test_gets_the_shared_server_as_new(nexla_server, shared_server):
+    assert nexla_server is shared_server and nexla_server.running
+    assert (nexla_server.requests, nexla_server.issued, nexla_server.delay) == ([], [], {})
+    assert nexla_server.default_lifetime == 3600 and nexla_server.teams == TEAMS
+
+
+@pytest.mark.own_server
+def test_own_server_marker_gives_a_server_of_its_own(nexla_server, shared_server):
+    assert nexla_server is not shared_server and nexla_server.running
+    assert nexla_server.port != shared_server.port
+
+
+def test_leftover_cli_processes_are_ended_and_nothing_else(nx):
+    """What keeps a failed test's `nexla` from reaching the next test's server."""
+    cli = subprocess.Popen(  # waits for a token on a stdin that never ends
+        [nexla_executable(), "env", "configure", nx.server.host, "--with-token"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=nx.env,
+    )
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        end_leftover_cli_processes()
+        assert cli.wait(timeout=5) == -signal.SIGKILL
+        assert other.poll() is None
+    finally:
+        for proc in (cli, other):
+            proc.kill()
+            proc.wait()

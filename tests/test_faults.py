@@ -20,27 +20,41 @@ is best effort: the session is forgotten locally whatever the server does.
 from __future__ import annotations
 
 import dataclasses
+import socket
 import time
 from typing import Callable
 
 import pytest
 
 from tests.fake_nexla import FakeNexla, Fault
-from tests.fault_tools import (
-    HTML_PAGE,
-    PlainListener,
-    assert_error,
-    assert_presentable,
-    describe,
-    seed,
-    store_bytes,
-    store_json,
-    warnings_in,
-    without_memo,
-    write_store,
-)
+from tests.outcomes import HTML_PAGE, assert_error, assert_presentable, describe, warnings_in
+from tests.signing_in import seed
+from tests.stores import read_store, store_bytes, stored_session, without_memo, write_store
 
 NETWORK = 5
+
+
+class PlainListener:
+    """A plain-TCP socket on loopback that serves nothing: it only tells whether anyone came."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+
+    def connections(self) -> int:
+        """Connections accepted (and closed) since the last call."""
+        seen = 0
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except BlockingIOError:
+                return seen
+            conn.close()
+            seen += 1
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +251,7 @@ def test_fault(world, command: Command, fault: FaultCase):
     if fault.via_untrusted:
         # The environment's own API is the untrusted one: NEXLA_API_URL naming another host
         # would be refused before anything is sent (docs/sessions.md).
-        data = store_json(nx.config_dir)
+        data = read_store(nx.config_dir)
         data["environments"][nx.server.host]["api_url"] = world.untrusted.api_url
         write_store(nx.config_dir, data["environments"], data["current"])
     before = store_bytes(nx.config_dir)
@@ -280,7 +294,7 @@ def test_fault(world, command: Command, fault: FaultCase):
 def _check_success(nx, command, setup, before, result):
     assert result.returncode == 0, describe(result)
     assert "error:" not in result.stderr
-    stored = store_json(nx.config_dir)["environments"][nx.server.host]["session"]
+    stored = stored_session(nx)
     if command.kind == "check":
         assert store_bytes(nx.config_dir) == before
         return
@@ -305,7 +319,7 @@ def _check_failure(nx, command, setup, before, result, fault):
         assert_error(result, NETWORK, *fault.needles)
     after = store_bytes(nx.config_dir)
     if command.kind in ("refresh", "print"):
-        data = store_json(nx.config_dir)
+        data = read_store(nx.config_dir)
         memo = data["environments"][nx.server.host]["session"].get("refresh_failure")
         assert memo and memo["kind"] == "unreachable", data
         assert without_memo(data) == without_memo(_parse(before))
@@ -318,7 +332,7 @@ def _check_logout(nx, setup, result, fault, recovers):
     assert result.returncode == 0, describe(result)
     assert "error:" not in result.stderr
     assert setup["old"] not in store_bytes(nx.config_dir).decode()
-    assert "session" not in store_json(nx.config_dir)["environments"][nx.server.host]
+    assert "session" not in read_store(nx.config_dir)["environments"][nx.server.host]
     failed = not recovers and not fault.logout_ignores
     warnings = warnings_in(result)
     if failed:
@@ -367,7 +381,7 @@ def test_persistent_fault_exhausts_retries(nx, command, fault, sent, needles):
     assert_error(result, NETWORK, *needles)
     assert nx.server.count(command.method, command.path) == sent
     if command.kind == "refresh":
-        assert without_memo(store_json(nx.config_dir)) == without_memo(_parse(before))
+        assert without_memo(read_store(nx.config_dir)) == without_memo(_parse(before))
     else:
         assert store_bytes(nx.config_dir) == before
 
@@ -383,7 +397,7 @@ def test_hang_fails_within_about_one_timeout(nx):
     assert_error(result, NETWORK, "timed out")
     assert nx.server.count("POST", "/token/refresh") == 1
     assert elapsed < 3 * 2 + 3, f"took {elapsed:.1f}s"
-    assert without_memo(store_json(nx.config_dir)) == without_memo(_parse(before))
+    assert without_memo(read_store(nx.config_dir)) == without_memo(_parse(before))
 
 
 def test_expired_token_with_failing_refresh_is_exit_5_not_4(nx):
@@ -396,6 +410,7 @@ def test_expired_token_with_failing_refresh_is_exit_5_not_4(nx):
     assert nx.server.count("POST", "/token/refresh") == 1
 
 
+@pytest.mark.own_server  # it stops the server
 def test_connection_refused_is_exit_5_and_changes_nothing(nx):
     seed(nx)
     before = store_bytes(nx.config_dir)

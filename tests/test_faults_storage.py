@@ -11,29 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import nexla_executable
-from tests.fault_tools import (
-    assert_error,
-    assert_presentable,
-    describe,
-    seed,
-    store_bytes,
-    store_json,
-    store_path,
-    warnings_in,
-)
+from tests.outcomes import assert_error, assert_presentable, describe, warnings_in
+from tests.signing_in import seed
+from tests.stores import mode, read_store, store_bytes, store_path
 
 CONFIG = 3
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def run_with_umask(nx, *args, umask: int, input: str | None = None, env=None):
@@ -104,7 +92,7 @@ def test_umask_000_still_gives_private_dir_file_lock_and_kept_file(nx):
 def test_existing_open_config_dir_is_tightened_to_0700(nx):
     nx.config_dir.mkdir(mode=0o755)
     nx.config_dir.chmod(0o755)
-    nx.sign_in()
+    nx.sign_in_with_cli()  # what is tested is what signing in does to the directory
     assert mode(nx.config_dir) == 0o700
 
 
@@ -202,7 +190,7 @@ def test_commands_that_start_over_move_a_corrupt_file_aside(nx, command):
     assert result.returncode == 0, describe(result)
     assert_presentable(result)
     _assert_kept_aside(nx, result, original)
-    data = store_json(nx.config_dir)
+    data = read_store(nx.config_dir)
     assert nx.server.is_valid(data["environments"][host]["session"]["access_token"])
 
 
@@ -233,7 +221,7 @@ def test_a_failed_sign_in_still_keeps_the_corrupt_file_aside(nx, command):
     assert result.returncode == 4, describe(result)
     # Set aside first, as the contract says, and kept byte for byte.
     _assert_kept_aside(nx, result, original)
-    assert store_json(nx.config_dir)["environments"] == {}
+    assert read_store(nx.config_dir)["environments"] == {}
 
 
 @pytest.mark.parametrize(

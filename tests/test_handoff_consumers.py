@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.token_support import describe, set_times
+from tests.outcomes import describe
+from tests.stores import set_times
 
 # `nexla` run by a real shell, or running the job itself (`token exec`).
 pytestmark = pytest.mark.e2e

@@ -19,23 +19,24 @@ import time
 
 import pytest
 
-from tests.envtools import configure, env_record, second_name
-from tests.fault_tools import assert_error, describe, files_containing, seed, warnings_in
+from tests.outcomes import assert_error, describe, warnings_in
+from tests.processes import start
 from tests.secret_service import SecretService, missing_programs
+from tests.signing_in import configure, from_key, second_name, seed
+from tests.stores import (
+    config_bytes,
+    env_record,
+    files_containing,
+    set_times,
+    stored_session,
+    wait_until_expired,
+)
 from tests.test_startup import (
     COMPLETIONS,
     run_with_importtime,
     seed_store,
     session_record,
     top_level,
-)
-from tests.token_support import (
-    config_bytes,
-    from_key,
-    set_times,
-    start,
-    stored_session,
-    wait_until_expired,
 )
 
 # The real OS keyring over D-Bus, and what each `nexla` process imports.
@@ -85,7 +86,7 @@ def without_any_keyring(nx, **more: str | None) -> dict[str, str]:
 
 def item_for(nx) -> dict:
     """The keyring item the credentials file names for the fake server's environment."""
-    return env_record(nx, nx.server.host)["service_key_keyring"]
+    return env_record(nx.config_dir, nx.server.host)["service_key_keyring"]
 
 
 def key_in_no_file(nx, *keys: str) -> None:
@@ -101,7 +102,7 @@ def test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file(nx, secr
     result = from_key(nx, KEY, "--save-key", env=env)
     assert result.returncode == 0, describe(result)
 
-    record = env_record(nx, nx.server.host)
+    record = env_record(nx.config_dir, nx.server.host)
     assert "service_key" not in record
     assert record["service_key_keyring"] == {
         "service": SERVICE,
@@ -173,7 +174,7 @@ def test_logout_forgets_the_key_in_the_keyring_too(nx, secret_service):
 
     assert result.returncode == 0, describe(result)
     assert secret_service.lookup(**item) is None
-    record = env_record(nx, nx.server.host)
+    record = env_record(nx.config_dir, nx.server.host)
     assert "service_key_keyring" not in record and "service_key" not in record
     assert warnings_in(result) == []
 
@@ -198,7 +199,7 @@ def test_signing_in_with_a_pasted_token_drops_the_key_from_the_keyring(nx, secre
 
     assert "Removed the service key" in result.stderr
     assert secret_service.lookup(**item) is None
-    assert "service_key_keyring" not in env_record(nx, nx.server.host)
+    assert "service_key_keyring" not in env_record(nx.config_dir, nx.server.host)
 
 
 def test_a_different_key_used_without_save_key_drops_the_saved_one(nx, secret_service):
@@ -213,7 +214,7 @@ def test_a_different_key_used_without_save_key_drops_the_saved_one(nx, secret_se
     other = from_key(nx, OTHER_KEY, env=env)
     assert other.returncode == 0, describe(other)
     assert "dropped the service key" in other.stderr
-    assert "service_key_keyring" not in env_record(nx, nx.server.host)
+    assert "service_key_keyring" not in env_record(nx.config_dir, nx.server.host)
     assert secret_service.lookup(**item) is None
 
 
@@ -227,11 +228,11 @@ def test_a_key_saved_in_the_file_by_the_first_release_works_and_moves_on_the_nex
     printed = nx.run("token", "print", env=env)
     assert printed.returncode == 0, describe(printed)
     assert nx.server.last("POST", "/token").authorization == f"Basic {KEY}"
-    assert env_record(nx, nx.server.host)["service_key"] == KEY  # still where it was
+    assert env_record(nx.config_dir, nx.server.host)["service_key"] == KEY  # still where it was
 
     saved = from_key(nx, KEY, "--save-key", env=env)
     assert saved.returncode == 0, describe(saved)
-    assert "service_key" not in env_record(nx, nx.server.host)
+    assert "service_key" not in env_record(nx.config_dir, nx.server.host)
     assert secret_service.lookup(**item_for(nx)) == KEY
     key_in_no_file(nx, KEY)
 
@@ -285,7 +286,7 @@ def test_file_storage_keeps_the_key_in_the_file_and_leaves_the_keyring_alone(nx,
     env = with_keyring(nx, secret_service, NEXLA_KEY_STORAGE="file")
     result = from_key(nx, KEY, "--save-key", env=env)
     assert result.returncode == 0, describe(result)
-    assert env_record(nx, nx.server.host)["service_key"] == KEY
+    assert env_record(nx.config_dir, nx.server.host)["service_key"] == KEY
     assert warnings_in(result) == []  # chosen on purpose: no warning
     assert str(nx.config_dir / "credentials.json") in result.stderr
     assert not [
@@ -307,7 +308,7 @@ def test_no_keyring_at_all_auto_keeps_the_key_in_the_file_with_a_warning_naming_
     assert result.returncode == 0, describe(result)
     (warning,) = warnings_in(result)
     assert str(nx.config_dir / "credentials.json") in warning and "plain text" in warning
-    assert env_record(nx, nx.server.host)["service_key"] == KEY
+    assert env_record(nx.config_dir, nx.server.host)["service_key"] == KEY
     assert KEY not in result.stderr
 
 
@@ -369,7 +370,7 @@ def test_logout_with_a_locked_keyring_warns_and_still_logs_out(nx, own_secret_se
     (warning,) = warnings_in(result)
     assert "could not delete" in warning and "locked" in warning and SERVICE in warning
     # The file forgot the key first: no reference is left to a key nobody may delete.
-    record = env_record(nx, nx.server.host)
+    record = env_record(nx.config_dir, nx.server.host)
     assert "service_key_keyring" not in record and "session" not in record
     assert KEY not in result.stderr
     assert item["username"] in warning
@@ -421,7 +422,7 @@ def test_logout_with_a_keyring_that_does_not_answer_warns_and_still_logs_out(
     assert result.returncode == 0, describe(result)
     (warning,) = warnings_in(result)
     assert "did not answer" in warning
-    assert "service_key_keyring" not in env_record(nx, nx.server.host)
+    assert "service_key_keyring" not in env_record(nx.config_dir, nx.server.host)
     assert took < 15, took
 
 
@@ -551,7 +552,7 @@ def test_storage_file_never_touches_d_bus(nx, bus_spy):
     assert result.returncode == 0, rest
     assert not KEYRING_MODULES & top_level(modules)
     assert bus_spy.connections == 0
-    assert env_record(nx, nx.server.host)["service_key"] == KEY
+    assert env_record(nx.config_dir, nx.server.host)["service_key"] == KEY
     for args in (("token", "status"), ("env", "logout")):
         assert nx.run(*args, env=env).returncode == 0
     assert bus_spy.connections == 0
@@ -568,7 +569,7 @@ def test_saving_another_key_writes_a_new_item_and_then_forgets_the_old_one(nx, s
 
     again = from_key(nx, OTHER_KEY, "--save-key", env=env)
     assert again.returncode == 0, describe(again)
-    named = env_record(nx, nx.server.host)["service_key_keyring"]
+    named = env_record(nx.config_dir, nx.server.host)["service_key_keyring"]
     assert named["username"] != first["username"]
     assert named["username"].startswith(first["username"] + " (")
     assert secret_service.lookup(service=named["service"], username=named["username"]) == (

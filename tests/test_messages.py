@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import timefmt
-from tests.envtools import assert_clean_error, configure, second_name
 from tests.fake_nexla import Fault
-from tests.token_support import set_times
+from tests.outcomes import assert_clean_error
+from tests.signing_in import configure, second_name, seed_configured
+from tests.stores import set_times
 
 # Every way a time or a duration is shown to people, and the forms that must never appear.
 ISO_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
@@ -132,8 +133,8 @@ def test_show_check_when_signed_out_sends_nothing_and_says_so(nx):
 
 def test_removing_another_environment_does_not_mention_the_current_one(nx):
     other = second_name(nx)
-    configure(nx, other, nx.server.issue_token())
-    configure(nx, nx.server.host, nx.server.issue_token())  # current
+    seed_configured(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())  # current
     result = nx.run("env", "remove", other)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[-1] == f"Removed {other}."
@@ -142,13 +143,13 @@ def test_removing_another_environment_does_not_mention_the_current_one(nx):
 
 def test_removing_the_current_environment_says_which_is_current_now(nx):
     other = second_name(nx)
-    configure(nx, other, nx.server.issue_token())
-    configure(nx, nx.server.host, nx.server.issue_token())  # current
+    seed_configured(nx, other, nx.server.issue_token())
+    seed_configured(nx, nx.server.host, nx.server.issue_token())  # current
     result = nx.run("env", "remove", nx.server.host)
     assert result.returncode == 0, result.stderr
     assert f"Current environment is now {other}." in result.stderr.splitlines()
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, f"127.0.0.2:{nx.server.port}", "unverified", "--no-verify")
+    seed_configured(nx, nx.server.host, nx.server.issue_token())
+    seed_configured(nx, f"127.0.0.2:{nx.server.port}", "unverified", "--no-verify")
     result = nx.run("env", "remove", f"127.0.0.2:{nx.server.port}")
     assert "No environment is current now; choose one with `nexla env use NAME`." in (
         result.stderr.splitlines()

@@ -13,8 +13,9 @@ import json
 import pytest
 
 from tests.fake_nexla import Fault
-from tests.fault_tools import seed, store_json, without_memo
-from tests.network_support import run_measured
+from tests.processes import run_measured
+from tests.signing_in import seed
+from tests.stores import read_store, stored_session, without_memo
 
 MIB = 1024 * 1024
 # `nexla` with requests loaded peaks at about 30-35 MiB; the bodies below are 128 MiB or
@@ -29,26 +30,26 @@ def due(nx) -> str:
 @pytest.mark.e2e  # peak memory of the process
 def test_a_huge_refresh_answer_is_exit_5_and_stores_nothing(nx):
     due(nx)
-    before = store_json(nx.config_dir)
+    before = read_store(nx.config_dir)
     prefix = b'{"access_token": "tok-'
     nx.server.add_fault("POST", "/token/refresh", Fault.huge(128 * MIB, prefix))
     result = run_measured(nx, "token", "refresh")
     assert result.returncode == 5, result.stderr
     assert "larger than 1 MiB" in result.stderr
     assert result.peak_rss_mib < PEAK_BOUND_MIB, result.peak_rss_mib
-    assert without_memo(store_json(nx.config_dir)) == before
+    assert without_memo(read_store(nx.config_dir)) == before
 
 
 @pytest.mark.e2e  # peak memory of the process
 def test_a_gzip_bomb_from_refresh_is_exit_5_within_bounded_memory(nx):
     due(nx)
-    before = store_json(nx.config_dir)
+    before = read_store(nx.config_dir)
     nx.server.add_fault("POST", "/token/refresh", Fault.gzip_bomb(512 * MIB))
     result = run_measured(nx, "token", "refresh")
     assert result.returncode == 5, result.stderr
     assert "larger than 1 MiB" in result.stderr
     assert result.peak_rss_mib < PEAK_BOUND_MIB, result.peak_rss_mib
-    assert without_memo(store_json(nx.config_dir)) == before
+    assert without_memo(read_store(nx.config_dir)) == before
 
 
 @pytest.mark.e2e  # peak memory of the process
@@ -71,7 +72,7 @@ def test_a_token_answer_just_under_1_mib_is_accepted_and_just_over_is_not(nx):
     ok = run_measured(nx, "token", "refresh")
     assert ok.returncode == 0, ok.stderr
     assert (
-        store_json(nx.config_dir)["environments"][nx.server.host]["session"]["access_token"] == new
+        stored_session(nx)["access_token"] == new
     )
 
     due(nx)
@@ -80,7 +81,7 @@ def test_a_token_answer_just_under_1_mib_is_accepted_and_just_over_is_not(nx):
     nx.server.add_fault("POST", "/token/refresh", Fault.body(200, json.dumps(answer)))
     over = run_measured(nx, "token", "refresh")
     assert over.returncode == 5, over.stderr
-    stored = store_json(nx.config_dir)["environments"][nx.server.host]["session"]
+    stored = stored_session(nx)
     assert stored["access_token"] != answer["access_token"]
 
 

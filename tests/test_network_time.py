@@ -13,9 +13,9 @@ import time
 import pytest
 
 from tests.fake_nexla import Fault
-from tests.fault_tools import seed, store_json, without_memo
-from tests.network_support import run_measured
-from tests.token_support import collect, start
+from tests.processes import collect, run_measured, start
+from tests.signing_in import seed
+from tests.stores import read_store, without_memo
 
 TIMEOUT = "2"
 ATTEMPT = 4.0  # connect + read timeout
@@ -30,14 +30,14 @@ def test_a_trickled_refresh_ends_within_one_attempt(nx):
     """A refresh answered one byte a second fails within connect + read timeout (exit 5),
     and only the remembered failure is stored."""
     seed(nx, lifetime=3600, age=3540)  # due, still valid
-    before = store_json(nx.config_dir)
+    before = read_store(nx.config_dir)
     nx.server.add_fault("POST", "/token/refresh", Fault.trickle(1))
     result = run_measured(nx, "token", "refresh", env=slow_env(nx))
     assert result.returncode == 5, result.stderr
     assert "did not answer within 4 seconds" in result.stderr
     assert result.seconds < ATTEMPT + SLACK, result.seconds
     assert nx.server.count("POST", "/token/refresh") == 1
-    assert without_memo(store_json(nx.config_dir)) == before
+    assert without_memo(read_store(nx.config_dir)) == before
 
 
 def test_a_trickled_status_line_and_headers_end_within_one_attempt(nx):
@@ -56,7 +56,7 @@ def test_a_crowd_behind_a_trickled_refresh_finishes_in_about_one_attempt(nx):
     nx.server.add_fault("POST", "/token/refresh", Fault.trickle(1), times=None)
     commands = [("token", "print")] * 4
     started = time.monotonic()
-    results = collect(commands, [start(nx, *c, env=slow_env(nx)) for c in commands])
+    results = collect([start(nx, *c, env=slow_env(nx)) for c in commands])
     elapsed = time.monotonic() - started
     assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
     assert {r.stdout for r in results} == {token + "\n"}

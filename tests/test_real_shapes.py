@@ -11,7 +11,9 @@ import time
 import pytest
 
 from tests.fake_nexla import ADMIN_USER, DEFAULT_USER, MEMBERSHIP_API_KEY_PREFIX, Fault
-from tests.token_support import config_contains, describe, from_key, stored_session
+from tests.outcomes import describe
+from tests.signing_in import from_key
+from tests.stores import config_contains, stored_session
 
 ADA = f"{DEFAULT_USER['full_name']} <{DEFAULT_USER['email']}>"
 GRACE = f"{ADMIN_USER['full_name']} <{ADMIN_USER['email']}>"

@@ -18,13 +18,9 @@ import typer.main
 
 from nexla_cli.cli import app
 from tests.fake_nexla import Fault
-from tests.fault_tools import (
-    describe,
-    files_containing,
-    seed,
-    store_json,
-    warnings_in,
-)
+from tests.outcomes import describe, warnings_in
+from tests.signing_in import seed
+from tests.stores import files_containing, stored_session
 
 SERVICE_KEY = "svc-" + "s3cr3t" * 8
 
@@ -46,7 +42,7 @@ class Secrets:
 
 
 def current_token(nx) -> str:
-    return store_json(nx.config_dir)["environments"][nx.server.host]["session"]["access_token"]
+    return stored_session(nx)["access_token"]
 
 
 # Each step: (args, stdin, extra env, what stdout may carry: None | "token" | "json-token")

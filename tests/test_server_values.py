@@ -11,15 +11,15 @@ import time
 import pytest
 
 from tests.fake_nexla import Fault
-from tests.fault_tools import seed, store_json, without_memo
-from tests.token_support import from_key
+from tests.signing_in import from_key, seed
+from tests.stores import read_store, stored_session, without_memo
 
 HOUR = 3600
 YEAR = 365 * 86400
 
 
 def stored(nx) -> dict:
-    return store_json(nx.config_dir)["environments"][nx.server.host]["session"]
+    return stored_session(nx)
 
 
 def answer(token: str, **fields) -> dict:
@@ -40,13 +40,13 @@ def answer(token: str, **fields) -> dict:
 )
 def test_a_refresh_answering_an_unfit_token_is_exit_5_and_stores_nothing(nx, bad):
     old = seed(nx, lifetime=3600, age=3540)
-    before = store_json(nx.config_dir)
+    before = read_store(nx.config_dir)
     nx.server.add_fault("POST", "/token/refresh", Fault.body(200, json.dumps(answer(bad))))
     result = nx.run("token", "refresh")
     assert result.returncode == 5, result.stderr
     assert "it was not stored" in result.stderr
     assert bad not in result.stderr
-    assert without_memo(store_json(nx.config_dir)) == before
+    assert without_memo(read_store(nx.config_dir)) == before
     # The current token goes on being printed, alone on its line.
     printed = nx.run("token", "print")
     assert printed.stdout == old + "\n"

@@ -12,17 +12,15 @@ from __future__ import annotations
 import pytest
 
 from tests.fake_nexla import FakeNexla
-from tests.fault_tools import assert_error, describe, seed, store_bytes, warnings_in
-from tests.token_support import set_times
+from tests.outcomes import assert_error, describe, warnings_in
+from tests.signing_in import seed
+from tests.stores import set_times, store_bytes
 
 
 @pytest.fixture
-def other(ca):
+def other(fresh_server) -> FakeNexla:
     """Another API host the CLI trusts, on the same machine."""
-    server = FakeNexla(ca=ca)
-    server.start()
-    yield server
-    server.cleanup()
+    return fresh_server()
 
 
 def _foreign(nx, other) -> dict:

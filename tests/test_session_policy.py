@@ -16,9 +16,9 @@ import pytest
 
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
-from tests.fault_tools import assert_error, describe, seed, session_of, warnings_in
-from tests.session_support import now
-from tests.token_support import edit_session
+from tests.outcomes import assert_error, describe, warnings_in
+from tests.signing_in import seed
+from tests.stores import edit_session, now, stored_session
 
 NOT_OFFERED = {
     400: Fault.status(400, {"message": "Bad request", "error_code": 400}),
@@ -44,7 +44,7 @@ def test_with_a_saved_key_any_4xx_to_a_refresh_is_followed_by_a_mint(nx, status)
     assert nx.server.count("POST", "/token") == 1
     new = result.stdout.strip()
     assert new != old and nx.server.is_valid(new)
-    session = session_of(nx.config_dir, nx.server.host)
+    session = stored_session(nx)
     assert session["access_token"] == new and session["source"] == "service_key"
     assert "refresh_failure" not in session
 
@@ -56,7 +56,7 @@ def test_without_a_key_a_server_without_refresh_is_exit_4_for_token_refresh(nx, 
     result = nx.run("token", "refresh")
     assert_error(result, 4, "does not refresh")
     assert "nexla env login" in result.stderr
-    session = session_of(nx.config_dir, nx.server.host)
+    session = stored_session(nx)
     assert session["access_token"] == old
     # Not an outage: not remembered as one.
     assert session["refresh_failure"]["kind"] == "not_offered"
@@ -90,7 +90,7 @@ def test_without_a_key_a_refused_refresh_is_a_dead_session(nx, status):
     _refresh_answers(nx, status)
     result = nx.run("token", "print")
     assert_error(result, 4, "expired or was revoked")
-    assert session_of(nx.config_dir, nx.server.host)["refresh_failure"]["kind"] == "rejected"
+    assert stored_session(nx)["refresh_failure"]["kind"] == "rejected"
 
 
 def test_api_after_a_401_on_a_server_without_refresh_is_exit_4(nx):
@@ -140,7 +140,7 @@ def test_a_refused_saved_key_is_not_sent_again(nx):
 def test_a_sign_in_forgets_that_the_key_was_refused(nx):
     seed(nx, lifetime=3600, age=4000, service_key="svc-revoked")
     assert nx.run("token", "print").returncode == 4
-    nx.sign_in()
+    nx.sign_in_with_cli()
     record = nx.run("env", "show", "--json")
     assert '"service_key_saved": false' in record.stdout
     assert "service_key_rejected_at" not in (nx.config_dir / "credentials.json").read_text()
@@ -163,7 +163,7 @@ def test_a_session_obtained_in_the_future_is_reminted_from_a_saved_key(nx):
     result = nx.run("token", "print")
     assert result.returncode == 0, describe(result)
     assert result.stdout.strip() == nx.server.issued[-1] != old
-    session = session_of(nx.config_dir, nx.server.host)
+    session = stored_session(nx)
     assert session["obtained_at"] <= now()
 
 
@@ -190,12 +190,12 @@ def test_a_sign_in_with_the_clock_ahead_is_renewed_on_the_real_clock(nx):
         timeout=60,
     )
     assert signed_in.returncode == 0, describe(signed_in)
-    assert session_of(nx.config_dir, nx.server.host)["obtained_at"] > now() + 86400
+    assert stored_session(nx)["obtained_at"] > now() + 86400
     result = nx.run("token", "print")
     assert result.returncode == 0, describe(result)
     assert nx.server.count("POST", "/token/refresh") == 1
     assert result.stdout.strip() == nx.server.issued[-1] != token
-    assert session_of(nx.config_dir, nx.server.host)["obtained_at"] <= now()
+    assert stored_session(nx)["obtained_at"] <= now()
 
 
 def test_the_fast_path_hands_a_session_from_the_future_to_the_full_app(nx, monkeypatch):

@@ -15,9 +15,11 @@ import time
 
 import pytest
 
-from tests.fault_tools import describe, seed, store_json
+from tests.outcomes import describe
+from tests.processes import finish, start
 from tests.seeds import how_to_repeat, seeds_or
-from tests.session_support import finish, start
+from tests.signing_in import seed
+from tests.stores import read_store
 
 # Real processes race one another.
 pytestmark = pytest.mark.e2e
@@ -26,7 +28,7 @@ SEEDS = seeds_or([1, 2, 3, 4])
 
 
 def _environments(nx) -> dict:
-    return store_json(nx.config_dir)["environments"]
+    return read_store(nx.config_dir)["environments"]
 
 
 def test_login_finishing_after_remove_exits_3_and_does_not_bring_it_back(nx):
@@ -53,7 +55,7 @@ def test_from_key_for_the_current_environment_and_remove_serialise(nx):
     # from-key held the lock for its request: it stored first, then remove removed.
     assert minted.returncode == 0, describe(minted)
     assert removed.returncode == 0, describe(removed)
-    data = store_json(nx.config_dir)
+    data = read_store(nx.config_dir)
     assert nx.server.host not in data["environments"]
     assert data["current"] is None
 

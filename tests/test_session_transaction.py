@@ -12,16 +12,10 @@ import signal
 
 import pytest
 
-from tests.fault_tools import (
-    assert_error,
-    describe,
-    seed,
-    session_of,
-    store_bytes,
-    warnings_in,
-)
-from tests.session_support import finish, now, run_with_file_limit, start
-from tests.token_support import edit_session
+from tests.outcomes import assert_error, describe, warnings_in
+from tests.processes import finish, run_with_file_limit, start
+from tests.signing_in import seed
+from tests.stores import edit_session, now, store_bytes, stored_session
 
 FULL_DISK = 0
 
@@ -101,7 +95,7 @@ def test_an_answer_that_cannot_be_stored_marks_the_token_dead(nx):
     assert "sign-in" in result.stderr and "nexla env login" in result.stderr
     assert nx.server.count("POST", "/token/refresh") == 1
     assert not nx.server.is_valid(old)
-    session = session_of(nx.config_dir, nx.server.host)
+    session = stored_session(nx)
     assert session["access_token"] == old
     assert session["refresh_failure"]["kind"] == "rejected"
     # Never printed again as if it were valid, and not sent again either.
@@ -128,7 +122,7 @@ def test_a_signal_during_a_refresh_waits_until_the_new_session_is_stored(nx, sig
     assert "interrupted" in result.stderr
     new = nx.server.issued[-1]
     assert new != old and nx.server.is_valid(new)
-    assert session_of(nx.config_dir, nx.server.host)["access_token"] == new
+    assert stored_session(nx)["access_token"] == new
     assert "Traceback" not in result.stderr
 
 
@@ -143,7 +137,7 @@ def test_a_signal_during_a_mint_waits_until_the_new_session_is_stored(nx):
     result = finish(proc)
     assert result.returncode == 143, describe(result)
     assert result.stdout == ""
-    stored = session_of(nx.config_dir, nx.server.host)
+    stored = stored_session(nx)
     assert stored["access_token"] == nx.server.issued[-1]
     assert nx.server.is_valid(stored["access_token"])
 

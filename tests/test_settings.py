@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import settings
 from nexla_cli.errors import UsageError
-from tests.fault_tools import assert_error, describe, seed, session_of
+from tests.outcomes import assert_error, describe
+from tests.signing_in import seed
+from tests.stores import stored_session
 
 USAGE = 2
 
@@ -159,7 +161,7 @@ def test_env_logout_with_an_empty_env_logs_nobody_out(nx):
     for args in (("env", "logout", "--env", ""), ("env", "logout", "--env=")):
         result = nx.run(*args)
         assert_error(result, USAGE, "--env")
-    assert session_of(nx.config_dir, nx.server.host)["access_token"] == token
+    assert stored_session(nx)["access_token"] == token
     assert nx.server.is_valid(token) and nx.server.count() == 0
 
 

@@ -31,7 +31,9 @@ from nexla_cli import store as store_module
 from nexla_cli.errors import ConfigError, NexlaError
 from nexla_cli.store import CorruptStore, CredentialStore, read_store
 from tests.conftest import nexla_executable
-from tests.fault_tools import assert_error, describe, seed, session_record, write_store
+from tests.outcomes import assert_error, describe
+from tests.signing_in import seed, session_record
+from tests.stores import edit_session, write_store
 
 CONFIG = 3
 # Generous: a hang is what is being ruled out, not slowness on a loaded machine.
@@ -404,8 +406,6 @@ def test_a_damaged_session_is_a_corrupt_file_not_a_crash(nx, changes, args):
     """docs/storage.md: a session whose times no date can hold, or whose token could not be
     sent or printed as one line, is a corrupt file (exit 3 naming it), never exit 1 or a
     token printed with a newline in it."""
-    from tests.token_support import edit_session
-
     seed(nx)
     edit_session(nx, **changes)
     result = nx.run(*args)

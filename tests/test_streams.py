@@ -20,8 +20,9 @@ import pytest
 
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
-from tests.fault_tools import describe, seed
 from tests.inprocess import run_in_process
+from tests.outcomes import describe
+from tests.signing_in import seed
 
 CONFIG = 3
 

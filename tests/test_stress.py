@@ -26,39 +26,17 @@ import pytest
 
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
-from tests.fault_tools import (
-    HTML_PAGE,
-    seed,
-    session_record,
-    store_bytes,
-    store_json,
-    store_path,
-    write_store,
-)
+from tests.outcomes import HTML_PAGE
+from tests.processes import start
 from tests.seeds import how_to_repeat, seed_or
+from tests.signing_in import seed, session_record
+from tests.stores import read_store, store_bytes, store_path, stored_session, write_store
 
 # Crowds of processes, and processes killed mid-write.
 pytestmark = pytest.mark.e2e
 
 CROWD = 12
 TIMEOUT = 4
-
-
-def spawn(nx, *args: str, env: dict | None = None, input: str | None = None):
-    proc = subprocess.Popen(
-        [nexla_executable(), *args],
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env or nx.env,
-        cwd=nx.tmp_path,
-        text=True,
-    )
-    if input is not None:
-        proc.stdin.write(input)
-        proc.stdin.close()
-        proc.stdin = None
-    return proc
 
 
 def finish(procs, timeout: float = 120):
@@ -79,7 +57,7 @@ def test_a_crowd_meets_an_outage_with_one_refresh_attempt(nx, outage):
     env = nx.env_with(NEXLA_TIMEOUT=str(TIMEOUT))
 
     started = time.time()
-    procs = [spawn(nx, "token", "print", env=env) for _ in range(CROWD)]
+    procs = [start(nx, "token", "print", env=env) for _ in range(CROWD)]
     results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
     ended = time.time()
 
@@ -100,7 +78,7 @@ def test_a_crowd_meets_an_outage_with_one_refresh_attempt(nx, outage):
         f"all done {ended - attempt:.1f}s after it (NEXLA_TIMEOUT={TIMEOUT})"
     )
     assert ended - attempt < 3 * TIMEOUT
-    memo = store_json(nx.config_dir)["environments"][nx.server.host]["session"]["refresh_failure"]
+    memo = stored_session(nx)["refresh_failure"]
     assert memo["kind"] == "unreachable"
 
 
@@ -135,7 +113,7 @@ def test_concurrent_refresh_print_and_configure_lose_nothing(nx):
     random.Random(seed_value).shuffle(jobs)
     assert len(jobs) >= 20
 
-    procs = [(args, spawn(nx, *args, env=due, input=stdin)) for args, stdin in jobs]
+    procs = [(args, start(nx, *args, env=due, input=stdin)) for args, stdin in jobs]
     for args, proc in procs:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, f"{args}: exit {proc.returncode} ({repeat})\n{err}"
@@ -143,7 +121,7 @@ def test_concurrent_refresh_print_and_configure_lose_nothing(nx):
         if args[1] == "print":
             assert out.strip() in nx.server.issued, (args, repeat)
 
-    data = store_json(nx.config_dir)
+    data = read_store(nx.config_dir)
     assert sorted(data["environments"]) == sorted(ENVS), repeat
     assert data["current"] in ENVS, repeat
     for name, env in data["environments"].items():
@@ -192,7 +170,7 @@ class Victim:
         # the window in which the process takes the lock and writes.
         self.after_answer = rng.random() < 0.5
         self.delay = rng.uniform(0, 0.03) if self.after_answer else rng.uniform(0, 0.6)
-        self.proc = spawn(nx, *args, env=env, input=self.pasted)
+        self.proc = start(nx, *args, env=env, input=self.pasted)
         self.killed = False
         self.reached_server = False
 
@@ -247,7 +225,7 @@ def test_writers_killed_at_random_moments_leave_before_or_after(nx):
     stray_modes = set()
 
     for round_number in range(ROUNDS):
-        before = store_json(nx.config_dir)
+        before = read_store(nx.config_dir)
         log_start = len(nx.server.requests)
         victims = [
             Victim(

@@ -13,17 +13,10 @@ import filelock  # noqa: TID253 (tests are exempt from the start-up rule)
 import pytest
 
 from tests.fake_nexla import Fault
-from tests.token_support import (
-    collect,
-    config_bytes,
-    describe,
-    from_key,
-    read_store,
-    run_together,
-    set_times,
-    start,
-    stored_session,
-)
+from tests.outcomes import describe
+from tests.processes import collect, run_together, start
+from tests.signing_in import from_key, seed_configured
+from tests.stores import config_bytes, read_store, set_times, stored_session
 
 # Crowds of processes, and a lock held by another process.
 pytestmark = pytest.mark.e2e
@@ -62,11 +55,8 @@ def test_twelve_prints_on_an_expired_token_with_a_key_mint_once(nx):
 def test_concurrent_refreshes_of_two_environments_lose_nothing(nx):
     nx.sign_in()
     other = f"localhost:{nx.server.port}"
-    configured = nx.run(
-        "env", "configure", other, "--with-token", input=nx.server.issue_token() + "\n"
-    )
-    assert configured.returncode == 0, describe(configured)
-    before = read_store(nx)
+    seed_configured(nx, other, nx.server.issue_token())
+    before = read_store(nx.config_dir)
     nx.server.set_delay("POST", "/token/refresh", 0.3)
 
     commands = [("token", "refresh", "--print", "--env", nx.server.host)] * 8
@@ -76,7 +66,7 @@ def test_concurrent_refreshes_of_two_environments_lose_nothing(nx):
     assert [r.returncode for r in results] == [0] * len(commands), describe(results)
     refreshes = nx.server.count("POST", "/token/refresh")
     assert 2 <= refreshes <= len(commands)
-    after = read_store(nx)
+    after = read_store(nx.config_dir)
     assert after["current"] == before["current"] == other
     assert set(after["environments"]) == {nx.server.host, other}
     for name in (nx.server.host, other):
@@ -116,7 +106,7 @@ def test_a_hanging_api_costs_one_attempt_and_about_one_timeout(nx):
             proc.communicate()
         raise
     first_attempt = time.monotonic()
-    results = collect(commands, procs)
+    results = collect(procs)
     done = time.monotonic()
 
     assert [r.returncode for r in results] == [0] * CROWD, describe(results)

@@ -15,7 +15,9 @@ import pexpect
 import pytest
 
 from tests.conftest import nexla_executable
-from tests.token_support import describe, from_key, set_times, stored_session
+from tests.outcomes import describe
+from tests.signing_in import from_key
+from tests.stores import set_times, stored_session
 
 PY = sys.executable
 DUMP_ENV = "import json, os, sys; json.dump(dict(os.environ), sys.stdout)"

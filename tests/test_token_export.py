@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import handoff, names
-from tests.envtools import configure
-from tests.token_support import describe, edit_session, set_times, stored_session
+from tests.outcomes import describe
+from tests.stores import edit_session, set_times, stored_session
 
 SHELLS = {
     # shell: (argv to run a script given with -c, how to evaluate the export, format)
@@ -90,7 +90,7 @@ def test_hostile_but_valid_values_survive_every_shell(nx, shell):
     _needs(shell)
     api_url = f"https://{nx.server.host}{HOSTILE_PATH}"
     assert names.normalize_api_url(api_url) == api_url  # the URL is one the tool accepts
-    configure(nx, nx.server.host, nx.server.issue_token(), "--api-url", api_url, "--no-verify")
+    nx.sign_in(None, "--api-url", api_url, "--no-verify")
     edit_session(nx, access_token=HOSTILE_TOKEN, expires_at=int(time.time()) + 3000)
     assert _evaluated(nx, shell) == [api_url, HOSTILE_TOKEN, nx.server.host]
     assert not any(nx.tmp_path.glob("PWNED*")), "a value was run as a command"
@@ -99,7 +99,7 @@ def test_hostile_but_valid_values_survive_every_shell(nx, shell):
 def test_dotenv_is_read_back_by_python_dotenv(nx):
     dotenv = pytest.importorskip("dotenv")
     api_url = f"https://{nx.server.host}{HOSTILE_PATH}"
-    configure(nx, nx.server.host, nx.server.issue_token(), "--api-url", api_url, "--no-verify")
+    nx.sign_in(None, "--api-url", api_url, "--no-verify")
     edit_session(nx, access_token=HOSTILE_TOKEN, expires_at=int(time.time()) + 3000)
     result = nx.run("token", "export", "--format", "dotenv")
     assert result.returncode == 0, describe(result)
@@ -197,7 +197,7 @@ def test_service_key_in_the_environment_draws_a_warning(nx):
 def test_not_signed_in_is_exit_3_or_4_and_prints_nothing(nx):
     result = nx.run("token", "export")
     assert result.returncode == 3 and result.stdout == "", describe(result)
-    configure(nx, nx.server.host, nx.sign_in())
+    nx.sign_in()
     nx.run("env", "logout")
     result = nx.run("token", "export")
     assert result.returncode == 4 and result.stdout == "", describe(result)

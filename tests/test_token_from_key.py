@@ -14,11 +14,11 @@ import pytest
 
 from tests.conftest import nexla_executable
 from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER
-from tests.token_support import (
+from tests.outcomes import describe
+from tests.signing_in import from_key
+from tests.stores import (
     config_bytes,
     config_contains,
-    describe,
-    from_key,
     read_store,
     stored_session,
     wait_until_expired,
@@ -38,7 +38,7 @@ def test_key_from_the_variable_mints_a_session_for_a_new_environment(nx):
     assert request.authorization == f"Basic {ODD_KEY}"
     assert request.header("content-length") == "0"
 
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert data["current"] == nx.server.host  # none was current
     env = data["environments"][nx.server.host]
     assert env["api_url"] == nx.server.api_url
@@ -203,7 +203,7 @@ def test_environment_from_nexla_env_is_added_but_not_made_current(nx):
     env = nx.env_with(NEXLA_ENV=other, NEXLA_SERVICE_KEY="svc-other")
     result = nx.run("token", "from-key", env=env)
     assert result.returncode == 0, describe(result)
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert data["current"] == nx.server.host
     assert data["environments"][other]["api_url"] == f"https://{other}/nexla-api"
     assert data["environments"][other]["session"]["access_token"] == nx.server.issued[-1]
@@ -224,7 +224,7 @@ def test_save_key_stores_it_0600_and_remints_after_expiry(nx):
     assert result.returncode == 0, describe(result)
     path = nx.config_dir / "credentials.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert read_store(nx)["environments"][nx.server.host]["service_key"] == ODD_KEY
+    assert read_store(nx.config_dir)["environments"][nx.server.host]["service_key"] == ODD_KEY
     assert ODD_KEY not in result.stderr
     first = stored_session(nx)["access_token"]
 
@@ -259,15 +259,15 @@ def test_a_different_key_without_save_key_drops_the_saved_one(nx):
     assert from_key(nx, "svc-first", "--save-key").returncode == 0
     result = from_key(nx, "svc-second")
     assert result.returncode == 0, describe(result)
-    assert "service_key" not in read_store(nx)["environments"][nx.server.host]
+    assert "service_key" not in read_store(nx.config_dir)["environments"][nx.server.host]
     assert "dropped the service key" in result.stderr
     assert config_contains(nx, "svc-first") == [] and config_contains(nx, "svc-second") == []
 
 
 def test_pasting_a_token_drops_the_saved_key(nx):
     assert from_key(nx, "svc-kept", "--save-key").returncode == 0
-    nx.sign_in()
-    assert "service_key" not in read_store(nx)["environments"][nx.server.host]
+    nx.sign_in_with_cli()
+    assert "service_key" not in read_store(nx.config_dir)["environments"][nx.server.host]
     assert config_contains(nx, "svc-kept") == []
 
 

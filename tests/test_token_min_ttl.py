@@ -8,14 +8,10 @@ import time
 import pytest
 
 from tests.fake_nexla import Fault
-from tests.token_support import (
-    config_bytes,
-    describe,
-    from_key,
-    run_together,
-    set_times,
-    stored_session,
-)
+from tests.outcomes import describe
+from tests.processes import run_together
+from tests.signing_in import from_key
+from tests.stores import config_bytes, set_times, stored_session
 
 
 def _signed_in(nx, *, left: float, lifetime: float = 3600) -> str:

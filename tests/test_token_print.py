@@ -7,15 +7,9 @@ import time
 import pytest
 
 from tests.fake_nexla import Fault
-from tests.token_support import (
-    config_bytes,
-    describe,
-    edit_session,
-    from_key,
-    read_store,
-    set_times,
-    stored_session,
-)
+from tests.outcomes import describe
+from tests.signing_in import from_key, seed_configured
+from tests.stores import config_bytes, edit_session, read_store, set_times, stored_session
 
 
 def test_fresh_token_is_printed_alone_without_any_request(nx):
@@ -158,6 +152,7 @@ def test_refused_refresh_with_a_saved_key_remints(nx):
     assert stored_session(nx)["source"] == "service_key"
 
 
+@pytest.mark.own_server  # it stops the server
 def test_expired_and_unreachable_exits_5(nx):
     nx.sign_in()
     set_times(nx, lifetime=3600, left=-10, source="refreshed", expires_estimated=False)
@@ -225,9 +220,8 @@ def test_env_option_and_variable_pick_the_environment(nx):
     token_a = nx.sign_in()
     other = f"localhost:{nx.server.port}"
     token_b = nx.server.issue_token()
-    result = nx.run("env", "configure", other, "--with-token", input=token_b + "\n")
-    assert result.returncode == 0, describe(result)
-    assert read_store(nx)["current"] == other
+    seed_configured(nx, other, token_b)
+    assert read_store(nx.config_dir)["current"] == other
 
     def printed(*args, **variables):
         result = nx.run("token", "print", *args, env=nx.env_with(**variables))

@@ -7,14 +7,9 @@ import json
 import time
 
 from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER, Fault
-from tests.token_support import (
-    config_bytes,
-    describe,
-    edit_session,
-    from_key,
-    read_store,
-    stored_session,
-)
+from tests.outcomes import describe
+from tests.signing_in import from_key, seed_configured
+from tests.stores import config_bytes, edit_session, read_store, stored_session
 
 SESSION_JSON_KEYS = {
     "access_token",
@@ -206,8 +201,7 @@ def test_refresh_picks_the_environment_from_env_option_and_variable(nx):
     token_a = nx.sign_in()
     other = f"localhost:{nx.server.port}"
     token_b = nx.server.issue_token()
-    configured = nx.run("env", "configure", other, "--with-token", input=token_b + "\n")
-    assert configured.returncode == 0, describe(configured)
+    seed_configured(nx, other, token_b)
     # `other` is now current; refresh the first one by name.
     result = nx.run("token", "refresh", "--env", nx.server.host)
     assert result.returncode == 0, describe(result)
@@ -215,7 +209,7 @@ def test_refresh_picks_the_environment_from_env_option_and_variable(nx):
     result = nx.run("token", "refresh", env=nx.env_with(NEXLA_ENV=nx.server.host))
     assert result.returncode == 0, describe(result)
     assert nx.server.count("POST", "/token/refresh") == 2
-    data = read_store(nx)
+    data = read_store(nx.config_dir)
     assert data["current"] == other
     assert data["environments"][other]["session"]["access_token"] == token_b
     assert nx.server.is_valid(stored_session(nx)["access_token"])

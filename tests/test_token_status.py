@@ -6,7 +6,9 @@ import json
 import time
 
 from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER
-from tests.token_support import describe, edit_session, from_key, set_times, stored_session
+from tests.outcomes import describe
+from tests.signing_in import from_key
+from tests.stores import edit_session, set_times, stored_session
 
 STATUS_KEYS = {
     "environment",

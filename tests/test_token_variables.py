@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from tests.token_support import describe, from_key, stored_session
+from tests.outcomes import describe
+from tests.signing_in import from_key
+from tests.stores import stored_session
 
 VARIABLE_TOKEN = "tok-from-the-variable"
 
