@@ -22,14 +22,16 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import trustme
 
+from nexla_cli.deps import Timing
 from tests.fake_nexla import FakeNexla
-from tests.inprocess import run_in_process
+from tests.inprocess import FAST, run_in_process
 from tests.signing_in import configure_options, seed_pasted_token
 
 # A suite started in the background by a shell without job control, or under nohup, inherits
@@ -250,11 +252,15 @@ def run_nexla(cli_env: CliEnv, tmp_path: Path, request: pytest.FixtureRequest) -
         env: dict[str, str] | None = None,
         timeout: float = 60,
         cwd: str | Path | None = None,
+        clock: Callable[[], float] | None = None,
+        timing: Timing | None = None,
     ) -> subprocess.CompletedProcess:
         """Run `nexla ARGS` to completion; text mode, stdout/stderr captured.
 
         stdin is /dev/null unless `input` is given, so nothing ever waits on the terminal.
         The working directory defaults to tmp_path so no stray files land in the repo.
+        In-process only: `clock` is the run's time (default the real one), `timing` its
+        waits (default tests/inprocess.FAST); a real process has the real ones.
         """
         if not real_process:
             return run_in_process(
@@ -263,7 +269,11 @@ def run_nexla(cli_env: CliEnv, tmp_path: Path, request: pytest.FixtureRequest) -
                 input=input,
                 cwd=tmp_path if cwd is None else cwd,
                 timeout=timeout,
+                clock=clock or time.time,
+                timing=timing or FAST,
             )
+        if clock is not None or timing is not None:
+            raise ValueError("a real process has the real clock and timing: not an e2e test?")
         return subprocess.run(
             [nexla_executable(), *map(str, args)],
             input=input,
