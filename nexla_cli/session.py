@@ -98,7 +98,8 @@ def resolve_env_name(
     deps: Deps, data: dict, explicit: Optional[str], *, must_exist: bool = True
 ) -> str:
     """--env, else $NEXLA_ENV, else the current environment; normalised."""
-    raw = choose_env(deps, data, explicit).name
+    choice = choose_env(deps, data, explicit)
+    raw = choice.name
     if not raw:
         if data["environments"]:
             raise ConfigError(
@@ -108,8 +109,10 @@ def resolve_env_name(
         raise ConfigError("no environment is configured", hint="run `nexla env configure`")
     name = names.normalize_env_name(raw)
     if must_exist and name not in data["environments"]:
+        # Named by a variable set long ago, the name may surprise: say where it came from.
+        whence = f" (from {choice.source})" if choice.source == envchoice.FROM_VARIABLE else ""
         raise ConfigError(
-            f"unknown environment: {name}",
+            f"unknown environment: {name}{whence}",
             hint="see `nexla env list`, or add it with `nexla env configure`",
         )
     return name
