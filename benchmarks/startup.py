@@ -86,7 +86,13 @@ def seed_store(directory):
 
 def config_dir(python, env):
     """Where nexla will look, asked of nexla itself with the benchmark's environment."""
-    code = "from nexla_cli import paths; print(paths.config_dir())"
+    # paths.config_dir takes the run's environment since the Deps seam; older builds (the
+    # baseline being compared) take none.
+    code = (
+        "import os; from nexla_cli import paths\n"
+        "try:\n    print(paths.config_dir(os.environ))\n"
+        "except TypeError:\n    print(paths.config_dir())"
+    )
     return subprocess.run(
         [python, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout.strip()
