@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fake_nexla import FakeNexla, Fault  # noqa: E402
-from tests.network_support import launched  # noqa: E402
+from tests.processes import launched  # noqa: E402
 
 MIB = 1024 * 1024
 
