@@ -1255,6 +1255,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_huge(fault)
                 return
             elif fault.kind in ("trickle", "trickle_all"):
+                trickled: _Response | None
                 if fault.content_type is not None:
                     trickled = _Response(fault.code, fault.content, fault.content_type)
                 else:
