@@ -1,4 +1,5 @@
-"""Shared fixtures: a fake Nexla server per test and a sandboxed environment to run `nexla` in.
+"""Shared fixtures: the fake Nexla server (one per session, reset for each test) and a
+sandboxed environment to run `nexla` in.
 
 Fixtures
 - `ca`: one trustme CA for the session (issuing certificates is the slow part).
@@ -177,22 +178,17 @@ def end_leftover_cli_processes() -> None:
 
 
 def _descendants(root: int) -> list[int]:
-    """Every live process below `root`, from /proc; [] where there is no /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*") if Path("/proc/self").exists() else ():
-        try:
-            # The command name in parentheses may hold spaces; the fields after it do not.
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        state, parent = fields[0], int(fields[1])
-        if state != "Z":  # a zombie has exited already
-            children.setdefault(parent, []).append(int(entry.name))
+    """Every live process below `root`, from /proc/PID/task/TID/children; [] without them."""
     found, pending = [], [root]
     while pending:
-        below = children.get(pending.pop(), [])
-        found += below
-        pending += below
+        pid = pending.pop()
+        for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+            try:
+                below = [int(child) for child in listing.read_text().split()]
+            except OSError:
+                continue  # the thread or process is gone
+            found += below
+            pending += below
     return found
 
 

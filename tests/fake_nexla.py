@@ -168,12 +168,14 @@ class Fault:
 
     @classmethod
     def hang(cls, seconds: float = 30.0) -> Fault:
-        """Read the request, say nothing for `seconds` (cut short by stop()), then close."""
+        """Read the request, say nothing for `seconds`, then close (stop() and reset() cut the
+        wait short)."""
         return cls(kind="hang", seconds=seconds)
 
     @classmethod
     def delay(cls, seconds: float) -> Fault:
-        """Wait `seconds` (cut short by stop(), which then closes), then answer normally."""
+        """Wait `seconds`, then answer normally (stop() and reset() cut the wait short, and the
+        connection is then closed unanswered)."""
         return cls(kind="delay", seconds=seconds)
 
     @classmethod
@@ -194,7 +196,8 @@ class Fault:
         headers_too: bool = False,
         code: int = 200,
     ) -> Fault:
-        """Answer `bytes_per_second` bytes at a time, one step a second (cut short by stop()).
+        """Answer `bytes_per_second` bytes at a time, one step a second (cut short by stop()
+        or reset()).
 
         With `body` None the real answer is trickled (so a refresh still rotates the token);
         otherwise this body. `headers_too` trickles the status line and headers as well.
@@ -1252,6 +1255,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_huge(fault)
                 return
             elif fault.kind in ("trickle", "trickle_all"):
+                trickled: _Response | None
                 if fault.content_type is not None:
                     trickled = _Response(fault.code, fault.content, fault.content_type)
                 else:
@@ -1301,7 +1305,7 @@ class _Handler(BaseHTTPRequestHandler):
         return "\r\n".join(lines).encode("latin-1")
 
     def _trickle(self, response: _Response, per_second: float, *, headers_too: bool) -> None:
-        """Send `per_second` bytes a second until done, the client leaves or stop() is called."""
+        """Send `per_second` bytes a second until done, the client leaves, or stop() or reset()."""
         head = self._head_bytes(response, len(response.body))
         data = head + response.body
         if not headers_too:
