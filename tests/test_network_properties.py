@@ -141,6 +141,9 @@ BASE = "https://nexla.example/nexla-api"
 
 
 @settings(max_examples=400, deadline=None)
+# Found by this test: urllib3 turns the backslash into %5C and drops `2\\2/..`, which leaves
+# two steps up for a server that reads backslashes as slashes.
+@example("a\\../2\\2/../%2e%2e")
 @given(
     st.lists(
         st.sampled_from(["..", ".", "%2e%2e", "%2E.", ".%2e", "%252e%252e", "teams", "a\\..", ""])

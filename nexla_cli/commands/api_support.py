@@ -40,6 +40,8 @@ def resolve_api_url(api_url: str, path: str) -> str:
         url = base + "/" + path.lstrip("/")
         if not _stays_under(urlsplit(url).path, base_parts.path):
             raise outside
+        if not _sent_path_stays_under(url, base_parts.path):
+            raise outside
         return url
     try:
         parts = urlsplit(path)
@@ -60,7 +62,24 @@ def resolve_api_url(api_url: str, path: str) -> str:
     ):
         raise outside
     rest = parts.path[len(base_parts.path) :]
-    return base + rest + (f"?{parts.query}" if parts.query else "")
+    url = base + rest + (f"?{parts.query}" if parts.query else "")
+    if not _sent_path_stays_under(url, base_parts.path):
+        raise outside
+    return url
+
+
+def _sent_path_stays_under(url: str, base_path: str) -> bool:
+    """The same check on the path as urllib3 will send it: it removes plain dot segments
+    itself and percent-encodes what is not allowed (a backslash), so `a\\../x/../%2e%2e`
+    becomes `a%5C../%2E%2E`, which a server taking backslashes for slashes reads as two
+    steps up."""
+    from urllib3.util import parse_url
+
+    sent = parse_url(url).path or "/"
+    base_path = base_path.rstrip("/")
+    if sent != base_path and not sent.startswith(base_path + "/"):
+        return False
+    return _stays_under(sent, base_path)
 
 
 def _stays_under(path: str, base_path: str) -> bool:
