@@ -45,7 +45,7 @@ def seed(config_dir: Path, server: FakeNexla, token: str, *, left: int) -> None:
     path.write_text(
         json.dumps(
             {
-                "version": 1,
+                "version": 2,
                 "current": server.host,
                 "environments": {server.host: {"api_url": server.api_url, "session": record}},
             }

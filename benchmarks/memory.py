@@ -76,7 +76,7 @@ def seed_store(config_dir: Path, server: FakeNexla, token: str, left: int) -> No
     config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = config_dir / "credentials.json"
     data = {
-        "version": 1,
+        "version": 2,
         "current": server.host,
         "environments": {server.host: {"api_url": server.api_url, "session": session}},
     }

@@ -59,7 +59,7 @@ def seed_store(directory):
     directory.mkdir(mode=0o700, parents=True)
     now = int(time.time())
     data = {
-        "version": 1,
+        "version": 2,
         "current": ENV_NAME,
         "environments": {
             ENV_NAME: {

@@ -1,11 +1,12 @@
 """Where a call to the API goes, and with which token: `nexla api` and the hand-off to
 other tools (`token export`, `token exec`) share this."""
 
-from typing import Optional
+from __future__ import annotations
 
 from nexla_cli import renewal, session
 from nexla_cli.deps import Deps
 from nexla_cli.errors import ConfigError
+from nexla_cli.store import StoreData
 
 
 class ApiTarget:
@@ -18,12 +19,12 @@ class ApiTarget:
 
     def __init__(
         self,
-        name: Optional[str],
+        name: str | None,
         api_url: str,
         deps: Deps,
-        token: Optional[str] = None,
-        data: Optional[dict] = None,
-    ):
+        token: str | None = None,
+        data: StoreData | None = None,
+    ) -> None:
         self.deps = deps
         self.name = name
         self.api_url = api_url
@@ -48,7 +49,7 @@ class ApiTarget:
         return self._token
 
 
-def api_target(deps: Deps, explicit_env: Optional[str]) -> ApiTarget:
+def api_target(deps: Deps, explicit_env: str | None) -> ApiTarget:
     """The environment's API base URL ($NEXLA_API_URL wins) and its token source."""
     override = session.access_token_override(deps)
     data = session.load(deps)
@@ -61,7 +62,7 @@ def api_target(deps: Deps, explicit_env: Optional[str]) -> ApiTarget:
             )
         return ApiTarget(None, session.api_url_for(deps, None, ""), deps, override)
     name = session.resolve_env_name(deps, data, explicit_env)
-    env = data["environments"][name]
+    env = data.environments[name]
     # The stored token (and, to renew it, the saved key) goes only to the environment's
     # own API host; a token from the variable may go anywhere.
     api_url = (

@@ -1,28 +1,29 @@
 """Managing environments: which is current, logging out, forgetting one, asking the server
 whether a token is still accepted."""
 
-from pathlib import Path
-from typing import List, Optional, Tuple
+from __future__ import annotations
 
-from nexla_cli import names, session
+from pathlib import Path
+
+from nexla_cli import keys, names, session
 from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, NexlaError
 from nexla_cli.model import Session
 from nexla_cli.signals import SignalsHeld
-from nexla_cli.store import StoreWriteError
+from nexla_cli.store import Environment, StoreWriteError
 
 
 def use_env(deps: Deps, raw_name: str) -> str:
     session.load(deps)  # a corrupt store is an error here, never overwritten
     name = names.normalize_env_name(raw_name)
     with deps.store.transaction() as data:
-        if name not in data["environments"]:
+        if name not in data.environments:
             raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
-        data["current"] = name
+        data.current = name
     return name
 
 
-def logout(deps: Deps, explicit_env: Optional[str], *, all_envs: bool) -> List[Tuple[str, bool]]:
+def logout(deps: Deps, explicit_env: str | None, *, all_envs: bool) -> list[tuple[str, bool]]:
     """Tell the server (best effort), then forget the session and any saved key.
 
     One environment at a time, each under the lock, so that the token logged out is the
@@ -32,7 +33,7 @@ def logout(deps: Deps, explicit_env: Optional[str], *, all_envs: bool) -> List[T
     kept_earlier = deps.store.kept_aside()
     data = session.load_or_set_aside(deps)
     targets = (
-        sorted(data["environments"])
+        sorted(data.environments)
         if all_envs
         else [session.resolve_env_name(deps, data, explicit_env)]
     )
@@ -48,17 +49,18 @@ def logout(deps: Deps, explicit_env: Optional[str], *, all_envs: bool) -> List[T
 
 def _logout_one(deps: Deps, name: str) -> bool:
     held = SignalsHeld()
-    keyring_item = None
-    stored: Optional[Session] = None
+    keyring_item: keys.KeyringItem | None = None
+    stored: Session | None = None
     try:
         with deps.store.transaction() as data:
-            env = data["environments"].get(name)
+            env = data.environments.get(name)
             if env is None:
                 return False  # removed by another process meanwhile
-            stored = session.session_or_none(env)
+            # A damaged session is forgotten like any other, with nothing sent (store.py).
+            stored = env.session_unless_damaged()
             if stored is not None:
                 _server_logout_then_forget(deps, held, name, env, stored)
-            env.pop("session", None)
+            env.session = None
             keyring_item = session.forget_key(env)[1]
     except StoreWriteError as exc:
         raise _forget_failed(name, exc, held) from None
@@ -68,26 +70,27 @@ def _logout_one(deps: Deps, name: str) -> bool:
     return stored is not None
 
 
-def remove_env(deps: Deps, raw_name: str) -> Tuple[str, Optional[str]]:
+def remove_env(deps: Deps, raw_name: str) -> tuple[str, str | None]:
     """Log out of and forget NAME; returns (name, the environment now current)."""
     name = names.normalize_env_name(raw_name)
     session.load_or_set_aside(deps)
     held = SignalsHeld()
-    keyring_item = None
+    keyring_item: keys.KeyringItem | None = None
     try:
         with deps.store.transaction() as data:
-            env = data["environments"].get(name)
+            env = data.environments.get(name)
             if env is None:
                 raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
-            stored = session.session_or_none(env)
+            # A damaged session is forgotten like any other, with nothing sent (store.py).
+            stored = env.session_unless_damaged()
             if stored is not None:
                 _server_logout_then_forget(deps, held, name, env, stored)
             keyring_item = session.forget_key(env)[1]
-            del data["environments"][name]
-            if data.get("current") == name:
-                remaining = list(data["environments"])
-                data["current"] = remaining[0] if len(remaining) == 1 else None
-            current = data.get("current")
+            del data.environments[name]
+            if data.current == name:
+                remaining = list(data.environments)
+                data.current = remaining[0] if len(remaining) == 1 else None
+            current = data.current
     except StoreWriteError as exc:
         raise _forget_failed(name, exc, held) from None
     finally:
@@ -96,17 +99,16 @@ def remove_env(deps: Deps, raw_name: str) -> Tuple[str, Optional[str]]:
     return name, current
 
 
-def current_env(deps: Deps) -> Optional[str]:
+def current_env(deps: Deps) -> str | None:
     """The current environment, or None (also when the store cannot be read)."""
     try:
-        current = session.load(deps).get("current")
+        return session.load(deps).current
     except NexlaError:
         return None
-    return current if isinstance(current, str) else None
 
 
 def _server_logout_then_forget(
-    deps: Deps, held: SignalsHeld, name: str, env: dict, stored: Session
+    deps: Deps, held: SignalsHeld, name: str, env: Environment, stored: Session
 ) -> None:
     """Log out on the server, only once forgetting locally cannot fail for want of room:
     never a session ended on the server and still stored here."""
@@ -128,7 +130,9 @@ def _forget_failed(name: str, exc: StoreWriteError, held: SignalsHeld) -> Config
     return ConfigError(f"could not forget the session for {name}{ended}: {exc.message}")
 
 
-def check_token(deps: Deps, name: str, env: dict, stored: Optional[Session]) -> dict:
+def check_token(
+    deps: Deps, name: str, env: Environment, stored: Session | None
+) -> dict[str, object]:
     """Ask NAME's API whether the token in use ($NEXLA_ACCESS_TOKEN, else the stored one)
     is accepted (GET /users/current)."""
     override = session.access_token_override(deps)

@@ -68,7 +68,7 @@ def env_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
     from nexla_cli.store import read_store
 
     try:
-        stored = read_store(paths.credentials_path(environ))["environments"]
+        stored = read_store(paths.credentials_path(environ)).environments
     except (NexlaError, OSError):
         return []
     return [

@@ -10,11 +10,11 @@ exactly these shapes:
 
 and answers only when $NEXLA_ACCESS_TOKEN is set (without --min-ttl above 0), or the chosen
 environment's stored session is fresh (outside the refresh margin) and has at least
-SECONDS left. It never decides an error: any other
-argument, a due or expired token, no or unknown environment, a name that normalisation
-would change, an unreadable store, a bad $NEXLA_REFRESH_MARGIN or any surprise at all
-returns None, having printed nothing, and main.py runs the full app as if this module
-did not exist. What it prints is what the full app prints in the same case.
+SECONDS left. It never decides an error: any other argument, a due or expired token, no
+or unknown environment, a name that normalisation would change, an unreadable store or a
+damaged session, a bad $NEXLA_REFRESH_MARGIN or any surprise at all returns None, having
+printed nothing, and main.py runs the full app as if this module did not exist. What it
+prints is what the full app prints in the same case.
 
 The store is read without the lock: it is only ever replaced whole (see store.py). The
 environment is chosen by envchoice.py, as in the full app; what the full app decides
@@ -98,19 +98,21 @@ def _fresh_token(
         return _printable(deps, override), None
 
     from nexla_cli import envchoice, names, paths
-    from nexla_cli.model import Session
     from nexla_cli.store import permission_warning, read_store
 
     path = paths.credentials_path(environ)
     data = read_store(path)
     # As session.resolve_env_name, but only for a name already in its normal form.
-    name = envchoice.choose(explicit_env, environ, data.get("current")).name
+    name = envchoice.choose(explicit_env, environ, data.current).name
     if not name or names.normalize_env_name(name) != name:
         return None
-    env = data["environments"].get(name)
-    if env is None or env.get("session") is None:
+    env = data.environments.get(name)
+    # A damaged session is the full app's to report (store.py, "A damaged session").
+    if env is None or env.session_damaged:
         return None
-    session = Session.from_dict(env["session"])
+    session = env.session
+    if session is None:
+        return None
     now = deps.now()
     if not session.is_fresh(now, settings.refresh_margin(environ)):
         return None

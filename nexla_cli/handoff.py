@@ -12,11 +12,12 @@ import json
 import os
 import signal
 import subprocess
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from nexla_cli import apitarget, names, renewal, session
 from nexla_cli.deps import Deps
 from nexla_cli.errors import UsageError
+from nexla_cli.store import Environment, StoreData
 
 API_URL_VARIABLE = "NEXLA_API_URL"
 ENV_VARIABLE = "NEXLA_ENV"
@@ -187,15 +188,15 @@ class _Forwarder:
     """
 
     def __init__(self) -> None:
-        self.child: Optional[subprocess.Popen] = None
+        self.child: Optional[subprocess.Popen[bytes]] = None
         self._pending: List[int] = []
-        self._previous: Dict[int, object] = {}
+        self._previous: Dict[int, Any] = {}
         for signum in FORWARDED_SIGNALS:
             if signal.getsignal(signum) == signal.SIG_IGN:
                 continue
             self._previous[signum] = signal.signal(signum, self._handle)
 
-    def _handle(self, signum: int, _frame) -> None:
+    def _handle(self, signum: int, _frame: object) -> None:
         if self.child is None:
             self._pending.append(signum)
             return
@@ -251,7 +252,7 @@ VALID, REJECTED, UNREACHABLE = "valid", "rejected", "unreachable"
 MAX_CONCURRENT_CHECKS = 16
 
 
-def check_environments(deps: Deps, data: dict) -> Dict[str, dict]:
+def check_environments(deps: Deps, data: StoreData) -> Dict[str, Dict[str, Optional[str]]]:
     """One GET /users/current per environment that has a token, all at once.
 
     Returns {name: {"status": valid | rejected | unreachable, "token_source": …, "error":
@@ -264,8 +265,9 @@ def check_environments(deps: Deps, data: dict) -> Dict[str, dict]:
     override = session.access_token_override(deps)
     chosen = session.choose_env(deps, data, None).name if override else None
     targets = []
-    for name, env in sorted(data["environments"].items()):
-        stored = session.stored_session(env, deps.store)
+    for name in sorted(data.environments):
+        env = data.environments[name]
+        stored = env.session
         if override:
             if chosen is None or names.normalize_env_name(chosen) != name:
                 continue
@@ -283,7 +285,7 @@ def check_environments(deps: Deps, data: dict) -> Dict[str, dict]:
 
     import requests  # noqa: F401 - imported once here, not by several threads at once
 
-    def check(target) -> dict:
+    def check(target: Tuple[str, str, str, str]) -> Dict[str, Optional[str]]:
         name, api_url, token, source = target
         return {"token_source": source, **_check_one(deps, api_url, token)}
 
@@ -293,7 +295,7 @@ def check_environments(deps: Deps, data: dict) -> Dict[str, dict]:
     return {target[0]: outcome for target, outcome in zip(targets, outcomes, strict=True)}
 
 
-def _check_one(deps: Deps, api_url: str, token: str) -> dict:
+def _check_one(deps: Deps, api_url: str, token: str) -> Dict[str, Optional[str]]:
     from nexla_cli.errors import AuthError, NetworkError
 
     try:
@@ -305,7 +307,7 @@ def _check_one(deps: Deps, api_url: str, token: str) -> dict:
     return {"status": VALID, "error": None}
 
 
-def _refuse_foreign_api_url(deps: Deps, name: str, env: dict) -> None:
+def _refuse_foreign_api_url(deps: Deps, name: str, env: Environment) -> None:
     """A stored token goes only to its environment's own API host, whatever NEXLA_API_URL
     says; checked for every environment before anything is sent (session's one rule)."""
     session.url_for_stored_credentials(deps, env, name)

@@ -2,30 +2,48 @@
 
 A saved key lives in the OS keyring (macOS Keychain, Windows Credential Manager, the
 freedesktop Secret Service), reached through the `keyring` library, or in the credentials
-file. The environment's record in the file says which, and this module is the only one
-that looks at those two fields:
+file. The environment's record in the file says which, in one object that this module alone
+reads and writes (SavedKey; docs/file-format.md):
 
-    "service_key": "<the key>"                              the key itself (plain text, 0600)
-    "service_key_keyring": {"service": …, "username": …}   only where the keyring holds it
+    "saved_key": {"in": "file", "key": "<the key>"}          the key itself (plain text, 0600)
+    "saved_key": {"in": "keyring", "service": …, "username": …}   the keyring item holding it
+
+either with `"rejected_at": EPOCH` once the server refused the key (it is not sent again).
+Format 1 kept the same in three fields beside the session (`service_key`,
+`service_key_keyring`, `service_key_rejected_at`); `v1_fields_to_saved_key` reads them.
 
 $NEXLA_KEY_STORAGE (auto, keyring, file) chooses where a key is saved; a saved key is read
 and forgotten wherever the file says it is.
 
 `keyring` is imported only when a command saves, uses (re-mints with) or forgets a key
 that lives there. Reading the file (`token print`, `token status`, `env show`, completion)
-never loads it, nor D-Bus behind it. Every keyring call runs in a daemon thread and is given
-up after TIMEOUT_SECONDS: a keyring that hangs (a stopped daemon, a prompt nobody answers)
-must never hang a job, and the abandoned thread does not keep the process alive.
+never loads it, nor D-Bus behind it, and this module itself imports nothing beyond the
+standard library (the store reads SavedKey records on every run). Every keyring call runs
+in a daemon thread and is given up after TIMEOUT_SECONDS: a keyring that hangs (a stopped
+daemon, a prompt nobody answers) must never hang a job, and the abandoned thread does not
+keep the process alive.
 """
 
+from __future__ import annotations
+
+import math
 import os
 import sys
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Callable, Mapping
 
 from nexla_cli.errors import ConfigError, UsageError
 
+# For type checkers only (see deps.py): the store imports this module on every run.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, TypeVar
+
     from nexla_cli.deps import Deps
+    from nexla_cli.model import JsonObject
+    from nexla_cli.store import Environment
+
+    _Result = TypeVar("_Result")
 
 STORAGE_VARIABLE = "NEXLA_KEY_STORAGE"
 STORAGE_CHOICES = ("auto", "keyring", "file")
@@ -37,9 +55,6 @@ SERVICE_NAME = "nexla service key"
 IN_KEYRING = "keyring"
 IN_FILE = "file"
 LOCATION_LABELS = {IN_KEYRING: "OS keyring", IN_FILE: "credentials file (plain text)"}
-
-_FILE_FIELD = "service_key"
-_KEYRING_FIELD = "service_key_keyring"
 
 
 class KeyStorageError(ConfigError):
@@ -54,7 +69,7 @@ class _Unanswered(Exception):
     """A keyring call did not return within TIMEOUT_SECONDS."""
 
 
-def storage_choice(environ: "Mapping[str, str]") -> str:
+def storage_choice(environ: Mapping[str, str]) -> str:
     """$NEXLA_KEY_STORAGE, default auto; anything else is a usage error."""
     raw = environ.get(STORAGE_VARIABLE)
     if raw is None or raw.strip() == "":
@@ -70,44 +85,177 @@ def storage_choice(environ: "Mapping[str, str]") -> str:
 # What the credentials file says ------------------------------------------------------------
 
 
-def location(env: dict) -> "str | None":
-    """IN_KEYRING, IN_FILE, or None when no key is saved for this environment."""
-    if isinstance(env.get(_KEYRING_FIELD), dict):
-        return IN_KEYRING
-    if isinstance(env.get(_FILE_FIELD), str) and env[_FILE_FIELD]:
-        return IN_FILE
-    return None
+class KeyringItem:
+    """The OS keyring item that holds a saved key: its service and account (username)."""
+
+    __slots__ = ("service", "username")
+
+    def __init__(self, service: str, username: str) -> None:
+        self.service = service
+        self.username = username
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, KeyringItem):
+            return NotImplemented
+        return (self.service, self.username) == (other.service, other.username)
+
+    def __hash__(self) -> int:
+        return hash((self.service, self.username))
+
+    def __repr__(self) -> str:
+        return f"KeyringItem({self.service!r}, {self.username!r})"
+
+    def describe(self) -> str:
+        """For people who look the item up with their keyring's own tool."""
+        return f"service {self.service!r}, account {self.username!r}"
 
 
-def is_saved(env: dict) -> bool:
-    return location(env) is not None
+class SavedKey:
+    """The service key saved for one environment, as the credentials file records it: the
+    key itself (kept in the file) or the keyring item that holds it, and when the server
+    refused it (`rejected_at`, epoch seconds; None while it has not).
 
-
-def drop(env: dict) -> "tuple[bool, dict | None]":
-    """Remove every mention of a saved key from the record: (was one saved, keyring item).
-
-    The keyring item, if any, is for `forget` once the file no longer names it.
+    Where the key is stays in this module: others ask `location()`, `read()`, `drop()`.
+    `extra` keeps fields a newer nexla added to the object, so a rewrite keeps them.
     """
-    reference = env.pop(_KEYRING_FIELD, None)
-    had_file_key = env.pop(_FILE_FIELD, None) is not None
-    return had_file_key or reference is not None, (
-        reference if isinstance(reference, dict) else None
-    )
+
+    __slots__ = ("_key", "_item", "rejected_at", "extra")
+
+    def __init__(
+        self,
+        *,
+        key: str | None = None,
+        item: KeyringItem | None = None,
+        rejected_at: int | None = None,
+        extra: JsonObject | None = None,
+    ) -> None:
+        if (key is None) == (item is None):
+            raise ValueError("a saved key is either in the file or in the keyring")
+        self._key = key
+        self._item = item
+        self.rejected_at = rejected_at
+        self.extra: JsonObject = extra or {}
+
+    @property
+    def where(self) -> str:
+        return IN_FILE if self._key is not None else IN_KEYRING
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SavedKey):
+            return NotImplemented
+        return self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        # Never the key: a repr can end up in a traceback or a log.
+        place = repr(self._item) if self._item is not None else "the file"
+        return f"SavedKey(in {place}, rejected_at={self.rejected_at})"
+
+    @classmethod
+    def from_json(cls, raw: object) -> SavedKey:
+        """The record for a stored `saved_key` object; ValueError saying what is wrong."""
+        if not isinstance(raw, dict):
+            raise ValueError("saved_key is not an object")
+        rejected_at = raw.get("rejected_at")
+        if rejected_at is not None and not _is_time(rejected_at):
+            raise ValueError("saved_key.rejected_at is not a time")
+        rejected = None if rejected_at is None else int(rejected_at)
+        extra = {key: value for key, value in raw.items() if key not in _JSON_FIELDS}
+        where = raw.get("in")
+        if where == IN_FILE:
+            return cls(key=_text(raw, "key"), rejected_at=rejected, extra=extra)
+        if where == IN_KEYRING:
+            item = KeyringItem(_text(raw, "service"), _text(raw, "username"))
+            return cls(item=item, rejected_at=rejected, extra=extra)
+        raise ValueError('saved_key is neither "in" the file nor the keyring')
+
+    def to_json(self) -> JsonObject:
+        data: JsonObject = dict(self.extra)
+        if self._item is not None:
+            data["in"] = IN_KEYRING
+            data["service"] = self._item.service
+            data["username"] = self._item.username
+        else:
+            data["in"] = IN_FILE
+            data["key"] = self._key
+        if self.rejected_at is not None:
+            data["rejected_at"] = self.rejected_at
+        return data
+
+
+# The fields of a `saved_key` object this version knows; others are kept as `extra`.
+_JSON_FIELDS = frozenset({"in", "key", "service", "username", "rejected_at"})
+
+
+def _text(raw: JsonObject, field: str) -> str:
+    value = raw.get(field)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"saved_key has no {field}")
+    return value
+
+
+def _is_time(value: object) -> bool:
+    # bool is an int in Python, and JSON's true is no time; nor is 1e400 (infinite).
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def v1_fields_to_saved_key(env: JsonObject) -> None:
+    """Format 1 -> 2 for one environment's JSON object, in place: the three fields that
+    said where its saved key was become one `saved_key` object.
+
+    As format 1 was read: a keyring reference (`service_key_keyring`, an object) wins over a
+    key in the file (`service_key`, a non-empty string); anything else means no key is
+    saved. `service_key_rejected_at` counted (when set, not 0) only beside a saved key.
+    """
+    reference = env.pop("service_key_keyring", None)
+    in_file = env.pop("service_key", None)
+    rejected_at = env.pop("service_key_rejected_at", None)
+    if isinstance(reference, dict):
+        saved: JsonObject = {
+            "in": IN_KEYRING,
+            "service": reference.get("service"),
+            "username": reference.get("username"),
+        }
+    elif isinstance(in_file, str) and in_file:
+        saved = {"in": IN_FILE, "key": in_file}
+    else:
+        return
+    if rejected_at:
+        saved["rejected_at"] = rejected_at
+    env["saved_key"] = saved
+
+
+def location(env: Environment) -> str | None:
+    """IN_KEYRING, IN_FILE, or None when no key is saved for this environment."""
+    return env.saved_key.where if env.saved_key is not None else None
+
+
+def is_saved(env: Environment) -> bool:
+    return env.saved_key is not None
+
+
+def drop(env: Environment) -> tuple[bool, KeyringItem | None]:
+    """Remove the saved key (and what was remembered about it) from the record: (was one
+    saved, its keyring item, for `forget` once the file no longer names it)."""
+    saved, env.saved_key = env.saved_key, None
+    return saved is not None, (saved._item if saved is not None else None)
 
 
 # Reading, for a re-mint -------------------------------------------------------------------
 
 
-def read(deps: "Deps", env: dict, name: str) -> str:
+def read(deps: Deps, env: Environment, name: str) -> str:
     """The saved key, from wherever the record says it is; KeyStorageError otherwise."""
-    if location(env) == IN_FILE:
-        return env[_FILE_FIELD]
-    reference = env.get(_KEYRING_FIELD)
-    if not isinstance(reference, dict):
+    saved = env.saved_key
+    if saved is None:
         raise KeyStorageError(f"no service key is saved for {name}")
-    service, username = _names(reference)
+    if saved._key is not None:
+        return saved._key
+    assert saved._item is not None
+    item = saved._item
     try:
-        key = _call(deps, lambda backend: backend.get_password(service, username))
+        key = _call(deps, lambda backend: backend.get_password(item.service, item.username))
     except Exception as exc:
         raise KeyStorageError(
             f"cannot read the service key for {name} from the OS keyring: {_cause(deps, exc)}",
@@ -116,15 +264,14 @@ def read(deps: "Deps", env: dict, name: str) -> str:
         ) from None
     if not key:
         raise KeyStorageError(
-            f"the service key for {name} is no longer in the OS keyring "
-            f"(service {service!r}, account {username!r})",
+            f"the service key for {name} is no longer in the OS keyring ({item.describe()})",
             hint=f"save it again with `nexla token from-key --env {name} --save-key`, "
             f"or sign in with `nexla env login --env {name}`",
         )
-    return key
+    return str(key)
 
 
-def holds(deps: "Deps", env: dict, name: str, key: str) -> bool:
+def holds(deps: Deps, env: Environment, name: str, key: str) -> bool:
     """Whether the key saved for this environment is `key`; False when it cannot be told."""
     try:
         return is_saved(env) and read(deps, env, name) == key
@@ -142,16 +289,16 @@ class SavePlan:
         self,
         name: str,
         where: str,
-        store_path,
-        reference: "dict | None" = None,
+        store_path: Path,
+        item: KeyringItem | None = None,
         backend: str = "",
         warning: str = "",
         choice: str = "auto",
-    ):
+    ) -> None:
         self.name = name
         self.where = where
         self.store_path = store_path
-        self.reference = reference
+        self.item = item
         self.backend = backend
         #: For the user when the key will be kept in plain text only because no keyring exists.
         self.warning = warning
@@ -163,7 +310,7 @@ class SavePlan:
         return f"in {self.store_path} (mode 0600, plain text)"
 
 
-def plan_save(deps: "Deps", name: str, store_path) -> SavePlan:
+def plan_save(deps: Deps, name: str, store_path: Path) -> SavePlan:
     """Decide where NAME's key goes, probing the keyring so that a locked, refusing or silent
     one is found out now (exit 3) and not after a session was minted.
 
@@ -173,13 +320,11 @@ def plan_save(deps: "Deps", name: str, store_path) -> SavePlan:
     choice = storage_choice(deps.environ)
     if choice == "file":
         return SavePlan(name, IN_FILE, store_path, choice=choice)
-    reference = {"service": SERVICE_NAME, "username": f"{name} in {_config_dir(store_path)}"}
+    item = KeyringItem(SERVICE_NAME, f"{name} in {_config_dir(store_path)}")
     try:
-        backend = _call(deps, lambda backend: _backend_name(backend))
+        backend = _call(deps, _backend_name)
         # A read of the item itself: a locked collection or a refusing keyring fails here.
-        _call(
-            deps, lambda backend: backend.get_password(reference["service"], reference["username"])
-        )
+        _call(deps, lambda backend: backend.get_password(item.service, item.username))
     except _NoBackend as exc:
         if choice == "keyring":
             raise KeyStorageError(
@@ -199,24 +344,24 @@ def plan_save(deps: "Deps", name: str, store_path) -> SavePlan:
         )
     except Exception as exc:
         raise _save_error(deps, exc, store_path, "nothing was sent") from None
-    return SavePlan(name, IN_KEYRING, store_path, reference, backend=backend, choice=choice)
+    return SavePlan(name, IN_KEYRING, store_path, item, backend=backend, choice=choice)
 
 
-def save(deps: "Deps", plan: SavePlan, env: dict, key: str) -> "tuple[dict | None, str]":
-    """Keep `key` as planned and make the record say where: (keyring item to forget once the
-    file is written, warning).
+def save(deps: Deps, plan: SavePlan, env: Environment, key: str) -> tuple[KeyringItem | None, str]:
+    """Keep `key` as planned and make the record say where (a new SavedKey, not refused):
+    (keyring item to forget once the file is written, warning).
 
     Called with the store's lock held, before the file is written: the key is in the keyring
     before the file names it, so no process killed in between leaves a reference without
     its key. A key that is already there is not written again (on macOS a rewrite drops the
     user's "Always Allow").
     """
-    old = env.get(_KEYRING_FIELD) if isinstance(env.get(_KEYRING_FIELD), dict) else None
+    old = env.saved_key._item if env.saved_key is not None else None
     if plan.where == IN_KEYRING:
-        reference = dict(plan.reference)
-        service, username = _names(reference)
+        assert plan.item is not None
+        item = plan.item
         try:
-            held = _call(deps, lambda backend: backend.get_password(service, username))
+            held = _call(deps, lambda backend: backend.get_password(item.service, item.username))
             if held != key:
                 if held is not None:
                     import secrets
@@ -224,18 +369,15 @@ def save(deps: "Deps", plan: SavePlan, env: dict, key: str) -> "tuple[dict | Non
                     # That item holds another key, which the file may still name beside its
                     # session: the new key goes into an item of its own, so that a process
                     # killed before the file is written leaves the old pair as it was.
-                    reference["username"] = f"{username} ({secrets.token_hex(4)})"
-                    service, username = _names(reference)
-                _call(deps, lambda backend: backend.set_password(service, username, key))
+                    item = KeyringItem(item.service, f"{item.username} ({secrets.token_hex(4)})")
+                _call(deps, lambda backend: backend.set_password(item.service, item.username, key))
         except Exception as exc:
             raise _save_error(
                 deps, exc, plan.store_path, "the new session was not stored and nothing was changed"
             ) from None
-        env.pop(_FILE_FIELD, None)
-        env[_KEYRING_FIELD] = reference
-        return (old if old and old != reference else None), ""
-    env.pop(_KEYRING_FIELD, None)
-    env[_FILE_FIELD] = key
+        env.saved_key = SavedKey(item=item)
+        return (old if old is not None and old != item else None), ""
+    env.saved_key = SavedKey(key=key)
     if old is None:
         return None, ""
     why = (
@@ -245,34 +387,33 @@ def save(deps: "Deps", plan: SavePlan, env: dict, key: str) -> "tuple[dict | Non
     )
     return None, (
         f"the service key saved earlier for {plan.name} is still in the OS keyring ({why}); "
-        f"delete it with your keyring's own tool: {_item(old)}"
+        f"delete it with your keyring's own tool: {old.describe()}"
     )
 
 
 # Forgetting -------------------------------------------------------------------------------
 
 
-def forget(deps: "Deps", reference: "dict | None", name: str) -> str:
+def forget(deps: Deps, item: KeyringItem | None, name: str) -> str:
     """Delete a keyring item the file no longer names; a warning when that failed, else "".
 
     Called only after the file was written, so a failure here leaves an orphaned item (which
     nothing will use again) rather than a reference without its key.
     """
-    if not reference:
+    if item is None:
         return ""
     try:
-        service, username = _names(reference)
-        _call(deps, lambda backend: _delete(backend, service, username))
+        _call(deps, lambda backend: _delete(backend, item.service, item.username))
     except Exception as exc:
         return (
             f"could not delete the service key for {name} from the OS keyring "
             f"({_cause(deps, exc)}); it was forgotten locally. Delete it with your keyring's own "
-            f"tool: {_item(reference)}"
+            f"tool: {item.describe()}"
         )
     return ""
 
 
-def _delete(backend, service: str, username: str) -> None:
+def _delete(backend: Any, service: str, username: str) -> None:
     from keyring.errors import PasswordDeleteError
 
     try:
@@ -284,7 +425,7 @@ def _delete(backend, service: str, username: str) -> None:
 # The keyring, bounded -----------------------------------------------------------------------
 
 
-def _call(deps: "Deps", work):
+def _call(deps: Deps, work: Callable[[Any], _Result]) -> _Result:
     """`work(backend)` in a daemon thread, given up after the run's keyring timeout
     (deps.timing.keyring_call, TIMEOUT_SECONDS unless a test shortens it): _Unanswered.
 
@@ -299,7 +440,7 @@ def _call(deps: "Deps", work):
     # part of a second: it is not what the bound is for.
     _load_library()
 
-    outcome: dict = {}
+    outcome: dict[str, Any] = {}
 
     def run() -> None:
         try:
@@ -315,7 +456,8 @@ def _call(deps: "Deps", work):
         raise _Unanswered()
     if "error" in outcome:
         raise outcome["error"]
-    return outcome.get("value")
+    result: _Result = outcome["value"]
+    return result
 
 
 def _load_library() -> None:
@@ -327,7 +469,7 @@ def _load_library() -> None:
         raise _NoBackend(f"the keyring library cannot be loaded: {_shown(str(exc))}") from None
 
 
-def _backend(environ: "Mapping[str, str]"):
+def _backend(environ: Mapping[str, str]) -> Any:
     """The backend the keyring library chooses (it honours keyringrc.cfg), or the one the
     run's $PYTHON_KEYRING_BACKEND names; _NoBackend when there is none to use."""
     import keyring
@@ -352,11 +494,11 @@ def _no_backend_if_none(exc: BaseException) -> BaseException:
     return exc
 
 
-def _backend_name(backend) -> str:
+def _backend_name(backend: Any) -> str:
     return str(getattr(backend, "name", "") or type(backend).__name__)
 
 
-def _cause(deps: "Deps", exc: BaseException) -> str:
+def _cause(deps: Deps, exc: BaseException) -> str:
     """What went wrong, in words, for an error line."""
     if isinstance(exc, _Unanswered):
         return f"it did not answer within {deps.timing.keyring_call:g} seconds"
@@ -373,7 +515,9 @@ def _cause(deps: "Deps", exc: BaseException) -> str:
     return f"it failed ({label})"
 
 
-def _save_error(deps: "Deps", exc: BaseException, store_path, outcome: str) -> KeyStorageError:
+def _save_error(
+    deps: Deps, exc: BaseException, store_path: Path, outcome: str
+) -> KeyStorageError:
     """Exit 3 naming the cause and both ways out; never a silent fall back to plain text."""
     return KeyStorageError(
         f"cannot keep the service key in the OS keyring: {_cause(deps, exc)}; {outcome}",
@@ -382,18 +526,7 @@ def _save_error(deps: "Deps", exc: BaseException, store_path, outcome: str) -> K
     )
 
 
-def _names(reference: dict) -> "tuple[str, str]":
-    service, username = reference.get("service"), reference.get("username")
-    if not isinstance(service, str) or not isinstance(username, str):
-        raise KeyStorageError("the credentials file names a keyring item it cannot describe")
-    return service, username
-
-
-def _item(reference: dict) -> str:
-    return f"service {reference.get('service')!r}, account {reference.get('username')!r}"
-
-
-def _config_dir(store_path) -> str:
+def _config_dir(store_path: Path) -> str:
     return os.path.dirname(os.path.abspath(os.fspath(store_path)))
 
 

@@ -1,10 +1,20 @@
 """What a stored session is, and when it is due for a refresh.
 
 Standard library only: the `token print` fast path decides freshness with this module, so
-it stays light too (no dataclasses, no typing; tests/test_startup.py checks).
+it stays light too (no dataclasses, no typing at run time; tests/test_startup.py checks).
 """
 
+from __future__ import annotations
+
 import math
+
+# For type checkers only (see deps.py): `typing` costs milliseconds of every `token print`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    #: A JSON object as read from the file or a server: what is in it is checked where used.
+    JsonObject = dict[str, Any]
 
 # A pasted token's lifetime is unknown; Nexla sessions last about an hour.
 ESTIMATED_LIFETIME_SECONDS = 3600
@@ -26,6 +36,10 @@ class Session:
 
     A plain class rather than a dataclass: `dataclasses` imports `inspect`, which cost
     about 10 ms of every `nexla token print` (the fast path reads sessions with this).
+
+    `extra` keeps the fields of a stored session this version does not know (a newer
+    nexla's minor addition), so that rewriting the session after a change of ours (a
+    refresh failure remembered) does not lose them. A new session starts without any.
     """
 
     FIELDS = (
@@ -46,14 +60,15 @@ class Session:
         obtained_at: int,
         expires_at: int,
         source: str,
-        user: dict,
-        org: dict | None = None,
+        user: JsonObject,
+        org: JsonObject | None = None,
         expires_estimated: bool = False,
         token_type: str = "Bearer",
         # {"at": epoch, "kind": "unreachable" | "rejected" | "not_offered", "message": str}
         # after a failed refresh
-        refresh_failure: dict | None = None,
-    ):
+        refresh_failure: JsonObject | None = None,
+        extra: JsonObject | None = None,
+    ) -> None:
         self.access_token = access_token
         self.obtained_at = obtained_at
         self.expires_at = expires_at
@@ -63,11 +78,14 @@ class Session:
         self.expires_estimated = expires_estimated
         self.token_type = token_type
         self.refresh_failure = refresh_failure
+        self.extra: JsonObject = extra or {}
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Session):
             return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in self.FIELDS)
+        return self.extra == other.extra and all(
+            getattr(self, name) == getattr(other, name) for name in self.FIELDS
+        )
 
     def __repr__(self) -> str:
         # Never the token: a repr can end up in a traceback or a log.
@@ -77,8 +95,14 @@ class Session:
         )
 
     @classmethod
-    def from_dict(cls, raw: dict) -> "Session":
-        """Raises ValueError when the stored session is malformed."""
+    def from_dict(cls, raw: object) -> Session:
+        """The session a stored JSON value describes; ValueError (saying what is wrong) when
+        it is damaged.
+
+        The one parser of stored sessions: store.Environment calls it as the file is read,
+        and the policy for a damaged one (see store.py, "A damaged session") follows from
+        there.
+        """
         if not isinstance(raw, dict):
             raise ValueError("session is not an object")
         token = raw.get("access_token")
@@ -105,11 +129,12 @@ class Session:
                 expires_estimated=bool(raw.get("expires_estimated", False)),
                 token_type=str(raw.get("token_type") or "Bearer"),
                 refresh_failure=failure,
+                extra={key: _copied(value) for key, value in raw.items() if key not in cls.FIELDS},
             )._check_times()
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ValueError(f"malformed session ({exc})") from None
 
-    def _check_times(self) -> "Session":
+    def _check_times(self) -> Session:
         # Times people and tools read back as dates: anything past year 9999 (or before
         # 1970) is a damaged file, not a session.
         for name in ("obtained_at", "expires_at"):
@@ -117,8 +142,9 @@ class Session:
                 raise ValueError(f"{name} out of range")
         return self
 
-    def to_dict(self) -> dict:
-        data = {name: _copied(getattr(self, name)) for name in self.FIELDS}
+    def to_dict(self) -> JsonObject:
+        data = {key: _copied(value) for key, value in self.extra.items()}
+        data.update((name, _copied(getattr(self, name))) for name in self.FIELDS)
         if data["refresh_failure"] is None:
             del data["refresh_failure"]
         return data
@@ -172,7 +198,7 @@ class Session:
             and self.seconds_left(now) > self.margin(margin_override)
         )
 
-    def recent_failure(self, now: float) -> dict | None:
+    def recent_failure(self, now: float) -> JsonObject | None:
         """The remembered network/server failure of a refresh, if still within its window.
 
         One dated in the future was written before the clock was set back: stale.
@@ -220,7 +246,7 @@ def jwt_expiry(token: str, now: float) -> int | None:
     return int(exp)
 
 
-def pasted_token_expiry(token: str, now: int) -> tuple:
+def pasted_token_expiry(token: str, now: int) -> tuple[int, bool]:
     """(expires_at, estimated) for a pasted token: its JWT `exp` when it states a usable one,
     else one hour from `now`, marked as an estimate."""
     stated = jwt_expiry(token, now)
@@ -255,7 +281,7 @@ MAX_LIFETIME_SECONDS = 365 * 86400
 IMPLAUSIBLE_LIFETIME_SECONDS = 100 * 365 * 86400
 
 
-def lifetime_from_server(expires_in: object) -> tuple:
+def lifetime_from_server(expires_in: object) -> tuple[int, bool]:
     """(seconds, estimated) for a server's `expires_in`.
 
     A finite number of seconds from 1 to a year is taken as it is; more than a year is
@@ -270,9 +296,9 @@ def lifetime_from_server(expires_in: object) -> tuple:
     return int(min(expires_in, MAX_LIFETIME_SECONDS)), False
 
 
-def session_from_token_response(body: dict, source: str, now: float) -> Session:
+def session_from_token_response(body: JsonObject, source: str, now: float) -> Session:
     """A Session from the 200 body of POST /token or /token/refresh (already checked)."""
-    now = int(now)
+    obtained_at = int(now)
     lifetime, estimated = lifetime_from_server(body.get("expires_in"))
     token_type = body.get("token_type")
     if not (isinstance(token_type, str) and token_type.isascii() and token_type.isalnum()):
@@ -280,8 +306,8 @@ def session_from_token_response(body: dict, source: str, now: float) -> Session:
     return Session(
         access_token=body["access_token"],
         token_type=token_type[:32],
-        obtained_at=now,
-        expires_at=now + lifetime,
+        obtained_at=obtained_at,
+        expires_at=obtained_at + lifetime,
         expires_estimated=estimated,
         source=source,
         user=user_summary(body.get("user")),
@@ -292,7 +318,7 @@ def session_from_token_response(body: dict, source: str, now: float) -> Session:
 _PERSON_FIELDS = ("id", "email", "full_name")
 
 
-def user_summary(user: object) -> dict:
+def user_summary(user: object) -> JsonObject:
     """What a session keeps of the server's user: who it is and, only when an admin is acting
     as them, `impersonated: true` and who the `impersonator` is. Nothing else: the server's
     user and membership records may carry API keys, which are never stored."""
@@ -308,7 +334,7 @@ def user_summary(user: object) -> dict:
     return summary
 
 
-def org_summary(org: object) -> dict | None:
+def org_summary(org: object) -> JsonObject | None:
     if not isinstance(org, dict):
         return None
     return {key: org.get(key) for key in ("id", "name")}

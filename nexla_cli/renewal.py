@@ -7,7 +7,7 @@ A renewal is a transaction: room for the answer is reserved before anything is s
 signals are held from the request until the answer is stored (signals.py).
 """
 
-from typing import Optional, Tuple, Union
+from __future__ import annotations
 
 from nexla_cli import keys, session, timefmt
 from nexla_cli.client import NexlaClient
@@ -23,10 +23,14 @@ from nexla_cli.errors import (
 )
 from nexla_cli.model import FAILURE_MEMORY_SECONDS, Session, session_from_token_response
 from nexla_cli.signals import SignalsHeld
-from nexla_cli.store import StoreWriteError
+from nexla_cli.store import Environment, StoreData, StoreWriteError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.model import JsonObject
 
 
-def live_token(deps: Deps, explicit_env: Optional[str] = None, min_ttl: float = 0) -> str:
+def live_token(deps: Deps, explicit_env: str | None = None, min_ttl: float = 0) -> str:
     """A token that is good to use now, refreshing (or re-minting) it first when due or when
     it has less than `min_ttl` seconds to live."""
     override = session.access_token_override(deps)
@@ -41,18 +45,18 @@ def live_token(deps: Deps, explicit_env: Optional[str] = None, min_ttl: float = 
 
 
 def live_session(
-    deps: Deps, explicit_env: Optional[str] = None, min_ttl: float = 0
-) -> Tuple[str, Session]:
+    deps: Deps, explicit_env: str | None = None, min_ttl: float = 0
+) -> tuple[str, Session]:
     """The chosen environment's name and stored session, renewed first as live_token says."""
     data = session.load(deps)
     name = session.resolve_env_name(deps, data, explicit_env)
     return name, usable_session(deps, data, name, min_ttl)
 
 
-def usable_session(deps: Deps, data: dict, name: str, min_ttl: float = 0) -> Session:
+def usable_session(deps: Deps, data: StoreData, name: str, min_ttl: float = 0) -> Session:
     """NAME's stored session, renewed first (single-flight) when it is due or shorter-lived
     than `min_ttl` seconds."""
-    stored = session.require_session(deps, data, name)
+    stored = session.require_session(data, name)
     if session.is_fresh(deps, stored) and stored.seconds_left(deps.now()) >= min_ttl:
         return stored
     renewed = renew(deps, name, forced=False, seen_token=stored.access_token, min_ttl=min_ttl)
@@ -76,11 +80,11 @@ def usable_session(deps: Deps, data: dict, name: str, min_ttl: float = 0) -> Ses
     return renewed
 
 
-def refresh_now(deps: Deps, explicit_env: Optional[str] = None) -> Tuple[str, Session]:
+def refresh_now(deps: Deps, explicit_env: str | None = None) -> tuple[str, Session]:
     """`token refresh`: renew the session of the chosen environment whether due or not."""
     data = session.load(deps)
     name = session.resolve_env_name(deps, data, explicit_env)
-    seen = session.stored_session(data["environments"][name], deps.store)
+    seen = data.environments[name].session
     seen_token = seen.access_token if seen else None
     return name, renew(deps, name, forced=True, seen_token=seen_token)
 
@@ -90,7 +94,7 @@ def renew(
     name: str,
     *,
     forced: bool,
-    seen_token: Optional[str] = None,
+    seen_token: str | None = None,
     seen_token_refused: bool = False,
     min_ttl: float = 0,
 ) -> Session:
@@ -109,7 +113,7 @@ def renew(
     """
     store = deps.store
     held = SignalsHeld()
-    outcome: Union[Session, NexlaError, None] = None
+    outcome: Session | NexlaError | None = None
     try:
         try:
             with store.transaction() as data:
@@ -143,24 +147,24 @@ def renew(
 
 def _renew_locked(
     deps: Deps,
-    data: dict,
+    data: StoreData,
     name: str,
     held: SignalsHeld,
     *,
     forced: bool,
-    seen_token: Optional[str],
-    refused_token: Optional[str] = None,
+    seen_token: str | None,
+    refused_token: str | None = None,
     min_ttl: float = 0,
-) -> Union[Session, NexlaError]:
+) -> Session | NexlaError:
     """Decide and do the renewal with the lock held; returns the outcome to report.
 
     Failures are returned rather than raised so that what they record in `data` (the
     remembered failure) is written when the transaction ends.
     """
-    if name not in data["environments"]:
+    env = data.environments.get(name)
+    if env is None:
         raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
-    env = data["environments"][name]
-    stored = session.require_session(deps, data, name)
+    stored = session.require_session(data, name)
     now = deps.now()
     expired = session.expired(stored, now)
     # Another process renewed it (or signed in again) while we waited for the lock.
@@ -238,7 +242,7 @@ def _renew_locked(
                 )
             except AuthError:
                 stored.refresh_failure = {"at": int(now), "kind": "rejected"}
-                env["session"] = stored.to_dict()
+                env.session = stored
                 if not has_key:
                     return _dead_session_error(name, key_refused=session.key_refused(env))
                 renewed = _mint(deps, client, env, name, held)
@@ -249,7 +253,7 @@ def _renew_locked(
                     "kind": "not_offered",
                     "message": exc.message,
                 }
-                env["session"] = stored.to_dict()
+                env.session = stored
                 if not has_key:
                     return _not_offered_outcome(
                         deps,
@@ -269,7 +273,7 @@ def _renew_locked(
                 hint="try again when the server is reachable",
             )
         stored.refresh_failure = {"at": int(now), "kind": "unreachable", "message": exc.message}
-        env["session"] = stored.to_dict()
+        env.session = stored
         return _unreachable_outcome(
             deps, name, stored, exc.message, forced=forced, refused_token=refused_token
         )
@@ -283,13 +287,15 @@ def _renew_locked(
         session.mark_key_refused(env, now)
         if expired and not stored.rejected:
             stored.refresh_failure = {"at": int(now), "kind": "rejected"}
-        env["session"] = stored.to_dict()
+        env.session = stored
         return _key_refused_error(name)
-    env["session"] = renewed.to_dict()
+    env.session = renewed
     return renewed
 
 
-def _mint(deps: Deps, client: NexlaClient, env: dict, name: str, held: SignalsHeld) -> Session:
+def _mint(
+    deps: Deps, client: NexlaClient, env: Environment, name: str, held: SignalsHeld
+) -> Session:
     service_key = keys.read(deps, env, name)  # from the file or the OS keyring, only now
     held.hold("mint")
     return session_from_token_response(client.mint(service_key), "service_key", deps.now())
@@ -317,7 +323,7 @@ def _key_refused_error(name: str) -> AuthError:
     )
 
 
-def _still_usable(deps: Deps, stored: Session, forced: bool, refused_token: Optional[str]) -> bool:
+def _still_usable(deps: Deps, stored: Session, forced: bool, refused_token: str | None) -> bool:
     """Whether an unrenewed session may still be handed out (with a warning)."""
     return (
         not forced
@@ -334,9 +340,9 @@ def _not_renewed_outcome(
     reason: str,
     *,
     forced: bool,
-    refused_token: Optional[str],
+    refused_token: str | None,
     error: NexlaError,
-) -> Union[Session, NexlaError]:
+) -> Session | NexlaError:
     """Nothing was sent: a due but valid token is used with a warning, else `error`."""
     if not _still_usable(deps, stored, forced, refused_token):
         return error
@@ -351,11 +357,11 @@ def _not_offered_outcome(
     deps: Deps,
     name: str,
     stored: Session,
-    failure: Optional[dict],
+    failure: JsonObject | None,
     *,
     forced: bool,
-    refused_token: Optional[str],
-) -> Union[Session, NexlaError]:
+    refused_token: str | None,
+) -> Session | NexlaError:
     """The server has no refresh and no key is saved: a sign-in is the only way on."""
     detail = (failure or {}).get("message") or "it answered the refresh with an error"
     hint = (
@@ -393,11 +399,11 @@ def _answer_not_stored(
     # Best effort: an error while marking must not hide the failure being reported.
     with contextlib.suppress(NexlaError, OSError):
         with deps.store.transaction() as data:
-            env = data["environments"].get(name)
-            stale = session.session_or_none(env) if env else None
-            if stale is not None:
+            env = data.environments.get(name)
+            stale = env.session_unless_damaged() if env else None
+            if env is not None and stale is not None:
                 stale.refresh_failure = {"at": int(deps.now()), "kind": "rejected"}
-                env["session"] = stale.to_dict()
+                env.session = stale
     return ConfigError(
         f"the new session for {name} could not be stored ({exc.message}) and the old token "
         "is no longer valid: a new sign-in is needed",
@@ -413,9 +419,9 @@ def _unreachable_outcome(
     reason: str,
     *,
     forced: bool,
-    remembered_at: Optional[float] = None,
-    refused_token: Optional[str] = None,
-) -> Union[Session, NexlaError]:
+    remembered_at: float | None = None,
+    refused_token: str | None = None,
+) -> Session | NexlaError:
     when = ""
     if remembered_at is not None:
         ago = max(int(deps.now() - remembered_at), 0)

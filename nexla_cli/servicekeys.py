@@ -1,17 +1,18 @@
 """Minting a session from a service key (`token from-key`), and where a saved key is kept."""
 
+from __future__ import annotations
+
 import contextlib
-from typing import List, Optional, Tuple
 
 from nexla_cli import keys, session
 from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, NexlaError
 from nexla_cli.model import Session, session_from_token_response
 from nexla_cli.signals import SignalsHeld
-from nexla_cli.store import StoreWriteError
+from nexla_cli.store import Environment, StoreData, StoreWriteError
 
 
-def key_target(deps: Deps, explicit_env: Optional[str]) -> str:
+def key_target(deps: Deps, explicit_env: str | None) -> str:
     """The environment `token from-key` mints for: --env, $NEXLA_ENV, else the current one.
 
     Checked before the key is asked for, so nobody types a key only to hear it is useless.
@@ -28,12 +29,12 @@ def key_storage_plan(deps: Deps, name: str) -> keys.SavePlan:
 
 def mint_from_key(
     deps: Deps,
-    explicit_env: Optional[str],
+    explicit_env: str | None,
     service_key: str,
     *,
     save_key: bool,
-    key_storage: Optional[keys.SavePlan] = None,
-) -> Tuple[str, Session, List[str]]:
+    key_storage: keys.SavePlan | None = None,
+) -> tuple[str, Session, list[str]]:
     """POST /token with the key and store the session; returns (env name, session, notes).
 
     An environment named with --env or $NEXLA_ENV that is not configured is added; it
@@ -46,15 +47,15 @@ def mint_from_key(
     name, data = _key_target(deps, explicit_env)
     if save_key and (key_storage is None or key_storage.name != name):
         key_storage = key_storage_plan(deps, name)
-    keyring_item = None
-    named = session.choose_env(deps, {}, explicit_env).name is not None
-    existed = name in data["environments"]
-    notes: List[str] = []
+    keyring_item: keys.KeyringItem | None = None
+    named = session.choose_env(deps, None, explicit_env).name is not None
+    existed = name in data.environments
+    notes: list[str] = []
     held = SignalsHeld()
     fresh_machine = not store.path.parent.exists()
     try:
         with store.transaction(recover_corrupt=True) as data:
-            env = data["environments"].get(name)
+            env = data.environments.get(name)
             if env is None and existed and not named:
                 # It was the current environment, and another command removed it since.
                 raise ConfigError(
@@ -72,24 +73,24 @@ def mint_from_key(
                 ) from None
             minted = session_from_token_response(body, "service_key", deps.now())
             if env is None:
-                env = data["environments"][name] = {"api_url": api_url}
+                env = data.environments[name] = Environment(api_url)
                 notes.append(f"added environment {name}")
-            if not data.get("current"):
-                data["current"] = name
-            env["session"] = minted.to_dict()
+            if not data.current:
+                data.current = name
+            env.session = minted
             if save_key:
                 assert key_storage is not None
-                # Into the keyring before the file names it (keys.save).
+                # Into the keyring before the file names it (keys.save); a key saved anew
+                # carries no refusal.
                 keyring_item, warning = keys.save(deps, key_storage, env, service_key)
                 if warning:
                     deps.notices.warn(warning)
-                env.pop(session.KEY_REFUSED_FIELD, None)
             elif keys.is_saved(env) and not keys.holds(deps, env, name, service_key):
                 # A key saved for another identity must not re-mint this one's sessions.
                 keyring_item = session.forget_key(env)[1]
                 notes.append(f"dropped the service key saved earlier for {name}")
             else:
-                env.pop(session.KEY_REFUSED_FIELD, None)  # a fresh sign-in by key
+                session.clear_key_refusal(env)  # a fresh sign-in by key
     except StoreWriteError as exc:
         raise ConfigError(
             f"the new session for {name} could not be stored ({exc.message}); "
@@ -122,7 +123,7 @@ def _undo_config_dir(deps: Deps) -> None:
         store.path.parent.rmdir()
 
 
-def _key_target(deps: Deps, explicit_env: Optional[str]) -> Tuple[str, dict]:
+def _key_target(deps: Deps, explicit_env: str | None) -> tuple[str, StoreData]:
     data = session.load_or_set_aside(deps)  # starting over: an unparseable file is set aside
     if not session.choose_env(deps, data, explicit_env).name:
         raise ConfigError(
@@ -130,5 +131,5 @@ def _key_target(deps: Deps, explicit_env: Optional[str]) -> Tuple[str, dict]:
             hint="name it: `nexla token from-key --env HOST` (or set NEXLA_ENV)",
         )
     name = session.resolve_env_name(deps, data, explicit_env, must_exist=False)
-    session.refuse_override_for_storing(deps, name, data["environments"].get(name), "minted")
+    session.refuse_override_for_storing(deps, name, data.environments.get(name), "minted")
     return name, data

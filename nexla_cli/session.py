@@ -7,14 +7,15 @@ a service key), environments.py (use, logout, remove, check). All of them take t
 Deps (deps.py) and say what the user should hear through `deps.notices`, never a stream.
 """
 
-from typing import Optional, Tuple
+from __future__ import annotations
+
 from urllib.parse import urlsplit
 
 from nexla_cli import envchoice, keys, names, settings
 from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, UsageError
 from nexla_cli.model import Session
-from nexla_cli.store import CorruptStore, CredentialStore
+from nexla_cli.store import CorruptStore, Environment, StoreData
 
 ACCESS_TOKEN_VARIABLE = settings.ACCESS_TOKEN_VARIABLE
 API_URL_VARIABLE = settings.API_URL_VARIABLE
@@ -23,12 +24,12 @@ API_URL_VARIABLE = settings.API_URL_VARIABLE
 # Reading the store ------------------------------------------------------------------------
 
 
-def load(deps: Deps) -> dict:
+def load(deps: Deps) -> StoreData:
     """The stored data; CorruptStore (exit 3) when the file cannot be parsed."""
     return deps.store.load()
 
 
-def load_or_set_aside(deps: Deps) -> dict:
+def load_or_set_aside(deps: Deps) -> StoreData:
     """The stored data; for commands that start over or forget, a file that cannot be parsed
     is moved aside first (kept 0600, named in a notice) and an empty store takes its place."""
     try:
@@ -39,28 +40,10 @@ def load_or_set_aside(deps: Deps) -> dict:
         return data
 
 
-def stored_session(env: dict, store: CredentialStore) -> Optional[Session]:
-    """The environment's session; CorruptStore when it is there but damaged."""
-    raw = env.get("session")
-    if raw is None:
-        return None
-    try:
-        return Session.from_dict(raw)
-    except ValueError as exc:
-        raise CorruptStore(store.path, str(exc)) from None
-
-
-def session_or_none(env: dict) -> Optional[Session]:
-    """The environment's session, or None when there is none or it is damaged (for the
-    commands that forget it anyway)."""
-    try:
-        return Session.from_dict(env["session"]) if env.get("session") else None
-    except ValueError:
-        return None
-
-
-def require_session(deps: Deps, data: dict, name: str) -> Session:
-    session = stored_session(data["environments"][name], deps.store)
+def require_session(data: StoreData, name: str) -> Session:
+    """NAME's stored session: AuthError when not signed in, CorruptStore when it is damaged
+    (the one policy for a damaged session: see store.py)."""
+    session = data.environments[name].session
     if session is None:
         raise AuthError(
             f"not signed in to {name}",
@@ -72,7 +55,7 @@ def require_session(deps: Deps, data: dict, name: str) -> Session:
 # Time ---------------------------------------------------------------------------------------
 
 
-def margin_override(deps: Deps) -> Optional[float]:
+def margin_override(deps: Deps) -> float | None:
     return settings.refresh_margin(deps.environ)
 
 
@@ -89,26 +72,27 @@ def expired(session: Session, now: float) -> bool:
 # Choosing the environment -------------------------------------------------------------
 
 
-def choose_env(deps: Deps, data: dict, explicit: Optional[str]) -> envchoice.Choice:
-    """--env, else $NEXLA_ENV, else the current environment, as given, with its source."""
-    return envchoice.choose(explicit, deps.environ, data.get("current"))
+def choose_env(deps: Deps, data: StoreData | None, explicit: str | None) -> envchoice.Choice:
+    """--env, else $NEXLA_ENV, else the current environment (none without `data`), as given,
+    with its source."""
+    return envchoice.choose(explicit, deps.environ, data.current if data else None)
 
 
 def resolve_env_name(
-    deps: Deps, data: dict, explicit: Optional[str], *, must_exist: bool = True
+    deps: Deps, data: StoreData, explicit: str | None, *, must_exist: bool = True
 ) -> str:
     """--env, else $NEXLA_ENV, else the current environment; normalised."""
     choice = choose_env(deps, data, explicit)
     raw = choice.name
     if not raw:
-        if data["environments"]:
+        if data.environments:
             raise ConfigError(
                 "no environment is current",
                 hint="run `nexla env use NAME` (see `nexla env list`) or pass --env NAME",
             )
         raise ConfigError("no environment is configured", hint="run `nexla env configure`")
     name = names.normalize_env_name(raw)
-    if must_exist and name not in data["environments"]:
+    if must_exist and name not in data.environments:
         # Named by a variable set long ago, the name may surprise: say where it came from.
         whence = f" (from {choice.source})" if choice.source == envchoice.FROM_VARIABLE else ""
         raise ConfigError(
@@ -121,27 +105,22 @@ def resolve_env_name(
 # Where the API is -----------------------------------------------------------------------
 
 
-def api_url_override(deps: Deps) -> Optional[str]:
+def api_url_override(deps: Deps) -> str | None:
     raw = settings.raw(API_URL_VARIABLE, deps.environ)
     return names.normalize_api_url(raw) if raw else None
 
 
-def api_url_for(deps: Deps, env: Optional[dict], name: str) -> str:
+def api_url_for(deps: Deps, env: Environment | None, name: str) -> str:
     """$NEXLA_API_URL (never saved), else the stored URL, else https://NAME/nexla-api."""
-    override = api_url_override(deps)
-    if override:
-        return override
-    if env and env.get("api_url"):
-        return str(env["api_url"])
-    return names.default_api_url(name)
+    return api_url_override(deps) or own_api_url(env, name)
 
 
-def own_api_url(env: Optional[dict], name: str) -> str:
+def own_api_url(env: Environment | None, name: str) -> str:
     """The API URL stored for NAME (its default when none is)."""
-    return str((env or {}).get("api_url") or names.default_api_url(name))
+    return (env.api_url if env else "") or names.default_api_url(name)
 
 
-def url_for_stored_credentials(deps: Deps, env: dict, name: str) -> Tuple[str, bool]:
+def url_for_stored_credentials(deps: Deps, env: Environment, name: str) -> tuple[str, bool]:
     """Where NAME's stored token or saved key may be sent, and whether $NEXLA_API_URL
     overrides the stored URL for this run.
 
@@ -162,7 +141,9 @@ def url_for_stored_credentials(deps: Deps, env: dict, name: str) -> Tuple[str, b
     return url, True
 
 
-def refuse_override_for_storing(deps: Deps, name: str, env: Optional[dict], what: str) -> None:
+def refuse_override_for_storing(
+    deps: Deps, name: str, env: Environment | None, what: str
+) -> None:
     """A session that will be stored as NAME's must come from NAME's own API: nothing
     learned through $NEXLA_API_URL is stored. UsageError, before anything is sent."""
     own = own_api_url(env, name)
@@ -183,7 +164,7 @@ def host_of(url: str) -> str:
 # $NEXLA_ACCESS_TOKEN ---------------------------------------------------------------------
 
 
-def access_token_override(deps: Deps) -> Optional[str]:
+def access_token_override(deps: Deps) -> str | None:
     return settings.access_token(deps.environ)  # checked: printable ASCII without spaces
 
 
@@ -197,34 +178,38 @@ def warn_if_access_token_override(deps: Deps) -> None:
 
 
 # Saved service keys ------------------------------------------------------------------------
-# Kept in small functions: where a key lives may change, and these are the only places
-# that know.
-
-KEY_REFUSED_FIELD = "service_key_rejected_at"
+# Where a key is (file or OS keyring) only keys.py knows; what is remembered about it (that
+# the server refused it) is decided here.
 
 
-def key_refused(env: dict) -> bool:
-    return bool(env.get(KEY_REFUSED_FIELD)) and keys.is_saved(env)
+def key_refused(env: Environment) -> bool:
+    return env.saved_key is not None and env.saved_key.rejected_at is not None
 
 
-def usable_saved_key(env: dict) -> bool:
+def usable_saved_key(env: Environment) -> bool:
     """Whether a key is saved that the server has not refused (a refused one is not sent
     again). Where it is (file or OS keyring) is looked at only to mint."""
-    return keys.is_saved(env) and not key_refused(env)
+    return env.saved_key is not None and env.saved_key.rejected_at is None
 
 
-def mark_key_refused(env: dict, now: float) -> None:
-    env[KEY_REFUSED_FIELD] = int(now)
+def mark_key_refused(env: Environment, now: float) -> None:
+    if env.saved_key is not None:
+        env.saved_key.rejected_at = int(now)
 
 
-def forget_key(env: dict) -> Tuple[bool, Optional[dict]]:
+def clear_key_refusal(env: Environment) -> None:
+    """The server accepted the saved key (or a sign-in replaced what it was refused for)."""
+    if env.saved_key is not None:
+        env.saved_key.rejected_at = None
+
+
+def forget_key(env: Environment) -> tuple[bool, keys.KeyringItem | None]:
     """Drop the saved key (and what was remembered about it) from the record: (was one
     saved, its keyring item, for forget_keyring_item once the file is written)."""
-    env.pop(KEY_REFUSED_FIELD, None)
     return keys.drop(env)
 
 
-def forget_keyring_item(deps: Deps, item: Optional[dict], name: str) -> None:
+def forget_keyring_item(deps: Deps, item: keys.KeyringItem | None, name: str) -> None:
     """After the file stopped naming it: delete a saved key's keyring item (a warning if
     that fails; the local change stands)."""
     warning = keys.forget(deps, item, name)

@@ -1,12 +1,16 @@
 """Signing in with a pasted token: check it with the API, then store it as the session."""
 
-from typing import Optional, Tuple
+from __future__ import annotations
 
 from nexla_cli import names, session
 from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, NetworkError
 from nexla_cli.model import Session, org_summary, pasted_token_expiry, user_summary
-from nexla_cli.store import CorruptStore
+from nexla_cli.store import CorruptStore, Environment
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.model import JsonObject
 
 
 def sign_in_with_token(
@@ -14,10 +18,10 @@ def sign_in_with_token(
     name: str,
     token: str,
     *,
-    api_url: Optional[str],
+    api_url: str | None,
     verify: bool,
     make_current: bool,
-) -> Tuple[Session, bool]:
+) -> tuple[Session, bool]:
     """Validate a pasted token (one GET /users/current) and store it as NAME's session.
 
     Returns the session and whether a saved service key was dropped.
@@ -27,8 +31,8 @@ def sign_in_with_token(
         # The token is checked where it will be used: NAME's own API.
         session.refuse_override_for_storing(deps, name, existing, "checked")
     call_url = api_url or session.api_url_for(deps, existing, name)
-    user: dict = {}
-    org: Optional[dict] = None
+    user: JsonObject = {}
+    org: JsonObject | None = None
     if verify:
         try:
             who = deps.client(call_url).current_user(token)
@@ -58,29 +62,28 @@ def sign_in_with_token(
     with deps.store.transaction(recover_corrupt=True) as data:
         # Re-read under the lock: another command may have changed NAME meanwhile, and
         # only the session (and --api-url when given) is this command's to change.
-        env = data["environments"].get(name)
+        env = data.environments.get(name)
         if env is None:
             if existing is not None and not make_current:
                 raise ConfigError(
                     f"{name} was removed while signing in; nothing was saved",
                     hint=f"`nexla env configure {name}` adds it again",
                 )
-            env = data["environments"][name] = {"api_url": api_url or names.default_api_url(name)}
+            env = data.environments[name] = Environment(api_url or names.default_api_url(name))
         elif api_url:
-            env["api_url"] = api_url
+            env.api_url = api_url
         # A key minted for one identity must never re-mint after another signed in.
         dropped_key, keyring_item = session.forget_key(env)
-        env["session"] = signed_in.to_dict()
+        env.session = signed_in
         if make_current:
-            data["current"] = name
+            data.current = name
     session.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
     return signed_in, dropped_key
 
 
-def _peek_env(deps: Deps, name: str) -> Optional[dict]:
+def _peek_env(deps: Deps, name: str) -> Environment | None:
     """The stored environment, if readable; a corrupt store is dealt with when writing."""
     try:
-        found = session.load(deps)["environments"].get(name)
+        return session.load(deps).environments.get(name)
     except CorruptStore:
         return None
-    return found if isinstance(found, dict) else None

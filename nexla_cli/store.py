@@ -5,26 +5,49 @@ It is replaced atomically (temp file in the same directory, fsync, os.replace), 
 reader never needs a lock and a killed writer leaves the old file or the new one. Every
 read-modify-write holds a cross-process lock (`credentials.json.lock`).
 
+What the file holds is read into records (StoreData, Environment, model.Session,
+keys.SavedKey) and written back from them; fields a record does not know are kept in its
+`extra` and written back as they were, so a newer nexla's minor addition survives an
+older one's rewrite. An older format is brought up to date as it is read (MIGRATIONS); the
+next write stores the current one. docs/file-format.md describes the format.
+
 Reading is standard library only: the `token print` fast path reads the store too, so
-the module imports nothing heavy (filelock only when locking; no typing).
+the module imports nothing heavy (filelock only when locking; no typing at run time).
+
+A damaged session
+    One environment's session that cannot be parsed (model.Session.from_dict says why) does
+    not make the whole file unreadable: it is recorded as it was read, and kept as it is
+    when the file is rewritten. Whoever uses the session meets `Environment.session`, which
+    raises CorruptStore (exit 3, naming the file): `token print`, `token status`, `env list`,
+    `env show`, renewal, `nexla api`. Commands that forget the session anyway (`env
+    logout`, `env remove`, marking a dead token) ask `session_unless_damaged()` and treat it
+    as no session: there is nothing to send. The `token print` fast path, which decides no
+    errors, leaves it to the full app, which reports it as above. Replacing the session
+    (`env.session = …`) ends the damage.
 """
+
+from __future__ import annotations
 
 import contextlib
 import json
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from nexla_cli import keys
 from nexla_cli.errors import ConfigError, NetworkError
+from nexla_cli.model import Session
 
 # For type checkers only: nothing more is imported at run time (the fast path reads here).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nexla_cli.deps import Notices
+    from nexla_cli.model import JsonObject
 
-FORMAT_VERSION = 1
+# The newest format this nexla reads and the one it writes (see MIGRATIONS below).
+FORMAT_VERSION = 2
 LOCK_TIMEOUT_SECONDS = 60.0
 # The file holds a few environments (a few KB each); anything far larger is not ours, and
 # reading it whole could take all memory (a symlink to /dev/zero once did).
@@ -54,12 +77,183 @@ class RefusedFile(ConfigError):
     """A file nexla will not touch at all (a symlink, a shared directory): left as it is."""
 
 
-def empty_store() -> dict:
-    return {"version": FORMAT_VERSION, "current": None, "environments": {}}
+# The records ------------------------------------------------------------------------------
 
 
-def read_store(path: Path) -> dict:
-    """The parsed store, an empty one if there is no file; CorruptStore if unparseable.
+class _DamagedSession:
+    """A stored session that could not be parsed: what was read (written back as it was)
+    and why it is unusable."""
+
+    __slots__ = ("raw", "path", "reason")
+
+    def __init__(self, raw: object, path: Path, reason: str) -> None:
+        self.raw = raw
+        self.path = path
+        self.reason = reason
+
+
+class Environment:
+    """One environment as stored: its API URL, its session, the service key saved for it.
+
+    `saved_key` is a keys.SavedKey (or None); only keys.py looks inside it. See "A damaged
+    session" above for what `session` does when the stored one cannot be parsed.
+    """
+
+    __slots__ = ("api_url", "saved_key", "extra", "_session", "_damaged")
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        session: Session | None = None,
+        saved_key: keys.SavedKey | None = None,
+        extra: JsonObject | None = None,
+    ) -> None:
+        self.api_url = api_url
+        self.saved_key = saved_key
+        self.extra: JsonObject = extra or {}
+        self._session = session
+        self._damaged: _DamagedSession | None = None
+
+    def __repr__(self) -> str:
+        return f"Environment({self.api_url!r}, session={self._session!r})"
+
+    @property
+    def session(self) -> Session | None:
+        """The stored session, None when not signed in; CorruptStore when it is damaged."""
+        if self._damaged is not None:
+            raise CorruptStore(self._damaged.path, self._damaged.reason)
+        return self._session
+
+    @session.setter
+    def session(self, value: Session | None) -> None:
+        self._session = value
+        self._damaged = None
+
+    @property
+    def session_damaged(self) -> bool:
+        return self._damaged is not None
+
+    def session_unless_damaged(self) -> Session | None:
+        """The session, or None when there is none or it is damaged: for the commands that
+        forget it anyway, for which a damaged session is nothing to send."""
+        return self._session
+
+    @classmethod
+    def from_json(cls, raw: JsonObject, path: Path) -> Environment:
+        """The record for one environment's object (its `api_url` already checked)."""
+        saved_key = None
+        if raw.get("saved_key") is not None:
+            try:
+                saved_key = keys.SavedKey.from_json(raw["saved_key"])
+            except ValueError as exc:
+                raise CorruptStore(path, str(exc)) from None
+        extra = {key: value for key, value in raw.items() if key not in _ENVIRONMENT_FIELDS}
+        env = cls(raw["api_url"], saved_key=saved_key, extra=extra)
+        stored = raw.get("session")
+        if stored is not None:
+            try:
+                env._session = Session.from_dict(stored)
+            except ValueError as exc:
+                env._damaged = _DamagedSession(stored, path, str(exc))
+        return env
+
+    def to_json(self) -> JsonObject:
+        data: JsonObject = dict(self.extra)
+        data["api_url"] = self.api_url
+        if self._damaged is not None:
+            data["session"] = self._damaged.raw
+        elif self._session is not None:
+            data["session"] = self._session.to_dict()
+        if self.saved_key is not None:
+            data["saved_key"] = self.saved_key.to_json()
+        return data
+
+
+_ENVIRONMENT_FIELDS = frozenset({"api_url", "session", "saved_key"})
+
+
+class StoreData:
+    """What the file holds: the environments by name, and which one is current (a name
+    among them, or None)."""
+
+    __slots__ = ("version", "current", "environments", "extra")
+
+    def __init__(
+        self,
+        current: str | None = None,
+        environments: dict[str, Environment] | None = None,
+        *,
+        extra: JsonObject | None = None,
+    ) -> None:
+        # Always the current format: an older file is migrated as it is read.
+        self.version = FORMAT_VERSION
+        self.current = current
+        self.environments: dict[str, Environment] = (
+            environments if environments is not None else {}
+        )
+        self.extra: JsonObject = extra or {}
+
+    def __repr__(self) -> str:
+        return f"StoreData(current={self.current!r}, environments={sorted(self.environments)})"
+
+    @classmethod
+    def from_json(cls, raw: JsonObject, path: Path) -> StoreData:
+        """The records for a file's object, already checked (_check_shape) and migrated."""
+        environments = {
+            name: Environment.from_json(env, path) for name, env in raw["environments"].items()
+        }
+        extra = {key: value for key, value in raw.items() if key not in _STORE_FIELDS}
+        return cls(raw.get("current"), environments, extra=extra)
+
+    def to_json(self) -> JsonObject:
+        data: JsonObject = dict(self.extra)
+        data["version"] = self.version
+        data["current"] = self.current
+        data["environments"] = {name: env.to_json() for name, env in self.environments.items()}
+        return data
+
+
+_STORE_FIELDS = frozenset({"version", "current", "environments"})
+
+
+def empty_store() -> StoreData:
+    return StoreData()
+
+
+# Migrations -------------------------------------------------------------------------------
+
+
+def _saved_key_in_one_object(data: JsonObject) -> JsonObject:
+    """1 -> 2: an environment's saved service key, three fields beside its session, becomes
+    one `saved_key` object (keys.py says how)."""
+    for env in data["environments"].values():
+        keys.v1_fields_to_saved_key(env)
+    return data
+
+
+# Format N -> N+1, for every N from 1 up to FORMAT_VERSION - 1: the reader applies them in
+# order to what it parsed, in memory. Nothing is written by reading: the next write of the
+# file stores FORMAT_VERSION, and until then an older nexla still reads the file it wrote.
+MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {
+    1: _saved_key_in_one_object,
+}
+
+
+def _migrated(data: JsonObject) -> JsonObject:
+    version = data["version"]
+    while version < FORMAT_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+    data["version"] = version
+    return data
+
+
+# Reading ------------------------------------------------------------------------------------
+
+
+def read_store(path: Path) -> StoreData:
+    """The stored records, empty ones if there is no file; CorruptStore if unparseable.
 
     Only a regular file of at most MAX_STORE_BYTES is read: a FIFO, a device or a huge file
     is CorruptStore without blocking (O_NONBLOCK), and a symlink is RefusedFile, never
@@ -88,7 +282,7 @@ def read_store(path: Path) -> dict:
     if not _nesting_within(data, MAX_NESTING):
         raise CorruptStore(path, "JSON nested too deeply")
     _check_shape(path, data)
-    return data
+    return StoreData.from_json(_migrated(data), path)
 
 
 def _flags(*names: str) -> int:
@@ -138,11 +332,12 @@ def _file_kind(mode: int) -> str:
 def _nesting_within(data: object, limit: int) -> bool:
     """Whether no list or object in data is nested deeper than limit (iteratively: the
     point is to refuse what recursion could not handle)."""
-    pending = [(data, 1)]
+    pending: list[tuple[object, int]] = [(data, 1)]
     while pending:
         value, depth = pending.pop()
+        children: list[object]
         if isinstance(value, dict):
-            children = value.values()
+            children = list(value.values())
         elif isinstance(value, list):
             children = value
         else:
@@ -170,11 +365,15 @@ def _symlink_refused(path: Path) -> RefusedFile:
 
 
 def _check_shape(path: Path, data: object) -> None:
+    """What every format has in common, checked before any migration: a version this nexla
+    knows, environments (objects, each with an API URL) and a current one among them."""
     if not isinstance(data, dict):
         raise CorruptStore(path, "not a JSON object")
     version = data.get("version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise CorruptStore(path, "no format version")
+    if version < 1:
+        raise CorruptStore(path, f"unknown format version {version}")
     if version > FORMAT_VERSION:
         raise ConfigError(
             f"{path} was written by a newer nexla (format {version})",
@@ -292,8 +491,8 @@ class CredentialStore:
         path: Path,
         *,
         lock_timeout: float = LOCK_TIMEOUT_SECONDS,
-        notices: "Notices | None" = None,
-    ):
+        notices: Notices | None = None,
+    ) -> None:
         from nexla_cli.deps import Notices
 
         self.path = path
@@ -301,17 +500,18 @@ class CredentialStore:
         self.lock_timeout = lock_timeout
         self.notices = notices if notices is not None else Notices()
         # (fd, path) of the temporary file reserve() set aside for the next write.
-        self._reserved: tuple | None = None
+        self._reserved: tuple[int, str] | None = None
 
-    def load(self) -> dict:
+    def load(self) -> StoreData:
         """Read without the lock: a file is only ever replaced whole."""
         data = read_store(self.path)
         self._note(permission_warning(self.path))
         return data
 
     @contextlib.contextmanager
-    def transaction(self, recover_corrupt: bool = False) -> Iterator[dict]:
-        """Lock, read, yield the data for changes, then write it back if it changed.
+    def transaction(self, recover_corrupt: bool = False) -> Iterator[StoreData]:
+        """Lock, read, yield the records for changes, then write them back if they changed
+        (in the current format, whatever format was read).
 
         If the body raises, nothing is written. With recover_corrupt, an unparseable file
         is moved aside (kept, 0600, named in a notice) and the transaction starts afresh.
@@ -333,10 +533,10 @@ class CredentialStore:
                 data = empty_store()
             else:
                 self._note(permission_warning(self.path))
-            before = json.dumps(data, sort_keys=True)
+            before = _serialised(data)
             try:
                 yield data
-                if json.dumps(data, sort_keys=True) != before or not self.path.exists():
+                if _serialised(data) != before or not self.path.exists():
                     try:
                         self._write(data)
                     except OSError as exc:
@@ -391,7 +591,7 @@ class CredentialStore:
                 hint="remove it; nexla creates the lock file itself",
             )
 
-    def _write(self, data: dict) -> None:
+    def _write(self, data: StoreData) -> None:
         import tempfile  # here, not at the top: the read path (token print) never writes
 
         directory = self.path.parent
@@ -404,7 +604,7 @@ class CredentialStore:
         try:
             os.lseek(fd, 0, os.SEEK_SET)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2, sort_keys=True)
+                json.dump(data.to_json(), handle, indent=2, sort_keys=True)
                 handle.write("\n")
                 handle.truncate()  # a reserved file is longer than what was written
                 handle.flush()
@@ -479,7 +679,7 @@ class CredentialStore:
             os.chmod(target, 0o600)
         return target
 
-    def kept_aside(self) -> list:
+    def kept_aside(self) -> list[Path]:
         """Files an earlier command moved aside as unparseable; they may hold tokens."""
         return sorted(self.path.parent.glob(self.path.name + ".corrupt-*"))
 
@@ -489,6 +689,11 @@ class CredentialStore:
         for leftover in self.path.parent.glob(_TEMP_PREFIX + "*" + _TEMP_SUFFIX):
             with contextlib.suppress(OSError):
                 leftover.unlink()
+
+
+def _serialised(data: StoreData) -> str:
+    """The records as the file would hold them, to tell whether a transaction changed any."""
+    return json.dumps(data.to_json(), sort_keys=True)
 
 
 def _write_zeros(fd: int, size: int) -> None:

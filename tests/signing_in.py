@@ -63,11 +63,12 @@ def session_record(
 
 def seed(nx, token: str | None = None, *, service_key: str | None = None, **session) -> str:
     """Store one environment for the fake server, signed in with `token` (issued by the
-    server when not given) and current; nothing else is kept. Returns the token."""
+    server when not given) and current, with `service_key` saved in the file when given;
+    nothing else is kept. Returns the token."""
     token = token or nx.server.issue_token()
     env = {"api_url": nx.server.api_url, "session": session_record(token, **session)}
     if service_key:
-        env["service_key"] = service_key
+        env["saved_key"] = {"in": "file", "key": service_key}
     write_store(nx.config_dir, {nx.server.host: env}, nx.server.host)
     return token
 

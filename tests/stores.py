@@ -18,7 +18,7 @@ from pathlib import Path
 STORE_NAME = "credentials.json"
 # `nexla` leaves this empty file beside the store once it has written it (docs/file-format.md).
 LOCK_NAME = STORE_NAME + ".lock"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def now() -> int:
@@ -65,7 +65,7 @@ def without_memo(data: dict) -> dict:
 
 
 def write_store(config_dir: Path, environments: dict, current: str | None) -> bytes:
-    """Write a version-1 store holding `environments`; returns its bytes."""
+    """Write a store in the current format holding `environments`; returns its bytes."""
     data = {"version": FORMAT_VERSION, "current": current, "environments": environments}
     return write_store_data(config_dir, data)
 

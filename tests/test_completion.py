@@ -329,7 +329,7 @@ def test_fast_completion_leaves_other_lines_to_typer(
     [
         "{",  # corrupt: no names, quietly
         '{"version": 9, "environments": {}}',  # from a newer nexla
-        '{"version": 1, "current": null, "environments": {"ok.example.com": {"api_url": "x"},'
+        '{"version": 2, "current": null, "environments": {"ok.example.com": {"api_url": "x"},'
         ' "evil\\u001b[31m.example.com": {"api_url": "x"}, "Upper.Example.com": {"api_url": "x"},'
         ' "": {"api_url": "x"}}}',  # hand-edited: only names in normal form are offered
     ],

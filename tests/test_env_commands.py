@@ -79,7 +79,7 @@ def test_configure_with_token_checks_it_once_and_stores_the_session(nx):
     assert session["expires_at"] - session["obtained_at"] == 3600
     assert session["user"] == DEFAULT_USER
     assert session["org"] == DEFAULT_ORG
-    assert "service_key" not in env
+    assert "saved_key" not in env
 
     # Results only on stdout: configure has none. It says who is signed in where.
     assert result.stdout == ""
@@ -444,11 +444,12 @@ def test_pasted_token_drops_a_saved_service_key_and_says_so(nx):
         env=nx.env_with(NEXLA_SERVICE_KEY="svc-key-1"),
     )
     assert minted.returncode == 0, minted.stderr
-    assert env_record(nx.config_dir, nx.server.host)["service_key"] == "svc-key-1"
+    saved = env_record(nx.config_dir, nx.server.host)["saved_key"]
+    assert saved == {"in": "file", "key": "svc-key-1"}
 
     result = configure(nx, nx.server.host, nx.server.issue_token())
     assert "service key" in result.stderr
-    assert "service_key" not in env_record(nx.config_dir, nx.server.host)
+    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
     assert b"svc-key-1" not in (store_bytes(nx.config_dir) or b"")
 
 
@@ -461,7 +462,7 @@ def test_login_also_drops_a_saved_service_key(nx):
     result = nx.run("env", "login", "--with-token", input=nx.server.issue_token() + "\n")
     assert result.returncode == 0, result.stderr
     assert "service key" in result.stderr
-    assert "service_key" not in env_record(nx.config_dir, nx.server.host)
+    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
 
 
 def test_access_token_variable_draws_a_warning_from_configure_and_login(nx):
@@ -799,7 +800,7 @@ def test_remove_a_non_current_environment_keeps_the_current_one(nx):
 def test_remove_the_last_environment(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "remove", nx.server.host).returncode == 0
-    assert read_store(nx.config_dir) == {"version": 1, "current": None, "environments": {}}
+    assert read_store(nx.config_dir) == {"version": 2, "current": None, "environments": {}}
     result = nx.run("token", "print")
     assert_clean_error(result, 3, "nexla env configure")
 
@@ -824,7 +825,7 @@ def test_every_command_on_one_environment_leaves_the_other_exactly_as_it_was(nx)
         == 0
     )
     kept = env_record(nx.config_dir, other)
-    assert kept["service_key"] == "svc-key-b"
+    assert kept["saved_key"] == {"in": "file", "key": "svc-key-b"}
     a = nx.server.host
 
     steps = [

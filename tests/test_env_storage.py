@@ -69,7 +69,7 @@ def test_a_group_readable_store_draws_a_warning(nx):
 
 # --- a corrupt store ------------------------------------------------------------------------
 
-CORRUPT = b'{"version": 1, "current": "x", "environments": {"x": {"api_url": "https://x", '
+CORRUPT = b'{"version": 2, "current": "x", "environments": {"x": {"api_url": "https://x", '
 
 
 def write_corrupt_store(nx, content: bytes = CORRUPT) -> None:
@@ -103,7 +103,7 @@ def test_reading_commands_refuse_a_corrupt_store_and_leave_it_alone(nx, args):
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"not json", b"[]", b'{"environments": {}}', b"\xff\xfe", b'{"version": 1}'],
+    [b"", b"not json", b"[]", b'{"environments": {}}', b"\xff\xfe", b'{"version": 2}'],
 )
 def test_every_kind_of_unparseable_store_is_refused_by_env_list(nx, content):
     write_corrupt_store(nx, content)

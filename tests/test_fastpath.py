@@ -126,7 +126,7 @@ def _none_current(nx, config: Path, now: int) -> World:
 
 def _corrupt(nx, config: Path, now: int) -> World:
     config.mkdir(mode=0o700)
-    (config / "credentials.json").write_text('{"version": 1, "environments": ')
+    (config / "credentials.json").write_text('{"version": 2, "environments": ')
     (config / "credentials.json").chmod(0o600)
     return World([])
 

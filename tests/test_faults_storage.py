@@ -113,13 +113,13 @@ def test_credentials_readable_by_others_warn_but_work(nx, file_mode):
 # ---- a corrupt file ------------------------------------------------------------------------
 
 CORRUPTIONS = {
-    "truncated": b'{"version": 1, "current": "a.example", "environments": {"a.exa',
+    "truncated": b'{"version": 2, "current": "a.example", "environments": {"a.exa',
     "empty": b"",
     "not-utf8": b"\xff\xfe\x00garbage\x80",
     "wrong-shape": b'["version", 1]\n',
-    "env-without-url": b'{"version": 1, "current": null, "environments": {"a.example": {}}}',
+    "env-without-url": b'{"version": 2, "current": null, "environments": {"a.example": {}}}',
     "bad-session": (
-        b'{"version": 1, "current": "a.example", "environments": {"a.example": '
+        b'{"version": 2, "current": "a.example", "environments": {"a.example": '
         b'{"api_url": "https://a.example/nexla-api", "session": {"access_token": 7}}}}'
     ),
 }

@@ -18,7 +18,7 @@ from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
 from tests.outcomes import assert_error, describe, warnings_in
 from tests.signing_in import seed
-from tests.stores import edit_session, now, stored_session
+from tests.stores import edit_session, env_record, now, stored_session
 
 NOT_OFFERED = {
     400: Fault.status(400, {"message": "Bad request", "error_code": 400}),
@@ -140,10 +140,11 @@ def test_a_refused_saved_key_is_not_sent_again(nx):
 def test_a_sign_in_forgets_that_the_key_was_refused(nx):
     seed(nx, lifetime=3600, age=4000, service_key="svc-revoked")
     assert nx.run("token", "print").returncode == 4
+    assert "rejected_at" in env_record(nx.config_dir, nx.server.host)["saved_key"]
     nx.sign_in_with_cli()
     record = nx.run("env", "show", "--json")
     assert '"service_key_saved": false' in record.stdout
-    assert "service_key_rejected_at" not in (nx.config_dir / "credentials.json").read_text()
+    assert "rejected_at" not in (nx.config_dir / "credentials.json").read_text()
 
 
 def test_a_session_obtained_in_the_future_is_renewed_not_trusted(nx):

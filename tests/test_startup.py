@@ -57,7 +57,7 @@ def session_record(
 
 
 def seed_store(config_dir: Path, environments: dict, current=None, mode: int = 0o600) -> Path:
-    """Write credentials.json (format 1, see docs/file-format.md) straight into config_dir.
+    """Write credentials.json (format 2, see docs/file-format.md) straight into config_dir.
 
     `environments` maps a name to its session record (or None: configured, not signed in);
     the API URL is https://NAME/nexla-api unless the record is a (api_url, session) pair.
@@ -70,7 +70,7 @@ def seed_store(config_dir: Path, environments: dict, current=None, mode: int = 0
         if session is not None:
             envs[name]["session"] = session
     path = config_dir / "credentials.json"
-    path.write_text(json.dumps({"version": 1, "current": current, "environments": envs}))
+    path.write_text(json.dumps({"version": 2, "current": current, "environments": envs}))
     path.chmod(mode)
     return path
 

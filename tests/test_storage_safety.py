@@ -158,7 +158,7 @@ def test_an_oversized_file_is_refused_and_set_aside_by_configure(nx):
 
 DEEP = b"[" * 5000 + b"]" * 5000
 DEEP_INSIDE = (
-    b'{"version": 1, "current": null, "environments": {"a.example": '
+    b'{"version": 2, "current": null, "environments": {"a.example": '
     b'{"api_url": "https://a.example/nexla-api", "extra": ' + b"[" * 200 + b"]" * 200 + b"}}}"
 )
 
@@ -297,7 +297,7 @@ def test_store_set_aside_and_lock_files_are_0600(tmp_path):
     path.chmod(0o644)
     store = CredentialStore(path)
     with store.transaction(recover_corrupt=True) as data:
-        data["current"] = None
+        data.current = None
     modes = {p.name: mode(p) for p in directory.iterdir()}
     (kept,) = [name for name in modes if ".corrupt-" in name]
     assert modes == {"credentials.json": 0o600, "credentials.json.lock": 0o600, kept: 0o600}
@@ -306,10 +306,10 @@ def test_store_set_aside_and_lock_files_are_0600(tmp_path):
 @pytest.mark.parametrize(
     "raw, expected",
     [
-        (b'{"version": 1, "current": [], "environments": {}}', CorruptStore),
-        (b'{"version": 1, "current": {"a": 1}, "environments": {}}', CorruptStore),
+        (b'{"version": 2, "current": [], "environments": {}}', CorruptStore),
+        (b'{"version": 2, "current": {"a": 1}, "environments": {}}', CorruptStore),
         (b'{"version": 1e400, "environments": {}}', CorruptStore),
-        (b'{"version": 2, "environments": {}}', ConfigError),
+        (b'{"version": 3, "environments": {}}', ConfigError),
     ],
 )
 def test_odd_values_in_the_file_are_reported_not_crashed_on(tmp_path, raw, expected):
@@ -354,9 +354,9 @@ def test_any_bytes_end_in_a_store_or_the_documented_error(tmp_path, raw):
     except NexlaError as exc:
         assert isinstance(exc, ConfigError)
         return
-    assert isinstance(data["environments"], dict)
-    assert data.get("current") is None or data["current"] in data["environments"]
-    json.dumps(data, sort_keys=True)  # what a transaction does with it next
+    assert isinstance(data.environments, dict)
+    assert data.current is None or data.current in data.environments
+    json.dumps(data.to_json(), sort_keys=True)  # what a transaction does with it next
 
 
 def test_shared_mode_rule():
@@ -378,7 +378,7 @@ def test_session_record_helper_is_what_the_store_accepts(tmp_path):
         },
         "a.example",
     )
-    assert read_store(tmp_path / "c" / "credentials.json")["current"] == "a.example"
+    assert read_store(tmp_path / "c" / "credentials.json").current == "a.example"
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ def test_key_from_the_variable_mints_a_session_for_a_new_environment(nx):
     assert f"added environment {nx.server.host}" in result.stderr
     assert "Minted" in result.stderr
     # Without --save-key the key is written nowhere, nor shown.
-    assert "service_key" not in env
+    assert "saved_key" not in env
     assert config_contains(nx, ODD_KEY) == []
     assert ODD_KEY not in result.stderr
 
@@ -224,7 +224,10 @@ def test_save_key_stores_it_0600_and_remints_after_expiry(nx):
     assert result.returncode == 0, describe(result)
     path = nx.config_dir / "credentials.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert read_store(nx.config_dir)["environments"][nx.server.host]["service_key"] == ODD_KEY
+    assert read_store(nx.config_dir)["environments"][nx.server.host]["saved_key"] == {
+        "in": "file",
+        "key": ODD_KEY,
+    }
     assert ODD_KEY not in result.stderr
     first = stored_session(nx)["access_token"]
 
@@ -259,7 +262,7 @@ def test_a_different_key_without_save_key_drops_the_saved_one(nx):
     assert from_key(nx, "svc-first", "--save-key").returncode == 0
     result = from_key(nx, "svc-second")
     assert result.returncode == 0, describe(result)
-    assert "service_key" not in read_store(nx.config_dir)["environments"][nx.server.host]
+    assert "saved_key" not in read_store(nx.config_dir)["environments"][nx.server.host]
     assert "dropped the service key" in result.stderr
     assert config_contains(nx, "svc-first") == [] and config_contains(nx, "svc-second") == []
 
@@ -267,7 +270,7 @@ def test_a_different_key_without_save_key_drops_the_saved_one(nx):
 def test_pasting_a_token_drops_the_saved_key(nx):
     assert from_key(nx, "svc-kept", "--save-key").returncode == 0
     nx.sign_in_with_cli()
-    assert "service_key" not in read_store(nx.config_dir)["environments"][nx.server.host]
+    assert "saved_key" not in read_store(nx.config_dir)["environments"][nx.server.host]
     assert config_contains(nx, "svc-kept") == []
 
 

@@ -33,7 +33,7 @@ from nexla_cli.errors import (
     UsageError,
 )
 from nexla_cli.model import Session
-from nexla_cli.store import CorruptStore
+from nexla_cli.store import CorruptStore, Environment, StoreData
 
 env_app = typer.Typer(
     cls=Group, help="Sign in to Nexla environments and manage them.", no_args_is_help=True
@@ -187,22 +187,22 @@ def _login_env_name(deps: Deps, env: Optional[str]) -> Tuple[str, Optional[str]]
         data = session.load(deps)
     except CorruptStore:
         session.load_or_set_aside(deps)
-        named = session.choose_env(deps, {}, env).name
+        named = session.choose_env(deps, None, env).name
         if not named:
             raise ConfigError(
                 "no environment is current: it was recorded in the file set aside",
                 hint="`nexla env login --env NAME` or `nexla env configure HOST` signs in afresh",
             ) from None
         return names.normalize_env_name(named), None
-    return session.resolve_env_name(deps, data, env), data.get("current")
+    return session.resolve_env_name(deps, data, env), data.current
 
 
-def _print_available_environments(deps: Deps, data: Dict[str, Any]) -> None:
-    if not data["environments"]:
+def _print_available_environments(deps: Deps, data: StoreData) -> None:
+    if not data.environments:
         return  # a first sign-in: an empty list would only puzzle
     deps.out.info("Available Environments:")
-    for name in sorted(data["environments"]):
-        deps.out.info(f"- {name}" + (" *" if name == data.get("current") else ""))
+    for name in sorted(data.environments):
+        deps.out.info(f"- {name}" + (" *" if name == data.current else ""))
 
 
 def _obtain_token(
@@ -278,9 +278,9 @@ def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> N
     out = deps.out
     now = deps.now()
     rows = []
-    for name, env in sorted(data["environments"].items()):
-        stored = session.stored_session(env, deps.store)
-        rows.append((name, name == data.get("current"), env, stored))
+    for name in sorted(data.environments):
+        env = data.environments[name]
+        rows.append((name, name == data.current, env, env.session))
     checks = {}
     if check:
         from nexla_cli import handoff
@@ -353,13 +353,13 @@ def _raise_for_checks(checks: Dict[str, Dict[str, Any]]) -> None:
 
 
 def _env_json(
-    name: str, current: bool, env: Dict[str, Any], stored: Optional[Session], now: float
+    name: str, current: bool, env: Environment, stored: Optional[Session], now: float
 ) -> Dict[str, Any]:
     data = {
         "name": name,
         "current": current,
         "ui_url": names.ui_url(name),
-        "api_url": env["api_url"],
+        "api_url": env.api_url,
         "signed_in": stored is not None,
         "user": stored.user if stored else None,
         "org": stored.org if stored else None,
@@ -420,9 +420,9 @@ def run_env_show(
 ) -> None:
     data = session.load(deps)
     name = session.resolve_env_name(deps, data, env)
-    record = data["environments"][name]
-    stored = session.stored_session(record, deps.store)
-    details = _env_json(name, name == data.get("current"), record, stored, deps.now())
+    record = data.environments[name]
+    stored = record.session
+    details = _env_json(name, name == data.current, record, stored, deps.now())
     details["token_page"] = names.token_page_url(name)
     details["token"] = mask_token(stored.access_token) if stored else None
     accepted = None

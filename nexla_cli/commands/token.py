@@ -323,7 +323,7 @@ def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Opti
     override = session.access_token_override(deps)
     now = deps.now()
     if override:
-        named = session.choose_env(deps, {}, env).name
+        named = session.choose_env(deps, None, env).name
         # Nothing is known of the variable's token but what a JWT states itself.
         stated = jwt_expiry(override, now)
         return {
@@ -341,9 +341,9 @@ def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Opti
         }, stated
     data = session.load(deps)
     name = session.resolve_env_name(deps, data, env)
-    stored = session.stored_session(data["environments"][name], deps.store)
+    stored = data.environments[name].session
     # Where a saved key is ("keyring", "file" or None), never the key.
-    key_location = keys.location(data["environments"][name])
+    key_location = keys.location(data.environments[name])
     if stored is None:
         return {
             "environment": name,
