@@ -22,7 +22,8 @@ import pytest
 from tests.outcomes import assert_error, describe, warnings_in
 from tests.processes import start
 from tests.secret_service import SecretService, missing_programs
-from tests.signing_in import configure, from_key, second_name, seed
+from tests.signing_in import configure, from_key, second_name
+from tests.signing_in import session_record as aged_session
 from tests.stores import (
     config_bytes,
     env_record,
@@ -86,7 +87,9 @@ def without_any_keyring(nx, **more: str | None) -> dict[str, str]:
 
 def item_for(nx) -> dict:
     """The keyring item the credentials file names for the fake server's environment."""
-    return env_record(nx.config_dir, nx.server.host)["service_key_keyring"]
+    saved = env_record(nx.config_dir, nx.server.host)["saved_key"]
+    assert saved["in"] == "keyring", saved
+    return {"service": saved["service"], "username": saved["username"]}
 
 
 def key_in_no_file(nx, *keys: str) -> None:
@@ -103,8 +106,8 @@ def test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file(nx, secr
     assert result.returncode == 0, describe(result)
 
     record = env_record(nx.config_dir, nx.server.host)
-    assert "service_key" not in record
-    assert record["service_key_keyring"] == {
+    assert record["saved_key"] == {
+        "in": "keyring",
         "service": SERVICE,
         "username": f"{nx.server.host} in {nx.config_dir}",
     }
@@ -175,7 +178,7 @@ def test_logout_forgets_the_key_in_the_keyring_too(nx, secret_service):
     assert result.returncode == 0, describe(result)
     assert secret_service.lookup(**item) is None
     record = env_record(nx.config_dir, nx.server.host)
-    assert "service_key_keyring" not in record and "service_key" not in record
+    assert "saved_key" not in record
     assert warnings_in(result) == []
 
 
@@ -199,7 +202,7 @@ def test_signing_in_with_a_pasted_token_drops_the_key_from_the_keyring(nx, secre
 
     assert "Removed the service key" in result.stderr
     assert secret_service.lookup(**item) is None
-    assert "service_key_keyring" not in env_record(nx.config_dir, nx.server.host)
+    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
 
 
 def test_a_different_key_used_without_save_key_drops_the_saved_one(nx, secret_service):
@@ -214,8 +217,24 @@ def test_a_different_key_used_without_save_key_drops_the_saved_one(nx, secret_se
     other = from_key(nx, OTHER_KEY, env=env)
     assert other.returncode == 0, describe(other)
     assert "dropped the service key" in other.stderr
-    assert "service_key_keyring" not in env_record(nx.config_dir, nx.server.host)
+    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
     assert secret_service.lookup(**item) is None
+
+
+def write_first_release_store(nx, **key_fields: object) -> None:
+    """The fake server's environment with an expired session and a saved key, in format 1
+    as the first release wrote it: the key's fields beside the session
+    (docs/file-format.md, "Versions")."""
+    env = {
+        "api_url": nx.server.api_url,
+        "session": aged_session(nx.server.issue_token(), age=4000, lifetime=3600),
+        **key_fields,
+    }
+    data = {"version": 1, "current": nx.server.host, "environments": {nx.server.host: env}}
+    nx.config_dir.mkdir(mode=0o700, exist_ok=True)
+    path = nx.config_dir / "credentials.json"
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    path.chmod(0o600)
 
 
 def test_a_key_saved_in_the_file_by_the_first_release_works_and_moves_on_the_next_save(
@@ -223,17 +242,39 @@ def test_a_key_saved_in_the_file_by_the_first_release_works_and_moves_on_the_nex
 ):
     env = with_keyring(nx, secret_service)
     nx.server.add_service_key(KEY)
-    seed(nx, service_key=KEY, age=4000, lifetime=3600)  # as the first release stored it
+    write_first_release_store(nx, service_key=KEY)
 
     printed = nx.run("token", "print", env=env)
     assert printed.returncode == 0, describe(printed)
     assert nx.server.last("POST", "/token").authorization == f"Basic {KEY}"
-    assert env_record(nx.config_dir, nx.server.host)["service_key"] == KEY  # still where it was
+    # Still where it was, in the current format since the new session was written.
+    assert env_record(nx.config_dir, nx.server.host)["saved_key"] == {"in": "file", "key": KEY}
+    assert json.loads(config_bytes(nx)["credentials.json"])["version"] == 2
 
     saved = from_key(nx, KEY, "--save-key", env=env)
     assert saved.returncode == 0, describe(saved)
-    assert "service_key" not in env_record(nx.config_dir, nx.server.host)
     assert secret_service.lookup(**item_for(nx)) == KEY
+    key_in_no_file(nx, KEY)
+
+
+def test_a_key_the_first_release_kept_in_the_keyring_is_read_from_the_item_it_named(
+    nx, secret_service
+):
+    env = with_keyring(nx, secret_service)
+    nx.server.add_service_key(KEY)
+    item = {"service": SERVICE, "username": f"{nx.server.host} in {nx.config_dir} (v1)"}
+    secret_service.store(item["service"], item["username"], KEY)
+    write_first_release_store(nx, service_key_keyring=item)
+
+    printed = nx.run("token", "print", env=env)
+
+    assert printed.returncode == 0, describe(printed)
+    assert nx.server.is_valid(printed.stdout.strip())
+    assert nx.server.last("POST", "/token").authorization == f"Basic {KEY}"
+    # The new session was written in the current format, naming the same item.
+    assert json.loads(config_bytes(nx)["credentials.json"])["version"] == 2
+    assert env_record(nx.config_dir, nx.server.host)["saved_key"] == {"in": "keyring", **item}
+    assert secret_service.lookup(**item) == KEY
     key_in_no_file(nx, KEY)
 
 
@@ -286,7 +327,7 @@ def test_file_storage_keeps_the_key_in_the_file_and_leaves_the_keyring_alone(nx,
     env = with_keyring(nx, secret_service, NEXLA_KEY_STORAGE="file")
     result = from_key(nx, KEY, "--save-key", env=env)
     assert result.returncode == 0, describe(result)
-    assert env_record(nx.config_dir, nx.server.host)["service_key"] == KEY
+    assert env_record(nx.config_dir, nx.server.host)["saved_key"] == {"in": "file", "key": KEY}
     assert warnings_in(result) == []  # chosen on purpose: no warning
     assert str(nx.config_dir / "credentials.json") in result.stderr
     assert not [
@@ -308,7 +349,7 @@ def test_no_keyring_at_all_auto_keeps_the_key_in_the_file_with_a_warning_naming_
     assert result.returncode == 0, describe(result)
     (warning,) = warnings_in(result)
     assert str(nx.config_dir / "credentials.json") in warning and "plain text" in warning
-    assert env_record(nx.config_dir, nx.server.host)["service_key"] == KEY
+    assert env_record(nx.config_dir, nx.server.host)["saved_key"] == {"in": "file", "key": KEY}
     assert KEY not in result.stderr
 
 
@@ -371,7 +412,7 @@ def test_logout_with_a_locked_keyring_warns_and_still_logs_out(nx, own_secret_se
     assert "could not delete" in warning and "locked" in warning and SERVICE in warning
     # The file forgot the key first: no reference is left to a key nobody may delete.
     record = env_record(nx.config_dir, nx.server.host)
-    assert "service_key_keyring" not in record and "session" not in record
+    assert "saved_key" not in record and "session" not in record
     assert KEY not in result.stderr
     assert item["username"] in warning
 
@@ -422,7 +463,7 @@ def test_logout_with_a_keyring_that_does_not_answer_warns_and_still_logs_out(
     assert result.returncode == 0, describe(result)
     (warning,) = warnings_in(result)
     assert "did not answer" in warning
-    assert "service_key_keyring" not in env_record(nx.config_dir, nx.server.host)
+    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
     assert took < 15, took
 
 
@@ -503,7 +544,8 @@ def test_token_print_help_and_tab_never_touch_d_bus_or_load_keyring(nx, bus_spy)
     (nx.config_dir / "credentials.json").write_text(
         data.replace(
             '"session":',
-            '"service_key_keyring": {"service": "nexla service key", "username": "x"}, "session":',
+            '"saved_key": {"in": "keyring", "service": "nexla service key", "username": "x"}, '
+            '"session":',
             1,
         )
     )
@@ -552,7 +594,7 @@ def test_storage_file_never_touches_d_bus(nx, bus_spy):
     assert result.returncode == 0, rest
     assert not KEYRING_MODULES & top_level(modules)
     assert bus_spy.connections == 0
-    assert env_record(nx.config_dir, nx.server.host)["service_key"] == KEY
+    assert env_record(nx.config_dir, nx.server.host)["saved_key"] == {"in": "file", "key": KEY}
     for args in (("token", "status"), ("env", "logout")):
         assert nx.run(*args, env=env).returncode == 0
     assert bus_spy.connections == 0
@@ -569,7 +611,7 @@ def test_saving_another_key_writes_a_new_item_and_then_forgets_the_old_one(nx, s
 
     again = from_key(nx, OTHER_KEY, "--save-key", env=env)
     assert again.returncode == 0, describe(again)
-    named = env_record(nx.config_dir, nx.server.host)["service_key_keyring"]
+    named = item_for(nx)
     assert named["username"] != first["username"]
     assert named["username"].startswith(first["username"] + " (")
     assert secret_service.lookup(service=named["service"], username=named["username"]) == (

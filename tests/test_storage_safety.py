@@ -34,6 +34,7 @@ from tests.conftest import nexla_executable
 from tests.outcomes import assert_error, describe
 from tests.signing_in import seed, session_record
 from tests.stores import edit_session, write_store
+from tests.stores import read_store as read_store_json
 
 CONFIG = 3
 # Generous: a hang is what is being ruled out, not slowness on a loaded machine.
@@ -411,3 +412,35 @@ def test_a_damaged_session_is_a_corrupt_file_not_a_crash(nx, changes, args):
     result = nx.run(*args)
     assert_error(result, 3, "credentials.json")
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"expires_at": 10**30}, {"access_token": "abc\ndef"}, {"access_token": None}],
+    ids=["overflow", "control-characters", "no-token"],
+)
+@pytest.mark.parametrize("command", ["env logout", "env logout --all", "env remove"])
+def test_a_damaged_session_is_forgotten_by_logout_and_remove_with_nothing_sent(
+    nx, changes, command
+):
+    """docs/storage.md: the commands that forget a session forget a damaged one too. Its
+    token cannot be sent, so nothing is; the rest of the file is kept as it was."""
+    other = "other.example"
+    seed(nx)
+    edit_session(nx, **changes)
+    data = read_store_json(nx.config_dir)
+    data["environments"][other] = {"api_url": f"https://{other}/nexla-api"}
+    write_store(nx.config_dir, data["environments"], data["current"])
+    args = command.split() + ([nx.server.host] if command == "env remove" else [])
+
+    result = nx.run(*args)
+
+    assert result.returncode == 0, describe(result)
+    assert nx.server.count() == 0
+    after = read_store_json(nx.config_dir)["environments"]
+    assert after[other] == {"api_url": f"https://{other}/nexla-api"}
+    if command == "env remove":
+        assert nx.server.host not in after
+    else:
+        assert after[nx.server.host] == {"api_url": nx.server.api_url}
+        assert f"Not signed in to {nx.server.host}." in result.stderr
