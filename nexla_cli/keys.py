@@ -17,8 +17,8 @@ and forgotten wherever the file says it is.
 
 `keyring` is imported only when a command saves, uses (re-mints with) or forgets a key
 that lives there. Reading the file (`token print`, `token status`, `env show`, completion)
-never loads it, nor D-Bus behind it, and this module itself imports nothing beyond the
-standard library (the store reads SavedKey records on every run). Every keyring call runs
+never loads it, nor D-Bus behind it, and this module itself imports only the standard
+library and errors.py (the store reads SavedKey records on every run). Every keyring call runs
 in a daemon thread and is given up after TIMEOUT_SECONDS: a keyring that hangs (a stopped
 daemon, a prompt nobody answers) must never hang a job, and the abandoned thread does not
 keep the process alive.
