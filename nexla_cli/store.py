@@ -36,13 +36,15 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from nexla_cli import keys
 from nexla_cli.errors import ConfigError, NetworkError
 from nexla_cli.model import Session
 
 # For type checkers only: nothing more is imported at run time (the fast path reads here).
+# keys.py is imported only to read (or migrate) a saved key: a `token print` in a store
+# without one never loads it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from nexla_cli import keys
     from nexla_cli.deps import Notices
     from nexla_cli.model import JsonObject
 
@@ -144,8 +146,10 @@ class Environment:
         """The record for one environment's object (its `api_url` already checked)."""
         saved_key = None
         if raw.get("saved_key") is not None:
+            from nexla_cli.keys import SavedKey
+
             try:
-                saved_key = keys.SavedKey.from_json(raw["saved_key"])
+                saved_key = SavedKey.from_json(raw["saved_key"])
             except ValueError as exc:
                 raise CorruptStore(path, str(exc)) from None
         extra = {key: value for key, value in raw.items() if key not in _ENVIRONMENT_FIELDS}
@@ -227,8 +231,10 @@ def empty_store() -> StoreData:
 def _saved_key_in_one_object(data: JsonObject) -> JsonObject:
     """1 -> 2: an environment's saved service key, three fields beside its session, becomes
     one `saved_key` object (keys.py says how)."""
+    from nexla_cli.keys import v1_fields_to_saved_key
+
     for env in data["environments"].values():
-        keys.v1_fields_to_saved_key(env)
+        v1_fields_to_saved_key(env)
     return data
 
 
