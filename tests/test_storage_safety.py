@@ -310,6 +310,8 @@ def test_store_set_aside_and_lock_files_are_0600(tmp_path):
         (b'{"version": 2, "current": [], "environments": {}}', CorruptStore),
         (b'{"version": 2, "current": {"a": 1}, "environments": {}}', CorruptStore),
         (b'{"version": 1e400, "environments": {}}', CorruptStore),
+        (b'{"version": 0, "current": null, "environments": {}}', CorruptStore),
+        (b'{"version": true, "current": null, "environments": {}}', CorruptStore),
         (b'{"version": 3, "environments": {}}', ConfigError),
     ],
 )
