@@ -334,7 +334,10 @@ def test_odd_values_in_the_file_are_reported_not_crashed_on(tmp_path, raw, expec
             lambda children: (
                 st.lists(children, max_size=3)
                 | st.dictionaries(
-                    st.sampled_from(["version", "current", "environments", "api_url", "x"])
+                    st.sampled_from(
+                        ["version", "current", "environments", "api_url", "session", "x"]
+                        + ["saved_key", "in", "key", "access_token", "expires_at"]
+                    )
                     | st.text(max_size=4),
                     children,
                     max_size=4,
