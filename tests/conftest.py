@@ -60,6 +60,9 @@ _SCRUBBED = {
     # Their OS keyring: tests that want one start a private Secret Service (test_keyring.py).
     "DBUS_SESSION_BUS_ADDRESS",
     "PYTHON_KEYRING_BACKEND",
+    # Lets the first real `nexla` of a run keep its compiled modules, so the others do not
+    # compile the package from source again (the CLI's behaviour does not depend on it).
+    "PYTHONDONTWRITEBYTECODE",
 }
 
 
