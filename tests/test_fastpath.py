@@ -1,32 +1,35 @@
 """The `token print` fast path (nexla_cli/fastpath.py) answers exactly as the full app would.
 
-Each case builds the same world twice, in two config directories: the installed `nexla token
-print` runs in one (taking the fast path where it can), and the full app, invoked directly
-through cli.run (which has no fast path), in the other. Stdout, exit code and stderr must
-match once the tokens and the config path are named alike. A refresh kills the old token,
-so each side gets its own freshly issued one.
+Each case builds the same world twice, in two config directories: `nexla token print` runs
+in one through the program's entry (main.run, which takes the fast path where it can), and
+the full app (cli.run, which has no fast path) in the other. Stdout, exit code and stderr
+must match once the tokens and the config path are named alike. A refresh kills the old
+token, so each side gets its own freshly issued one. Whether the fast path answered a case
+itself is asked of fastpath.token_print directly: it only reads, so asking changes nothing.
 
-The installed command also runs with PYTHONPROFILEIMPORTTIME=1, which shows whether Typer
-was loaded: that tells which cases the fast path answered itself and which it handed on.
+These comparisons run in this process: what the fast path answers does not depend on being
+a process of its own. What does (that the installed console script really skips Typer, and
+hands over when it should) is checked for a few cases with the installed `nexla`, run with
+PYTHONPROFILEIMPORTTIME=1, which lists the modules it loaded.
 """
 
+import contextlib
+import io
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
+from nexla_cli import cli, fastpath, main
+from nexla_cli.deps import Deps, Streams
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
+from tests.inprocess import FAST
 from tests.test_startup import seed_store, session_record, split_importtime
 
-FULL_APP = (
-    "import sys; from nexla_cli.cli import run; from nexla_cli.deps import Deps; "
-    "sys.exit(run(['token', 'print', *sys.argv[1:]], Deps.from_process()))"
-)
 OTHER = "other.example.com"
 
 
@@ -223,19 +226,72 @@ def _normalised(text: str, world: World, issued: list, config: Path) -> str:
     return text.replace(str(config), "<config>")
 
 
-def _run(nx, side: str, build: Callable, now: int):
+class _Output(io.TextIOWrapper):
+    """An in-memory stdout or stderr, UTF-8 as the test environment's are, not a TTY."""
+
+    def __init__(self) -> None:
+        super().__init__(io.BytesIO(), encoding="utf-8", errors="strict")
+
+    def text(self) -> str:
+        self.flush()
+        return self.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+
+
+def _answer(entry: Callable, argv: list, env: dict, cwd: Path, stdout=None) -> tuple:
+    """(exit code or None, stdout, stderr) of `entry(argv, deps)`, with Deps as a process
+    would have them: this environment, stdin empty (/dev/null), output captured."""
+    stdout = stdout or _Output()
+    stderr = _Output()
+    streams = Streams(io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), stdout, stderr)
+    code = entry(argv, Deps(env, streams, timing=FAST, cwd=cwd))
+    return code, stdout.text() if isinstance(stdout, _Output) else "", stderr.text()
+
+
+# Where each side's run starts: the program's entry (fast path first), or the full app alone.
+PROGRAM, FULL_APP = main.run, cli.run
+
+
+def _run(nx, side: str, build: Callable, now: float, entry: Callable = PROGRAM):
+    """(exit code, stdout, stderr) of `token print` in a world of its own, tokens and config
+    path named alike; and whether the fast path answered it itself."""
     config = nx.tmp_path / side
     world = build(nx, config, now)
     env = nx.env_with(NEXLA_CONFIG_DIR=str(config), **world.env)
+    argv = ["token", "print", *world.args]
+    answered_fast = _answer(fastpath.token_print, argv, env, nx.tmp_path)[0] is not None
     already = len(nx.server.issued)
-    if side == "installed":
-        argv = [nexla_executable(), "token", "print", *world.args]
-        env["PYTHONPROFILEIMPORTTIME"] = "1"
-    else:
-        argv = [sys.executable, "-c", FULL_APP, *world.args]
+    code, stdout, stderr = _answer(entry, argv, env, nx.tmp_path)
+    issued = nx.server.issued[already:]
+    outcome = (
+        code,
+        _normalised(stdout, world, issued, config),
+        _normalised(stderr, world, issued, config),
+    )
+    nx.server.clear_faults()
+    return outcome, answered_fast
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_token_print_answers_as_the_full_app(nx, case):
+    build, answered_fast = CASES[case]
+
+    now = int(time.time())  # both sides store the very same times
+    full, _ = _run(nx, "full-app", build, now, FULL_APP)
+    program, fast = _run(nx, "program", build, now)
+
+    assert program == full
+    assert fast == answered_fast, "fast path taken" if answered_fast else "fast path not taken"
+
+
+def _run_installed(nx, build: Callable, now: float):
+    """The installed `nexla token print` in a world of its own: its outcome as _run gives
+    it, and the modules it loaded."""
+    config = nx.tmp_path / "installed"
+    world = build(nx, config, now)
+    already = len(nx.server.issued)
     result = subprocess.run(
-        argv,
-        env=env,
+        [nexla_executable(), "token", "print", *world.args],
+        env=nx.env_with(NEXLA_CONFIG_DIR=str(config), PYTHONPROFILEIMPORTTIME="1", **world.env),
         cwd=nx.tmp_path,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -250,17 +306,29 @@ def _run(nx, side: str, build: Callable, now: int):
         _normalised(stderr, world, issued, config),
     )
     nx.server.clear_faults()
-    return outcome, modules, world
+    return outcome, modules
+
+
+# Answered by the fast path (a stored token, the variable, a warning on stderr) and handed
+# to the full app (a refresh, an error, an option it does not take).
+INSTALLED_CASES = [
+    "fresh",
+    "group-readable file",
+    "NEXLA_ACCESS_TOKEN, no store",
+    "due",
+    "corrupt store",
+    "fresh, --min-ttl beyond its life",
+]
 
 
 @pytest.mark.e2e  # what a fresh interpreter imports
-@pytest.mark.parametrize("case", list(CASES))
-def test_installed_token_print_answers_as_the_full_app(nx, case):
+@pytest.mark.parametrize("case", INSTALLED_CASES)
+def test_the_installed_command_takes_the_fast_path_where_it_answers(nx, case):
     build, answered_fast = CASES[case]
 
     now = int(time.time())  # both sides store the very same times
-    full, _, _ = _run(nx, "full-app", build, now)
-    installed, modules, _ = _run(nx, "installed", build, now)
+    full, _ = _run(nx, "full-app", build, now, FULL_APP)
+    installed, modules = _run_installed(nx, build, now)
 
     assert installed == full
     assert ("typer" not in modules) == answered_fast, "fast path taken" if answered_fast else ""
@@ -268,9 +336,9 @@ def test_installed_token_print_answers_as_the_full_app(nx, case):
 
 def test_fresh_outcomes_are_what_the_contract_says(nx):
     # Parity alone would pass if both sides were wrong in the same way.
-    outcome, _, _ = _run(nx, "installed", CASES["fresh"][0], time.time())
+    outcome, _ = _run(nx, "program", CASES["fresh"][0], time.time())
     assert outcome == (0, "<stored token>\n", "")
-    outcome, _, _ = _run(nx, "variable", CASES["NEXLA_ACCESS_TOKEN, no store"][0], time.time())
+    outcome, _ = _run(nx, "variable", CASES["NEXLA_ACCESS_TOKEN, no store"][0], time.time())
     assert outcome == (0, "tok-variable\n", "")
     code, stdout, stderr = _run(nx, "group", CASES["group-readable file"][0], time.time())[0]
     assert (code, stdout) == (0, "<stored token>\n")
@@ -282,39 +350,51 @@ def test_fresh_outcomes_are_what_the_contract_says(nx):
 
 
 def test_due_token_is_refreshed_not_printed(nx):
-    code, stdout, stderr = _run(nx, "installed", CASES["due"][0], time.time())[0]
+    code, stdout, stderr = _run(nx, "program", CASES["due"][0], time.time())[0]
     assert (code, stdout, stderr) == (0, "<new token 1>\n", "")
     assert nx.server.count("POST", "/token/refresh") == 1
 
 
 @pytest.mark.parametrize("case", ["no environment", "corrupt store", "expired"])
 def test_error_cases_are_left_to_the_full_app(nx, case):
-    code, stdout, stderr = _run(nx, "installed", CASES[case][0], time.time())[0]
+    code, stdout, stderr = _run(nx, "program", CASES[case][0], time.time())[0]
     assert code in (3, 4) and stdout == ""
     assert stderr.startswith("error: ") and "Traceback" not in stderr
 
 
-@pytest.mark.e2e  # stdout is /dev/full
+@pytest.mark.e2e  # stdout is /dev/full for the installed command
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_failing_stdout_is_reported_as_the_full_app_does(nx):
     outcomes = []
-    for side, argv in (
-        ("full-app", [sys.executable, "-c", FULL_APP]),
-        ("installed", [nexla_executable(), "token", "print"]),
-    ):
-        config = nx.tmp_path / side
-        _fresh(nx, config, int(time.time()))
-        with open("/dev/full", "w") as full:
-            result = subprocess.run(
-                argv,
-                env=nx.env_with(NEXLA_CONFIG_DIR=str(config)),
-                stdin=subprocess.DEVNULL,
-                stdout=full,
-                stderr=subprocess.PIPE,
-                text=True,
-                timeout=60,
-            )
-        outcomes.append((result.returncode, result.stderr))
+    # The full app in this process, its stdout the same device opened as a text file.
+    config = nx.tmp_path / "full-app"
+    _fresh(nx, config, int(time.time()))
+    full = open("/dev/full", "w", encoding="utf-8")
+    try:
+        code, _, stderr = _answer(
+            FULL_APP,
+            ["token", "print"],
+            nx.env_with(NEXLA_CONFIG_DIR=str(config)),
+            nx.tmp_path,
+            stdout=full,
+        )
+    finally:
+        with contextlib.suppress(OSError):  # what could not be written is still buffered
+            full.close()
+    outcomes.append((code, stderr))
+    config = nx.tmp_path / "installed"
+    _fresh(nx, config, int(time.time()))
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [nexla_executable(), "token", "print"],
+            env=nx.env_with(NEXLA_CONFIG_DIR=str(config)),
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    outcomes.append((result.returncode, result.stderr))
     assert outcomes[1] == outcomes[0]
     # A result that cannot be written is a clean error (exit 3), not a bug (docs/storage.md).
     assert outcomes[0][0] == 3 and outcomes[0][1].startswith("error: ")
