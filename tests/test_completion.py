@@ -9,8 +9,14 @@ never fall back to file names (README.md, "Shell completion").
 Environment names are answered without Typer by nexla_cli/fastcomplete.py; the parity tests
 below hold its answers to the full app's, byte for byte, in every shell's protocol
 (docs/speed.md).
+
+A TAB press is one run of `nexla` with the protocol's variables set. The answers are asked
+for in this process, as main.main gives them (the variables in os.environ, the answer on
+sys.stdout: that is where the completion code reads and writes); the installed command
+itself answers a few, to show what it loads, and real shells press TAB at the end.
 """
 
+import io
 import os
 import shutil
 import subprocess
@@ -48,17 +54,55 @@ def store(nx):
     return nx
 
 
+def tab_press(nx, variables: dict, answered_by: str = "nexla") -> tuple:
+    """(exit code, stdout, stderr) of one TAB press: `nexla` run with nx's environment and
+    `variables`, in its working directory, stdin empty; answered as main.main does
+    (`answered_by="nexla"`: the fast completion, else Typer's), or by the fast completion
+    alone ("fast": exit code None when it does not answer) or by Typer alone ("typer")."""
+    stdin = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    environment = dict(nx.env, **variables)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in set(os.environ) - set(environment):
+            patch.delenv(name)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        patch.chdir(nx.tmp_path)
+        patch.setattr(sys, "stdin", stdin)
+        patch.setattr(sys, "stdout", stdout)
+        patch.setattr(sys, "stderr", stderr)
+        code = _answer(variables["_NEXLA_COMPLETE"], answered_by)
+        stdout.flush()
+        stderr.flush()
+    return (code, _text(stdout), _text(stderr))
+
+
+def _answer(instruction: str, answered_by: str) -> int | None:
+    if answered_by != "typer":
+        code = fastcomplete.complete(instruction)
+        if code is not None or answered_by == "fast":
+            return code
+    from nexla_cli.cli import run
+    from nexla_cli.completion import register
+    from nexla_cli.deps import Deps
+
+    register()
+    try:
+        return run([], Deps.from_process())
+    except SystemExit as exc:  # Typer ends a completion with sys.exit
+        return 0 if exc.code is None else exc.code
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    # As subprocess.run(text=True) reads a child's output.
+    return stream.buffer.getvalue().decode("utf-8").replace("\r\n", "\n")  # type: ignore[attr-defined]
+
+
 def complete(nx, shell: str, **variables) -> subprocess.CompletedProcess:
-    env = nx.env_with(_NEXLA_COMPLETE=f"complete_{shell}", **variables)
-    return subprocess.run(
-        [nexla_executable()],
-        env=env,
-        cwd=nx.tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    """`_NEXLA_COMPLETE=complete_SHELL nexla` with `variables`, as a finished run."""
+    code, stdout, stderr = tab_press(nx, {"_NEXLA_COMPLETE": f"complete_{shell}", **variables})
+    return subprocess.CompletedProcess(["nexla"], code, stdout, stderr)
 
 
 def bash_variables(line: str) -> dict:
@@ -85,16 +129,10 @@ def bash_complete(nx, line: str) -> list:
 
 @pytest.mark.parametrize("shell", sorted(SCRIPTS))
 def test_committed_script_is_what_the_app_generates(shell, nx):
-    result = subprocess.run(
-        [nexla_executable()],
-        env=nx.env_with(_NEXLA_COMPLETE=f"source_{shell}"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    code, stdout, stderr = tab_press(nx, {"_NEXLA_COMPLETE": f"source_{shell}"})
+    assert code == 0, stderr
     committed = (ROOT / "completions" / SCRIPTS[shell]).read_text()
-    assert result.stdout == committed, (
+    assert stdout == committed, (
         f"completions/{SCRIPTS[shell]} is stale; regenerate it with "
         f"`_NEXLA_COMPLETE=source_{shell} nexla > completions/{SCRIPTS[shell]}`"
     )
@@ -275,53 +313,21 @@ def protocol_variables(protocol: str, line: str) -> dict:
     return variables
 
 
-def answer_in_process(monkeypatch, capsys, variables: dict, fast: bool) -> tuple:
-    """(exit code or None, stdout, stderr) of one TAB press, the fast way or Typer's."""
-    for name in PROTOCOL_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
-    capsys.readouterr()
-    if fast:
-        code = fastcomplete.complete(variables["_NEXLA_COMPLETE"])
-    else:
-        from nexla_cli.cli import run
-        from nexla_cli.completion import register
-        from nexla_cli.deps import Deps
-
-        register()
-        try:
-            code = run([], Deps.from_process())
-        except SystemExit as exc:  # Typer ends a completion with sys.exit
-            code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def store_in_process(store, monkeypatch):
-    monkeypatch.setenv("NEXLA_CONFIG_DIR", str(store.config_dir))
-    monkeypatch.chdir(store.tmp_path)
-    return store
-
-
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_fast_completion_answers_as_the_full_app(store_in_process, monkeypatch, capsys, protocol):
+def test_fast_completion_answers_as_the_full_app(store, protocol):
     for line in HANDLED:
         variables = protocol_variables(protocol, line)
-        fast = answer_in_process(monkeypatch, capsys, variables, fast=True)
-        full = answer_in_process(monkeypatch, capsys, variables, fast=False)
+        fast = tab_press(store, variables, "fast")
+        full = tab_press(store, variables, "typer")
         assert fast[0] is not None, f"{line!r} was not answered by the fast completion"
         assert fast == full, line
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_fast_completion_leaves_other_lines_to_typer(
-    store_in_process, monkeypatch, capsys, protocol
-):
+def test_fast_completion_leaves_other_lines_to_typer(store, protocol):
     for line in FALLS_THROUGH:
         variables = protocol_variables(protocol, line)
-        assert answer_in_process(monkeypatch, capsys, variables, fast=True) == (None, "", ""), line
+        assert tab_press(store, variables, "fast") == (None, "", ""), line
 
 
 @pytest.mark.parametrize(
@@ -334,18 +340,16 @@ def test_fast_completion_leaves_other_lines_to_typer(
         ' "": {"api_url": "x"}}}',  # hand-edited: only names in normal form are offered
     ],
 )
-def test_fast_completion_and_the_full_app_agree_on_odd_stores(
-    store_in_process, monkeypatch, capsys, content
-):
-    (store_in_process.config_dir / "credentials.json").write_text(content)
+def test_fast_completion_and_the_full_app_agree_on_odd_stores(store, content):
+    (store.config_dir / "credentials.json").write_text(content)
     for protocol in PROTOCOLS:
         for line in ("nexla env use ", "nexla token print --env "):
             variables = protocol_variables(protocol, line)
-            fast = answer_in_process(monkeypatch, capsys, variables, fast=True)
-            assert fast == answer_in_process(monkeypatch, capsys, variables, fast=False)
+            fast = tab_press(store, variables, "fast")
+            assert fast == tab_press(store, variables, "typer")
             assert "evil" not in fast[1] and "Upper" not in fast[1]
     variables = protocol_variables("bash", "nexla env use ")
-    _, out, _ = answer_in_process(monkeypatch, capsys, variables, fast=True)
+    _, out, _ = tab_press(store, variables, "fast")
     assert out.split() == [fastcomplete.NO_FILES] + (["ok.example.com"] if "ok." in content else [])
 
 
@@ -393,31 +397,13 @@ def run_installed(nx, variables: dict) -> tuple:
     return (result.returncode, result.stdout, stderr), "typer" in modules
 
 
-def run_full_app(nx, variables: dict) -> tuple:
-    code = (
-        "import sys; from nexla_cli.completion import register; register(); "
-        "from nexla_cli.cli import run; from nexla_cli.deps import Deps; "
-        "sys.exit(run([], Deps.from_process()))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=nx.env_with(**variables),
-        cwd=nx.tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return result.returncode, result.stdout, result.stderr
-
-
 @pytest.mark.e2e  # what a fresh interpreter imports
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_the_installed_command_answers_names_without_typer(store, protocol):
     variables = protocol_variables(protocol, "nexla env use loc")
     answer, loaded_typer = run_installed(store, variables)
     assert not loaded_typer
-    assert answer == run_full_app(store, variables)
+    assert answer == tab_press(store, variables, "typer")
     assert "localhost" in answer[1] or protocol == "fish is-args"
 
 
@@ -426,7 +412,7 @@ def test_the_installed_command_hands_other_lines_to_typer(store):
     variables = protocol_variables("bash", "nexla env u")
     answer, loaded_typer = run_installed(store, variables)
     assert loaded_typer
-    assert answer == (0, "use\n", "") == run_full_app(store, variables)
+    assert answer == (0, "use\n", "") == tab_press(store, variables, "typer")
 
 
 # Real shells ------------------------------------------------------------------------------
