@@ -317,7 +317,6 @@ INSTALLED_CASES = [
     "NEXLA_ACCESS_TOKEN, no store",
     "due",
     "corrupt store",
-    "fresh, --min-ttl beyond its life",
 ]
 
 
