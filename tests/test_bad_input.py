@@ -19,6 +19,7 @@ from tests.inprocess import run_in_process
 from tests.outcomes import assert_error, describe
 from tests.signing_in import seed, session_record
 from tests.stores import read_store, store_bytes, without_memo, write_store
+from tests.test_env_interactive import close_ended
 
 USAGE, CONFIG = 2, 3
 
@@ -415,14 +416,6 @@ def spawn_in_pty(nx, args):
         encoding="utf-8",
         dimensions=(24, 200),
     )
-
-
-def close_ended(child: pexpect.spawn) -> None:
-    """Close a child whose terminal has reached EOF, once it has exited: waited for first,
-    close() has no need to give the kernel time (a fixed 0.1 s)."""
-    child.wait()
-    child.ptyproc.delayafterclose = 0
-    child.close()
 
 
 # Ctrl-C at the prompts of `env configure` and `env login` is tested, with the same checks,

@@ -27,6 +27,7 @@ import pytest
 
 from nexla_cli import fastcomplete
 from tests.conftest import nexla_executable
+from tests.test_env_interactive import close_ended
 from tests.test_startup import seed_store, session_record, split_importtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -495,8 +496,7 @@ def press_tab(nx, shell: str, lines: list) -> list:
         # Left by itself, not hung up on: close() then waits for nothing.
         child.sendline("exit")
         child.expect(pexpect.EOF)
-        child.wait()
-        child.ptyproc.delayafterclose = 0
+        close_ended(child)
         return ran
     finally:
         child.close(force=True)

@@ -49,21 +49,24 @@ class Terminal:
 
     def finish(self) -> int:
         self.child.expect(pexpect.EOF)
-        return ended(self.child)
+        close_ended(self.child)
+        assert self.child.signalstatus is None
+        return self.child.exitstatus
 
     @property
     def output(self) -> str:
         return self.transcript.getvalue()
 
 
-def ended(child: pexpect.spawn) -> int:
-    """The exit status of a child whose terminal has reached EOF; it must not have died of
-    a signal. Waited for first, so close() has no need to give the kernel time."""
-    child.wait()
+def close_ended(child: pexpect.spawn, timeout: float = 30) -> None:
+    """Close a child whose terminal has reached EOF once it has exited (its exit status is
+    then known). pexpect's close() would first sleep a fixed 0.1 s for the kernel, then end
+    a child still running by signals; one that has not exited within `timeout` still is."""
+    deadline = time.monotonic() + timeout
+    while child.isalive() and time.monotonic() < deadline:
+        time.sleep(0.005)
     child.ptyproc.delayafterclose = 0
     child.close()
-    assert child.signalstatus is None
-    return child.exitstatus
 
 
 def token_page(nx, name=None):
@@ -354,7 +357,7 @@ def test_the_token_stays_hidden_after_ctrl_z_and_fg(nx):
         shell.expect_exact("exit=0")
         shell.sendline("exit")
         shell.expect(pexpect.EOF)
-        ended(shell)
+        close_ended(shell)
     finally:
         shell.close(force=True)
     after_fg = transcript.getvalue().split("fg", 1)[1]

@@ -26,6 +26,7 @@ from tests.fake_nexla import Fault
 from tests.inprocess import FAST, run_in_process
 from tests.outcomes import describe
 from tests.signing_in import seed
+from tests.test_env_interactive import close_ended
 
 CONFIG = 3
 
@@ -205,14 +206,6 @@ def _on_a_terminal(nx, term: str) -> str:
     close_ended(child)
     assert child.exitstatus == CONFIG, text
     return text
-
-
-def close_ended(child: pexpect.spawn) -> None:
-    """Close a child whose terminal has reached EOF, once it has exited: waited for first,
-    close() has no need to give the kernel time (a fixed 0.1 s)."""
-    child.wait()
-    child.ptyproc.delayafterclose = 0
-    child.close()
 
 
 @pytest.mark.e2e  # a real terminal
