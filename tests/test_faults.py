@@ -26,12 +26,26 @@ from typing import Callable
 
 import pytest
 
+from nexla_cli.deps import Timing
 from tests.fake_nexla import FakeNexla, Fault
 from tests.outcomes import HTML_PAGE, assert_error, assert_presentable, describe, warnings_in
 from tests.signing_in import seed
 from tests.stores import read_store, store_bytes, stored_session, without_memo, write_store
 
 NETWORK = 5
+
+# NEXLA_TIMEOUT for the hang cases: each costs one timeout of waiting. Short, but the retry
+# that follows the hang must still connect and answer within it on a loaded machine (the
+# server runs in this very process), which 0.5 s leaves ample room for.
+HANG_TIMEOUT = 0.5
+
+# The one (command, 429) case that waits out the real `Retry-After: 1` with the product's
+# own Timing; every command shares that retry policy (nexla_cli/client.py). The other
+# commands' 429 cases cap the wait at RETRY_AFTER_CAP, as the product does at
+# Timing.max_retry_after (10 s): each still proves that it waits for the header, and that
+# the cap bounds the wait, in a fifth of the time.
+REAL_RETRY_AFTER_COMMAND = "token refresh"
+RETRY_AFTER_CAP = 0.2
 
 
 class PlainListener:
@@ -111,6 +125,7 @@ class FaultCase:
     token_endpoints_only: bool = False  # a fault only a token response can have
     logout_ignores: bool = False  # logout does not read the body: not a fault for it
     via_untrusted: bool = False  # reach the untrusted server instead (the stored API URL)
+    hangs: bool = False  # the request waits for the client's timeout
 
 
 BOTH = frozenset({"GET", "POST"})
@@ -147,7 +162,7 @@ FAULTS = [
         BOTH,
         ("Slow down", "429"),
     ),
-    FaultCase("hang", lambda w, p: Fault.hang(30), 1, GET_ONLY, ("timed out",)),
+    FaultCase("hang", lambda w, p: Fault.hang(30), 1, GET_ONLY, ("timed out",), hangs=True),
     FaultCase("reset", lambda w, p: Fault.reset(), 1, GET_ONLY, ("reset", "broke")),
     FaultCase(
         "200-not-json",
@@ -255,15 +270,26 @@ def test_fault(world, command: Command, fault: FaultCase):
         data["environments"][nx.server.host]["api_url"] = world.untrusted.api_url
         write_store(nx.config_dir, data["environments"], data["current"])
     before = store_bytes(nx.config_dir)
-    # Short, for the hang cases; the other faults answer at once.
-    variables = {"NEXLA_TIMEOUT": "1.5", **setup["env"]}
+    # Short for the hang cases; the other faults answer at once (cli_env's timeout stands).
+    variables = {"NEXLA_TIMEOUT": str(HANG_TIMEOUT)} if fault.hangs else {}
+    variables.update(setup["env"])
+    rate_limited = fault.name.startswith("429")
+    real_retry_after = rate_limited and command.name == REAL_RETRY_AFTER_COMMAND
+    # None: the runner's default (no backoff; Retry-After honoured up to the product's cap).
+    timing = None
+    if real_retry_after:
+        timing = Timing()
+    elif rate_limited:
+        timing = Timing(retry_backoff=0, max_retry_after=RETRY_AFTER_CAP)
     if not fault.via_untrusted:
         nx.server.add_fault(
             command.method, command.path, fault.make(world, command.path), times=fault.times
         )
     nx.server.clear_log()
 
-    result = nx.run(*setup["args"], input=setup["stdin"], env=nx.env_with(**variables))
+    result = nx.run(
+        *setup["args"], input=setup["stdin"], env=nx.env_with(**variables), timing=timing
+    )
 
     assert_presentable(result)
     # No credential ever leaves for another host or over plain HTTP, whatever the fault.
@@ -279,9 +305,14 @@ def test_fault(world, command: Command, fault: FaultCase):
     else:
         assert sent == (2 if recovers else 1), f"{sent} requests\n{describe(result)}"
     assert nx.server.count() == sent, "no other request was made"
-    if recovers and fault.name.startswith("429"):
+    if recovers and rate_limited:
         first, second = nx.server.find(command.method, command.path)
-        assert second.time - first.time >= 0.9, "Retry-After: 1 was not honoured"
+        waited = second.time - first.time
+        if real_retry_after:
+            assert waited >= 0.9, "Retry-After: 1 was not honoured"
+        else:
+            # It waited for the header, but no longer than the cap.
+            assert RETRY_AFTER_CAP <= waited < 0.9, f"waited {waited:.2f}s"
 
     if command.kind == "logout":
         _check_logout(nx, setup, result, fault, recovers)
@@ -392,11 +423,13 @@ def test_hang_fails_within_about_one_timeout(nx):
     before = store_bytes(nx.config_dir)
     nx.server.add_fault("POST", "/token/refresh", Fault.hang(60), times=None)
     started = time.monotonic()
-    result = nx.run("token", "refresh", env=nx.env_with(NEXLA_TIMEOUT="2"))
+    result = nx.run("token", "refresh", env=nx.env_with(NEXLA_TIMEOUT=str(HANG_TIMEOUT)))
     elapsed = time.monotonic() - started
     assert_error(result, NETWORK, "timed out")
     assert nx.server.count("POST", "/token/refresh") == 1
-    assert elapsed < 3 * 2 + 3, f"took {elapsed:.1f}s"
+    # An attempt may last connect + read timeout; the rest is slack for a loaded machine.
+    # Nowhere near the hang's 60 s.
+    assert elapsed < 3 * HANG_TIMEOUT + 1.5, f"took {elapsed:.1f}s"
     assert without_memo(read_store(nx.config_dir)) == without_memo(_parse(before))
 
 
