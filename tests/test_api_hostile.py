@@ -5,11 +5,16 @@ listings, a clock before the build date, and bodies that would drive a terminal.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
 
 import pexpect
 import pytest
@@ -139,12 +144,80 @@ def test_paginate_stops_after_max_pages_with_exit_5(api):
     assert result.stdout == '[{"id": 1}, {"id": 2},{"id": 3}, {"id": 4},{"id": 5}, {"id": 6}'
 
 
-def test_paginate_stops_after_1000_pages_by_default(api):
-    api.server.data_source_count = 10**9
-    result = api.run("api", "/data_sources", "--paginate", "-f", "per_page=1", timeout=600)
+class _EndlessPages(BaseHTTPRequestHandler):
+    """GET /nexla-api/data_sources?page=N&per_page=M: page N of a listing that never ends,
+    with Nexla's paging headers, on a connection kept open for the next page."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive: a Content-Length and no "Connection: close"
+    timeout = 10  # an idle connection's thread ends after this
+    # Headers and body go out in two writes: without this, Nagle's algorithm holds the
+    # body back for the client's delayed ACK, 40 ms a page.
+    disable_nagle_algorithm = True
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query))
+        page, per_page = int(query.get("page", 1)), int(query.get("per_page", 10))
+        if url.path != "/nexla-api/data_sources" or not self.headers.get("Authorization"):
+            self.send_error(404)
+            return
+        self.server.pages.append(page)
+        first = (page - 1) * per_page + 1
+        body = json.dumps([{"id": n} for n in range(first, first + per_page)]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Current-Page", str(page))
+        self.send_header("X-Total-Page-Count", str(10**9))
+        link = f"<{url.path}?page={page + 1}&per_page={per_page}>"
+        self.send_header("Link", f'{link}; rel="Next"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def endless_pages(ca):
+    """An HTTPS listing that never ends, on loopback, trusted through the same CA.
+
+    The shared fake server closes every connection after its answer, so a thousand pages
+    cost a thousand TLS handshakes (most of ten seconds); this one keeps the connection.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EndlessPages)
+    server.daemon_threads = True
+    server.block_on_close = False
+    server.pages = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_paginate_stops_after_1000_pages_by_default(api, endless_pages):
+    api_url = f"https://127.0.0.1:{endless_pages.server_address[1]}/nexla-api"
+    result = api.run(
+        "api",
+        "/data_sources",
+        "--paginate",
+        "-f",
+        "per_page=1",
+        env=api.env_with(NEXLA_API_URL=api_url),
+        timeout=600,
+    )
     assert result.returncode == 5, result.stderr
     assert "more than 1000 pages" in result.stderr
-    assert api.server.count("GET", "/data_sources") == 1000
+    assert endless_pages.pages == list(range(1, 1001))
+    assert result.stdout.startswith('[{"id": 1},{"id": 2},') and result.stdout.endswith(
+        '{"id": 1000}'
+    )
 
 
 def test_a_page_breaking_off_mid_body_is_exit_5(api):
