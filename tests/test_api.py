@@ -1,17 +1,51 @@
 """`nexla api`: requests, fields, bodies, headers, output and exit codes, against the fake API.
 
-Every test runs the installed `nexla` in a subprocess and asserts what the fake server
-received (method, path, query, headers, body, and how many times).
+Every test runs `nexla` and asserts what the fake server received (method, path, query,
+headers, body, and how many times). Bodies piped through a real process's stdout are
+tested in tests/test_api_hostile.py.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
+from nexla_cli.deps import Deps, Streams
+from nexla_cli.main import run
 from tests.fake_nexla import TEAMS, Fault
-from tests.processes import run_bytes
+from tests.inprocess import FAST
+
+
+class _Pipe(io.TextIOWrapper):
+    """A text stream over bytes that is not a terminal: stdin or a pipe nexla writes to."""
+
+    def __init__(self, data: bytes = b"", encoding: str = "utf-8") -> None:
+        super().__init__(io.BytesIO(data), encoding=encoding, errors="strict")
+
+    def isatty(self) -> bool:
+        return False
+
+    def written(self) -> bytes:
+        self.flush()
+        return self.buffer.getvalue()
+
+
+def run_bytes_in_process(nx, *args: str, stdin: bytes | None = None):
+    """`nexla ARGS` in this process, with stdout and stderr as the bytes written (no
+    decoding, no newline translation): what tests.processes.run_bytes gives, without
+    starting a process. The same entry and Deps as nx.run (tests/inprocess.py)."""
+    # As a process's text streams are: in $PYTHONIOENCODING when it is set.
+    encoding = (nx.env.get("PYTHONIOENCODING") or "utf-8").split(":")[0] or "utf-8"
+    streams = Streams(_Pipe(stdin or b""), _Pipe(encoding=encoding), _Pipe(encoding=encoding))
+    deps = Deps(dict(nx.env), streams, timing=FAST, cwd=Path(nx.tmp_path))
+    code = run([str(arg) for arg in args], deps)
+    return subprocess.CompletedProcess(
+        ["nexla", *args], code, streams.stdout.written(), streams.stderr.written()
+    )
 
 
 @pytest.fixture
@@ -39,7 +73,7 @@ def echoed(result) -> dict:
 
 
 def test_get_prints_the_body_byte_for_byte_when_piped(api):
-    result = run_bytes(api, "api", "/teams")
+    result = run_bytes_in_process(api, "api", "/teams")
     assert result.returncode == 0, result.stderr
     assert result.stdout == json.dumps(TEAMS).encode()
     assert result.stderr == b""
@@ -55,14 +89,14 @@ def test_unusual_body_bytes_are_passed_through_unchanged(api):
     # no final newline: piped output must be exactly these bytes.
     raw = '{"b" :  1.10,\r\n "a": "caf\u00e9 \\u00e9", "big": 1e400}'.encode()
     api.server.add_fault("GET", "/teams", Fault.body(200, raw))
-    result = run_bytes(api, "api", "/teams")
+    result = run_bytes_in_process(api, "api", "/teams")
     assert result.returncode == 0, result.stderr
     assert result.stdout == raw
 
 
 def test_non_json_body_is_passed_through(api):
     api.server.add_fault("GET", "/teams", Fault.body(200, b"plain\x00text", "text/plain"))
-    result = run_bytes(api, "api", "/teams")
+    result = run_bytes_in_process(api, "api", "/teams")
     assert (result.returncode, result.stdout) == (0, b"plain\x00text")
 
 
@@ -208,7 +242,7 @@ def test_input_file_is_sent_as_is_with_fields_in_the_query(api):
 
 def test_input_from_stdin_with_method_and_content_type(api):
     payload = "name,id\nä,1\n".encode()
-    result = run_bytes(
+    result = run_bytes_in_process(
         api,
         "api",
         "-X",
@@ -295,7 +329,7 @@ def test_usage_errors(api_by_variable, args, message):
 
 
 def test_include_prints_status_and_headers_then_the_body(api):
-    result = run_bytes(api, "api", "--include", "/teams/1")
+    result = run_bytes_in_process(api, "api", "--include", "/teams/1")
     assert result.returncode == 0, result.stderr
     head, sep, body = result.stdout.partition(b"\n\n")
     assert sep
@@ -320,7 +354,7 @@ def test_include_on_an_error_shows_the_status(api):
 
 def test_an_empty_404_is_exit_6_naming_the_status_line(api):
     # Nexla answers 404 (and 401, 403) with an empty body: docs/api-facts.md
-    result = run_bytes(api, "api", "/teams/999")
+    result = run_bytes_in_process(api, "api", "/teams/999")
     assert result.returncode == 6
     assert result.stdout == b""
     stderr = result.stderr.decode().strip().splitlines()
@@ -329,7 +363,7 @@ def test_an_empty_404_is_exit_6_naming_the_status_line(api):
 
 def test_a_404_with_a_message_shows_it(api):
     api.server.add_fault("GET", "/teams/999", Fault.status(404, {"message": "Team not found"}))
-    result = run_bytes(api, "api", "/teams/999")
+    result = run_bytes_in_process(api, "api", "/teams/999")
     assert result.returncode == 6
     assert result.stdout == b'{"message": "Team not found"}'
     stderr = result.stderr.decode().strip().splitlines()

@@ -294,6 +294,7 @@ def test_a_clock_before_the_build_date_draws_one_warning_line(api):
 HOSTILE = b"hello\x1b]0;owned\x07\x1b[2J\xc2\x9b31m there\r\nline two\xff\n"
 
 
+@pytest.mark.e2e  # through a real process's stdout pipe (in-process: tests/test_api.py)
 def test_piped_bodies_stay_byte_for_byte(api):
     api.server.add_fault("GET", "/teams", Fault.body(200, HOSTILE, "text/plain"))
     result = run_bytes(api, "api", "/teams")

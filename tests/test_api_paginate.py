@@ -8,7 +8,7 @@ import shlex
 import pytest
 
 from tests.fake_nexla import Fault
-from tests.processes import run_bytes
+from tests.test_api import run_bytes_in_process
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_other_query_fields_go_with_every_page(api):
 def test_items_are_printed_as_the_server_sent_them(api):
     page = b'[{"price": 1.10, "name": "caf\xc3\xa9"} ,\n {"n": 1e400}]'
     api.server.add_fault("GET", "/data_sources", Fault.body(200, page))
-    proc = run_bytes(api, "api", "/data_sources", "--paginate", "-f", "per_page=5")
+    proc = run_bytes_in_process(api, "api", "/data_sources", "--paginate", "-f", "per_page=5")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == b'[{"price": 1.10, "name": "caf\xc3\xa9"} ,\n {"n": 1e400}]\n'
 

@@ -104,6 +104,7 @@ def test_env_configure_sets_a_fifo_aside_and_starts_afresh(nx):
     assert nx.server.host in json.loads(path.read_text())["environments"]
 
 
+@pytest.mark.e2e  # TAB completion: the real program's own entry (it reads os.environ)
 def test_tab_completion_does_not_hang_on_a_fifo(nx):
     make_fifo(nx)
     result = subprocess.run(
