@@ -355,6 +355,9 @@ def test_any_bytes_end_in_a_store_or_the_documented_error(tmp_path, raw):
     directory = tmp_path / "prop"
     directory.mkdir(mode=0o700, exist_ok=True)
     path = directory / "credentials.json"
+    # A new file each time: rewriting one truncated to zero makes the file system flush it
+    # to disk on close (ext4's auto_da_alloc), a wait of about a millisecond an example.
+    path.unlink(missing_ok=True)
     path.write_bytes(raw)
     try:
         data = read_store(path)
