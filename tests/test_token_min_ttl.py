@@ -167,14 +167,14 @@ def test_a_refresh_that_cannot_be_had_near_the_minimum_is_a_network_error(nx):
     _signed_in(nx, lifetime=3600, left=202)
     nx.server.add_fault("POST", "/token/refresh", Fault.hang(30), times=None)
     # The run's clock: 202 s left until the refresh reaches the server, 199 s once it has
-    # (three seconds of hanging, by this clock; by the real one, the half-second timeout).
+    # (three seconds of hanging, by this clock; by the real one, the 0.3-second timeout).
     start = stored_session(nx)["expires_at"] - 202
 
     def clock() -> float:
         return start + (3 if nx.server.count("POST", "/token/refresh") else 0)
 
     result = nx.run(
-        "token", "print", "--min-ttl", "200", env=nx.env_with(NEXLA_TIMEOUT="0.5"), clock=clock
+        "token", "print", "--min-ttl", "200", env=nx.env_with(NEXLA_TIMEOUT="0.3"), clock=clock
     )
     assert result.returncode == 5, result.stderr
     assert result.stdout == ""

@@ -121,8 +121,8 @@ def test_timeout_while_still_valid_prints_the_old_token_with_a_warning(nx):
     old = nx.sign_in()
     set_times(nx, lifetime=3600, left=60)
     nx.server.add_fault("POST", "/token/refresh", Fault.hang(20))
-    # Half a second of waiting is all the timeout needs to show.
-    result = nx.run("token", "print", env=nx.env_with(NEXLA_TIMEOUT="0.5"))
+    # A fraction of a second of waiting is all the timeout needs to show.
+    result = nx.run("token", "print", env=nx.env_with(NEXLA_TIMEOUT="0.3"))
     assert result.returncode == 0, describe(result)
     assert result.stdout == old + "\n"
     assert "warning:" in result.stderr and "timed out" in result.stderr
