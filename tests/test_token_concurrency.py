@@ -44,14 +44,17 @@ def test_twelve_prints_on_a_due_token_make_one_refresh(nx):
 
 
 @pytest.mark.e2e  # a crowd of processes
-def test_twelve_prints_on_an_expired_token_with_a_key_mint_once(nx):
+def test_a_crowd_of_prints_on_an_expired_token_with_a_key_mints_once(nx):
     # What `token from-key --save-key` stores, an hour and ten seconds ago.
     nx.server.add_service_key("svc-crowd")
     seed(nx, lifetime=3600, age=3610, source="service_key", service_key="svc-crowd")
     nx.server.set_delay("POST", "/token", 1.0)
-    results = run_together(nx, [("token", "print")] * CROWD)
+    # Six: a mint is single-flight by the same lock and re-check as a refresh, whose
+    # contract crowd of twelve is the test above; half of it shows the same for a mint.
+    crowd = CROWD // 2
+    results = run_together(nx, [("token", "print")] * crowd)
 
-    assert [r.returncode for r in results] == [0] * CROWD, describe(results)
+    assert [r.returncode for r in results] == [0] * crowd, describe(results)
     assert nx.server.count("POST", "/token") == 1  # one re-mint
     assert nx.server.count("POST", "/token/refresh") == 0
     new = stored_session(nx)["access_token"]
@@ -68,9 +71,9 @@ def test_concurrent_refreshes_of_two_environments_lose_nothing(nx):
     # Each refresh holds the store's lock for this long, so the others queue behind it.
     nx.server.set_delay("POST", "/token/refresh", 0.2)
 
-    # Six writers, two of them for the other environment: each rewrites the one store, so
-    # each could lose the other environment's newest token; more of the same adds time only.
-    commands = [("token", "refresh", "--print", "--env", nx.server.host)] * 4
+    # Two writers per environment: each rewrites the one store, so each could lose the
+    # other environment's newest token or its own twin's; more of the same adds time only.
+    commands = [("token", "refresh", "--print", "--env", nx.server.host)] * 2
     commands += [("token", "refresh", "--print", "--env", other)] * 2
     results = run_together(nx, commands)
 
@@ -88,8 +91,8 @@ def test_concurrent_refreshes_of_two_environments_lose_nothing(nx):
         assert "refresh_failure" not in env["session"]
     # Every process printed a token the server issued, and the last one of each
     # environment is the one stored.
-    printed_a = {r.stdout.strip() for r in results[:4]}
-    printed_b = {r.stdout.strip() for r in results[4:]}
+    printed_a = {r.stdout.strip() for r in results[:2]}
+    printed_b = {r.stdout.strip() for r in results[2:]}
     assert after["environments"][nx.server.host]["session"]["access_token"] in printed_a
     assert after["environments"][other]["session"]["access_token"] in printed_b
     assert printed_a <= set(nx.server.issued) and printed_b <= set(nx.server.issued)
