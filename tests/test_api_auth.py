@@ -183,8 +183,9 @@ def test_debug_redacts_the_token(api):
 def test_a_401_after_another_process_renewed_uses_its_token_without_refreshing(api):
     # The call is held by the server while another process refreshes the session (which
     # kills the old token); the call is then refused, and the renewed token is used. The
-    # refresh runs in the test's process: a fraction of the second the call is held.
-    api.server.set_delay("GET", "/teams", 1)
+    # refresh runs in the test's process, which on two busy cores has taken up to about
+    # two seconds (its first request imports the HTTP stack): the call is held that long.
+    api.server.set_delay("GET", "/teams", 2)
     api.server.add_fault("GET", "/teams", Fault.status(401))
     call = subprocess.Popen(
         [nexla_executable(), "api", "/teams"],
