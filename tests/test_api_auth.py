@@ -198,9 +198,7 @@ def test_a_401_after_another_process_renewed_uses_its_token_without_refreshing(a
     try:
         assert api.server.wait_for_count("GET", "/teams", 1, timeout=30)
         api.server.set_delay("GET", "/teams", 0)
-        refreshed = run_in_process(
-            ["token", "refresh", "--print"], env=api.env, cwd=api.tmp_path
-        )
+        refreshed = run_in_process(["token", "refresh", "--print"], env=api.env, cwd=api.tmp_path)
         assert refreshed.returncode == 0, refreshed.stderr
         stdout, stderr = call.communicate(timeout=60)
     finally:

@@ -74,9 +74,7 @@ def test_a_token_answer_just_under_1_mib_is_accepted_and_just_over_is_not(nx):
     nx.server.add_fault("POST", "/token/refresh", Fault.body(200, json.dumps(answer)))
     ok = nx.run("token", "refresh")
     assert ok.returncode == 0, ok.stderr
-    assert (
-        stored_session(nx)["access_token"] == new
-    )
+    assert stored_session(nx)["access_token"] == new
 
     due(nx)
     answer["access_token"] = nx.server.issue_token()

@@ -28,7 +28,6 @@ LOCK_WAIT = "0.2"
 
 
 @pytest.mark.e2e  # a crowd of processes
-
 def test_twelve_prints_on_a_due_token_make_one_refresh(nx):
     old = nx.sign_in()
     set_times(nx, lifetime=3600, left=60)  # inside the 5-minute margin, still valid
