@@ -6,8 +6,8 @@ end within 0.5 + 0.5 seconds of its start; the bounds asserted add room for a lo
 machine (and for process start-up where a test starts processes), and stay far below what
 the trickle would take.
 
-The fake server's own trickle steps once a second at best every half second, which would
-need a read timeout above that; `PacedFront` below passes the fake's answers on at the
+The fake server's own trickle pauses half a second or more between steps, which would need
+a read timeout of about a second; `PacedFront` below passes the fake's answers on at the
 pace a test sets, so every wait here is a fraction of a second.
 """
 
