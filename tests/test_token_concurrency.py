@@ -3,6 +3,9 @@
 Each test starts its crowd of `nexla` processes together and asserts what the fake server
 itself counted. A server-side delay on the refresh keeps the first refresh in flight long
 enough for the others to find the token due and queue up behind it.
+
+A crowd meeting a hanging API is tests/test_stress.py's
+test_a_crowd_meets_an_outage_with_one_refresh_attempt.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ import pytest
 
 from tests.fake_nexla import Fault
 from tests.outcomes import describe
-from tests.processes import collect, run_together, start
-from tests.signing_in import from_key, seed_configured
+from tests.processes import run_together, start
+from tests.signing_in import from_key, seed, seed_configured
 from tests.stores import config_bytes, read_store, set_times, stored_session
 
-# Crowds of processes, and a lock held by another process.
-pytestmark = pytest.mark.e2e
+CROWD = 12  # the contract's: twelve `token print` started together make one renewal
+# The bound on a lock wait, short: nothing here should ever get the lock, so every second
+# of it is waited out in full.
+LOCK_WAIT = "0.2"
 
-CROWD = 12
 
-
+@pytest.mark.e2e  # a crowd of processes
 def test_twelve_prints_on_a_due_token_make_one_refresh(nx):
     old = nx.sign_in()
     set_times(nx, lifetime=3600, left=60)  # inside the 5-minute margin, still valid
@@ -38,29 +42,38 @@ def test_twelve_prints_on_a_due_token_make_one_refresh(nx):
     assert all(r.stderr == "" for r in results), describe(results)
 
 
-def test_twelve_prints_on_an_expired_token_with_a_key_mint_once(nx):
-    assert from_key(nx, "svc-crowd", "--save-key").returncode == 0
-    set_times(nx, lifetime=3600, left=-10)
+@pytest.mark.e2e  # a crowd of processes
+def test_a_crowd_of_prints_on_an_expired_token_with_a_key_mints_once(nx):
+    # What `token from-key --save-key` stores, an hour and ten seconds ago.
+    nx.server.add_service_key("svc-crowd")
+    seed(nx, lifetime=3600, age=3610, source="service_key", service_key="svc-crowd")
     nx.server.set_delay("POST", "/token", 1.0)
-    results = run_together(nx, [("token", "print")] * CROWD)
+    # Six: a mint is single-flight by the same lock and re-check as a refresh, whose
+    # contract crowd of twelve is the test above; half of it shows the same for a mint.
+    crowd = CROWD // 2
+    results = run_together(nx, [("token", "print")] * crowd)
 
-    assert [r.returncode for r in results] == [0] * CROWD, describe(results)
-    assert nx.server.count("POST", "/token") == 2  # the first from-key and one re-mint
+    assert [r.returncode for r in results] == [0] * crowd, describe(results)
+    assert nx.server.count("POST", "/token") == 1  # one re-mint
     assert nx.server.count("POST", "/token/refresh") == 0
     new = stored_session(nx)["access_token"]
     assert nx.server.is_valid(new)
     assert {r.stdout for r in results} == {new + "\n"}
 
 
+@pytest.mark.e2e  # processes at once
 def test_concurrent_refreshes_of_two_environments_lose_nothing(nx):
     nx.sign_in()
     other = f"localhost:{nx.server.port}"
     seed_configured(nx, other, nx.server.issue_token())
     before = read_store(nx.config_dir)
-    nx.server.set_delay("POST", "/token/refresh", 0.3)
+    # Each refresh holds the store's lock for this long, so the others queue behind it.
+    nx.server.set_delay("POST", "/token/refresh", 0.2)
 
-    commands = [("token", "refresh", "--print", "--env", nx.server.host)] * 8
-    commands += [("token", "refresh", "--print", "--env", other)] * 4
+    # Two writers per environment: each rewrites the one store, so each could lose the
+    # other environment's newest token or its own twin's; more of the same adds time only.
+    commands = [("token", "refresh", "--print", "--env", nx.server.host)] * 2
+    commands += [("token", "refresh", "--print", "--env", other)] * 2
     results = run_together(nx, commands)
 
     assert [r.returncode for r in results] == [0] * len(commands), describe(results)
@@ -77,55 +90,20 @@ def test_concurrent_refreshes_of_two_environments_lose_nothing(nx):
         assert "refresh_failure" not in env["session"]
     # Every process printed a token the server issued, and the last one of each
     # environment is the one stored.
-    printed_a = {r.stdout.strip() for r in results[:8]}
-    printed_b = {r.stdout.strip() for r in results[8:]}
+    printed_a = {r.stdout.strip() for r in results[:2]}
+    printed_b = {r.stdout.strip() for r in results[2:]}
     assert after["environments"][nx.server.host]["session"]["access_token"] in printed_a
     assert after["environments"][other]["session"]["access_token"] in printed_b
     assert printed_a <= set(nx.server.issued) and printed_b <= set(nx.server.issued)
     assert not printed_a & printed_b
 
 
-def test_a_hanging_api_costs_one_attempt_and_about_one_timeout(nx):
-    # Twelve attempts in turn would take twelve timeouts. The clock starts when the one
-    # attempt reaches the server, so the seconds it takes a busy 2-core machine to start
-    # twelve Python processes count against the bound only where they overlap the wait.
-    timeout = 4.0
-    old = nx.sign_in()
-    set_times(nx, lifetime=3600, left=120)
-    nx.server.add_fault("POST", "/token/refresh", Fault.hang(60), times=None)
-    env = nx.env_with(NEXLA_TIMEOUT=str(timeout))
-
-    commands = [("token", "print")] * CROWD
-    launched = time.monotonic()
-    procs = [start(nx, *args, env=env) for args in commands]
-    try:
-        assert nx.server.wait_for_count("POST", "/token/refresh", 1, timeout=60)
-    except AssertionError:
-        for proc in procs:
-            proc.kill()
-            proc.communicate()
-        raise
-    first_attempt = time.monotonic()
-    results = collect(procs)
-    done = time.monotonic()
-
-    assert [r.returncode for r in results] == [0] * CROWD, describe(results)
-    assert {r.stdout for r in results} == {old + "\n"}
-    assert all("warning:" in r.stderr for r in results), describe(results)
-    assert nx.server.count("POST", "/token/refresh") == 1
-    assert done - first_attempt < 3 * timeout, (
-        f"{CROWD} processes took {done - first_attempt:.1f}s after the first attempt "
-        f"({done - launched:.1f}s in all)"
-    )
-
-    # A process starting within the 30 s window does not try again either.
-    late = nx.run("token", "print", env=env)
-    assert late.returncode == 0 and late.stdout == old + "\n", describe(late)
-    assert nx.server.count("POST", "/token/refresh") == 1
-
-
+@pytest.mark.e2e  # the lock is held by a process
 def test_lock_is_released_after_one_request_timeout(nx):
-    timeout = 2.0
+    # The refresh hangs for a minute; the lock must be free one attempt (connect + read
+    # timeout) after the request, give or take a busy machine's second.
+    timeout = 0.5
+    one_attempt_and_slack = 2 * timeout + 1.0
     nx.sign_in()
     nx.server.add_fault("POST", "/token/refresh", Fault.hang(60), times=None)
     proc = start(nx, "token", "refresh", env=nx.env_with(NEXLA_TIMEOUT=str(timeout)))
@@ -133,23 +111,25 @@ def test_lock_is_released_after_one_request_timeout(nx):
         assert nx.server.wait_for_count("POST", "/token/refresh", 1, timeout=30)
         waited = time.monotonic()
         lock = filelock.FileLock(str(nx.config_dir / "credentials.json.lock"))
-        with lock.acquire(timeout=3 * timeout):
+        with lock.acquire(timeout=30):
             held_after_request = time.monotonic() - waited
         assert proc.wait(timeout=30) == 5, proc.stderr.read()
     finally:
         proc.kill()
         proc.communicate()
-    assert held_after_request < 3 * timeout
+    assert held_after_request < one_attempt_and_slack, held_after_request
     assert nx.server.count("POST", "/token/refresh") == 1
 
 
 def test_lock_not_obtained_exits_5_naming_it_and_changes_nothing(nx):
+    """The lock is held through a file descriptor of the test's own (an flock conflicts
+    between descriptors, in one process as in two); each command waits out LOCK_WAIT."""
     token = nx.sign_in()
     set_times(nx, lifetime=3600, left=60)
     before = config_bytes(nx)
     nx.server.clear_log()
     lock_path = nx.config_dir / "credentials.json.lock"
-    env = nx.env_with(NEXLA_LOCK_TIMEOUT="1")
+    env = nx.env_with(NEXLA_LOCK_TIMEOUT=LOCK_WAIT)
     with filelock.FileLock(str(lock_path)):
         refreshed = nx.run("token", "refresh", env=env)
         printed = nx.run("token", "print", env=env)
