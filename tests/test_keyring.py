@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,7 +27,7 @@ import pytest
 from tests.fake_nexla import API_PREFIX, DEFAULT_ORG, DEFAULT_USER
 from tests.inprocess import run_in_process
 from tests.outcomes import assert_error, describe, warnings_in
-from tests.processes import start
+from tests.processes import collect, finish, start
 from tests.secret_service import SecretService, missing_programs
 from tests.signing_in import configure, from_key, second_name
 from tests.signing_in import session_record as aged_session
@@ -37,6 +36,8 @@ from tests.stores import (
     config_bytes,
     env_record,
     files_containing,
+    files_under,
+    read_store,
     stored_session,
     write_store,
 )
@@ -512,82 +513,69 @@ def test_logout_with_a_locked_keyring_warns_and_still_logs_out(nx, own_secret_se
 
 
 @REAL_KEYRING  # and the product's own bound, which a real process alone has
-def test_a_keyring_that_does_not_answer_is_exit_3_within_about_3_seconds(nx, own_secret_service):
-    env = with_keyring(nx, own_secret_service)
-    nx.server.add_service_key(KEY)
+def test_a_keyring_that_does_not_answer_is_given_up_after_about_3_seconds(nx, own_secret_service):
+    """Every command that needs a silent keyring (its daemon stopped while the bus still
+    names it) gives up on it after the product's 3 s, and none leaves a half-done change:
+
+    - a save finds it out with its probe: exit 3, nothing sent or stored;
+    - a save whose keyring went silent after the probe, while the key was being minted:
+      exit 3, and nothing left behind, as the key goes into the keyring before the file
+      names it;
+    - a re-mint: exit 3; a logout: a warning, and logged out all the same.
+
+    All four run at once, each in a config dir of its own, so that their waits (a real
+    process's, of the real length) overlap.
+    """
+    dirs = {name: nx.tmp_path / name for name in ("midway", "save", "remint", "logout")}
+    seed_key_in_keyring(nx, own_secret_service, KEY, left=-10, config_dir=dirs["remint"])
+    seed_key_in_keyring(nx, own_secret_service, KEY, config_dir=dirs["logout"])
+    logout_session = read_store(dirs["logout"])["environments"][nx.server.host]["session"]
+    keyring_env = with_keyring(nx, own_secret_service)
+
+    def nexla(name: str, *args: str, **env: str):
+        return start(nx, *args, env=dict(keyring_env, NEXLA_CONFIG_DIR=str(dirs[name]), **env))
+
+    save_args = ("token", "from-key", "--env", nx.server.host, "--save-key")
+    # The mint is held long enough for this test to stop the daemon once the request has
+    # arrived (wait_for_count wakes at once): a second is ample even on a loaded machine.
+    nx.server.add_service_key(OTHER_KEY)
+    nx.server.set_delay("POST", "/token", 1)
+    midway = nexla("midway", *save_args, NEXLA_SERVICE_KEY=OTHER_KEY)
+    assert nx.server.wait_for_count("POST", "/token", 1, timeout=30)
     own_secret_service.pause()
-
     began = time.monotonic()
-    result = from_key(nx, KEY, "--save-key", env=env, register=False)
-    took = time.monotonic() - began
+    save = nexla("save", *save_args, NEXLA_SERVICE_KEY=KEY)
+    remint = nexla("remint", "token", "print")
+    logout = nexla("logout", "env", "logout")
+    saved = finish(save)
+    took = time.monotonic() - began  # the save's own time, or a little more
+    saved_midway, printed, logged_out = collect([midway, remint, logout])
+    all_took = time.monotonic() - began
 
-    assert_error(result, 3, "did not answer within 3 seconds")
-    assert "NEXLA_KEY_STORAGE=file" in result.stderr
-    assert nx.server.count() == 0
-    assert config_bytes(nx) == {}
+    assert_error(saved, 3, "did not answer within 3 seconds")
+    assert "NEXLA_KEY_STORAGE=file" in saved.stderr
     # 3 s of waiting, plus start-up; generous for a loaded machine, far below a hang.
     assert 2.9 <= took < 15, took
 
-
-@REAL_KEYRING
-def test_a_remint_with_a_keyring_that_does_not_answer_ends_in_exit_3(nx, own_secret_service):
-    # The 3 s the real process waits are the product's; the bound itself is the test above's.
-    env = with_keyring(nx, own_secret_service)
-    seed_key_in_keyring(nx, own_secret_service, KEY, left=-10)
-    own_secret_service.pause()
-
-    began = time.monotonic()
-    printed = nx.run("token", "print", env=env)
-    took = time.monotonic() - began
-
-    assert_error(printed, 3, "did not answer")
-    assert took < 15, took
-    assert nx.server.count("POST", "/token") == 0
-
-
-@REAL_KEYRING
-def test_logout_with_a_keyring_that_does_not_answer_warns_and_still_logs_out(
-    nx, own_secret_service
-):
-    env = with_keyring(nx, own_secret_service)
-    seed_key_in_keyring(nx, own_secret_service, KEY)
-    own_secret_service.pause()
-
-    began = time.monotonic()
-    result = nx.run("env", "logout", env=env)
-    took = time.monotonic() - began
-
-    assert result.returncode == 0, describe(result)
-    (warning,) = warnings_in(result)
-    assert "did not answer" in warning
-    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
-    assert took < 15, took
-
-
-@REAL_KEYRING
-def test_a_keyring_that_stops_answering_after_the_mint_changes_nothing(nx, own_secret_service):
-    # The probe passed; the keyring then hangs while the key is being minted. The key is
-    # written to the keyring before the file names it, so the file is left as it was.
-    env = with_keyring(nx, own_secret_service)
-    nx.server.add_service_key(KEY)
-    # The mint is held long enough for this test to pause the daemon once the request has
-    # arrived (wait_for_count wakes at once): a second is ample even on a loaded machine.
-    nx.server.set_delay("POST", "/token", 1)
-    args = ("token", "from-key", "--env", nx.server.host, "--save-key")
-    proc = start(nx, *args, env=dict(env, NEXLA_SERVICE_KEY=KEY))
-    try:
-        assert nx.server.wait_for_count("POST", "/token", 1, timeout=30)
-        own_secret_service.pause()
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-    assert_error(result, 3, "did not answer")
-    assert "not stored" in result.stderr
+    assert_error(saved_midway, 3, "did not answer")
+    assert "not stored" in saved_midway.stderr
     # A failed first command leaves nothing behind: no session, no reference to a key, not
     # even the lock file it took to store them.
-    assert list(config_bytes(nx)) == []
+    for name in ("midway", "save"):
+        assert not dirs[name].exists() or files_under(dirs[name]) == [], name
+
+    assert_error(printed, 3, "did not answer")
+
+    assert logged_out.returncode == 0, describe(logged_out)
+    (warning,) = warnings_in(logged_out)
+    assert "did not answer" in warning
+    assert "saved_key" not in read_store(dirs["logout"])["environments"][nx.server.host]
+
+    assert all_took < 15, all_took
+    # Nothing reached the server but the interrupted mint and the logout ending its session.
+    assert nx.server.count("POST", "/token") == 1
+    sent = {call.authorization for call in nx.server.find()}
+    assert sent <= {f"Basic {OTHER_KEY}", f"Bearer {logout_session['access_token']}"}, sent
 
 
 # Never touched on the paths that do not need it ------------------------------------------
