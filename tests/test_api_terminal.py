@@ -3,7 +3,7 @@ stderr for slow calls.
 
 What a terminal shows is decided from the run's TTY flags: most tests set them in-process.
 A few run `nexla` in a real pseudo-terminal with pexpect, for what only a real process has:
-its own streams found to be a terminal (or, redirected, not), and the spinner's real delay.
+its own stdout and stderr found to be a terminal, and the spinner's real delay.
 """
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ def terminal_env(nx, *, colour: bool) -> dict[str, str]:
     return env
 
 
-def on_terminal(nx, *args: str, colour: bool, timing: Timing):
-    """`nexla ARGS` in-process, stdout and stderr both a terminal."""
+def on_terminal(nx, *args: str, colour: bool, timing: Timing, stderr_tty: bool = True):
+    """`nexla ARGS` in-process, stdout a terminal, and stderr too unless told."""
     return run_in_process(
         list(args),
         env=terminal_env(nx, colour=colour),
         cwd=nx.tmp_path,
         stdout_tty=True,
-        stderr_tty=True,
+        stderr_tty=stderr_tty,
         timing=timing,
     )
 
@@ -57,6 +57,16 @@ def on_terminal(nx, *args: str, colour: bool, timing: Timing):
 # A spinner that never starts, for tests of what stdout shows: on a loaded machine a call may
 # well take longer than the real 0.3 s, and the spinner would then share the terminal.
 NO_SPINNER = Timing(retry_backoff=0.0, spinner_delay=3600)
+# In-process the spinner may start sooner: a call six times as long as its delay shows it.
+QUICK_SPINNER = Timing(retry_backoff=0.0, spinner_delay=0.05)
+QUICKLY_SLOW_CALL = 0.3
+
+
+def assert_a_spinner_would_show(nx) -> None:
+    """The control for a test of no spinner: with colour, on a terminal, this call shows one."""
+    shown = on_terminal(nx, "api", "/teams", colour=True, timing=QUICK_SPINNER)
+    assert shown.returncode == 0, shown.stderr
+    assert SPINNER.search(shown.stderr), shown.stderr
 
 
 def run_in_terminal(nx, command: str, *, colour: bool, timeout: float = 60) -> tuple[str, int]:
@@ -120,27 +130,22 @@ def test_a_slow_call_shows_a_spinner_on_a_terminal(api):
 
 
 def test_no_spinner_with_no_color(api):
-    # A call six times as long as the spinner's delay: with colour it shows (the control),
-    # under NO_COLOR it does not.
-    api.server.set_delay("GET", "/teams", 0.3)
-    quick_spinner = Timing(retry_backoff=0.0, spinner_delay=0.05)
-    shown = on_terminal(api, "api", "/teams", colour=True, timing=quick_spinner)
-    assert shown.returncode == 0, shown.stderr
-    assert SPINNER.search(shown.stderr), shown.stderr
+    api.server.set_delay("GET", "/teams", QUICKLY_SLOW_CALL)
+    assert_a_spinner_would_show(api)
 
-    result = on_terminal(api, "api", "/teams", colour=False, timing=quick_spinner)
+    result = on_terminal(api, "api", "/teams", colour=False, timing=QUICK_SPINNER)
     assert result.returncode == 0, result.stderr
     text = result.stdout + result.stderr
     assert not SPINNER.search(text)
     assert not ANSI.search(text)
 
 
-@pytest.mark.e2e  # stderr really redirected, stdout a real pseudo-terminal
 def test_no_spinner_when_stderr_is_not_a_terminal(api):
-    api.server.set_delay("GET", "/teams", SLOW_CALL)
-    err = api.tmp_path / "stderr.txt"
-    text, status = run_in_terminal(api, f"{nexla_executable()} api /teams 2>{err}", colour=True)
-    assert status == 0, text
-    assert err.read_text() == ""
-    assert not SPINNER.search(text)
-    assert json.loads(ANSI.sub("", text)) == TEAMS
+    api.server.set_delay("GET", "/teams", QUICKLY_SLOW_CALL)
+    assert_a_spinner_would_show(api)
+
+    result = on_terminal(api, "api", "/teams", colour=True, timing=QUICK_SPINNER, stderr_tty=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert not SPINNER.search(result.stdout)
+    assert json.loads(ANSI.sub("", result.stdout)) == TEAMS
