@@ -187,17 +187,40 @@ class SecretService:
                 return item.get_modified()
         return None
 
-    def store(self, service: str, username: str, secret: str) -> None:
+    def store(
+        self,
+        service: str,
+        username: str,
+        secret: str,
+        *,
+        label: str | None = None,
+        attributes: dict[str, str] | None = None,
+    ) -> None:
+        """Create (or replace) the item for (service, username), with more attributes and a
+        label of the caller's choosing."""
         import secretstorage
 
         with self._connection() as connection:
             collection = secretstorage.Collection(connection, DEFAULT_COLLECTION)
             collection.create_item(
-                f"{username} on {service}",
-                {"service": service, "username": username},
+                label if label is not None else f"{username} on {service}",
+                {**(attributes or {}), "service": service, "username": username},
                 secret.encode(),
                 replace=True,
             )
+
+    def label(self, service: str, username: str) -> str | None:
+        """The item's label, None if there is none. Writing an item through the keyring
+        library gives it that library's label, so a label set from outside survives only as
+        long as nobody writes the item."""
+        import secretstorage
+
+        with self._connection() as connection:
+            for item in secretstorage.search_items(
+                connection, {"service": service, "username": username}
+            ):
+                return item.get_label()
+        return None
 
     def lock(self) -> None:
         """Lock the default collection, as the screen locker or `Lock` over D-Bus does."""

@@ -4,6 +4,12 @@ gnome-keyring-daemon runs on a private D-Bus session bus (tests/secret_service.p
 `nexla` stored is checked from outside with secret-tool. Every `nexla` here gets that bus's
 address and a fixed keyring backend, so the developer's own keyring and keyringrc.cfg never
 take part. Tests that need the daemon skip when it is not installed.
+
+A test about what a command does with a key already saved starts from a seeded one
+(`seed_key_in_keyring`: the item and the record `token from-key --save-key` leaves, checked
+against the real command by the first test) rather than from a run of `from-key`. Commands
+that only read the file (`env show`, `token status`) run in-process; whatever reaches the
+keyring runs as a real `nexla` (see REAL_KEYRING).
 """
 
 from __future__ import annotations
@@ -11,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -19,18 +24,22 @@ import time
 
 import pytest
 
+from tests.fake_nexla import API_PREFIX, DEFAULT_ORG, DEFAULT_USER
+from tests.inprocess import run_in_process
 from tests.outcomes import assert_error, describe, warnings_in
-from tests.processes import start
+from tests.processes import collect, finish, start
 from tests.secret_service import SecretService, missing_programs
 from tests.signing_in import configure, from_key, second_name
 from tests.signing_in import session_record as aged_session
 from tests.stores import (
+    LOCK_NAME,
     config_bytes,
     env_record,
     files_containing,
-    set_times,
+    files_under,
+    read_store,
     stored_session,
-    wait_until_expired,
+    write_store,
 )
 from tests.test_startup import (
     COMPLETIONS,
@@ -40,13 +49,16 @@ from tests.test_startup import (
     top_level,
 )
 
-# The real OS keyring over D-Bus, and what each `nexla` process imports.
-pytestmark = pytest.mark.e2e
+# The keyring library finds D-Bus through the process's own environment (os.environ), not
+# the run's: only a real `nexla`, given the private bus's address, reaches the test's keyring.
+REAL_KEYRING = pytest.mark.e2e
 
 KEY = "svc-keyring-" + "k3y" * 10
 OTHER_KEY = "svc-other-" + "0th3r" * 6
 SERVICE = "nexla service key"
 KEYRING_MODULES = {"keyring", "secretstorage", "jeepney"}
+# What the keyring library writes into an item beside the service and username.
+KEYRING_LIBRARY_ATTRIBUTES = {"application": "Python keyring library"}
 ON_LINUX = pytest.mark.skipif(
     not sys.platform.startswith("linux"),
     reason="without D-Bus, the keyring library finds the Keychain or Credential Manager",
@@ -97,9 +109,76 @@ def key_in_no_file(nx, *keys: str) -> None:
     assert found == {}, found
 
 
+def keyring_reference(nx, config_dir=None) -> dict[str, str]:
+    """The item `--save-key` keeps the fake server's environment's key in (docs/keyring.md),
+    for the test's config dir or `config_dir`."""
+    return {"service": SERVICE, "username": f"{nx.server.host} in {config_dir or nx.config_dir}"}
+
+
+def minted_record(nx, session: dict, **saved) -> dict:
+    """An environment's record as `token from-key` stores it: a session minted with a key,
+    with the times and token of `session`, and where the key is saved (`saved`)."""
+    return {
+        "api_url": nx.server.api_url,
+        "session": {
+            "access_token": session["access_token"],
+            "expires_at": session["expires_at"],
+            "expires_estimated": False,
+            "obtained_at": session["obtained_at"],
+            "org": {"id": DEFAULT_ORG["id"], "name": DEFAULT_ORG["name"]},
+            "source": "service_key",
+            "token_type": "Bearer",
+            "user": {name: DEFAULT_USER[name] for name in ("email", "full_name", "id")},
+        },
+        **saved,
+    }
+
+
+def seed_key_in_keyring(
+    nx,
+    service: SecretService,
+    key: str = KEY,
+    *,
+    left: int = 3600,
+    label: str | None = None,
+    config_dir=None,
+) -> dict[str, str]:
+    """What `token from-key --save-key` leaves with a working keyring, without the process
+    (a real one, as it uses the keyring: the dearest run here): `key` in an item as the
+    keyring library writes it, a session minted with it (`left` seconds to go; the server
+    forgets it too once it is over) and the record naming the item, which
+    test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file compares with the
+    command's own. In the test's config dir, or `config_dir`. Returns the item's reference."""
+    config_dir = config_dir or nx.config_dir
+    nx.server.add_service_key(key)
+    token = nx.server.issue_token(source="service_key")
+    if left <= 0:
+        nx.server.expire(token)
+    reference = keyring_reference(nx, config_dir)
+    service.store(
+        **reference,
+        secret=key,
+        label=label or f"Password for '{reference['username']}' on '{SERVICE}'",
+        attributes=KEYRING_LIBRARY_ATTRIBUTES,
+    )
+    now = int(time.time())
+    session = {"access_token": token, "obtained_at": now + left - 3600, "expires_at": now + left}
+    record = minted_record(nx, session, saved_key={"in": "keyring", **reference})
+    write_store(config_dir, {nx.server.host: record}, nx.server.host)
+    (config_dir / LOCK_NAME).touch(mode=0o600)  # left by every command that writes
+    return reference
+
+
+def in_process(nx, *args: str, env: dict[str, str]):
+    """`nexla ARGS` in this process, for a command that reads only the file and never the
+    keyring (test_token_print_help_and_tab_never_touch_d_bus_or_load_keyring)."""
+    return run_in_process(list(args), env=env, cwd=nx.tmp_path)
+
+
 # Keeping, using and forgetting a key -------------------------------------------------------
 
 
+@REAL_KEYRING
 def test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file(nx, secret_service):
     env = with_keyring(nx, secret_service)
     result = from_key(nx, KEY, "--save-key", env=env)
@@ -111,6 +190,12 @@ def test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file(nx, secr
         "service": SERVICE,
         "username": f"{nx.server.host} in {nx.config_dir}",
     }
+    # Exactly what seed_key_in_keyring writes for the other tests, and the item likewise.
+    seeded = {"in": "keyring", **keyring_reference(nx)}
+    assert record == minted_record(nx, record["session"], saved_key=seeded)
+    username = record["saved_key"]["username"]
+    (attributes,) = [item for item in secret_service.items() if item.get("username") == username]
+    assert KEYRING_LIBRARY_ATTRIBUTES.items() <= attributes.items()
     assert secret_service.lookup(**item_for(nx)) == KEY
     key_in_no_file(nx, KEY)  # nowhere under the test's directory, config dir included
     assert "Saved the service key" in result.stderr and "OS keyring" in result.stderr
@@ -118,17 +203,21 @@ def test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file(nx, secr
     assert KEY not in result.stdout + result.stderr
 
 
+@REAL_KEYRING
 def test_saving_the_same_key_again_does_not_rewrite_the_item(nx, secret_service):
     # On macOS a rewrite deletes and re-adds the item, dropping the user's "Always Allow".
     env = with_keyring(nx, secret_service)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
-    item = item_for(nx)
+    # A label of our own: any write through the keyring library (and any new item) has
+    # the library's label, so this one is still there only if the item was not written.
+    untouched = "saved before, never rewritten"
+    item = seed_key_in_keyring(nx, secret_service, KEY, label=untouched)
     written = secret_service.modified(**item)
-    time.sleep(1.1)  # the Secret Service keeps times in whole seconds
 
     again = from_key(nx, KEY, "--save-key", env=env)
     assert again.returncode == 0, describe(again)
+    assert secret_service.label(**item) == untouched
     assert secret_service.modified(**item) == written
+    assert item_for(nx) == item
 
     # Another key is written, into an item of its own (the next test says why).
     replaced = from_key(nx, OTHER_KEY, "--save-key", env=env)
@@ -136,42 +225,40 @@ def test_saving_the_same_key_again_does_not_rewrite_the_item(nx, secret_service)
     assert secret_service.lookup(**item_for(nx)) == OTHER_KEY
 
 
+@REAL_KEYRING
 def test_a_remint_after_expiry_reads_the_key_from_the_keyring(nx, secret_service):
     env = with_keyring(nx, secret_service)
-    nx.server.default_lifetime = 2
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    seed_key_in_keyring(nx, secret_service, KEY, left=-10)  # expired, here and on the server
     first = stored_session(nx)["access_token"]
-    wait_until_expired(nx)
-    nx.server.default_lifetime = 3600
 
     printed = nx.run("token", "print", env=env)
 
     assert printed.returncode == 0, describe(printed)
     assert printed.stdout.strip() not in ("", first)
     assert nx.server.is_valid(printed.stdout.strip())
-    assert nx.server.count("POST", "/token") == 2
+    assert nx.server.count("POST", "/token") == 1
     assert nx.server.last("POST", "/token").authorization == f"Basic {KEY}"
     key_in_no_file(nx, KEY)
 
 
 @ON_LINUX
+@REAL_KEYRING
 def test_a_remint_where_no_keyring_can_be_reached_is_exit_3_naming_it(nx, secret_service):
     # A cron job without the desktop session's bus: the key is in the keyring, out of reach.
-    assert from_key(nx, KEY, "--save-key", env=with_keyring(nx, secret_service)).returncode == 0
-    set_times(nx, lifetime=3600, left=-10)
+    seed_key_in_keyring(nx, secret_service, KEY, left=-10)
     data_before = config_bytes(nx)
     printed = nx.run("token", "print", env=without_any_keyring(nx))
 
     assert_error(printed, 3, "OS keyring")
     assert "none is available" in printed.stderr
-    assert nx.server.count("POST", "/token") == 1  # the mint of the first run only
+    assert nx.server.count("POST", "/token") == 0
     assert config_bytes(nx) == data_before
 
 
+@REAL_KEYRING
 def test_logout_forgets_the_key_in_the_keyring_too(nx, secret_service):
     env = with_keyring(nx, secret_service)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
-    item = item_for(nx)
+    item = seed_key_in_keyring(nx, secret_service, KEY)
 
     result = nx.run("env", "logout", env=env)
 
@@ -182,10 +269,10 @@ def test_logout_forgets_the_key_in_the_keyring_too(nx, secret_service):
     assert warnings_in(result) == []
 
 
+@REAL_KEYRING
 def test_remove_forgets_the_key_in_the_keyring_too(nx, secret_service):
     env = with_keyring(nx, secret_service)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
-    item = item_for(nx)
+    item = seed_key_in_keyring(nx, secret_service, KEY)
 
     result = nx.run("env", "remove", nx.server.host, env=env)
 
@@ -193,10 +280,10 @@ def test_remove_forgets_the_key_in_the_keyring_too(nx, secret_service):
     assert secret_service.lookup(**item) is None
 
 
+@REAL_KEYRING
 def test_signing_in_with_a_pasted_token_drops_the_key_from_the_keyring(nx, secret_service):
     env = with_keyring(nx, secret_service)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
-    item = item_for(nx)
+    item = seed_key_in_keyring(nx, secret_service, KEY)
 
     result = configure(nx, nx.server.host, nx.server.issue_token(), env=env)
 
@@ -205,10 +292,10 @@ def test_signing_in_with_a_pasted_token_drops_the_key_from_the_keyring(nx, secre
     assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
 
 
+@REAL_KEYRING
 def test_a_different_key_used_without_save_key_drops_the_saved_one(nx, secret_service):
     env = with_keyring(nx, secret_service)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
-    item = item_for(nx)
+    item = seed_key_in_keyring(nx, secret_service, KEY)
 
     same = from_key(nx, KEY, env=env)
     assert same.returncode == 0, describe(same)
@@ -237,6 +324,7 @@ def write_first_release_store(nx, **key_fields: object) -> None:
     path.chmod(0o600)
 
 
+@REAL_KEYRING
 def test_a_key_saved_in_the_file_by_the_first_release_works_and_moves_on_the_next_save(
     nx, secret_service
 ):
@@ -244,7 +332,7 @@ def test_a_key_saved_in_the_file_by_the_first_release_works_and_moves_on_the_nex
     nx.server.add_service_key(KEY)
     write_first_release_store(nx, service_key=KEY)
 
-    printed = nx.run("token", "print", env=env)
+    printed = in_process(nx, "token", "print", env=env)  # the key is read from the file
     assert printed.returncode == 0, describe(printed)
     assert nx.server.last("POST", "/token").authorization == f"Basic {KEY}"
     # Still where it was, in the current format since the new session was written.
@@ -257,6 +345,7 @@ def test_a_key_saved_in_the_file_by_the_first_release_works_and_moves_on_the_nex
     key_in_no_file(nx, KEY)
 
 
+@REAL_KEYRING
 def test_a_key_the_first_release_kept_in_the_keyring_is_read_from_the_item_it_named(
     nx, secret_service
 ):
@@ -278,20 +367,19 @@ def test_a_key_the_first_release_kept_in_the_keyring_is_read_from_the_item_it_na
     key_in_no_file(nx, KEY)
 
 
-def test_show_and_status_say_where_the_key_is_and_never_the_key(nx, secret_service):
-    env = with_keyring(nx, secret_service)
+def test_show_and_status_say_where_the_key_is_and_never_the_key(nx):
+    # In-process, without a keyring: these commands read the file alone. One environment's
+    # record names the keyring item its key is in, as from-key --save-key writes it; another
+    # keeps its key in the file, as it does under NEXLA_KEY_STORAGE=file.
     other = second_name(nx)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
-    nx.server.add_service_key(OTHER_KEY)
-    in_file = nx.run(
-        "token",
-        "from-key",
-        "--env",
-        other,
-        "--save-key",
-        env=dict(env, NEXLA_SERVICE_KEY=OTHER_KEY, NEXLA_KEY_STORAGE="file"),
-    )
-    assert in_file.returncode == 0, describe(in_file)
+    now = int(time.time())
+    token = nx.server.issue_token(source="service_key")
+    session = {"access_token": token, "obtained_at": now, "expires_at": now + 3600}
+    in_keyring = minted_record(nx, session, saved_key={"in": "keyring", **keyring_reference(nx)})
+    in_file = minted_record(nx, session, saved_key={"in": "file", "key": OTHER_KEY})
+    in_file["api_url"] = f"https://{other}{API_PREFIX}"
+    write_store(nx.config_dir, {nx.server.host: in_keyring, other: in_file}, nx.server.host)
+    env = nx.env
 
     expected = {nx.server.host: ("OS keyring", "keyring"), other: ("credentials file", "file")}
     for name, (label, code) in expected.items():
@@ -315,6 +403,7 @@ def test_show_and_status_say_where_the_key_is_and_never_the_key(nx, secret_servi
 # Choosing where: NEXLA_KEY_STORAGE ---------------------------------------------------------
 
 
+@REAL_KEYRING
 def test_keyring_storage_uses_the_keyring(nx, secret_service):
     env = with_keyring(nx, secret_service, NEXLA_KEY_STORAGE="keyring")
     result = from_key(nx, KEY, "--save-key", env=env)
@@ -323,6 +412,7 @@ def test_keyring_storage_uses_the_keyring(nx, secret_service):
     key_in_no_file(nx, KEY)
 
 
+@REAL_KEYRING  # a regression would reach the test's keyring only from a real process
 def test_file_storage_keeps_the_key_in_the_file_and_leaves_the_keyring_alone(nx, secret_service):
     env = with_keyring(nx, secret_service, NEXLA_KEY_STORAGE="file")
     result = from_key(nx, KEY, "--save-key", env=env)
@@ -337,6 +427,7 @@ def test_file_storage_keeps_the_key_in_the_file_and_leaves_the_keyring_alone(nx,
 
 @pytest.mark.parametrize("value", ["vault", "Keyring", "none", "file,keyring"])
 def test_any_other_storage_value_is_a_usage_error_before_anything_happens(nx, value):
+    # In-process: refused before any keyring is looked for.
     result = from_key(nx, KEY, "--save-key", env=nx.env_with(NEXLA_KEY_STORAGE=value))
     assert_error(result, 2, "NEXLA_KEY_STORAGE")
     assert nx.server.count() == 0
@@ -344,6 +435,7 @@ def test_any_other_storage_value_is_a_usage_error_before_anything_happens(nx, va
 
 
 @ON_LINUX
+@REAL_KEYRING  # the keyring library looks for one in the process's own environment
 def test_no_keyring_at_all_auto_keeps_the_key_in_the_file_with_a_warning_naming_it(nx):
     result = from_key(nx, KEY, "--save-key", env=without_any_keyring(nx))
     assert result.returncode == 0, describe(result)
@@ -354,6 +446,7 @@ def test_no_keyring_at_all_auto_keeps_the_key_in_the_file_with_a_warning_naming_
 
 
 @ON_LINUX
+@REAL_KEYRING  # the keyring library looks for one in the process's own environment
 def test_no_keyring_at_all_keyring_storage_is_exit_3_and_nothing_is_sent(nx):
     result = from_key(
         nx, KEY, "--save-key", env=without_any_keyring(nx, NEXLA_KEY_STORAGE="keyring")
@@ -365,6 +458,7 @@ def test_no_keyring_at_all_keyring_storage_is_exit_3_and_nothing_is_sent(nx):
 
 
 @ON_LINUX
+@REAL_KEYRING  # no bus in the process's own environment
 def test_a_chosen_keyring_backend_that_cannot_work_is_exit_3_not_plain_text(nx):
     # The user's configuration names the Secret Service, but there is no bus: a keyring
     # exists and fails, which is not "no keyring at all".
@@ -382,9 +476,10 @@ def test_a_chosen_keyring_backend_that_cannot_work_is_exit_3_not_plain_text(nx):
 # A keyring that is locked or does not answer ---------------------------------------------
 
 
+@REAL_KEYRING
 def test_a_locked_keyring_is_exit_3_under_auto_and_the_key_lands_nowhere(nx, own_secret_service):
     env = with_keyring(nx, own_secret_service)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
+    seed_key_in_keyring(nx, own_secret_service, KEY)
     own_secret_service.lock()
     before = config_bytes(nx)
     sent = nx.server.count()
@@ -399,10 +494,10 @@ def test_a_locked_keyring_is_exit_3_under_auto_and_the_key_lands_nowhere(nx, own
     key_in_no_file(nx, OTHER_KEY)
 
 
+@REAL_KEYRING
 def test_logout_with_a_locked_keyring_warns_and_still_logs_out(nx, own_secret_service):
     env = with_keyring(nx, own_secret_service)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
-    item = item_for(nx)
+    item = seed_key_in_keyring(nx, own_secret_service, KEY)
     own_secret_service.lock()
 
     result = nx.run("env", "logout", env=env)
@@ -417,77 +512,70 @@ def test_logout_with_a_locked_keyring_warns_and_still_logs_out(nx, own_secret_se
     assert item["username"] in warning
 
 
-def test_a_keyring_that_does_not_answer_is_exit_3_within_about_3_seconds(nx, own_secret_service):
-    env = with_keyring(nx, own_secret_service)
-    nx.server.add_service_key(KEY)
+@REAL_KEYRING  # and the product's own bound, which a real process alone has
+def test_a_keyring_that_does_not_answer_is_given_up_after_about_3_seconds(nx, own_secret_service):
+    """Every command that needs a silent keyring (its daemon stopped while the bus still
+    names it) gives up on it after the product's 3 s, and none leaves a half-done change:
+
+    - a save finds it out with its probe: exit 3, nothing sent or stored;
+    - a save whose keyring went silent after the probe, while the key was being minted:
+      exit 3, and nothing left behind, as the key goes into the keyring before the file
+      names it;
+    - a re-mint: exit 3; a logout: a warning, and logged out all the same.
+
+    All four run at once, each in a config dir of its own, so that their waits (a real
+    process's, of the real length) overlap.
+    """
+    dirs = {name: nx.tmp_path / name for name in ("midway", "save", "remint", "logout")}
+    seed_key_in_keyring(nx, own_secret_service, KEY, left=-10, config_dir=dirs["remint"])
+    seed_key_in_keyring(nx, own_secret_service, KEY, config_dir=dirs["logout"])
+    logout_session = read_store(dirs["logout"])["environments"][nx.server.host]["session"]
+    keyring_env = with_keyring(nx, own_secret_service)
+
+    def nexla(name: str, *args: str, **env: str):
+        return start(nx, *args, env=dict(keyring_env, NEXLA_CONFIG_DIR=str(dirs[name]), **env))
+
+    save_args = ("token", "from-key", "--env", nx.server.host, "--save-key")
+    # The mint is held long enough for this test to stop the daemon once the request has
+    # arrived (wait_for_count wakes at once): a second is ample even on a loaded machine.
+    nx.server.add_service_key(OTHER_KEY)
+    nx.server.set_delay("POST", "/token", 1)
+    midway = nexla("midway", *save_args, NEXLA_SERVICE_KEY=OTHER_KEY)
+    assert nx.server.wait_for_count("POST", "/token", 1, timeout=30)
     own_secret_service.pause()
-
     began = time.monotonic()
-    result = from_key(nx, KEY, "--save-key", env=env, register=False)
-    took = time.monotonic() - began
+    save = nexla("save", *save_args, NEXLA_SERVICE_KEY=KEY)
+    remint = nexla("remint", "token", "print")
+    logout = nexla("logout", "env", "logout")
+    saved = finish(save)
+    took = time.monotonic() - began  # the save's own time, or a little more
+    saved_midway, printed, logged_out = collect([midway, remint, logout])
+    all_took = time.monotonic() - began
 
-    assert_error(result, 3, "did not answer within 3 seconds")
-    assert "NEXLA_KEY_STORAGE=file" in result.stderr
-    assert nx.server.count() == 0
-    assert config_bytes(nx) == {}
+    assert_error(saved, 3, "did not answer within 3 seconds")
+    assert "NEXLA_KEY_STORAGE=file" in saved.stderr
     # 3 s of waiting, plus start-up; generous for a loaded machine, far below a hang.
     assert 2.9 <= took < 15, took
 
-
-def test_a_remint_with_a_keyring_that_does_not_answer_ends_in_exit_3(nx, own_secret_service):
-    env = with_keyring(nx, own_secret_service)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
-    set_times(nx, lifetime=3600, left=-10)
-    own_secret_service.pause()
-
-    began = time.monotonic()
-    printed = nx.run("token", "print", env=env)
-    took = time.monotonic() - began
-
-    assert_error(printed, 3, "did not answer")
-    assert took < 15, took
-    assert nx.server.count("POST", "/token") == 1
-
-
-def test_logout_with_a_keyring_that_does_not_answer_warns_and_still_logs_out(
-    nx, own_secret_service
-):
-    env = with_keyring(nx, own_secret_service)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
-    own_secret_service.pause()
-
-    began = time.monotonic()
-    result = nx.run("env", "logout", env=env)
-    took = time.monotonic() - began
-
-    assert result.returncode == 0, describe(result)
-    (warning,) = warnings_in(result)
-    assert "did not answer" in warning
-    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
-    assert took < 15, took
-
-
-def test_a_keyring_that_stops_answering_after_the_mint_changes_nothing(nx, own_secret_service):
-    # The probe passed; the keyring then hangs while the key is being minted. The key is
-    # written to the keyring before the file names it, so the file is left as it was.
-    env = with_keyring(nx, own_secret_service)
-    nx.server.add_service_key(KEY)
-    nx.server.set_delay("POST", "/token", 2)
-    args = ("token", "from-key", "--env", nx.server.host, "--save-key")
-    proc = start(nx, *args, env=dict(env, NEXLA_SERVICE_KEY=KEY))
-    try:
-        assert nx.server.wait_for_count("POST", "/token", 1, timeout=30)
-        own_secret_service.pause()
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-    assert_error(result, 3, "did not answer")
-    assert "not stored" in result.stderr
+    assert_error(saved_midway, 3, "did not answer")
+    assert "not stored" in saved_midway.stderr
     # A failed first command leaves nothing behind: no session, no reference to a key, not
     # even the lock file it took to store them.
-    assert list(config_bytes(nx)) == []
+    for name in ("midway", "save"):
+        assert not dirs[name].exists() or files_under(dirs[name]) == [], name
+
+    assert_error(printed, 3, "did not answer")
+
+    assert logged_out.returncode == 0, describe(logged_out)
+    (warning,) = warnings_in(logged_out)
+    assert "did not answer" in warning
+    assert "saved_key" not in read_store(dirs["logout"])["environments"][nx.server.host]
+
+    assert all_took < 15, all_took
+    # Nothing reached the server but the interrupted mint and the logout ending its session.
+    assert nx.server.count("POST", "/token") == 1
+    sent = {call.authorization for call in nx.server.find()}
+    assert sent <= {f"Basic {OTHER_KEY}", f"Bearer {logout_session['access_token']}"}, sent
 
 
 # Never touched on the paths that do not need it ------------------------------------------
@@ -533,6 +621,7 @@ def bus_spy():
 
 
 @ON_LINUX
+@pytest.mark.e2e  # what each `nexla` process imports, and whom it connects to
 def test_token_print_help_and_tab_never_touch_d_bus_or_load_keyring(nx, bus_spy):
     seed_store(
         nx.config_dir,
@@ -579,6 +668,7 @@ def test_token_print_help_and_tab_never_touch_d_bus_or_load_keyring(nx, bus_spy)
     assert bus_spy.connections >= 1
 
 
+@pytest.mark.e2e  # what the `nexla` process imports, and whom it connects to
 def test_storage_file_never_touches_d_bus(nx, bus_spy):
     env = nx.env_with(
         DBUS_SESSION_BUS_ADDRESS=bus_spy.address,
@@ -600,14 +690,14 @@ def test_storage_file_never_touches_d_bus(nx, bus_spy):
     assert bus_spy.connections == 0
 
 
+@REAL_KEYRING
 def test_saving_another_key_writes_a_new_item_and_then_forgets_the_old_one(nx, secret_service):
     """docs/keyring.md: the item the file names is never overwritten with another key, so a
     process killed between the keyring write and the file write leaves the old key beside
     the old session; once the file names the new item, the old one is deleted."""
     env = with_keyring(nx, secret_service)
     nx.server.add_service_key(OTHER_KEY)
-    assert from_key(nx, KEY, "--save-key", env=env).returncode == 0
-    first = item_for(nx)
+    first = seed_key_in_keyring(nx, secret_service, KEY)
 
     again = from_key(nx, OTHER_KEY, "--save-key", env=env)
     assert again.returncode == 0, describe(again)
@@ -622,13 +712,13 @@ def test_saving_another_key_writes_a_new_item_and_then_forgets_the_old_one(nx, s
 
 
 @ON_LINUX
+@REAL_KEYRING
 def test_a_refused_refresh_is_remembered_when_the_key_cannot_be_read(nx, secret_service):
     """docs/sessions.md: a refresh the server refused is remembered even when the saved key
     that would replace the session is out of reach, so the dead token is not sent again and
     `token status` does not call it valid."""
-    assert from_key(nx, KEY, "--save-key", env=with_keyring(nx, secret_service)).returncode == 0
+    seed_key_in_keyring(nx, secret_service, KEY, left=100)  # due, not yet expired
     nx.server.invalidate(stored_session(nx)["access_token"])
-    set_times(nx, lifetime=3600, left=100)  # due, not yet expired
     unreachable = without_any_keyring(nx)
 
     first = nx.run("token", "print", env=unreachable)
@@ -637,5 +727,5 @@ def test_a_refused_refresh_is_remembered_when_the_key_cannot_be_read(nx, secret_
     assert_error(again, 3, "OS keyring")
     assert nx.server.count("POST", "/token/refresh") == 1
     assert stored_session(nx)["refresh_failure"]["kind"] == "rejected"
-    status = nx.run("token", "status", env=unreachable)
+    status = in_process(nx, "token", "status", env=unreachable)  # reads the file alone
     assert status.returncode == 4, describe(status)

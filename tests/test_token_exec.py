@@ -1,9 +1,13 @@
 """`nexla token exec -- COMMAND` (docs/scripting.md), with a real child process: its
-environment, its streams, its exit status, and the signals passed on to it."""
+environment, its streams, its exit status, and the signals passed on to it.
+
+The child is a shell (the cheapest to start) wherever its language does not matter. What
+reaches it through its environment, its arguments and its exit status is checked with
+`nexla` in-process, the child writing what it got to a file; its streams, the descriptors
+it inherits, /proc and signals need `nexla` as a real process (e2e)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -19,21 +23,28 @@ from tests.outcomes import describe
 from tests.signing_in import from_key
 from tests.stores import set_times, stored_session
 
+# Where the child's language matters: Python's view of a signal's disposition.
 PY = sys.executable
-DUMP_ENV = "import json, os, sys; json.dump(dict(os.environ), sys.stdout)"
 
 
 def _exec(nx, *command: str, env=None, input=None, options=()):
     return nx.run("token", "exec", *options, "--", *command, env=env, input=input)
 
 
-@pytest.mark.e2e  # a real child on the real descriptors
+def _exec_dumping_env(nx, *, env=None, options=()) -> tuple[subprocess.CompletedProcess, dict]:
+    """`token exec OPTIONS -- sh …` whose child writes its environment to a file; returns
+    the run and that environment (NUL-separated, so any value comes back whole)."""
+    dump = nx.tmp_path / "child-env"
+    result = _exec(nx, "sh", "-c", 'exec env -0 > "$1"', "sh", str(dump), env=env, options=options)
+    assert result.returncode == 0, describe(result)
+    entries = dump.read_text().split("\0")[:-1]
+    return result, dict(entry.split("=", 1) for entry in entries)
+
+
 def test_command_gets_the_variables_and_never_the_service_key(nx):
     assert from_key(nx, "svc-key-1", "--save-key").returncode == 0
     nx.server.clear_log()
-    result = _exec(nx, PY, "-c", DUMP_ENV, env=nx.env_with(CALLER_SETTING="kept"))
-    assert result.returncode == 0, describe(result)
-    child_env = json.loads(result.stdout)
+    result, child_env = _exec_dumping_env(nx, env=nx.env_with(CALLER_SETTING="kept"))
     assert child_env["NEXLA_ACCESS_TOKEN"] == stored_session(nx)["access_token"]
     assert child_env["NEXLA_API_URL"] == nx.server.api_url
     assert child_env["NEXLA_ENV"] == nx.server.host
@@ -43,34 +54,28 @@ def test_command_gets_the_variables_and_never_the_service_key(nx):
     assert nx.server.count() == 0
 
 
-@pytest.mark.e2e  # a real child on the real descriptors
 def test_callers_own_service_key_variable_is_left_as_it_is(nx):
     nx.sign_in()
-    result = _exec(nx, PY, "-c", DUMP_ENV, env=nx.env_with(NEXLA_SERVICE_KEY="callers-key"))
-    assert result.returncode == 0, describe(result)
-    assert json.loads(result.stdout)["NEXLA_SERVICE_KEY"] == "callers-key"
+    result, child_env = _exec_dumping_env(nx, env=nx.env_with(NEXLA_SERVICE_KEY="callers-key"))
+    assert child_env["NEXLA_SERVICE_KEY"] == "callers-key"
     assert "NEXLA_SERVICE_KEY is set" in result.stderr
 
 
-@pytest.mark.e2e  # a real child on the real descriptors
 def test_callers_access_token_variable_is_handed_on_as_it_is(nx):
     nx.sign_in()
-    result = _exec(nx, PY, "-c", DUMP_ENV, env=nx.env_with(NEXLA_ACCESS_TOKEN="tok-callers"))
-    assert json.loads(result.stdout)["NEXLA_ACCESS_TOKEN"] == "tok-callers"
+    _, child_env = _exec_dumping_env(nx, env=nx.env_with(NEXLA_ACCESS_TOKEN="tok-callers"))
+    assert child_env["NEXLA_ACCESS_TOKEN"] == "tok-callers"
 
 
 @pytest.mark.e2e  # /proc/*/cmdline
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
 def test_the_token_is_in_no_command_line(nx):
     token = nx.sign_in()
-    show = (
-        "import json, os\n"
-        "print(json.dumps([open(f'/proc/{pid}/cmdline').read().split('\\0')"
-        " for pid in ('self', os.getppid())]))"
-    )
-    result = _exec(nx, PY, "-c", show)
+    # The shell's own command line, a newline, then its parent's (nexla's).
+    show = 'cat /proc/$$/cmdline; echo; cat "/proc/$PPID/cmdline"'
+    result = _exec(nx, "sh", "-c", show)
     assert result.returncode == 0, describe(result)
-    own, parent = (" ".join(argv) for argv in json.loads(result.stdout))
+    own, parent = (line.replace("\0", " ") for line in result.stdout.split("\n", 1))
     assert "token exec" in parent  # the second one really is nexla's
     assert token not in own and token not in parent
 
@@ -78,8 +83,7 @@ def test_the_token_is_in_no_command_line(nx):
 @pytest.mark.e2e  # a real child on the real descriptors
 def test_stdin_stdout_and_stderr_are_the_commands(nx):
     nx.sign_in()
-    copy = "import sys; data = sys.stdin.read(); sys.stdout.write(data); sys.stderr.write('E\\n')"
-    result = _exec(nx, PY, "-c", copy, input="line one\nline two\n")
+    result = _exec(nx, "sh", "-c", "cat; echo E >&2", input="line one\nline two\n")
     assert result.returncode == 0, describe(result)
     assert result.stdout == "line one\nline two\n"
     assert result.stderr == "E\n"
@@ -96,20 +100,21 @@ def test_descriptors_the_caller_opened_reach_the_command(nx):
     assert log.read_text() == "via-fd-3\n"
 
 
-@pytest.mark.e2e  # a real child on the real descriptors
 @pytest.mark.parametrize(
-    "code,expected",
+    "script,expected",
     [
-        ("raise SystemExit(0)", 0),
-        ("raise SystemExit(3)", 3),
-        ("raise SystemExit(255)", 255),
-        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", 128 + 9),
-        ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", 128 + 15),
+        ("exit 0", 0),
+        ("exit 3", 3),
+        ("exit 255", 255),
+        ("kill -KILL $$", 128 + 9),
+        ("kill -TERM $$", 128 + 15),
     ],
 )
-def test_exit_status_is_the_commands(nx, code, expected):
+def test_exit_status_is_the_commands(nx, script, expected):
+    # In-process: the status nexla returns (a real process exits with it: see the signal
+    # tests below).
     nx.sign_in()
-    result = _exec(nx, PY, "-c", code)
+    result = _exec(nx, "sh", "-c", script)
     assert result.returncode == expected, describe(result)
     assert result.stdout == ""
 
@@ -138,78 +143,71 @@ def test_no_command_is_a_usage_error(nx):
     assert result.returncode == 2 and result.stderr.startswith("error: ")
 
 
-@pytest.mark.e2e  # a real child on the real descriptors
+# The command writes its arguments, one a line, to the file named as its $0.
+WRITE_ARGS = 'printf "%s\\n" "$@" > "$0"'
+
+
 def test_options_after_the_command_are_the_commands(nx):
     nx.sign_in()
-    result = nx.run("token", "exec", PY, "-c", "import sys; print(sys.argv[1:])", "--env", "x")
+    seen = nx.tmp_path / "args"
+    result = nx.run("token", "exec", "sh", "-c", WRITE_ARGS, seen, "--env", "x")
     assert result.returncode == 0, describe(result)
-    assert result.stdout == "['--env', 'x']\n"
+    assert seen.read_text() == "--env\nx\n"
 
 
-@pytest.mark.e2e  # a real child on the real descriptors
 def test_debug_after_the_command_is_the_commands(nx):
     """`--debug` is nexla's anywhere on its own part of the line, never in COMMAND's."""
     nx.sign_in()
+    seen = nx.tmp_path / "args"
     result = nx.run(
-        "token", "exec", "--env", nx.server.host, PY, "-c", "import sys; print(sys.argv[1:])",
-        "--debug",
+        "token", "exec", "--env", nx.server.host, "sh", "-c", WRITE_ARGS, seen, "--debug"
     )
     assert result.returncode == 0, describe(result)
-    assert result.stdout == "['--debug']\n"
+    assert seen.read_text() == "--debug\n"
+    assert "debug:" not in result.stderr
 
 
-@pytest.mark.e2e  # a real child on the real descriptors
 def test_due_token_is_renewed_before_the_command_starts(nx):
     nx.sign_in()
     set_times(nx, lifetime=3600, left=1000, source="refreshed", expires_estimated=False)
     nx.server.clear_log()
-    result = _exec(nx, PY, "-c", DUMP_ENV, options=("--min-ttl", "1800"))
-    assert result.returncode == 0, describe(result)
+    _, child_env = _exec_dumping_env(nx, options=("--min-ttl", "1800"))
     assert nx.server.count() == 1
-    assert json.loads(result.stdout)["NEXLA_ACCESS_TOKEN"] == nx.server.issued[-1]
+    assert child_env["NEXLA_ACCESS_TOKEN"] == nx.server.issued[-1]
 
 
 def test_no_session_runs_nothing(nx):
     marker = nx.tmp_path / "ran"
-    result = _exec(nx, PY, "-c", f"open({str(marker)!r}, 'w')")
+    result = _exec(nx, "sh", "-c", ': > "$1"', "sh", str(marker))
     assert result.returncode == 3, describe(result)
     assert not marker.exists()
 
 
 # Signals ---------------------------------------------------------------------------------
 
-# The child records each signal it gets in a file, and exits 0 on SIGTERM/SIGHUP/SIGINT
-# after a short while (so that a second copy of the signal would be recorded too).
+# The child ($1: the log, $2: the file it creates once ready) records each signal it gets,
+# and exits 0 after SIGTERM/SIGHUP/SIGINT and a short while (so that a second copy of the
+# signal would be recorded too). A trap runs once the `sleep` in progress ends: within 50 ms.
 RECORDING_CHILD = """
-import signal, sys, time
-log = open(sys.argv[1], "a")
-def record(signum, frame):
-    log.write(signal.Signals(signum).name + "\\n"); log.flush()
-for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-    signal.signal(getattr(signal, name), record)
-open(sys.argv[2], "w").close()
-deadline = time.monotonic() + 30
-while time.monotonic() < deadline:
-    time.sleep(0.05)
-    if open(sys.argv[1]).read():
-        time.sleep(0.5)
-        break
+trap 'echo SIGINT >> "$1"' INT
+trap 'echo SIGTERM >> "$1"' TERM
+trap 'echo SIGHUP >> "$1"' HUP
+: > "$2"
+i=0
+while [ ! -s "$1" ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.5
+exit 0
 """
 
-# Default actions for every signal, as most commands have (Python's own SIGINT handler would
-# print a traceback).
-DEFAULT_CHILD = """
-import signal, sys, time
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-open(sys.argv[1], "w").close()
-time.sleep(30)
-"""
+# Default actions for every signal, as most commands have: the shell becomes `sleep` once
+# it has created the file named by $1.
+DEFAULT_CHILD = ': > "$1"; exec sleep 30'
 
 
-def _start_exec(nx, code: str, *args: str) -> subprocess.Popen:
+def _start_exec(nx, script: str, *args: str) -> subprocess.Popen:
     # A new session: no controlling terminal, as for a job signalled by its supervisor.
     return subprocess.Popen(
-        [nexla_executable(), "token", "exec", "--", PY, "-c", code, *args],
+        [nexla_executable(), "token", "exec", "--", "sh", "-c", script, "sh", *args],
         env=nx.env,
         cwd=nx.tmp_path,
         stdin=subprocess.DEVNULL,
@@ -279,7 +277,7 @@ def test_ctrl_c_at_a_terminal_reaches_the_command_once(nx):
     log, ready = nx.tmp_path / "signals.log", nx.tmp_path / "ready"
     child = pexpect.spawn(
         nexla_executable(),
-        ["token", "exec", "--", PY, "-c", RECORDING_CHILD, str(log), str(ready)],
+        ["token", "exec", "--", "sh", "-c", RECORDING_CHILD, "sh", str(log), str(ready)],
         env=nx.env,
         cwd=str(nx.tmp_path),
         timeout=60,

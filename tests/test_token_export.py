@@ -22,14 +22,15 @@ from tests.outcomes import describe
 from tests.stores import edit_session, set_times, stored_session
 
 SHELLS = {
-    # shell: (argv to run a script given with -c, how to evaluate the export, format)
-    "bash": (["bash", "-c"], 'eval "$(nexla token export)"', "sh"),
-    "zsh": (["zsh", "-c"], 'eval "$(nexla token export)"', "sh"),
-    "sh": (["sh", "-c"], 'eval "$(nexla token export)"', "sh"),
-    "fish": (["fish", "-c"], "nexla token export --format fish | source", "fish"),
+    # shell: (argv to run a script given with -c, how to evaluate the export, format); the
+    # evaluation as docs/scripting.md shows it, with {} for the command that prints it.
+    "bash": (["bash", "-c"], 'eval "$({})"', "sh"),
+    "zsh": (["zsh", "-c"], 'eval "$({})"', "sh"),
+    "sh": (["sh", "-c"], 'eval "$({})"', "sh"),
+    "fish": (["fish", "-c"], "{} | source", "fish"),
     "pwsh": (
         ["pwsh", "-NoProfile", "-Command"],
-        "nexla token export --format powershell | Out-String | Invoke-Expression",
+        "{} | Out-String | Invoke-Expression",
         "powershell",
     ),
 }
@@ -60,11 +61,19 @@ def _print_variables(shell: str) -> str:
     return f"printf '%s\\0' {quoted}"
 
 
-def _evaluated(nx, shell: str, env: dict | None = None) -> list[str]:
+def _export_command(shell: str) -> str:
+    fmt = SHELLS[shell][2]
+    return "nexla token export" + ("" if fmt == "sh" else f" --format {fmt}")
+
+
+def _evaluated(nx, shell: str, printed_by: str | None = None) -> list[str]:
+    """The variables' values once `shell` has evaluated what `printed_by` (default: a real
+    `nexla token export` the shell runs) printed, the way the docs show."""
     argv, evaluate, _ = SHELLS[shell]
+    evaluate = evaluate.format(printed_by or _export_command(shell))
     result = subprocess.run(
         [*argv, f"{evaluate}; {_print_variables(shell)}"],
-        env=env or _shell_env(nx),
+        env=_shell_env(nx),
         cwd=nx.tmp_path,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -84,15 +93,20 @@ def test_each_shell_gets_the_variables_back(nx, shell):
     assert nx.server.count() == 0  # a fresh token is exported as it is
 
 
-@pytest.mark.e2e  # nexla run by a real shell
 @pytest.mark.parametrize("shell", list(SHELLS))
 def test_hostile_but_valid_values_survive_every_shell(nx, shell):
+    # The export is made in-process and handed to the real shell from a file: what is
+    # tested is the shell reading it (a real `nexla` run by each shell: the test above).
     _needs(shell)
     api_url = f"https://{nx.server.host}{HOSTILE_PATH}"
     assert names.normalize_api_url(api_url) == api_url  # the URL is one the tool accepts
     nx.sign_in(None, "--api-url", api_url, "--no-verify")
     edit_session(nx, access_token=HOSTILE_TOKEN, expires_at=int(time.time()) + 3000)
-    assert _evaluated(nx, shell) == [api_url, HOSTILE_TOKEN, nx.server.host]
+    exported = nx.run("token", "export", "--format", SHELLS[shell][2], env=_shell_env(nx))
+    assert exported.returncode == 0, describe(exported)
+    (nx.tmp_path / "exported").write_text(exported.stdout, encoding="utf-8")
+    values = _evaluated(nx, shell, printed_by="cat exported")
+    assert values == [api_url, HOSTILE_TOKEN, nx.server.host]
     assert not any(nx.tmp_path.glob("PWNED*")), "a value was run as a command"
 
 
