@@ -1,8 +1,10 @@
 """The root `nexla` command: global options, sub-apps, and errors mapped to exit codes."""
 
+import functools
 from typing import Annotated, List, Optional
 
 import typer
+import typer.main
 
 from nexla_cli import __version__, settings
 from nexla_cli.commands.api import api
@@ -149,6 +151,14 @@ def _command_path(args: List[str]) -> str:
     return "nexla"
 
 
+@functools.lru_cache(maxsize=None)
+def _click_command() -> "typer._click.Command":
+    """The Click command Typer builds from `app`, built once per process: building it reads
+    every command's signature (about 10 ms), which a process running the app many times
+    (the tests) would otherwise pay on every run. It holds no state of a run."""
+    return typer.main.get_command(app)
+
+
 def run(args: List[str], deps: Deps) -> int:
     """Run the app with this run's dependencies; every outcome becomes an exit code, never a
     traceback. Commands find `deps` as their context's `obj`."""
@@ -158,7 +168,9 @@ def run(args: List[str], deps: Deps) -> int:
     output = deps.out
     args = _take_debug_flag(deps, list(args))
     try:
-        result = app(args=args, prog_name="nexla", standalone_mode=False, obj=deps)
+        result = _click_command().main(
+            args=args, prog_name="nexla", standalone_mode=False, obj=deps
+        )
     except NexlaError as exc:
         hint = exc.hint
         if not hint and isinstance(exc, UsageError):

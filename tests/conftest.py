@@ -154,7 +154,9 @@ def nexla_server(request: pytest.FixtureRequest, shared_server: FakeNexla, fresh
     shared_server.reset()
     yield shared_server
     # This test's CLI processes and handlers end here, so none can reach the next test.
-    end_leftover_cli_processes()
+    # Only e2e tests start real `nexla` processes; scanning /proc costs the others time.
+    if request.node.get_closest_marker("e2e"):
+        end_leftover_cli_processes()
     shared_server.settle()
     if not shared_server.running:
         shared_server.start()  # on the same port, for the tests after this one
