@@ -36,7 +36,7 @@ from typing import (
 
 from nexla_cli import __version__, settings
 from nexla_cli.errors import ApiRefused, AuthError, NetworkError, UsageError
-from nexla_cli.model import fits_a_header
+from nexla_cli.model import MAX_SECRET_LENGTH, fits_a_header
 from nexla_cli.text import escape_controls
 
 if TYPE_CHECKING:
@@ -63,8 +63,6 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
 # Session endpoints answer a few hundred bytes; more than this is not a Nexla answer.
 SESSION_BODY_LIMIT = 1024 * 1024
-# A token or key longer than this is refused, from a user or from a server.
-MAX_SECRET_LENGTH = 16 * 1024
 # Bodies are read and written this much at a time (after decompression).
 CHUNK_SIZE = 64 * 1024
 

@@ -515,9 +515,7 @@ def _cause(deps: Deps, exc: BaseException) -> str:
     return f"it failed ({label})"
 
 
-def _save_error(
-    deps: Deps, exc: BaseException, store_path: Path, outcome: str
-) -> KeyStorageError:
+def _save_error(deps: Deps, exc: BaseException, store_path: Path, outcome: str) -> KeyStorageError:
     """Exit 3 naming the cause and both ways out; never a silent fall back to plain text."""
     return KeyStorageError(
         f"cannot keep the service key in the OS keyring: {_cause(deps, exc)}; {outcome}",

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 ESTIMATED_LIFETIME_SECONDS = 3600
 # A JWT's `exp` further ahead than this is not believed (as `expires_in` beyond a year is not).
 MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600
-# Longer than any token worth decoding (pasted input is refused above 16 KiB anyway).
-_MAX_JWT_LENGTH = 16 * 1024
+# A Nexla token or key is a JWT of a few KB at most: anything longer is refused, whether a
+# user, a variable or a server gives it (an oversized header would be refused anyway).
+MAX_SECRET_LENGTH = 16 * 1024
 DEFAULT_MARGIN_SECONDS = 300
 # How long a failed refresh is remembered, so a crowd of processes makes one attempt.
 FAILURE_MEMORY_SECONDS = 30
@@ -225,7 +226,7 @@ def jwt_expiry(token: str, now: float) -> int | None:
     JSON object, an `exp` that is not a finite number, in the past or over a year ahead)
     gives None, never an exception, whatever the string.
     """
-    if not isinstance(token, str) or len(token) > _MAX_JWT_LENGTH:
+    if not isinstance(token, str) or len(token) > MAX_SECRET_LENGTH:
         return None
     parts = token.split(".")
     if len(parts) != 3 or not parts[0] or not parts[1]:

@@ -141,9 +141,7 @@ def url_for_stored_credentials(deps: Deps, env: Environment, name: str) -> tuple
     return url, True
 
 
-def refuse_override_for_storing(
-    deps: Deps, name: str, env: Environment | None, what: str
-) -> None:
+def refuse_override_for_storing(deps: Deps, name: str, env: Environment | None, what: str) -> None:
     """A session that will be stored as NAME's must come from NAME's own API: nothing
     learned through $NEXLA_API_URL is stored. UsageError, before anything is sent."""
     own = own_api_url(env, name)

@@ -22,8 +22,6 @@ NUMBERS = (TIMEOUT, REFRESH_MARGIN, LOCK_TIMEOUT)
 ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
 ENV_VARIABLE = "NEXLA_ENV"
 API_URL_VARIABLE = "NEXLA_API_URL"
-# A Nexla session token is a JWT of a few KB; the same bound as for a pasted token.
-MAX_TOKEN_LENGTH = 16 * 1024
 
 
 def raw(name: str, environ: Mapping[str, str]) -> str | None:
@@ -77,15 +75,15 @@ def access_token(environ: Mapping[str, str]) -> str | None:
     It is printed and sent as it is, so it follows the rule for any token: printable ASCII
     without spaces (a newline in it would print as two lines), at most 16 KiB.
     """
-    from nexla_cli.model import fits_a_header  # here: model imports this module
+    from nexla_cli.model import MAX_SECRET_LENGTH, fits_a_header
 
     token = raw(ACCESS_TOKEN_VARIABLE, environ)
     if token is None:
         return None
-    if len(token) > MAX_TOKEN_LENGTH:
+    if len(token) > MAX_SECRET_LENGTH:
         raise UsageError(
             f"{ACCESS_TOKEN_VARIABLE} is {len(token)} characters long, "
-            f"more than a token can be ({MAX_TOKEN_LENGTH})"
+            f"more than a token can be ({MAX_SECRET_LENGTH})"
         )
     if not fits_a_header(token):
         raise UsageError(

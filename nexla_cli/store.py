@@ -193,9 +193,7 @@ class StoreData:
         # Always the current format: an older file is migrated as it is read.
         self.version = FORMAT_VERSION
         self.current = current
-        self.environments: dict[str, Environment] = (
-            environments if environments is not None else {}
-        )
+        self.environments: dict[str, Environment] = environments if environments is not None else {}
         self.extra: JsonObject = extra or {}
 
     def __repr__(self) -> str:

@@ -13,15 +13,11 @@ from typer.core import TyperCommand, TyperGroup
 from nexla_cli import timefmt
 from nexla_cli.deps import Deps
 from nexla_cli.errors import NetworkError, UsageError
-from nexla_cli.model import Session, fits_a_header
+from nexla_cli.model import MAX_SECRET_LENGTH, Session, fits_a_header
 
 # Re-exported: the commands' one place for times.
 from nexla_cli.timefmt import duration as duration
 from nexla_cli.timefmt import iso_utc as iso_utc
-
-# A Nexla session token is a JWT of a few KB; anything far larger is a mistake, and would
-# be refused by the server as an oversized header anyway.
-MAX_SECRET_LENGTH = 16 * 1024
 
 
 def complete_env_names(ctx: typer.Context, incomplete: str) -> List[str]:
