@@ -128,18 +128,35 @@ def environment_settings(url: str, environ: Mapping[str, str]) -> Dict[str, Any]
     """The send() settings requests would take from the environment (a CA bundle, proxies
     unless NO_PROXY exempts the host), taken from the run's variables instead."""
     verify: Any = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or True
-    proxies: Dict[str, str] = {}
-    for scheme in ("https", "all"):
-        value = environ.get(f"{scheme}_proxy") or environ.get(f"{scheme.upper()}_PROXY")
-        if value:
-            proxies[scheme] = value
-    if proxies:
-        from requests.utils import should_bypass_proxies
+    if environ is os.environ:
+        # The process's own: exactly what requests would take (the variables in any case,
+        # and on macOS and Windows the system's proxy settings), without writing anything.
+        from requests.utils import get_environ_proxies
 
-        no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
-        if should_bypass_proxies(url, no_proxy=no_proxy):
-            proxies = {}
+        proxies: Dict[str, str] = dict(get_environ_proxies(url, no_proxy=None))
+    else:
+        proxies = _proxies_in(environ, url)
     return {"verify": verify, "proxies": proxies, "cert": None, "stream": True}
+
+
+def _proxies_in(environ: Mapping[str, str], url: str) -> Dict[str, str]:
+    """Proxies named in a run's own variables (a test's): lower-case names win, as urllib
+    reads them, and NO_PROXY exempts hosts. Pure: os.environ is not touched."""
+    from urllib.parse import urlsplit
+    from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
+
+    def variable(name: str) -> Optional[str]:
+        lower = environ.get(name)
+        return lower if lower is not None else environ.get(name.upper())
+
+    proxies = {
+        scheme: value for scheme in ("https", "all") if (value := variable(f"{scheme}_proxy"))
+    }
+    no_proxy = variable("no_proxy")
+    host = urlsplit(url).hostname or ""
+    if proxies and no_proxy and proxy_bypass_environment(host, {"no": no_proxy}):
+        return {}
+    return proxies
 
 
 def check_ca_bundle(environ: Mapping[str, str]) -> None:

@@ -207,22 +207,25 @@ def v1_fields_to_saved_key(env: JsonObject) -> None:
     As format 1 was read: a keyring reference (`service_key_keyring`, an object) wins over a
     key in the file (`service_key`, a non-empty string); anything else means no key is
     saved. `service_key_rejected_at` counted (when set, not 0) only beside a saved key.
+
+    Version 1 tolerated what it could not use until a key was needed; so does the step. A
+    refusal mark that is not a time still means refused (dated 0). A keyring reference that
+    names no item (no service or account) could never be read: no key is saved.
     """
     reference = env.pop("service_key_keyring", None)
     in_file = env.pop("service_key", None)
     rejected_at = env.pop("service_key_rejected_at", None)
     if isinstance(reference, dict):
-        saved: JsonObject = {
-            "in": IN_KEYRING,
-            "service": reference.get("service"),
-            "username": reference.get("username"),
-        }
+        service, username = reference.get("service"), reference.get("username")
+        if not (isinstance(service, str) and service and isinstance(username, str) and username):
+            return
+        saved: JsonObject = {"in": IN_KEYRING, "service": service, "username": username}
     elif isinstance(in_file, str) and in_file:
         saved = {"in": IN_FILE, "key": in_file}
     else:
         return
     if rejected_at:
-        saved["rejected_at"] = rejected_at
+        saved["rejected_at"] = rejected_at if _is_time(rejected_at) else 0
     env["saved_key"] = saved
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -190,3 +191,15 @@ def test_a_server_message_is_one_short_line_without_controls_or_query(body, reas
         assert "\n" not in message and not CONTROLS.search(message), status
         assert len(message) <= 400, status
         assert "hunter2" not in message or b"hunter2" in body or "hunter2" in reason, status
+
+
+@pytest.mark.parametrize("base_path", ["/nexla-api", "/ünï", "/a|b", "/x^y"])
+def test_a_path_under_a_base_urllib3_encodes_is_still_under_it(base_path):
+    """The check compares the path as urllib3 sends it with the base sent the same way: a
+    base whose path holds characters urllib3 percent-encodes still takes every PATH under
+    it, and still refuses those that leave it."""
+    base = "https://h.example.com" + base_path
+    assert api_support.resolve_api_url(base, "/users").endswith(base_path + "/users")
+    for leaving in ("/x/../../y", "a\\../x/../%2e%2e", "/..%2f..%2fz"):
+        with pytest.raises(UsageError):
+            api_support.resolve_api_url(base, leaving)

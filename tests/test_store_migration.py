@@ -211,6 +211,24 @@ def test_a_format_1_file_without_any_saved_key_keeps_none(nx):
     assert loaded.to_json() == {"api_url": "https://localhost:8443/nexla-api"}
 
 
+def test_what_format_1_tolerated_until_a_key_was_used_stays_harmless(nx):
+    """Format 1 failed on these only when the key was used; the step to 2 must not turn
+    them into a corrupt file (whose hint would set every other environment aside)."""
+    data = json.loads(FIRST_RELEASE_FILE)
+    data["environments"]["beta.nexla.com"]["service_key_keyring"] = {
+        "service": "nexla service key"  # no account: names no item
+    }
+    data["environments"]["dataops.nexla.io"]["service_key_rejected_at"] = "2024-01-01"
+    write_file(nx, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+    stored = read_store(store_path(nx.config_dir))
+
+    assert stored.environments["beta.nexla.com"].saved_key is None
+    dataops = stored.environments["dataops.nexla.io"]
+    assert dataops.saved_key is not None and session.key_refused(dataops)
+    assert dataops.saved_key.rejected_at == 0  # refused, at an unknown time
+
+
 def test_fields_this_version_does_not_know_survive_a_rewrite(nx):
     data = json.loads(FIRST_RELEASE_FILE)
     data["version"] = 2

@@ -76,8 +76,9 @@ def _sent_path_stays_under(url: str, base_path: str) -> bool:
     from urllib3.util import parse_url
 
     sent = parse_url(url).path or "/"
-    base_path = base_path.rstrip("/")
-    if sent != base_path and not sent.startswith(base_path + "/"):
+    # The base as urllib3 sends it too (a non-ASCII or `|` in its path is percent-encoded).
+    base_sent = (parse_url("https://base.invalid" + base_path).path or "").rstrip("/")
+    if sent != base_sent and not sent.startswith(base_sent + "/"):
         return False
     return _stays_under(sent, base_path)
 
