@@ -35,8 +35,10 @@ FAST = Timing(retry_backoff=0.0)
 class _Captured(io.TextIOWrapper):
     """A text stream over bytes, like a process's stdout/stderr with its `.buffer`."""
 
-    def __init__(self, encoding: str, tty: bool, data: bytes = b"") -> None:
-        super().__init__(io.BytesIO(data), encoding=encoding, errors="strict", newline=None)
+    def __init__(
+        self, encoding: str, tty: bool, data: bytes = b"", errors: str = "strict"
+    ) -> None:
+        super().__init__(io.BytesIO(data), encoding=encoding, errors=errors, newline=None)
         self._tty = tty
 
     def isatty(self) -> bool:
@@ -59,8 +61,13 @@ def run_in_process(
     stdout_tty: bool = False,
     stderr_tty: bool = False,
     timeout: float = 60,
+    text: bool = True,
 ) -> subprocess.CompletedProcess:
-    """`nexla ARGS`, in this process; stdout and stderr captured as text.
+    """`nexla ARGS`, in this process; stdout and stderr captured as text, or with
+    `text=False` as the bytes written (what subprocess.run gives without text=True).
+
+    The streams are in the codec $PYTHONIOENCODING names (else UTF-8), stderr with
+    backslashreplace, as the interpreter makes them; text is decoded from that codec.
 
     Like subprocess.run's timeout, `timeout` bounds the run: a regression that blocks (on a
     FIFO, an endless stdin) fails the test with subprocess.TimeoutExpired instead of hanging
@@ -70,7 +77,7 @@ def run_in_process(
     data = input.encode("utf-8") if isinstance(input, str) else (input or b"")
     stdin = _Captured("utf-8", stdin_tty, data)
     stdout = _Captured(encoding, stdout_tty)
-    stderr = _Captured(encoding, stderr_tty)
+    stderr = _Captured(encoding, stderr_tty, errors="backslashreplace")
     streams = Streams(
         stdin, stdout, stderr, stdin_tty=stdin_tty, stdout_tty=stdout_tty, stderr_tty=stderr_tty
     )
@@ -83,14 +90,18 @@ def run_in_process(
             code = run(argv, deps)
     except SystemExit as exc:  # `token exec` ends with its command's status
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    if not text:
+        return subprocess.CompletedProcess(
+            ["nexla", *argv], code, stdout.captured(), stderr.captured()
+        )
     return subprocess.CompletedProcess(
-        ["nexla", *map(str, args)], code, _as_text(stdout), _as_text(stderr)
+        ["nexla", *argv], code, _as_text(stdout, encoding), _as_text(stderr, encoding)
     )
 
 
-def _as_text(stream: _Captured) -> str:
+def _as_text(stream: _Captured, encoding: str) -> str:
     # As subprocess.run(text=True) reads a child's output: decoded, universal newlines.
-    text = stream.captured().decode("utf-8")
+    text = stream.captured().decode(encoding)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -7,45 +7,19 @@ tested in tests/test_api_hostile.py.
 
 from __future__ import annotations
 
-import io
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from nexla_cli.deps import Deps, Streams
-from nexla_cli.main import run
 from tests.fake_nexla import TEAMS, Fault
-from tests.inprocess import FAST
-
-
-class _Pipe(io.TextIOWrapper):
-    """A text stream over bytes that is not a terminal: stdin or a pipe nexla writes to."""
-
-    def __init__(self, data: bytes = b"", encoding: str = "utf-8") -> None:
-        super().__init__(io.BytesIO(data), encoding=encoding, errors="strict")
-
-    def isatty(self) -> bool:
-        return False
-
-    def written(self) -> bytes:
-        self.flush()
-        return self.buffer.getvalue()
+from tests.inprocess import run_in_process
 
 
 def run_bytes_in_process(nx, *args: str, stdin: bytes | None = None):
     """`nexla ARGS` in this process, with stdout and stderr as the bytes written (no
     decoding, no newline translation): what tests.processes.run_bytes gives, without
-    starting a process. The same entry and Deps as nx.run (tests/inprocess.py)."""
-    # As a process's text streams are: in $PYTHONIOENCODING when it is set.
-    encoding = (nx.env.get("PYTHONIOENCODING") or "utf-8").split(":")[0] or "utf-8"
-    streams = Streams(_Pipe(stdin or b""), _Pipe(encoding=encoding), _Pipe(encoding=encoding))
-    deps = Deps(dict(nx.env), streams, timing=FAST, cwd=Path(nx.tmp_path))
-    code = run([str(arg) for arg in args], deps)
-    return subprocess.CompletedProcess(
-        ["nexla", *args], code, streams.stdout.written(), streams.stderr.written()
-    )
+    starting a process."""
+    return run_in_process(list(args), env=nx.env, input=stdin, cwd=nx.tmp_path, text=False)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import pwd
 import shlex
@@ -19,11 +18,9 @@ import subprocess
 import pexpect
 import pytest
 
-from nexla_cli.deps import Deps, Streams
-from nexla_cli.main import run
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
-from tests.inprocess import FAST, run_in_process
+from tests.inprocess import run_in_process
 from tests.outcomes import describe
 from tests.signing_in import seed
 from tests.test_env_interactive import close_ended
@@ -112,20 +109,7 @@ def run_in(nx, encoding: str, *args, input: str | None = None) -> subprocess.Com
     codec = variables.get("PYTHONIOENCODING")
     if codec is None:
         return _run_installed_in(nx, variables, "ascii", args, input)
-    stdin = io.TextIOWrapper(io.BytesIO((input or "").encode()), encoding="utf-8")
-    stdout = io.TextIOWrapper(io.BytesIO(), encoding=codec, errors="strict")
-    stderr = io.TextIOWrapper(io.BytesIO(), encoding=codec, errors="backslashreplace")
-    streams = Streams(stdin, stdout, stderr)
-    deps = Deps(nx.env_with(**variables), streams, timing=FAST, cwd=nx.tmp_path)
-    code = run([str(arg) for arg in args], deps)
-    stdout.flush()
-    stderr.flush()
-    return subprocess.CompletedProcess(
-        ["nexla", *args],
-        code,
-        stdout.buffer.getvalue().decode(codec, "replace"),
-        stderr.buffer.getvalue().decode(codec, "replace"),
-    )
+    return run_in_process(list(args), env=nx.env_with(**variables), input=input, cwd=nx.tmp_path)
 
 
 def _run_installed_in(nx, variables: dict, codec: str, args, input) -> subprocess.CompletedProcess:
