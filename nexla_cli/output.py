@@ -68,11 +68,16 @@ class Output:
 
     def _to_stderr(self, line: str) -> None:
         """One line on stderr, or nothing at all when stderr is closed or cannot be written."""
+        self.prompt(line + "\n")
+
+    def prompt(self, text: str) -> None:
+        """Text on stderr as it is, no newline added (a prompt's label); nothing when stderr
+        is closed or cannot be written."""
         stream = self.streams.stderr
         if stream is None:
             return
         try:
-            stream.write(_encodable(line, stream) + "\n")
+            stream.write(_encodable(text, stream))
             stream.flush()
         except (OSError, ValueError):
             pass

@@ -166,7 +166,7 @@ def _read_line_hidden(
 
     def on_continue(signum: int, frame: Optional[FrameType]) -> None:
         hide()
-        _to_stderr(deps, "\n" + label + " ")
+        deps.out.prompt("\n" + label + " ")
 
     previous_stop = signal.signal(signal.SIGTSTP, on_stop)
     previous_continue = signal.signal(signal.SIGCONT, on_continue)
@@ -174,7 +174,7 @@ def _read_line_hidden(
         # Echo goes off before the prompt is shown, and TCSAFLUSH drops anything typed
         # earlier: what is typed after the prompt appears is never echoed.
         termios.tcsetattr(fd, termios.TCSAFLUSH, hidden)
-        _to_stderr(deps, label + " ")
+        deps.out.prompt(label + " ")
         line = b""
         # In canonical mode each read returns at most one line; Ctrl-D ends the input.
         while not line.endswith(b"\n") and len(line) <= MAX_SECRET_LENGTH:
@@ -183,7 +183,7 @@ def _read_line_hidden(
                 break
             line += chunk
         # The Enter that ended the line was not echoed: end the prompt's line here.
-        _to_stderr(deps, "\n")
+        deps.out.prompt("\n")
         return line
     finally:
         try:
@@ -192,18 +192,6 @@ def _read_line_hidden(
             pass
         signal.signal(signal.SIGTSTP, previous_stop)
         signal.signal(signal.SIGCONT, previous_continue)
-
-
-def _to_stderr(deps: Deps, text: str) -> None:
-    """A prompt's text, as it is (no newline added); nothing when stderr is gone."""
-    stream = deps.streams.stderr
-    if stream is None:
-        return
-    try:
-        stream.write(text)
-        stream.flush()
-    except (OSError, ValueError):
-        pass
 
 
 def _prompt_hidden_elsewhere(deps: Deps, label: str) -> Optional[str]:
@@ -233,11 +221,11 @@ def prompt_secret(deps: Deps, label: str, what: str, *, pipe_hint: str) -> str:
 
 
 def prompt_visible(deps: Deps, label: str) -> str:
-    _to_stderr(deps, label + " ")
+    deps.out.prompt(label + " ")
     stdin = deps.streams.stdin
     line = stdin.readline() if stdin is not None else ""
     if not line:
-        _to_stderr(deps, "\n")
+        deps.out.prompt("\n")
     return line.strip()
 
 
