@@ -4,9 +4,12 @@ other tools (`token export`, `token exec`) share this."""
 from __future__ import annotations
 
 from nexla_cli import renewal, session
-from nexla_cli.deps import Deps
 from nexla_cli.errors import ConfigError
 from nexla_cli.store import StoreData
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.sessiondeps import SessionDeps
 
 
 class ApiTarget:
@@ -21,7 +24,7 @@ class ApiTarget:
         self,
         name: str | None,
         api_url: str,
-        deps: Deps,
+        deps: SessionDeps,
         token: str | None = None,
         data: StoreData | None = None,
     ) -> None:
@@ -49,7 +52,7 @@ class ApiTarget:
         return self._token
 
 
-def api_target(deps: Deps, explicit_env: str | None) -> ApiTarget:
+def api_target(deps: SessionDeps, explicit_env: str | None) -> ApiTarget:
     """The environment's API base URL ($NEXLA_API_URL wins) and its token source."""
     override = session.access_token_override(deps)
     data = session.load(deps)

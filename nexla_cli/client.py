@@ -41,6 +41,7 @@ from nexla_cli.text import escape_controls
 
 if TYPE_CHECKING:
     import socket
+    from collections.abc import Callable, Mapping
 
     import requests
     from requests.adapters import BaseAdapter, HTTPAdapter
@@ -50,7 +51,8 @@ if TYPE_CHECKING:
     from urllib3.util.retry import Retry
     from urllib3.util.timeout import _TYPE_TIMEOUT, Timeout
 
-    from nexla_cli.deps import Deps
+    from nexla_cli.runtime import Notices, Timing
+
 
 ACCEPT = "application/vnd.nexla.api.v1+json"
 USER_AGENT = f"nexla-cli/{__version__}"
@@ -103,7 +105,36 @@ def _retry_policy(backoff: float, max_retry_after: float) -> Retry:
     )
 
 
-def build_session(deps: Deps) -> requests.Session:
+class HttpContext:
+    """What the HTTP layer takes from a run: its environment variables (timeouts, CA bundle,
+    proxies), its waits, its clock, where warnings go, and where `--debug` lines go (None:
+    not debugging)."""
+
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        timing: Timing,
+        *,
+        clock: Callable[[], float],
+        notices: Notices,
+        debug_log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.environ = environ
+        self.timing = timing
+        self.now = clock
+        self.notices = notices
+        self._debug_log = debug_log
+
+    @property
+    def debugging(self) -> bool:
+        return self._debug_log is not None
+
+    def log(self, line: str) -> None:
+        if self._debug_log is not None:
+            self._debug_log(line)
+
+
+def build_session(context: HttpContext) -> requests.Session:
     """The requests.Session for one command: headers, retries, verification on.
 
     The environment it honours (REQUESTS_CA_BUNDLE, HTTPS_PROXY, NO_PROXY) is the run's,
@@ -111,12 +142,12 @@ def build_session(deps: Deps) -> requests.Session:
     """
     import requests
 
-    _replace_clock_warning(deps)
+    _replace_clock_warning(context)
     session = requests.Session()
     session.trust_env = False
     session.headers.update({"Accept": ACCEPT, "User-Agent": USER_AGENT})
     session.verify = True
-    policy = _retry_policy(deps.timing.retry_backoff, deps.timing.max_retry_after)
+    policy = _retry_policy(context.timing.retry_backoff, context.timing.max_retry_after)
     adapter = _deadline_classes().adapter(max_retries=policy)
     session.mount("https://", adapter)
     # Nothing is ever sent over plain HTTP; refuse at the transport as well.
@@ -324,7 +355,7 @@ def _deadline_classes() -> _DeadlineClasses:
     return _DeadlineClasses(timeout=AttemptTimeout, adapter=WatchedAdapter)
 
 
-def _replace_clock_warning(deps: Deps) -> None:
+def _replace_clock_warning(context: HttpContext) -> None:
     """urllib3's raw SystemTimeWarning (with a source line) becomes one `warning:` line."""
     import datetime
     import warnings
@@ -333,9 +364,9 @@ def _replace_clock_warning(deps: Deps) -> None:
     from urllib3.exceptions import SystemTimeWarning
 
     warnings.simplefilter("ignore", SystemTimeWarning)
-    today = datetime.datetime.fromtimestamp(deps.now()).date()
+    today = datetime.datetime.fromtimestamp(context.now()).date()
     if today < RECENT_DATE:
-        deps.notices.warn(
+        context.notices.warn(
             f"the system clock says {today.isoformat()}, before this software was built "
             f"({RECENT_DATE.isoformat()}); certificates may fail to verify until it is set right"
         )
@@ -344,15 +375,15 @@ def _replace_clock_warning(deps: Deps) -> None:
 class NexlaClient:
     """Calls to one environment's API base URL."""
 
-    def __init__(self, api_url: str, deps: Deps) -> None:
+    def __init__(self, api_url: str, context: HttpContext) -> None:
         self.api_url = api_url.rstrip("/")
-        self._deps = deps
+        self._context = context
         self._session: Optional[requests.Session] = None
 
     @property
     def session(self) -> requests.Session:
         if self._session is None:
-            self._session = build_session(self._deps)
+            self._session = build_session(self._context)
         return self._session
 
     def url_for(self, path: str) -> str:
@@ -434,28 +465,28 @@ class NexlaClient:
         import requests
 
         retries_left = MAX_RETRIES if prepared.method in IDEMPOTENT_METHODS and not stream else 0
-        deps = self._deps
-        check_ca_bundle(deps.environ)
+        context = self._context
+        check_ca_bundle(context.environ)
         # REQUESTS_CA_BUNDLE, HTTPS_PROXY and NO_PROXY apply as requests documents.
-        send_settings = environment_settings(prepared.url or url, deps.environ)
-        connect, read = timeouts(deps.environ)
+        send_settings = environment_settings(prepared.url or url, context.environ)
+        connect, read = timeouts(context.environ)
         clock = AttemptClock(connect + read, whole_body=not stream)
         timeout = _deadline_classes().timeout(connect, read, clock)
         attempt = 0
         while True:
-            _log_request(deps, prepared)
+            _log_request(context, prepared)
             response = None
             try:
                 response = self.session.send(
                     prepared, timeout=timeout, allow_redirects=False, **send_settings
                 )
                 if stream:
-                    _log_response(deps, response)
+                    _log_response(context, response)
                 else:
                     try:
                         read_body(response, SESSION_BODY_LIMIT)
                     finally:
-                        _log_response(deps, response)
+                        _log_response(context, response)
                 return response
             except UnicodeEncodeError:
                 # http.client sends header values as Latin-1; never echo the value.
@@ -470,12 +501,12 @@ class NexlaClient:
                 if response is None or retries_left <= 0:
                     raise NetworkError(describe_failure(exc, url, clock)) from None
                 response.close()
-                deps.out.debug(f"! the answer broke off ({type(exc).__name__}); sending it again")
+                context.log(f"! the answer broke off ({type(exc).__name__}); sending it again")
             finally:
                 clock.stop()
             retries_left -= 1
             attempt += 1
-            time.sleep(0 if attempt == 1 else deps.timing.retry_backoff * 2 ** (attempt - 1))
+            time.sleep(0 if attempt == 1 else context.timing.retry_backoff * 2 ** (attempt - 1))
 
     # Nexla's own endpoints -------------------------------------------------------------
 
@@ -826,20 +857,20 @@ def _redact(name: str, value: str) -> str:
     return f"{scheme} [redacted]".strip()
 
 
-def _log_request(deps: Deps, prepared: requests.PreparedRequest) -> None:
-    if not deps.debug:
+def _log_request(context: HttpContext, prepared: requests.PreparedRequest) -> None:
+    if not context.debugging:
         return
-    deps.out.debug(f"> {prepared.method} {prepared.url}")
+    context.log(f"> {prepared.method} {prepared.url}")
     for name, value in prepared.headers.items():
         # Header values are text here; bytes would go out as Latin-1, as http.client sends.
         text = value if isinstance(value, str) else value.decode("latin-1")
-        deps.out.debug(f"> {name}: {_redact(name, text)}")
+        context.log(f"> {name}: {_redact(name, text)}")
 
 
-def _log_response(deps: Deps, response: requests.Response) -> None:
+def _log_response(context: HttpContext, response: requests.Response) -> None:
     """The status line and headers; every credential redacted, the one sent and any the
     answer carries (in a header, or in a body already read)."""
-    if not deps.debug:
+    if not context.debugging:
         return
     secrets = [_credential_sent(response.request)]
     content = getattr(response, "_content", None)
@@ -851,7 +882,7 @@ def _log_response(deps: Deps, response: requests.Response) -> None:
         except (ValueError, RecursionError):
             pass
     reason = escape_controls(response.reason or "")
-    deps.out.debug(f"< HTTP {response.status_code} {reason}".rstrip())
+    context.log(f"< HTTP {response.status_code} {reason}".rstrip())
     for name, value in response.headers.items():
         shown = escape_controls(scrub(_redact(name, value), *secrets))
-        deps.out.debug(f"< {escape_controls(name)}: {shown}")
+        context.log(f"< {escape_controls(name)}: {shown}")

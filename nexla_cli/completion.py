@@ -89,6 +89,17 @@ fi
 """
 
 
+class TabPress:
+    """What the TAB press being answered offered. A process answers one press at a time
+    (in-process tests answer several in turn): each answer starts from a clean slate."""
+
+    names_offered = False
+
+    @classmethod
+    def start(cls) -> None:
+        cls.names_offered = False
+
+
 class BashComplete(_completion_classes.BashComplete):
     source_template = BASH_SCRIPT
 
@@ -96,6 +107,7 @@ class BashComplete(_completion_classes.BashComplete):
         return {**super().source_vars(), "no_files": fastcomplete.NO_FILES}
 
     def complete(self) -> str:
+        TabPress.start()
         answer = super().complete()
         if not _names_were_offered(self):
             return answer
@@ -106,6 +118,7 @@ class ZshComplete(_completion_classes.ZshComplete):
     source_template = ZSH_SCRIPT
 
     def complete(self) -> str:
+        TabPress.start()
         answer = super().complete()
         # Typer answers `_files` when there is nothing to offer; names are never files.
         return "" if answer == "_files" and _names_were_offered(self) else answer
@@ -113,6 +126,7 @@ class ZshComplete(_completion_classes.ZshComplete):
 
 class FishComplete(_completion_classes.FishComplete):
     def complete(self) -> str:
+        TabPress.start()
         if os.getenv("_TYPER_COMPLETE_FISH_ACTION", "") == "is-args":
             # fish offers files when `is-args` fails, as Typer's does when nothing matches.
             args, incomplete = self.get_completion_args()
@@ -123,8 +137,7 @@ class FishComplete(_completion_classes.FishComplete):
 
 def _names_were_offered(completion: ShellComplete) -> bool:
     """Whether this TAB press asked for environment names (see commands/common.py)."""
-    deps = completion.ctx_args.get("obj")
-    return bool(getattr(deps, "completed_names", False))
+    return TabPress.names_offered
 
 
 def _plain_help(text: str) -> str:

@@ -6,14 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from nexla_cli import keys, names, session
-from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, NexlaError
 from nexla_cli.model import Session
 from nexla_cli.signals import SignalsHeld
 from nexla_cli.store import Environment, StoreWriteError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.sessiondeps import SessionDeps
 
-def use_env(deps: Deps, raw_name: str) -> str:
+
+def use_env(deps: SessionDeps, raw_name: str) -> str:
     session.load(deps)  # a corrupt store is an error here, never overwritten
     name = names.normalize_env_name(raw_name)
     with deps.store.transaction() as data:
@@ -23,7 +26,9 @@ def use_env(deps: Deps, raw_name: str) -> str:
     return name
 
 
-def logout(deps: Deps, explicit_env: str | None, *, all_envs: bool) -> list[tuple[str, bool]]:
+def logout(
+    deps: SessionDeps, explicit_env: str | None, *, all_envs: bool
+) -> list[tuple[str, bool]]:
     """Tell the server (best effort), then forget the session and any saved key.
 
     One environment at a time, each under the lock, so that the token logged out is the
@@ -47,7 +52,7 @@ def logout(deps: Deps, explicit_env: str | None, *, all_envs: bool) -> list[tupl
     return results
 
 
-def _logout_one(deps: Deps, name: str) -> bool:
+def _logout_one(deps: SessionDeps, name: str) -> bool:
     held = SignalsHeld()
     keyring_item: keys.KeyringItem | None = None
     stored: Session | None = None
@@ -70,7 +75,7 @@ def _logout_one(deps: Deps, name: str) -> bool:
     return stored is not None
 
 
-def remove_env(deps: Deps, raw_name: str) -> tuple[str, str | None]:
+def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
     """Log out of and forget NAME; returns (name, the environment now current)."""
     name = names.normalize_env_name(raw_name)
     session.load_or_set_aside(deps)
@@ -99,7 +104,7 @@ def remove_env(deps: Deps, raw_name: str) -> tuple[str, str | None]:
     return name, current
 
 
-def current_env(deps: Deps) -> str | None:
+def current_env(deps: SessionDeps) -> str | None:
     """The current environment, or None (also when the store cannot be read)."""
     try:
         return session.load(deps).current
@@ -108,7 +113,7 @@ def current_env(deps: Deps) -> str | None:
 
 
 def _server_logout_then_forget(
-    deps: Deps, held: SignalsHeld, name: str, env: Environment, stored: Session
+    deps: SessionDeps, held: SignalsHeld, name: str, env: Environment, stored: Session
 ) -> None:
     """Log out on the server, only once forgetting locally cannot fail for want of room:
     never a session ended on the server and still stored here."""
@@ -131,7 +136,7 @@ def _forget_failed(name: str, exc: StoreWriteError, held: SignalsHeld) -> Config
 
 
 def check_token(
-    deps: Deps, name: str, env: Environment, stored: Session | None
+    deps: SessionDeps, name: str, env: Environment, stored: Session | None
 ) -> dict[str, object]:
     """Ask NAME's API whether the token in use ($NEXLA_ACCESS_TOKEN, else the stored one)
     is accepted (GET /users/current)."""

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, TypeVar
 
-    from nexla_cli.deps import Deps
     from nexla_cli.model import JsonObject
     from nexla_cli.store import Environment
 
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
 
 STORAGE_VARIABLE = "NEXLA_KEY_STORAGE"
 STORAGE_CHOICES = ("auto", "keyring", "file")
-TIMEOUT_SECONDS = 3.0  # the default of deps.Timing.keyring_call
+TIMEOUT_SECONDS = 3.0  # the default of runtime.Timing.keyring_call
 # What the keyring shows as the item's service (Keychain "Name"); the account names the
 # environment and the config dir, so two config dirs never share (or delete) one item.
 SERVICE_NAME = "nexla service key"
@@ -55,6 +54,17 @@ SERVICE_NAME = "nexla service key"
 IN_KEYRING = "keyring"
 IN_FILE = "file"
 LOCATION_LABELS = {IN_KEYRING: "OS keyring", IN_FILE: "credentials file (plain text)"}
+
+
+class Keyring:
+    """The OS keyring as one run reaches it: which backend the environment chooses, how long
+    a call may take, and whether a call has already gone unanswered (then every later call
+    in the run fails at once: that thread may hold the keyring's locks or connection)."""
+
+    def __init__(self, environ: Mapping[str, str], *, timeout: float = TIMEOUT_SECONDS) -> None:
+        self.environ = environ
+        self.timeout = timeout
+        self.unanswered = False
 
 
 class KeyStorageError(ConfigError):
@@ -248,7 +258,7 @@ def drop(env: Environment) -> tuple[bool, KeyringItem | None]:
 # Reading, for a re-mint -------------------------------------------------------------------
 
 
-def read(deps: Deps, env: Environment, name: str) -> str:
+def read(keyring: Keyring, env: Environment, name: str) -> str:
     """The saved key, from wherever the record says it is; KeyStorageError otherwise."""
     saved = env.saved_key
     if saved is None:
@@ -258,10 +268,10 @@ def read(deps: Deps, env: Environment, name: str) -> str:
     assert saved._item is not None
     item = saved._item
     try:
-        key = _call(deps, lambda backend: backend.get_password(item.service, item.username))
+        key = _call(keyring, lambda backend: backend.get_password(item.service, item.username))
     except Exception as exc:
         raise KeyStorageError(
-            f"cannot read the service key for {name} from the OS keyring: {_cause(deps, exc)}",
+            f"cannot read the service key for {name} from the OS keyring: {_cause(keyring, exc)}",
             hint="unlock the keyring and try again, or save the key again with "
             f"`NEXLA_KEY_STORAGE=file nexla token from-key --env {name} --save-key`",
         ) from None
@@ -274,10 +284,10 @@ def read(deps: Deps, env: Environment, name: str) -> str:
     return str(key)
 
 
-def holds(deps: Deps, env: Environment, name: str, key: str) -> bool:
+def holds(keyring: Keyring, env: Environment, name: str, key: str) -> bool:
     """Whether the key saved for this environment is `key`; False when it cannot be told."""
     try:
-        return is_saved(env) and read(deps, env, name) == key
+        return is_saved(env) and read(keyring, env, name) == key
     except KeyStorageError:
         return False
 
@@ -313,21 +323,21 @@ class SavePlan:
         return f"in {self.store_path} (mode 0600, plain text)"
 
 
-def plan_save(deps: Deps, name: str, store_path: Path) -> SavePlan:
+def plan_save(keyring: Keyring, name: str, store_path: Path) -> SavePlan:
     """Decide where NAME's key goes, probing the keyring so that a locked, refusing or silent
     one is found out now (exit 3) and not after a session was minted.
 
     auto: the keyring when usable; the file, with a warning, when no backend exists at all.
     keyring: the keyring or exit 3. file: the file, and the keyring is never touched.
     """
-    choice = storage_choice(deps.environ)
+    choice = storage_choice(keyring.environ)
     if choice == "file":
         return SavePlan(name, IN_FILE, store_path, choice=choice)
     item = KeyringItem(SERVICE_NAME, f"{name} in {_config_dir(store_path)}")
     try:
-        backend = _call(deps, _backend_name)
+        backend = _call(keyring, _backend_name)
         # A read of the item itself: a locked collection or a refusing keyring fails here.
-        _call(deps, lambda backend: backend.get_password(item.service, item.username))
+        _call(keyring, lambda backend: backend.get_password(item.service, item.username))
     except _NoBackend as exc:
         if choice == "keyring":
             raise KeyStorageError(
@@ -346,11 +356,13 @@ def plan_save(deps: Deps, name: str, store_path: Path) -> SavePlan:
             "to choose that without this warning",
         )
     except Exception as exc:
-        raise _save_error(deps, exc, store_path, "nothing was sent") from None
+        raise _save_error(keyring, exc, store_path, "nothing was sent") from None
     return SavePlan(name, IN_KEYRING, store_path, item, backend=backend, choice=choice)
 
 
-def save(deps: Deps, plan: SavePlan, env: Environment, key: str) -> tuple[KeyringItem | None, str]:
+def save(
+    keyring: Keyring, plan: SavePlan, env: Environment, key: str
+) -> tuple[KeyringItem | None, str]:
     """Keep `key` as planned and make the record say where (a new SavedKey, not refused):
     (keyring item to forget once the file is written, warning).
 
@@ -364,7 +376,7 @@ def save(deps: Deps, plan: SavePlan, env: Environment, key: str) -> tuple[Keyrin
         assert plan.item is not None
         item = plan.item
         try:
-            held = _call(deps, lambda backend: backend.get_password(item.service, item.username))
+            held = _call(keyring, lambda backend: backend.get_password(item.service, item.username))
             if held != key:
                 if held is not None:
                     import secrets
@@ -373,10 +385,15 @@ def save(deps: Deps, plan: SavePlan, env: Environment, key: str) -> tuple[Keyrin
                     # session: the new key goes into an item of its own, so that a process
                     # killed before the file is written leaves the old pair as it was.
                     item = KeyringItem(item.service, f"{item.username} ({secrets.token_hex(4)})")
-                _call(deps, lambda backend: backend.set_password(item.service, item.username, key))
+                _call(
+                    keyring, lambda backend: backend.set_password(item.service, item.username, key)
+                )
         except Exception as exc:
             raise _save_error(
-                deps, exc, plan.store_path, "the new session was not stored and nothing was changed"
+                keyring,
+                exc,
+                plan.store_path,
+                "the new session was not stored and nothing was changed",
             ) from None
         env.saved_key = SavedKey(item=item)
         return (old if old is not None and old != item else None), ""
@@ -397,7 +414,7 @@ def save(deps: Deps, plan: SavePlan, env: Environment, key: str) -> tuple[Keyrin
 # Forgetting -------------------------------------------------------------------------------
 
 
-def forget(deps: Deps, item: KeyringItem | None, name: str) -> str:
+def forget(keyring: Keyring, item: KeyringItem | None, name: str) -> str:
     """Delete a keyring item the file no longer names; a warning when that failed, else "".
 
     Called only after the file was written, so a failure here leaves an orphaned item (which
@@ -406,12 +423,12 @@ def forget(deps: Deps, item: KeyringItem | None, name: str) -> str:
     if item is None:
         return ""
     try:
-        _call(deps, lambda backend: _delete(backend, item.service, item.username))
+        _call(keyring, lambda backend: _delete(backend, item.service, item.username))
     except Exception as exc:
         return (
             f"could not delete the service key for {name} from the OS keyring "
-            f"({_cause(deps, exc)}); it was forgotten locally. Delete it with your keyring's own "
-            f"tool: {item.describe()}"
+            f"({_cause(keyring, exc)}); it was forgotten locally. Delete it with your keyring's "
+            f"own tool: {item.describe()}"
         )
     return ""
 
@@ -428,14 +445,14 @@ def _delete(backend: Any, service: str, username: str) -> None:
 # The keyring, bounded -----------------------------------------------------------------------
 
 
-def _call(deps: Deps, work: Callable[[Any], _Result]) -> _Result:
+def _call(keyring: Keyring, work: Callable[[Any], _Result]) -> _Result:
     """`work(backend)` in a daemon thread, given up after the run's keyring timeout
-    (deps.timing.keyring_call, TIMEOUT_SECONDS unless a test shortens it): _Unanswered.
+    (keyring.timeout, TIMEOUT_SECONDS unless a test shortens it): _Unanswered.
 
     Once a call has not returned, that thread may hold the keyring's locks or connection,
     so every later call in this run fails at once instead of waiting again.
     """
-    if deps.keyring_unanswered:
+    if keyring.unanswered:
         raise _Unanswered()
     import threading
 
@@ -447,15 +464,15 @@ def _call(deps: Deps, work: Callable[[Any], _Result]) -> _Result:
 
     def run() -> None:
         try:
-            outcome["value"] = work(_backend(deps.environ))
+            outcome["value"] = work(_backend(keyring.environ))
         except BaseException as exc:  # handed to the caller's thread
             outcome["error"] = _no_backend_if_none(exc)
 
     worker = threading.Thread(target=run, name="nexla-keyring", daemon=True)
     worker.start()
-    worker.join(deps.timing.keyring_call)
+    worker.join(keyring.timeout)
     if worker.is_alive():
-        deps.keyring_unanswered = True
+        keyring.unanswered = True
         raise _Unanswered()
     if "error" in outcome:
         raise outcome["error"]
@@ -501,10 +518,10 @@ def _backend_name(backend: Any) -> str:
     return str(getattr(backend, "name", "") or type(backend).__name__)
 
 
-def _cause(deps: Deps, exc: BaseException) -> str:
+def _cause(keyring: Keyring, exc: BaseException) -> str:
     """What went wrong, in words, for an error line."""
     if isinstance(exc, _Unanswered):
-        return f"it did not answer within {deps.timing.keyring_call:g} seconds"
+        return f"it did not answer within {keyring.timeout:g} seconds"
     if isinstance(exc, _NoBackend):
         return f"none is available ({exc})"
     # Looked up, not imported: after a call that never returned, nothing more is loaded.
@@ -518,10 +535,12 @@ def _cause(deps: Deps, exc: BaseException) -> str:
     return f"it failed ({label})"
 
 
-def _save_error(deps: Deps, exc: BaseException, store_path: Path, outcome: str) -> KeyStorageError:
+def _save_error(
+    keyring: Keyring, exc: BaseException, store_path: Path, outcome: str
+) -> KeyStorageError:
     """Exit 3 naming the cause and both ways out; never a silent fall back to plain text."""
     return KeyStorageError(
-        f"cannot keep the service key in the OS keyring: {_cause(deps, exc)}; {outcome}",
+        f"cannot keep the service key in the OS keyring: {_cause(keyring, exc)}; {outcome}",
         hint=f"unlock the keyring (or make it answer) and try again, or set "
         f"{STORAGE_VARIABLE}=file to keep the key in {store_path} (plain text)",
     )

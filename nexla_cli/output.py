@@ -22,9 +22,10 @@ from nexla_cli.text import escape_controls
 # For type checkers only: the fast path prints through this module, without `typing`.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from typing import Any
 
-    from nexla_cli.deps import Deps, Streams
+    from nexla_cli.runtime import Streams
 
 
 class OutputError(ConfigError):
@@ -47,18 +48,22 @@ _COLOURS = {"red": "31", "yellow": "33", "green": "32", "bold": "1"}
 
 
 class Output:
-    """One run's messages and results, written to the streams of its Deps."""
+    """One run's messages and results, written to its streams.
 
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
+    `environ` decides colour (NO_COLOR, TERM); `debug` says whether debug lines are shown
+    (asked each time: --debug is parsed after the run's Output may exist).
+    """
 
-    @property
-    def streams(self) -> Streams:
-        return self._deps.streams
+    def __init__(
+        self, streams: Streams, environ: Mapping[str, str], *, debug: Callable[[], bool]
+    ) -> None:
+        self.streams = streams
+        self._environ = environ
+        self._debug = debug
 
     def use_colour(self, stdout: bool = False) -> bool:
         """Escape sequences only on a terminal that understands them, never with NO_COLOR."""
-        environ = self._deps.environ
+        environ = self._environ
         if "NO_COLOR" in environ or environ.get("TERM") == "dumb":
             return False
         streams = self.streams
@@ -95,7 +100,7 @@ class Output:
             self._to_stderr("hint: " + escape_controls(hint))
 
     def debug(self, message: str) -> None:
-        if self._deps.debug:
+        if self._debug():
             self._to_stderr("debug: " + escape_controls(message))
 
     def _styled(self, text: str, colour: str) -> str:

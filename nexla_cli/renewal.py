@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from nexla_cli import keys, session, timefmt
 from nexla_cli.client import NexlaClient
-from nexla_cli.deps import Deps
 from nexla_cli.errors import (
     LOGIN_HINT,
     ApiRefused,
@@ -28,9 +27,10 @@ from nexla_cli.store import Environment, StoreData, StoreWriteError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nexla_cli.model import JsonObject
+    from nexla_cli.sessiondeps import SessionDeps
 
 
-def live_token(deps: Deps, explicit_env: str | None = None, min_ttl: float = 0) -> str:
+def live_token(deps: SessionDeps, explicit_env: str | None = None, min_ttl: float = 0) -> str:
     """A token that is good to use now, refreshing (or re-minting) it first when due or when
     it has less than `min_ttl` seconds to live."""
     override = session.access_token_override(deps)
@@ -45,7 +45,7 @@ def live_token(deps: Deps, explicit_env: str | None = None, min_ttl: float = 0) 
 
 
 def live_session(
-    deps: Deps, explicit_env: str | None = None, min_ttl: float = 0
+    deps: SessionDeps, explicit_env: str | None = None, min_ttl: float = 0
 ) -> tuple[str, Session]:
     """The chosen environment's name and stored session, renewed first as live_token says."""
     data = session.load(deps)
@@ -53,7 +53,7 @@ def live_session(
     return name, usable_session(deps, data, name, min_ttl)
 
 
-def usable_session(deps: Deps, data: StoreData, name: str, min_ttl: float = 0) -> Session:
+def usable_session(deps: SessionDeps, data: StoreData, name: str, min_ttl: float = 0) -> Session:
     """NAME's stored session, renewed first (single-flight) when it is due or shorter-lived
     than `min_ttl` seconds."""
     stored = session.require_session(data, name)
@@ -80,7 +80,7 @@ def usable_session(deps: Deps, data: StoreData, name: str, min_ttl: float = 0) -
     return renewed
 
 
-def refresh_now(deps: Deps, explicit_env: str | None = None) -> tuple[str, Session]:
+def refresh_now(deps: SessionDeps, explicit_env: str | None = None) -> tuple[str, Session]:
     """`token refresh`: renew the session of the chosen environment whether due or not."""
     data = session.load(deps)
     name = session.resolve_env_name(deps, data, explicit_env)
@@ -90,7 +90,7 @@ def refresh_now(deps: Deps, explicit_env: str | None = None) -> tuple[str, Sessi
 
 
 def renew(
-    deps: Deps,
+    deps: SessionDeps,
     name: str,
     *,
     forced: bool,
@@ -146,7 +146,7 @@ def renew(
 
 
 def _renew_locked(
-    deps: Deps,
+    deps: SessionDeps,
     data: StoreData,
     name: str,
     held: SignalsHeld,
@@ -294,9 +294,11 @@ def _renew_locked(
 
 
 def _mint(
-    deps: Deps, client: NexlaClient, env: Environment, name: str, held: SignalsHeld
+    deps: SessionDeps, client: NexlaClient, env: Environment, name: str, held: SignalsHeld
 ) -> Session:
-    service_key = keys.read(deps, env, name)  # from the file or the OS keyring, only now
+    service_key = keys.read(
+        deps.keyring, env, name
+    )  # from the file or the OS keyring, only now
     held.hold("mint")
     return session_from_token_response(client.mint(service_key), "service_key", deps.now())
 
@@ -323,7 +325,9 @@ def _key_refused_error(name: str) -> AuthError:
     )
 
 
-def _still_usable(deps: Deps, stored: Session, forced: bool, refused_token: str | None) -> bool:
+def _still_usable(
+    deps: SessionDeps, stored: Session, forced: bool, refused_token: str | None
+) -> bool:
     """Whether an unrenewed session may still be handed out (with a warning)."""
     return (
         not forced
@@ -334,7 +338,7 @@ def _still_usable(deps: Deps, stored: Session, forced: bool, refused_token: str 
 
 
 def _not_renewed_outcome(
-    deps: Deps,
+    deps: SessionDeps,
     name: str,
     stored: Session,
     reason: str,
@@ -354,7 +358,7 @@ def _not_renewed_outcome(
 
 
 def _not_offered_outcome(
-    deps: Deps,
+    deps: SessionDeps,
     name: str,
     stored: Session,
     failure: JsonObject | None,
@@ -381,7 +385,7 @@ def _not_offered_outcome(
 
 
 def _answer_not_stored(
-    deps: Deps, name: str, exc: StoreWriteError, *, old_token_killed: bool
+    deps: SessionDeps, name: str, exc: StoreWriteError, *, old_token_killed: bool
 ) -> NexlaError:
     """The server answered but the new session could not be written.
 
@@ -413,7 +417,7 @@ def _answer_not_stored(
 
 
 def _unreachable_outcome(
-    deps: Deps,
+    deps: SessionDeps,
     name: str,
     stored: Session,
     reason: str,
@@ -450,7 +454,7 @@ def _unreachable_outcome(
     return stored
 
 
-def renew_after_rejection(deps: Deps, name: str, rejected_token: str) -> Session:
+def renew_after_rejection(deps: SessionDeps, name: str, rejected_token: str) -> Session:
     """The API answered 401 to NAME's token: refresh it, or re-mint from a saved key, once.
 
     An explicit renewal of the refused token: when another process has already replaced

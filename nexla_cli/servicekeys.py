@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 
 from nexla_cli import keys, session
-from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, NexlaError
 from nexla_cli.model import Session, session_from_token_response
 from nexla_cli.signals import SignalsHeld
 from nexla_cli.store import Environment, StoreData, StoreWriteError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.sessiondeps import SessionDeps
 
-def key_target(deps: Deps, explicit_env: str | None) -> str:
+
+def key_target(deps: SessionDeps, explicit_env: str | None) -> str:
     """The environment `token from-key` mints for: --env, $NEXLA_ENV, else the current one.
 
     Checked before the key is asked for, so nobody types a key only to hear it is useless.
@@ -21,14 +24,14 @@ def key_target(deps: Deps, explicit_env: str | None) -> str:
     return _key_target(deps, explicit_env)[0]
 
 
-def key_storage_plan(deps: Deps, name: str) -> keys.SavePlan:
+def key_storage_plan(deps: SessionDeps, name: str) -> keys.SavePlan:
     """Where `token from-key --save-key` will keep NAME's key; exit 3 (nothing sent) when it
     cannot be kept as $NEXLA_KEY_STORAGE asks."""
-    return keys.plan_save(deps, name, deps.store.path)
+    return keys.plan_save(deps.keyring, name, deps.store.path)
 
 
 def mint_from_key(
-    deps: Deps,
+    deps: SessionDeps,
     explicit_env: str | None,
     service_key: str,
     *,
@@ -82,10 +85,10 @@ def mint_from_key(
                 assert key_storage is not None
                 # Into the keyring before the file names it (keys.save); a key saved anew
                 # carries no refusal.
-                keyring_item, warning = keys.save(deps, key_storage, env, service_key)
+                keyring_item, warning = keys.save(deps.keyring, key_storage, env, service_key)
                 if warning:
                     deps.notices.warn(warning)
-            elif keys.is_saved(env) and not keys.holds(deps, env, name, service_key):
+            elif keys.is_saved(env) and not keys.holds(deps.keyring, env, name, service_key):
                 # A key saved for another identity must not re-mint this one's sessions.
                 keyring_item = session.forget_key(env)[1]
                 notes.append(f"dropped the service key saved earlier for {name}")
@@ -112,7 +115,7 @@ def mint_from_key(
     return name, minted, notes
 
 
-def _undo_config_dir(deps: Deps) -> None:
+def _undo_config_dir(deps: SessionDeps) -> None:
     """A failed first command leaves no trace: the directory it made only to lock and
     reserve is removed again (unless another command has stored something there)."""
     store = deps.store
@@ -123,7 +126,7 @@ def _undo_config_dir(deps: Deps) -> None:
         store.path.parent.rmdir()
 
 
-def _key_target(deps: Deps, explicit_env: str | None) -> tuple[str, StoreData]:
+def _key_target(deps: SessionDeps, explicit_env: str | None) -> tuple[str, StoreData]:
     data = session.load_or_set_aside(deps)  # starting over: an unparseable file is set aside
     if not session.choose_env(deps, data, explicit_env).name:
         raise ConfigError(

@@ -4,7 +4,7 @@ the API it is reached at, and the stored session itself.
 The operations live beside this module, one job each: signin.py (a pasted token),
 renewal.py (refresh when due, single-flight across processes), servicekeys.py (minting from
 a service key), environments.py (use, logout, remove, check). All of them take the run's
-Deps (deps.py) and say what the user should hear through `deps.notices`, never a stream.
+SessionDeps (deps.py) and say what the user should hear through `deps.notices`, never a stream.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from nexla_cli import envchoice, keys, names, settings
-from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, UsageError
 from nexla_cli.model import Session
 from nexla_cli.store import CorruptStore, Environment, StoreData
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.sessiondeps import SessionDeps
 
 ACCESS_TOKEN_VARIABLE = settings.ACCESS_TOKEN_VARIABLE
 API_URL_VARIABLE = settings.API_URL_VARIABLE
@@ -24,12 +27,12 @@ API_URL_VARIABLE = settings.API_URL_VARIABLE
 # Reading the store ------------------------------------------------------------------------
 
 
-def load(deps: Deps) -> StoreData:
+def load(deps: SessionDeps) -> StoreData:
     """The stored data; CorruptStore (exit 3) when the file cannot be parsed."""
     return deps.store.load()
 
 
-def load_or_set_aside(deps: Deps) -> StoreData:
+def load_or_set_aside(deps: SessionDeps) -> StoreData:
     """The stored data; for commands that start over or forget, a file that cannot be parsed
     is moved aside first (kept 0600, named in a notice) and an empty store takes its place."""
     try:
@@ -55,11 +58,11 @@ def require_session(data: StoreData, name: str) -> Session:
 # Time ---------------------------------------------------------------------------------------
 
 
-def margin_override(deps: Deps) -> float | None:
+def margin_override(deps: SessionDeps) -> float | None:
     return settings.refresh_margin(deps.environ)
 
 
-def is_fresh(deps: Deps, session: Session) -> bool:
+def is_fresh(deps: SessionDeps, session: Session) -> bool:
     """Usable as it is: not inside the refresh margin, not refused, no clock trouble."""
     return session.is_fresh(deps.now(), margin_override(deps))
 
@@ -72,14 +75,14 @@ def expired(session: Session, now: float) -> bool:
 # Choosing the environment -------------------------------------------------------------
 
 
-def choose_env(deps: Deps, data: StoreData | None, explicit: str | None) -> envchoice.Choice:
+def choose_env(deps: SessionDeps, data: StoreData | None, explicit: str | None) -> envchoice.Choice:
     """--env, else $NEXLA_ENV, else the current environment (none without `data`), as given,
     with its source."""
     return envchoice.choose(explicit, deps.environ, data.current if data else None)
 
 
 def resolve_env_name(
-    deps: Deps, data: StoreData, explicit: str | None, *, must_exist: bool = True
+    deps: SessionDeps, data: StoreData, explicit: str | None, *, must_exist: bool = True
 ) -> str:
     """--env, else $NEXLA_ENV, else the current environment; normalised."""
     choice = choose_env(deps, data, explicit)
@@ -105,12 +108,12 @@ def resolve_env_name(
 # Where the API is -----------------------------------------------------------------------
 
 
-def api_url_override(deps: Deps) -> str | None:
+def api_url_override(deps: SessionDeps) -> str | None:
     raw = settings.raw(API_URL_VARIABLE, deps.environ)
     return names.normalize_api_url(raw) if raw else None
 
 
-def api_url_for(deps: Deps, env: Environment | None, name: str) -> str:
+def api_url_for(deps: SessionDeps, env: Environment | None, name: str) -> str:
     """$NEXLA_API_URL (never saved), else the stored URL, else https://NAME/nexla-api."""
     return api_url_override(deps) or own_api_url(env, name)
 
@@ -120,7 +123,7 @@ def own_api_url(env: Environment | None, name: str) -> str:
     return (env.api_url if env else "") or names.default_api_url(name)
 
 
-def url_for_stored_credentials(deps: Deps, env: Environment, name: str) -> tuple[str, bool]:
+def url_for_stored_credentials(deps: SessionDeps, env: Environment, name: str) -> tuple[str, bool]:
     """Where NAME's stored token or saved key may be sent, and whether $NEXLA_API_URL
     overrides the stored URL for this run.
 
@@ -141,7 +144,9 @@ def url_for_stored_credentials(deps: Deps, env: Environment, name: str) -> tuple
     return url, True
 
 
-def refuse_override_for_storing(deps: Deps, name: str, env: Environment | None, what: str) -> None:
+def refuse_override_for_storing(
+    deps: SessionDeps, name: str, env: Environment | None, what: str
+) -> None:
     """A session that will be stored as NAME's must come from NAME's own API: nothing
     learned through $NEXLA_API_URL is stored. UsageError, before anything is sent."""
     own = own_api_url(env, name)
@@ -162,11 +167,11 @@ def host_of(url: str) -> str:
 # $NEXLA_ACCESS_TOKEN ---------------------------------------------------------------------
 
 
-def access_token_override(deps: Deps) -> str | None:
+def access_token_override(deps: SessionDeps) -> str | None:
     return settings.access_token(deps.environ)  # checked: printable ASCII without spaces
 
 
-def warn_if_access_token_override(deps: Deps) -> None:
+def warn_if_access_token_override(deps: SessionDeps) -> None:
     """Commands that manage the store say that the variable will win elsewhere."""
     if access_token_override(deps):
         deps.notices.warn(
@@ -207,9 +212,9 @@ def forget_key(env: Environment) -> tuple[bool, keys.KeyringItem | None]:
     return keys.drop(env)
 
 
-def forget_keyring_item(deps: Deps, item: keys.KeyringItem | None, name: str) -> None:
+def forget_keyring_item(deps: SessionDeps, item: keys.KeyringItem | None, name: str) -> None:
     """After the file stopped naming it: delete a saved key's keyring item (a warning if
     that fails; the local change stands)."""
-    warning = keys.forget(deps, item, name)
+    warning = keys.forget(deps.keyring, item, name)
     if warning:
         deps.notices.warn(warning)

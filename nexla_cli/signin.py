@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from nexla_cli import names, session
-from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, NetworkError
 from nexla_cli.model import Session, org_summary, pasted_token_expiry, user_summary
 from nexla_cli.store import CorruptStore, Environment
@@ -11,10 +10,11 @@ from nexla_cli.store import CorruptStore, Environment
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nexla_cli.model import JsonObject
+    from nexla_cli.sessiondeps import SessionDeps
 
 
 def sign_in_with_token(
-    deps: Deps,
+    deps: SessionDeps,
     name: str,
     token: str,
     *,
@@ -81,7 +81,7 @@ def sign_in_with_token(
     return signed_in, dropped_key
 
 
-def _peek_env(deps: Deps, name: str) -> Environment | None:
+def _peek_env(deps: SessionDeps, name: str) -> Environment | None:
     """The stored environment, if readable; a corrupt store is dealt with when writing."""
     try:
         return session.load(deps).environments.get(name)

@@ -45,8 +45,8 @@ from nexla_cli.model import Session
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nexla_cli import keys
-    from nexla_cli.deps import Notices
     from nexla_cli.model import JsonObject
+    from nexla_cli.runtime import Notices
 
 # The newest format this nexla reads and the one it writes (see MIGRATIONS below).
 FORMAT_VERSION = 2
@@ -497,7 +497,7 @@ class CredentialStore:
         lock_timeout: float = LOCK_TIMEOUT_SECONDS,
         notices: Notices | None = None,
     ) -> None:
-        from nexla_cli.deps import Notices
+        from nexla_cli.runtime import Notices
 
         self.path = path
         self.lock_path = self.path.with_name(self.path.name + ".lock")

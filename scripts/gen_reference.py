@@ -48,7 +48,8 @@ def help_text(path: tuple) -> str:
     from typer.testing import CliRunner
 
     from nexla_cli.cli import app
-    from nexla_cli.deps import Deps, Streams
+    from nexla_cli.deps import Deps
+    from nexla_cli.runtime import Streams
 
     # The help goes to the run's stdout; the runner only sets the width it is wrapped to.
     stdout = io.StringIO()

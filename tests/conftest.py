@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from nexla_cli.deps import Timing
+from nexla_cli.runtime import Timing
 from tests.fake_nexla import FakeNexla
 from tests.inprocess import FAST, run_in_process
 from tests.signing_in import configure_options, seed_pasted_token

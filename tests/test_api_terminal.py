@@ -14,7 +14,7 @@ import re
 import pexpect
 import pytest
 
-from nexla_cli.deps import Timing
+from nexla_cli.runtime import Timing
 from tests.conftest import nexla_executable
 from tests.fake_nexla import TEAMS
 from tests.inprocess import run_in_process

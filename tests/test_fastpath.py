@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from nexla_cli import cli, fastpath, main
-from nexla_cli.deps import Deps, Streams
+from nexla_cli.deps import Deps
+from nexla_cli.runtime import Streams
 from tests.conftest import nexla_executable
 from tests.fake_nexla import Fault
 from tests.inprocess import FAST

@@ -26,7 +26,7 @@ from typing import Callable
 
 import pytest
 
-from nexla_cli.deps import Timing
+from nexla_cli.runtime import Timing
 from tests.fake_nexla import FakeNexla, Fault
 from tests.outcomes import HTML_PAGE, assert_error, assert_presentable, describe, warnings_in
 from tests.signing_in import seed

@@ -203,7 +203,8 @@ def test_the_fast_path_hands_a_session_from_the_future_to_the_full_app(nx, monke
     """The fast path (no Typer, no request) must not print it: it returns None, which
     makes main.py run the full app, which renews."""
     from nexla_cli import fastpath
-    from nexla_cli.deps import Deps, Streams
+    from nexla_cli.deps import Deps
+    from nexla_cli.runtime import Streams
 
     old = seed(nx)
     deps = Deps({"NEXLA_CONFIG_DIR": str(nx.config_dir)}, Streams(None, None, None))

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from nexla_cli import keys, session
-from nexla_cli.deps import Deps, Streams
+from nexla_cli.deps import Deps
+from nexla_cli.runtime import Streams
 from nexla_cli.store import FORMAT_VERSION, MIGRATIONS, CredentialStore, read_store
 from tests.outcomes import assert_clean_error
 from tests.stores import store_bytes, store_path
@@ -125,7 +126,7 @@ def test_a_first_release_file_is_read_field_by_field_and_left_as_it_is(nx):
     assert stored.rejected and stored.extra == {}
     # The key kept in the file, and the server's refusal of it, are one object now.
     assert keys.location(dataops) == keys.IN_FILE
-    assert keys.read(no_deps(), dataops, "dataops.nexla.io") == "svc-in-the-file"
+    assert keys.read(no_deps().keyring, dataops, "dataops.nexla.io") == "svc-in-the-file"
     assert dataops.saved_key is not None
     assert dataops.saved_key.rejected_at == 1796255900
     assert session.key_refused(dataops) and not session.usable_saved_key(dataops)

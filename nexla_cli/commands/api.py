@@ -151,7 +151,7 @@ def run_api(
     body = _read_input(deps, input_file) if input_file is not None else None
     target = apitarget.api_target(deps, env)
     url = api_support.resolve_api_url(target.api_url, path)
-    caller = _Caller(target)
+    caller = _Caller(deps, target)
     out = _Stdout(deps)
     if paginate:
         _print_pages(out, caller, url, pairs, extra_headers, max_pages)
@@ -252,10 +252,10 @@ def _check_paginate(method: Optional[str], include: bool, input_file: Optional[s
 class _Caller:
     """Sends the calls of one command; after a 401, renews the token once and retries."""
 
-    def __init__(self, target: ApiTarget) -> None:
+    def __init__(self, deps: Deps, target: ApiTarget) -> None:
         self.target = target
-        self.deps = target.deps
-        self.client = target.deps.client(target.api_url)
+        self.deps = deps
+        self.client = deps.client(target.api_url)
         self.renewed = False
 
     def send(

@@ -22,10 +22,11 @@ from nexla_cli.timefmt import iso_utc as iso_utc
 
 def complete_env_names(ctx: typer.Context, incomplete: str) -> List[str]:
     """Stored environment names, for TAB completion: read from the store, no network."""
+    from nexla_cli.completion import TabPress
     from nexla_cli.fastcomplete import env_names
 
     deps: Deps = ctx.find_root().obj
-    deps.completed_names = True  # names are never files: the shell must not offer any
+    TabPress.names_offered = True  # names are never files: the shell must not offer any
     return env_names(incomplete, deps.environ)
 
 
