@@ -37,12 +37,16 @@ from nexla_cli.errors import ConfigError, UsageError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Any, TypeVar
+    from typing import Any, Protocol, TypeVar
 
     from nexla_cli.model import JsonObject
-    from nexla_cli.store import Environment
 
     _Result = TypeVar("_Result")
+
+    class KeyHolder(Protocol):
+        """An environment's record as keys.py sees it: only where its key is saved."""
+
+        saved_key: SavedKey | None
 
 STORAGE_VARIABLE = "NEXLA_KEY_STORAGE"
 STORAGE_CHOICES = ("auto", "keyring", "file")
@@ -239,16 +243,16 @@ def v1_fields_to_saved_key(env: JsonObject) -> None:
     env["saved_key"] = saved
 
 
-def location(env: Environment) -> str | None:
+def location(env: KeyHolder) -> str | None:
     """IN_KEYRING, IN_FILE, or None when no key is saved for this environment."""
     return env.saved_key.where if env.saved_key is not None else None
 
 
-def is_saved(env: Environment) -> bool:
+def is_saved(env: KeyHolder) -> bool:
     return env.saved_key is not None
 
 
-def drop(env: Environment) -> tuple[bool, KeyringItem | None]:
+def drop(env: KeyHolder) -> tuple[bool, KeyringItem | None]:
     """Remove the saved key (and what was remembered about it) from the record: (was one
     saved, its keyring item, for `forget` once the file no longer names it)."""
     saved, env.saved_key = env.saved_key, None
@@ -258,7 +262,7 @@ def drop(env: Environment) -> tuple[bool, KeyringItem | None]:
 # Reading, for a re-mint -------------------------------------------------------------------
 
 
-def read(keyring: Keyring, env: Environment, name: str) -> str:
+def read(keyring: Keyring, env: KeyHolder, name: str) -> str:
     """The saved key, from wherever the record says it is; KeyStorageError otherwise."""
     saved = env.saved_key
     if saved is None:
@@ -284,7 +288,7 @@ def read(keyring: Keyring, env: Environment, name: str) -> str:
     return str(key)
 
 
-def holds(keyring: Keyring, env: Environment, name: str, key: str) -> bool:
+def holds(keyring: Keyring, env: KeyHolder, name: str, key: str) -> bool:
     """Whether the key saved for this environment is `key`; False when it cannot be told."""
     try:
         return is_saved(env) and read(keyring, env, name) == key
@@ -361,7 +365,7 @@ def plan_save(keyring: Keyring, name: str, store_path: Path) -> SavePlan:
 
 
 def save(
-    keyring: Keyring, plan: SavePlan, env: Environment, key: str
+    keyring: Keyring, plan: SavePlan, env: KeyHolder, key: str
 ) -> tuple[KeyringItem | None, str]:
     """Keep `key` as planned and make the record say where (a new SavedKey, not refused):
     (keyring item to forget once the file is written, warning).
