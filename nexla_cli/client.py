@@ -37,6 +37,7 @@ from typing import (
 from nexla_cli import __version__, settings
 from nexla_cli.errors import ApiRefused, AuthError, NetworkError, UsageError
 from nexla_cli.model import MAX_SECRET_LENGTH, fits_a_header
+from nexla_cli.names import host_of
 from nexla_cli.text import escape_controls
 
 if TYPE_CHECKING:
@@ -622,7 +623,7 @@ def body_chunks(response: requests.Response) -> Iterator[bytes]:
                 return
             yield chunk
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        host = _host_of(response.url)
+        host = host_of(response.url)
         if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
             raise NetworkError(f"timed out waiting for {host} to send the rest") from None
         if isinstance(exc, urllib3.exceptions.DecodeError):
@@ -632,10 +633,6 @@ def body_chunks(response: requests.Response) -> Iterator[bytes]:
 
 def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
-
-
-def _host_of(url: str) -> str:
-    return url.split("/")[2] if "://" in url else url
 
 
 def url_for_message(url: str) -> str:
@@ -771,7 +768,7 @@ def describe_failure(exc: Exception, url: str, clock: Optional[AttemptClock] = N
     """One line for a transport failure; never the exception's internals."""
     import requests
 
-    host = _host_of(url)
+    host = host_of(url)
     if clock is not None and clock.fired:
         # The attempt was cut at its deadline; whatever broke is a consequence of that.
         return f"{host} did not answer within {clock.limit:g} seconds (connect + read timeout)"

@@ -9,8 +9,6 @@ Deps (deps.py) and say what the user should hear through `deps.notices`, never a
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from nexla_cli import envchoice, keys, names, settings
 from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, UsageError
@@ -132,10 +130,10 @@ def url_for_stored_credentials(deps: Deps, env: Environment, name: str) -> tuple
     url = api_url_override(deps)
     if not url or url == own:
         return own, False
-    if host_of(url) != host_of(own):
+    if names.host_of(url) != names.host_of(own):
         raise UsageError(
-            f"NEXLA_API_URL points at {host_of(url)}, but {name} keeps its token and key "
-            f"for {host_of(own)}; they are never sent to another host, so nothing was sent",
+            f"NEXLA_API_URL points at {names.host_of(url)}, but {name} keeps its token and key "
+            f"for {names.host_of(own)}; they are never sent to another host, so nothing was sent",
             hint="unset NEXLA_API_URL, or set NEXLA_ACCESS_TOKEN to a token for that host",
         )
     return url, True
@@ -153,10 +151,6 @@ def refuse_override_for_storing(deps: Deps, name: str, env: Environment | None, 
             hint=f"unset NEXLA_API_URL, or give {name} that API URL with "
             f"`nexla env configure {name} --api-url URL`",
         )
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()
 
 
 # $NEXLA_ACCESS_TOKEN ---------------------------------------------------------------------

@@ -32,3 +32,11 @@ def escape_controls(text: str, keep: str = "") -> str:
         return _SHORT.get(char) or f"\\x{ord(char):02x}"
 
     return re.sub(_UNSAFE, escaped, text)
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """Text from outside (an input, a library's message) quoted for an error line: every
+    character `repr` would escape escaped (controls, backslashes, quotes), cut to `limit`
+    characters so a pasted paragraph stays one short line."""
+    quoted = repr(text)
+    return quoted if len(quoted) <= limit else quoted[: limit - 1] + "…"

@@ -15,9 +15,10 @@ _DAY = 24 * _HOUR
 
 
 def iso_utc(epoch: float) -> str:
-    """`2026-11-27T22:02:16Z`."""
+    """`2026-11-27T22:02:16Z`; the year always in four digits (`0999-…`), as ISO 8601
+    and JSON readers expect, which strftime's `%Y` does not promise."""
     moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def duration(seconds: float) -> str:

@@ -283,9 +283,7 @@ def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> N
         rows.append((name, name == data.current, env, env.session))
     checks = {}
     if check:
-        from nexla_cli import handoff
-
-        checks = handoff.check_environments(deps, data)
+        checks = environments.check_environments(deps, data)
     if as_json:
         listing = []
         for name, current, env, stored in rows:
@@ -338,7 +336,7 @@ def _check_json(result: Optional[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 def _raise_for_checks(checks: Dict[str, Dict[str, Any]]) -> None:
-    from nexla_cli.handoff import REJECTED, UNREACHABLE
+    from nexla_cli.environments import REJECTED, UNREACHABLE
 
     rejected = [name for name, result in checks.items() if result["status"] == REJECTED]
     unreachable = [name for name, result in checks.items() if result["status"] == UNREACHABLE]
