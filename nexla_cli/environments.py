@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nexla_cli import keys, names, session
+from nexla_cli import keys, names, storedsessions
 from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, NetworkError, NexlaError
 from nexla_cli.model import Session
@@ -14,7 +14,7 @@ from nexla_cli.store import Environment, StoreData, StoreWriteError
 
 
 def use_env(deps: Deps, raw_name: str) -> str:
-    session.load(deps)  # a corrupt store is an error here, never overwritten
+    storedsessions.load(deps)  # a corrupt store is an error here, never overwritten
     name = names.normalize_env_name(raw_name)
     with deps.store.transaction() as data:
         if name not in data.environments:
@@ -31,11 +31,11 @@ def logout(deps: Deps, explicit_env: str | None, *, all_envs: bool) -> list[tupl
     had a session) pairs.
     """
     kept_earlier = deps.store.kept_aside()
-    data = session.load_or_set_aside(deps)
+    data = storedsessions.load_or_set_aside(deps)
     targets = (
         sorted(data.environments)
         if all_envs
-        else [session.resolve_env_name(deps, data, explicit_env)]
+        else [storedsessions.resolve_env_name(deps, data, explicit_env)]
     )
     results = [(name, _logout_one(deps, name)) for name in targets]
     for kept in kept_earlier:
@@ -61,19 +61,19 @@ def _logout_one(deps: Deps, name: str) -> bool:
             if stored is not None:
                 _server_logout_then_forget(deps, held, name, env, stored)
             env.session = None
-            keyring_item = session.forget_key(env)[1]
+            keyring_item = storedsessions.forget_key(env)[1]
     except StoreWriteError as exc:
         raise _forget_failed(name, exc, held) from None
     finally:
         held.release("once the session was forgotten")
-    session.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
+    storedsessions.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
     return stored is not None
 
 
 def remove_env(deps: Deps, raw_name: str) -> tuple[str, str | None]:
     """Log out of and forget NAME; returns (name, the environment now current)."""
     name = names.normalize_env_name(raw_name)
-    session.load_or_set_aside(deps)
+    storedsessions.load_or_set_aside(deps)
     held = SignalsHeld()
     keyring_item: keys.KeyringItem | None = None
     try:
@@ -85,7 +85,7 @@ def remove_env(deps: Deps, raw_name: str) -> tuple[str, str | None]:
             stored = env.session_unless_damaged()
             if stored is not None:
                 _server_logout_then_forget(deps, held, name, env, stored)
-            keyring_item = session.forget_key(env)[1]
+            keyring_item = storedsessions.forget_key(env)[1]
             del data.environments[name]
             if data.current == name:
                 remaining = list(data.environments)
@@ -95,14 +95,14 @@ def remove_env(deps: Deps, raw_name: str) -> tuple[str, str | None]:
         raise _forget_failed(name, exc, held) from None
     finally:
         held.release("once the environment was forgotten")
-    session.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
+    storedsessions.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
     return name, current
 
 
 def current_env(deps: Deps) -> str | None:
     """The current environment, or None (also when the store cannot be read)."""
     try:
-        return session.load(deps).current
+        return storedsessions.load(deps).current
     except NexlaError:
         return None
 
@@ -112,7 +112,7 @@ def _server_logout_then_forget(
 ) -> None:
     """Log out on the server, only once forgetting locally cannot fail for want of room:
     never a session ended on the server and still stored here."""
-    api_url, _ = session.url_for_stored_credentials(deps, env, name)
+    api_url, _ = storedsessions.url_for_stored_credentials(deps, env, name)
     deps.store.reserve()
     held.hold("logout")
     try:
@@ -141,7 +141,7 @@ def check_token(
 ) -> dict[str, object]:
     """Ask NAME's API whether the token in use ($NEXLA_ACCESS_TOKEN, else the stored one)
     is accepted (GET /users/current). A network failure is a NetworkError (exit 5)."""
-    override = session.access_token_override(deps)
+    override = storedsessions.access_token_override(deps)
     target = _token_to_check(deps, name, env, stored, override)
     if target is None:
         return {"accepted": False, "reason": "not signed in"}
@@ -162,8 +162,8 @@ def check_environments(deps: Deps, data: StoreData) -> dict[str, dict[str, str |
     is never sent to every configured one. Every stored token's API URL is checked before
     anything is sent.
     """
-    override = session.access_token_override(deps)
-    chosen = session.choose_env(deps, data, None).name if override else None
+    override = storedsessions.access_token_override(deps)
+    chosen = storedsessions.choose_env(deps, data, None).name if override else None
     targets = []
     for name in sorted(data.environments):
         env = data.environments[name]
@@ -197,10 +197,14 @@ def _token_to_check(
     A token from $NEXLA_ACCESS_TOKEN may go to $NEXLA_API_URL wherever it points; a stored
     one only to the environment's own API host (a UsageError otherwise, before sending)."""
     if override:
-        return session.api_url_for(deps, env, name), override, session.ACCESS_TOKEN_VARIABLE
+        return (
+            storedsessions.api_url_for(deps, env, name),
+            override,
+            storedsessions.ACCESS_TOKEN_VARIABLE,
+        )
     if stored is None:
         return None
-    api_url = session.url_for_stored_credentials(deps, env, name)[0]
+    api_url = storedsessions.url_for_stored_credentials(deps, env, name)[0]
     return api_url, stored.access_token, stored.source
 
 

@@ -14,7 +14,7 @@ import signal
 import subprocess
 from typing import Any, Dict, List, Optional
 
-from nexla_cli import apitarget, renewal, session, timefmt
+from nexla_cli import apitarget, renewal, storedsessions, timefmt
 from nexla_cli.deps import Deps
 from nexla_cli.errors import UsageError
 
@@ -52,7 +52,7 @@ def handoff(deps: Deps, explicit_env: Optional[str], min_ttl: float = 0) -> Hand
     else:
         name, live = renewal.live_session(deps, explicit_env, min_ttl)
         token, expires_at = live.access_token, live.expires_at
-    variables = {API_URL_VARIABLE: target.api_url, session.ACCESS_TOKEN_VARIABLE: token}
+    variables = {API_URL_VARIABLE: target.api_url, storedsessions.ACCESS_TOKEN_VARIABLE: token}
     if name:
         variables[ENV_VARIABLE] = name
     for variable, value in variables.items():
@@ -63,7 +63,7 @@ def handoff(deps: Deps, explicit_env: Optional[str], min_ttl: float = 0) -> Hand
     if deps.environ.get(SERVICE_KEY_VARIABLE):
         deps.notices.warn(
             f"{SERVICE_KEY_VARIABLE} is set too: Nexla's SDK uses it instead of "
-            f"{session.ACCESS_TOKEN_VARIABLE}"
+            f"{storedsessions.ACCESS_TOKEN_VARIABLE}"
         )
     return Handoff(variables, expires_at)
 
@@ -121,7 +121,7 @@ def render(handed: Handoff, fmt: str) -> str:
     if fmt == "json":
         data: Dict[str, object] = {
             name: handed.variables.get(name)
-            for name in (API_URL_VARIABLE, session.ACCESS_TOKEN_VARIABLE, ENV_VARIABLE)
+            for name in (API_URL_VARIABLE, storedsessions.ACCESS_TOKEN_VARIABLE, ENV_VARIABLE)
         }
         data["expires_at"] = (
             None if handed.expires_at is None else timefmt.iso_utc(handed.expires_at)

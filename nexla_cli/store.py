@@ -98,7 +98,7 @@ class Environment:
     """One environment as stored: its API URL, its session, the service key saved for it.
 
     `saved_key` is a keys.SavedKey (or None); only keys.py looks inside it. See "A damaged
-    session" above for what `session` does when the stored one cannot be parsed.
+    session" above for what `storedsessions` does when the stored one cannot be parsed.
     """
 
     __slots__ = ("api_url", "saved_key", "extra", "_session", "_damaged")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Mapping, Optional,
 
 import typer
 
-from nexla_cli import apitarget, client, session
+from nexla_cli import apitarget, client, storedsessions
 from nexla_cli.apitarget import ApiTarget
 from nexla_cli.commands import api_support
 from nexla_cli.commands.common import EnvOption
@@ -347,8 +347,8 @@ def _raise_for_error(response: "requests.Response", target: ApiTarget, head: byt
     message = client.server_message(response, head)
     if status == 401 and target.from_variable:
         raise AuthError(
-            f"the token in {session.ACCESS_TOKEN_VARIABLE} was refused: {message}",
-            hint=f"set a fresh token in {session.ACCESS_TOKEN_VARIABLE}, or unset it to use "
+            f"the token in {storedsessions.ACCESS_TOKEN_VARIABLE} was refused: {message}",
+            hint=f"set a fresh token in {storedsessions.ACCESS_TOKEN_VARIABLE}, or unset it to use "
             "the stored session",
         )
     if status == 401:

@@ -1,5 +1,8 @@
-"""What every session operation shares: reading the store, choosing the environment and
-the API it is reached at, and the stored session itself.
+"""The stored sessions, and what every operation on them shares: reading the store,
+choosing the environment and the API it is reached at, where a stored token or key may be
+sent, and what is remembered about a saved key.
+
+(A `model.Session` is one stored session record; this module is about the store of them.)
 
 The operations live beside this module, one job each: signin.py (a pasted token),
 renewal.py (refresh when due, single-flight across processes), servicekeys.py (minting from
