@@ -46,6 +46,15 @@ class NetworkError(NexlaError):
     exit_code = ExitCode.NETWORK
 
 
+class StoreBusy(NexlaError):
+    """Another nexla process held the credentials file's lock for longer than
+    NEXLA_LOCK_TIMEOUT. Not a network failure, but exit 5 all the same: what a script does
+    about it is what it does about an unreachable server, wait and try again; exit 3 would
+    say a person has to fix the configuration, and nothing here needs fixing."""
+
+    exit_code = ExitCode.NETWORK
+
+
 class ApiRefused(NexlaError):
     """The API answered a request with a 4xx other than 401/403 (`nexla api`)."""
 
