@@ -129,35 +129,112 @@ def environment_settings(url: str, environ: Mapping[str, str]) -> Dict[str, Any]
     """The send() settings requests would take from the environment (a CA bundle, proxies
     unless NO_PROXY exempts the host), taken from the run's variables instead."""
     verify: Any = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or True
-    if environ is os.environ:
-        # The process's own: exactly what requests would take (the variables in any case,
-        # and on macOS and Windows the system's proxy settings), without writing anything.
-        from requests.utils import get_environ_proxies
-
-        proxies: Dict[str, str] = dict(get_environ_proxies(url, no_proxy=None))
-    else:
-        proxies = _proxies_in(environ, url)
-    return {"verify": verify, "proxies": proxies, "cert": None, "stream": True}
+    return {"verify": verify, "proxies": proxies_for(url, environ), "cert": None, "stream": True}
 
 
-def _proxies_in(environ: Mapping[str, str], url: str) -> Dict[str, str]:
-    """Proxies named in a run's own variables (a test's): lower-case names win, as urllib
-    reads them, and NO_PROXY exempts hosts. Pure: os.environ is not touched."""
-    from urllib.parse import urlsplit
+def proxies_for(url: str, environ: Mapping[str, str]) -> Dict[str, str]:
+    """The proxies requests would use for URL (`requests.utils.get_environ_proxies(url)`),
+    with `environ` read where requests reads os.environ: the same steps for the process and
+    for a test's variables, and os.environ is never written (requests' own way sets
+    no_proxy in it for a moment, which threads checking several hosts at once would see).
+
+    As requests: the `*_proxy` variables in any case, lower-case first (an empty lower-case
+    one clears its upper-case twin); none at all when NO_PROXY exempts the host; on macOS
+    and Windows the system's settings when no variable names a proxy.
+    """
+    variables = _proxy_variables(environ)
+    if _bypasses_proxies(url, environ, variables):
+        return {}
+    return variables or _system_proxies()
+
+
+def _proxy_variables(environ: Mapping[str, str]) -> Dict[str, str]:
+    """urllib's getproxies_environment() on `environ`: {scheme: proxy}, `no` for NO_PROXY."""
+    proxies = {
+        name.lower()[:-6]: value
+        for name, value in environ.items()
+        if value and name.lower().endswith("_proxy")
+    }
+    if "REQUEST_METHOD" in environ:
+        # A CGI script's HTTP_PROXY may come from a client's `Proxy:` header (httpoxy).
+        proxies.pop("http", None)
+    for name, value in environ.items():
+        if name.endswith("_proxy"):  # lower-case names win, set or empty
+            if value:
+                proxies[name.lower()[:-6]] = value
+            else:
+                proxies.pop(name.lower()[:-6], None)
+    return proxies
+
+
+def _bypasses_proxies(url: str, environ: Mapping[str, str], variables: Dict[str, str]) -> bool:
+    """requests.utils.should_bypass_proxies(url, no_proxy=None) on `environ`."""
+    import socket
+    from urllib.parse import urlparse
     from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
 
-    def variable(name: str) -> Optional[str]:
-        lower = environ.get(name)
-        return lower if lower is not None else environ.get(name.upper())
+    parsed = urlparse(url)
+    hostname = parsed.hostname
+    if hostname is None:
+        return True
+    no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY")
+    if no_proxy and _listed_in_no_proxy(hostname, parsed.port, no_proxy):
+        return True
+    try:
+        if variables:
+            return bool(proxy_bypass_environment(hostname, variables))
+        return _system_bypass(hostname)
+    except (TypeError, socket.gaierror):
+        return False
 
-    proxies = {
-        scheme: value for scheme in ("https", "all") if (value := variable(f"{scheme}_proxy"))
-    }
-    no_proxy = variable("no_proxy")
-    host = urlsplit(url).hostname or ""
-    if proxies and no_proxy and proxy_bypass_environment(host, {"no": no_proxy}):
-        return {}
-    return proxies
+
+def _listed_in_no_proxy(hostname: str, port: Optional[int], no_proxy: str) -> bool:
+    """requests' own NO_PROXY match: an IPv4 address by address or CIDR block, a name by
+    itself or as a suffix, with or without the port."""
+    from requests.utils import address_in_network, is_ipv4_address, is_valid_cidr
+
+    entries = [entry for entry in no_proxy.replace(" ", "").split(",") if entry]
+    if is_ipv4_address(hostname):
+        return any(
+            address_in_network(hostname, entry) if is_valid_cidr(entry) else hostname == entry
+            for entry in entries
+        )
+    host_with_port = f"{hostname}:{port}" if port else hostname
+    for entry in entries:
+        entry = entry.lstrip(".")
+        if entry in (hostname, host_with_port):
+            return True
+        if hostname.endswith("." + entry) or host_with_port.endswith("." + entry):
+            return True
+    return False
+
+
+def _system_proxies() -> Dict[str, str]:
+    """The system's proxy settings, which requests takes when no variable names a proxy:
+    macOS's and Windows' own; other systems have none beyond the variables."""
+    import sys
+    import urllib.request
+
+    if sys.platform == "darwin":
+        return dict(urllib.request.getproxies_macosx_sysconf())
+    if sys.platform == "win32":
+        return dict(urllib.request.getproxies_registry())
+    return {}
+
+
+def _system_bypass(hostname: str) -> bool:
+    """Whether the system's settings exempt HOSTNAME, when no variable names a proxy."""
+    import sys
+
+    if sys.platform == "darwin":
+        import urllib.request
+
+        return bool(urllib.request.proxy_bypass_macosx_sysconf(hostname))
+    if sys.platform == "win32":
+        from requests.utils import proxy_bypass_registry
+
+        return bool(proxy_bypass_registry(hostname))
+    return False
 
 
 def check_ca_bundle(environ: Mapping[str, str]) -> None:
