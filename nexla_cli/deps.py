@@ -5,7 +5,10 @@ retries and waits, the credential store and the HTTP client factory all live on 
 object. `main.main` builds it from the real process (`Deps.from_process`); tests build one
 from a dict, in-memory streams and a clock of their choosing, and run the very same code
 (tests/inprocess.py). Below the entry point nothing reads `os.environ`, `sys.stdout` or
-`time.time()` itself.
+`time.time()` itself, with one exception: a TAB press. The shell hands the words being
+completed over in variables (`COMP_WORDS`, `_TYPER_COMPLETE_ARGS`, …) and the answer goes
+to stdout, so fastcomplete.py (and Typer's completion after it) reads both from the
+process, and reads the credentials file's place from os.environ too.
 
 The `token print` fast path builds one too, so this module imports neither `typing` nor
 `dataclasses` (each costs several milliseconds a run): plain classes, annotations for the
