@@ -455,50 +455,29 @@ class NexlaClient:
         SESSION_BODY_LIMIT, inside the attempt's deadline; with it the caller reads the body
         (`body_chunks`, `read_body`) and the deadline ends with the headers.
         """
+        url = self.url_for(path) if "://" not in path else path
+        secrets = (token, service_key)
+        prepared = self._prepare(
+            _authorized_request(method, url, headers, params, data, token, service_key), secrets
+        )
+        response = self._send(prepared, url, stream=stream)
+        _refuse_redirect(response, method, url, secrets)
+        return response
+
+    def _prepare(
+        self, request: requests.Request, secrets: Tuple[Optional[str], Optional[str]]
+    ) -> requests.PreparedRequest:
+        """The request as it will be sent; a header or URL requests refuses is a UsageError
+        that never quotes the token or key."""
         import requests
 
-        url = self.url_for(path) if "://" not in path else path
-        for secret, what in ((token, "token"), (service_key, "service key")):
-            if secret is not None and not fits_a_header(secret):
-                raise UsageError(
-                    f"the {what} contains spaces, control or non-ASCII characters; "
-                    "it cannot be sent and was not"
-                )
-        all_headers = dict(headers or {})
-        if token is not None:
-            all_headers["Authorization"] = f"Bearer {token}"
-        elif service_key is not None:
-            # Nexla takes the service key as given, without a base64 step.
-            all_headers["Authorization"] = f"Basic {service_key}"
-        request = requests.Request(
-            method.upper(), url, headers=all_headers, params=params, data=data
-        )
         try:
-            prepared = self.session.prepare_request(request)
+            return self.session.prepare_request(request)
         except requests.exceptions.InvalidHeader as exc:
             # requests quotes the offending value, which may be the token itself.
-            raise UsageError(
-                f"invalid header: {one_line(scrub(str(exc), token, service_key))}"
-            ) from None
+            raise UsageError(f"invalid header: {one_line(scrub(str(exc), *secrets))}") from None
         except requests.exceptions.InvalidURL:
-            raise UsageError(f"not a valid URL: {one_line(url)!r}") from None
-        response = self._send(prepared, url, stream=stream)
-        # 304 Not Modified answers a conditional request (-H 'If-None-Match: …'): no body,
-        # nothing to follow.
-        if 300 <= response.status_code < 400 and response.status_code != 304:
-            response.close()
-            location = response.headers.get("Location")
-            # Shown like any URL in a message: no query-string values, controls escaped.
-            shown = (
-                url_for_message(scrub(location, token, service_key))
-                if location is not None
-                else "(no Location header)"
-            )
-            raise NetworkError(
-                f"{method.upper()} {url_for_message(url)} answered {response.status_code} "
-                f"redirecting to {shown}; redirects are not followed"
-            )
-        return response
+            raise UsageError(f"not a valid URL: {one_line(str(request.url))!r}") from None
 
     def _send(
         self, prepared: requests.PreparedRequest, url: str, *, stream: bool
@@ -710,6 +689,59 @@ def body_chunks(response: requests.Response) -> Iterator[bytes]:
 
 def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
+def _authorized_request(
+    method: str,
+    url: str,
+    headers: Optional[Mapping[str, str]],
+    params: Optional[Sequence[Tuple[str, str]]],
+    data: Optional[bytes],
+    token: Optional[str],
+    service_key: Optional[str],
+) -> requests.Request:
+    """The request with its Authorization header: a bearer token, else Nexla's Basic service
+    key. A token or key that cannot be a header value is a UsageError, and nothing is sent."""
+    import requests
+
+    for secret, what in ((token, "token"), (service_key, "service key")):
+        if secret is not None and not fits_a_header(secret):
+            raise UsageError(
+                f"the {what} contains spaces, control or non-ASCII characters; "
+                "it cannot be sent and was not"
+            )
+    all_headers = dict(headers or {})
+    if token is not None:
+        all_headers["Authorization"] = f"Bearer {token}"
+    elif service_key is not None:
+        # Nexla takes the service key as given, without a base64 step.
+        all_headers["Authorization"] = f"Basic {service_key}"
+    return requests.Request(method.upper(), url, headers=all_headers, params=params, data=data)
+
+
+def _refuse_redirect(
+    response: requests.Response,
+    method: str,
+    url: str,
+    secrets: Tuple[Optional[str], Optional[str]],
+) -> None:
+    """A redirect is a NetworkError naming where it pointed: redirects are never followed.
+    304 Not Modified answers a conditional request (-H 'If-None-Match: …'): no body, nothing
+    to follow."""
+    if not 300 <= response.status_code < 400 or response.status_code == 304:
+        return
+    response.close()
+    location = response.headers.get("Location")
+    # Shown like any URL in a message: no query-string values, controls escaped.
+    shown = (
+        url_for_message(scrub(location, *secrets))
+        if location is not None
+        else "(no Location header)"
+    )
+    raise NetworkError(
+        f"{method.upper()} {url_for_message(url)} answered {response.status_code} "
+        f"redirecting to {shown}; redirects are not followed"
+    )
 
 
 def url_for_message(url: str) -> str:
