@@ -38,7 +38,7 @@ from nexla_cli import __version__, settings
 from nexla_cli.errors import ApiRefused, AuthError, NetworkError, UsageError
 from nexla_cli.model import MAX_SECRET_LENGTH, fits_a_header
 from nexla_cli.names import host_of
-from nexla_cli.text import escape_controls
+from nexla_cli.text import escape_controls, one_line
 
 if TYPE_CHECKING:
     import socket
@@ -844,11 +844,6 @@ def _credential_sent(request: Optional[requests.PreparedRequest]) -> Optional[st
     if not isinstance(value, str):
         return None  # never sent as bytes: nexla sets it, as text
     return value.split(" ", 1)[1] if " " in value else None
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # Keys under which a JSON answer carries a credential (Nexla: access_token, and api_key in

@@ -40,3 +40,11 @@ def shown(text: str, limit: int = 80) -> str:
     characters so a pasted paragraph stays one short line."""
     quoted = repr(text)
     return quoted if len(quoted) <= limit else quoted[: limit - 1] + "…"
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Text for a message, unquoted: every run of C0 controls or DEL made one space, trimmed,
+    cut to `limit` characters. Text from a server goes through escape_controls first, so
+    that what it sent is shown rather than blanked."""
+    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,5 +1,6 @@
 """The helpers every module shares, one of each: a URL's host (names.host_of), text quoted
-for an error line (text.shown), an instant in UTC (timefmt.iso_utc)."""
+for an error line (text.shown) or cut to one line (text.one_line), an instant in UTC
+(timefmt.iso_utc)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import names, timefmt
-from nexla_cli.text import shown
+from nexla_cli.text import escape_controls, one_line, shown
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,19 @@ def test_shown_is_one_short_line_without_controls(raw, limit):
     line = shown(raw, limit)
     assert len(line) <= limit
     assert all(ch.isprintable() for ch in line)
+
+
+@pytest.mark.parametrize(
+    "raw, limit, line",
+    [
+        ("  a\r\n\tb\x7fc  ", 300, "a b c"),
+        ("x" * 20, 10, "xxxxxxxxx…"),
+        # A server's text: escaped first, so what it sent is shown, not blanked.
+        (escape_controls("a\nb"), 300, "a\\nb"),
+    ],
+)
+def test_one_line(raw, limit, line):
+    assert one_line(raw, limit) == line
 
 
 @pytest.mark.parametrize(
