@@ -3,7 +3,7 @@ other tools (`token export`, `token exec`) share this."""
 
 from __future__ import annotations
 
-from nexla_cli import renewal, session
+from nexla_cli import renewal, storedsessions
 from nexla_cli.errors import ConfigError
 from nexla_cli.store import StoreData
 
@@ -54,23 +54,23 @@ class ApiTarget:
 
 def api_target(deps: SessionDeps, explicit_env: str | None) -> ApiTarget:
     """The environment's API base URL ($NEXLA_API_URL wins) and its token source."""
-    override = session.access_token_override(deps)
-    data = session.load(deps)
-    if override and not session.choose_env(deps, data, explicit_env).name:
-        if not session.api_url_override(deps):
+    override = storedsessions.access_token_override(deps)
+    data = storedsessions.load(deps)
+    if override and not storedsessions.choose_env(deps, data, explicit_env).name:
+        if not storedsessions.api_url_override(deps):
             raise ConfigError(
-                f"{session.ACCESS_TOKEN_VARIABLE} is set but no environment is configured or "
-                "current, so the API URL is unknown",
+                f"{storedsessions.ACCESS_TOKEN_VARIABLE} is set but no environment is "
+                "configured or current, so the API URL is unknown",
                 hint="set NEXLA_API_URL (e.g. https://dataops.nexla.io/nexla-api) or pass --env",
             )
-        return ApiTarget(None, session.api_url_for(deps, None, ""), deps, override)
-    name = session.resolve_env_name(deps, data, explicit_env)
+        return ApiTarget(None, storedsessions.api_url_for(deps, None, ""), deps, override)
+    name = storedsessions.resolve_env_name(deps, data, explicit_env)
     env = data.environments[name]
     # The stored token (and, to renew it, the saved key) goes only to the environment's
     # own API host; a token from the variable may go anywhere.
     api_url = (
-        session.api_url_for(deps, env, name)
+        storedsessions.api_url_for(deps, env, name)
         if override
-        else session.url_for_stored_credentials(deps, env, name)[0]
+        else storedsessions.url_for_stored_credentials(deps, env, name)[0]
     )
     return ApiTarget(name, api_url, deps, override, data=data)

@@ -37,7 +37,8 @@ from typing import (
 from nexla_cli import __version__, settings
 from nexla_cli.errors import ApiRefused, AuthError, NetworkError, UsageError
 from nexla_cli.model import MAX_SECRET_LENGTH, fits_a_header
-from nexla_cli.text import escape_controls
+from nexla_cli.names import host_of
+from nexla_cli.text import escape_controls, one_line
 
 if TYPE_CHECKING:
     import socket
@@ -159,35 +160,112 @@ def environment_settings(url: str, environ: Mapping[str, str]) -> Dict[str, Any]
     """The send() settings requests would take from the environment (a CA bundle, proxies
     unless NO_PROXY exempts the host), taken from the run's variables instead."""
     verify: Any = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or True
-    if environ is os.environ:
-        # The process's own: exactly what requests would take (the variables in any case,
-        # and on macOS and Windows the system's proxy settings), without writing anything.
-        from requests.utils import get_environ_proxies
-
-        proxies: Dict[str, str] = dict(get_environ_proxies(url, no_proxy=None))
-    else:
-        proxies = _proxies_in(environ, url)
-    return {"verify": verify, "proxies": proxies, "cert": None, "stream": True}
+    return {"verify": verify, "proxies": proxies_for(url, environ), "cert": None, "stream": True}
 
 
-def _proxies_in(environ: Mapping[str, str], url: str) -> Dict[str, str]:
-    """Proxies named in a run's own variables (a test's): lower-case names win, as urllib
-    reads them, and NO_PROXY exempts hosts. Pure: os.environ is not touched."""
-    from urllib.parse import urlsplit
+def proxies_for(url: str, environ: Mapping[str, str]) -> Dict[str, str]:
+    """The proxies requests would use for URL (`requests.utils.get_environ_proxies(url)`),
+    with `environ` read where requests reads os.environ: the same steps for the process and
+    for a test's variables, and os.environ is never written (requests' own way sets
+    no_proxy in it for a moment, which threads checking several hosts at once would see).
+
+    As requests: the `*_proxy` variables in any case, lower-case first (an empty lower-case
+    one clears its upper-case twin); none at all when NO_PROXY exempts the host; on macOS
+    and Windows the system's settings when no variable names a proxy.
+    """
+    variables = _proxy_variables(environ)
+    if _bypasses_proxies(url, environ, variables):
+        return {}
+    return variables or _system_proxies()
+
+
+def _proxy_variables(environ: Mapping[str, str]) -> Dict[str, str]:
+    """urllib's getproxies_environment() on `environ`: {scheme: proxy}, `no` for NO_PROXY."""
+    proxies = {
+        name.lower()[:-6]: value
+        for name, value in environ.items()
+        if value and name.lower().endswith("_proxy")
+    }
+    if "REQUEST_METHOD" in environ:
+        # A CGI script's HTTP_PROXY may come from a client's `Proxy:` header (httpoxy).
+        proxies.pop("http", None)
+    for name, value in environ.items():
+        if name.endswith("_proxy"):  # lower-case names win, set or empty
+            if value:
+                proxies[name.lower()[:-6]] = value
+            else:
+                proxies.pop(name.lower()[:-6], None)
+    return proxies
+
+
+def _bypasses_proxies(url: str, environ: Mapping[str, str], variables: Dict[str, str]) -> bool:
+    """requests.utils.should_bypass_proxies(url, no_proxy=None) on `environ`."""
+    import socket
+    from urllib.parse import urlparse
     from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
 
-    def variable(name: str) -> Optional[str]:
-        lower = environ.get(name)
-        return lower if lower is not None else environ.get(name.upper())
+    parsed = urlparse(url)
+    hostname = parsed.hostname
+    if hostname is None:
+        return True
+    no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY")
+    if no_proxy and _listed_in_no_proxy(hostname, parsed.port, no_proxy):
+        return True
+    try:
+        if variables:
+            return bool(proxy_bypass_environment(hostname, variables))
+        return _system_bypass(hostname)
+    except (TypeError, socket.gaierror):
+        return False
 
-    proxies = {
-        scheme: value for scheme in ("https", "all") if (value := variable(f"{scheme}_proxy"))
-    }
-    no_proxy = variable("no_proxy")
-    host = urlsplit(url).hostname or ""
-    if proxies and no_proxy and proxy_bypass_environment(host, {"no": no_proxy}):
-        return {}
-    return proxies
+
+def _listed_in_no_proxy(hostname: str, port: Optional[int], no_proxy: str) -> bool:
+    """requests' own NO_PROXY match: an IPv4 address by address or CIDR block, a name by
+    itself or as a suffix, with or without the port."""
+    from requests.utils import address_in_network, is_ipv4_address, is_valid_cidr
+
+    entries = [entry for entry in no_proxy.replace(" ", "").split(",") if entry]
+    if is_ipv4_address(hostname):
+        return any(
+            address_in_network(hostname, entry) if is_valid_cidr(entry) else hostname == entry
+            for entry in entries
+        )
+    host_with_port = f"{hostname}:{port}" if port else hostname
+    for entry in entries:
+        entry = entry.lstrip(".")
+        if entry in (hostname, host_with_port):
+            return True
+        if hostname.endswith("." + entry) or host_with_port.endswith("." + entry):
+            return True
+    return False
+
+
+def _system_proxies() -> Dict[str, str]:
+    """The system's proxy settings, which requests takes when no variable names a proxy:
+    macOS's and Windows' own; other systems have none beyond the variables."""
+    import sys
+    import urllib.request
+
+    if sys.platform == "darwin":
+        return dict(urllib.request.getproxies_macosx_sysconf())
+    if sys.platform == "win32":
+        return dict(urllib.request.getproxies_registry())
+    return {}
+
+
+def _system_bypass(hostname: str) -> bool:
+    """Whether the system's settings exempt HOSTNAME, when no variable names a proxy."""
+    import sys
+
+    if sys.platform == "darwin":
+        import urllib.request
+
+        return bool(urllib.request.proxy_bypass_macosx_sysconf(hostname))
+    if sys.platform == "win32":
+        from requests.utils import proxy_bypass_registry
+
+        return bool(proxy_bypass_registry(hostname))
+    return False
 
 
 def check_ca_bundle(environ: Mapping[str, str]) -> None:
@@ -408,50 +486,29 @@ class NexlaClient:
         SESSION_BODY_LIMIT, inside the attempt's deadline; with it the caller reads the body
         (`body_chunks`, `read_body`) and the deadline ends with the headers.
         """
+        url = self.url_for(path) if "://" not in path else path
+        secrets = (token, service_key)
+        prepared = self._prepare(
+            _authorized_request(method, url, headers, params, data, token, service_key), secrets
+        )
+        response = self._send(prepared, url, stream=stream)
+        _refuse_redirect(response, method, url, secrets)
+        return response
+
+    def _prepare(
+        self, request: requests.Request, secrets: Tuple[Optional[str], Optional[str]]
+    ) -> requests.PreparedRequest:
+        """The request as it will be sent; a header or URL requests refuses is a UsageError
+        that never quotes the token or key."""
         import requests
 
-        url = self.url_for(path) if "://" not in path else path
-        for secret, what in ((token, "token"), (service_key, "service key")):
-            if secret is not None and not fits_a_header(secret):
-                raise UsageError(
-                    f"the {what} contains spaces, control or non-ASCII characters; "
-                    "it cannot be sent and was not"
-                )
-        all_headers = dict(headers or {})
-        if token is not None:
-            all_headers["Authorization"] = f"Bearer {token}"
-        elif service_key is not None:
-            # Nexla takes the service key as given, without a base64 step.
-            all_headers["Authorization"] = f"Basic {service_key}"
-        request = requests.Request(
-            method.upper(), url, headers=all_headers, params=params, data=data
-        )
         try:
-            prepared = self.session.prepare_request(request)
+            return self.session.prepare_request(request)
         except requests.exceptions.InvalidHeader as exc:
             # requests quotes the offending value, which may be the token itself.
-            raise UsageError(
-                f"invalid header: {one_line(scrub(str(exc), token, service_key))}"
-            ) from None
+            raise UsageError(f"invalid header: {one_line(scrub(str(exc), *secrets))}") from None
         except requests.exceptions.InvalidURL:
-            raise UsageError(f"not a valid URL: {one_line(url)!r}") from None
-        response = self._send(prepared, url, stream=stream)
-        # 304 Not Modified answers a conditional request (-H 'If-None-Match: …'): no body,
-        # nothing to follow.
-        if 300 <= response.status_code < 400 and response.status_code != 304:
-            response.close()
-            location = response.headers.get("Location")
-            # Shown like any URL in a message: no query-string values, controls escaped.
-            shown = (
-                url_for_message(scrub(location, token, service_key))
-                if location is not None
-                else "(no Location header)"
-            )
-            raise NetworkError(
-                f"{method.upper()} {url_for_message(url)} answered {response.status_code} "
-                f"redirecting to {shown}; redirects are not followed"
-            )
-        return response
+            raise UsageError(f"not a valid URL: {one_line(str(request.url))!r}") from None
 
     def _send(
         self, prepared: requests.PreparedRequest, url: str, *, stream: bool
@@ -653,7 +710,7 @@ def body_chunks(response: requests.Response) -> Iterator[bytes]:
                 return
             yield chunk
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        host = _host_of(response.url)
+        host = host_of(response.url)
         if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
             raise NetworkError(f"timed out waiting for {host} to send the rest") from None
         if isinstance(exc, urllib3.exceptions.DecodeError):
@@ -665,8 +722,57 @@ def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
 
 
-def _host_of(url: str) -> str:
-    return url.split("/")[2] if "://" in url else url
+def _authorized_request(
+    method: str,
+    url: str,
+    headers: Optional[Mapping[str, str]],
+    params: Optional[Sequence[Tuple[str, str]]],
+    data: Optional[bytes],
+    token: Optional[str],
+    service_key: Optional[str],
+) -> requests.Request:
+    """The request with its Authorization header: a bearer token, else Nexla's Basic service
+    key. A token or key that cannot be a header value is a UsageError, and nothing is sent."""
+    import requests
+
+    for secret, what in ((token, "token"), (service_key, "service key")):
+        if secret is not None and not fits_a_header(secret):
+            raise UsageError(
+                f"the {what} contains spaces, control or non-ASCII characters; "
+                "it cannot be sent and was not"
+            )
+    all_headers = dict(headers or {})
+    if token is not None:
+        all_headers["Authorization"] = f"Bearer {token}"
+    elif service_key is not None:
+        # Nexla takes the service key as given, without a base64 step.
+        all_headers["Authorization"] = f"Basic {service_key}"
+    return requests.Request(method.upper(), url, headers=all_headers, params=params, data=data)
+
+
+def _refuse_redirect(
+    response: requests.Response,
+    method: str,
+    url: str,
+    secrets: Tuple[Optional[str], Optional[str]],
+) -> None:
+    """A redirect is a NetworkError naming where it pointed: redirects are never followed.
+    304 Not Modified answers a conditional request (-H 'If-None-Match: …'): no body, nothing
+    to follow."""
+    if not 300 <= response.status_code < 400 or response.status_code == 304:
+        return
+    response.close()
+    location = response.headers.get("Location")
+    # Shown like any URL in a message: no query-string values, controls escaped.
+    shown = (
+        url_for_message(scrub(location, *secrets))
+        if location is not None
+        else "(no Location header)"
+    )
+    raise NetworkError(
+        f"{method.upper()} {url_for_message(url)} answered {response.status_code} "
+        f"redirecting to {shown}; redirects are not followed"
+    )
 
 
 def url_for_message(url: str) -> str:
@@ -771,11 +877,6 @@ def _credential_sent(request: Optional[requests.PreparedRequest]) -> Optional[st
     return value.split(" ", 1)[1] if " " in value else None
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # Keys under which a JSON answer carries a credential (Nexla: access_token, and api_key in
 # org_membership); values under them are redacted wherever an answer is logged or quoted.
 _CREDENTIAL_KEYS = re.compile(r"token|api_?key|secret|password|credential|session_?key", re.I)
@@ -802,7 +903,7 @@ def describe_failure(exc: Exception, url: str, clock: Optional[AttemptClock] = N
     """One line for a transport failure; never the exception's internals."""
     import requests
 
-    host = _host_of(url)
+    host = host_of(url)
     if clock is not None and clock.fired:
         # The attempt was cut at its deadline; whatever broke is a consequence of that.
         return f"{host} did not answer within {clock.limit:g} seconds (connect + read timeout)"

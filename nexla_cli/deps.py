@@ -11,6 +11,11 @@ they need: the store its path, lock timeout and notices; the HTTP client an `Htt
 the keyring a `Keyring`; the session layer the `SessionDeps` protocol, which `Deps`
 satisfies. None of them imports this module (the import contracts in pyproject.toml).
 
+Below the entry point nothing reads `os.environ`, `sys.stdout` or `time.time()` itself,
+with one exception: a TAB press. The shell hands the words being completed over in
+variables (`COMP_WORDS`, `_TYPER_COMPLETE_ARGS`, …) and reads the answer from stdout, so
+fastcomplete.py (and Typer's completion after it) reads both from the process.
+
 The `token print` fast path builds one too, so this module imports neither `typing` nor
 `dataclasses` (each costs several milliseconds a run): plain classes, annotations for the
 type checker only.

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nexla_cli import keys, names, session
-from nexla_cli.errors import AuthError, ConfigError, NexlaError
+from nexla_cli import keys, names, storedsessions
+from nexla_cli.errors import AuthError, ConfigError, NetworkError, NexlaError
 from nexla_cli.model import Session
 from nexla_cli.signals import SignalsHeld
-from nexla_cli.store import Environment, StoreWriteError
+from nexla_cli.store import Environment, StoreData, StoreWriteError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def use_env(deps: SessionDeps, raw_name: str) -> str:
-    session.load(deps)  # a corrupt store is an error here, never overwritten
+    storedsessions.load(deps)  # a corrupt store is an error here, never overwritten
     name = names.normalize_env_name(raw_name)
     with deps.store.transaction() as data:
         if name not in data.environments:
@@ -36,11 +36,11 @@ def logout(
     had a session) pairs.
     """
     kept_earlier = deps.store.kept_aside()
-    data = session.load_or_set_aside(deps)
+    data = storedsessions.load_or_set_aside(deps)
     targets = (
         sorted(data.environments)
         if all_envs
-        else [session.resolve_env_name(deps, data, explicit_env)]
+        else [storedsessions.resolve_env_name(deps, data, explicit_env)]
     )
     results = [(name, _logout_one(deps, name)) for name in targets]
     for kept in kept_earlier:
@@ -66,19 +66,19 @@ def _logout_one(deps: SessionDeps, name: str) -> bool:
             if stored is not None:
                 _server_logout_then_forget(deps, held, name, env, stored)
             env.session = None
-            keyring_item = session.forget_key(env)[1]
+            keyring_item = storedsessions.forget_key(env)[1]
     except StoreWriteError as exc:
         raise _forget_failed(name, exc, held) from None
     finally:
         held.release("once the session was forgotten")
-    session.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
+    storedsessions.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
     return stored is not None
 
 
 def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
     """Log out of and forget NAME; returns (name, the environment now current)."""
     name = names.normalize_env_name(raw_name)
-    session.load_or_set_aside(deps)
+    storedsessions.load_or_set_aside(deps)
     held = SignalsHeld()
     keyring_item: keys.KeyringItem | None = None
     try:
@@ -90,7 +90,7 @@ def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
             stored = env.session_unless_damaged()
             if stored is not None:
                 _server_logout_then_forget(deps, held, name, env, stored)
-            keyring_item = session.forget_key(env)[1]
+            keyring_item = storedsessions.forget_key(env)[1]
             del data.environments[name]
             if data.current == name:
                 remaining = list(data.environments)
@@ -100,14 +100,14 @@ def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
         raise _forget_failed(name, exc, held) from None
     finally:
         held.release("once the environment was forgotten")
-    session.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
+    storedsessions.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
     return name, current
 
 
 def current_env(deps: SessionDeps) -> str | None:
     """The current environment, or None (also when the store cannot be read)."""
     try:
-        return session.load(deps).current
+        return storedsessions.load(deps).current
     except NexlaError:
         return None
 
@@ -117,7 +117,7 @@ def _server_logout_then_forget(
 ) -> None:
     """Log out on the server, only once forgetting locally cannot fail for want of room:
     never a session ended on the server and still stored here."""
-    api_url, _ = session.url_for_stored_credentials(deps, env, name)
+    api_url, _ = storedsessions.url_for_stored_credentials(deps, env, name)
     deps.store.reserve()
     held.hold("logout")
     try:
@@ -135,22 +135,95 @@ def _forget_failed(name: str, exc: StoreWriteError, held: SignalsHeld) -> Config
     return ConfigError(f"could not forget the session for {name}{ended}: {exc.message}")
 
 
+# Asking the server whether a token is accepted ---------------------------------------------
+
+VALID, REJECTED, UNREACHABLE = "valid", "rejected", "unreachable"
+MAX_CONCURRENT_CHECKS = 16
+
+
 def check_token(
     deps: SessionDeps, name: str, env: Environment, stored: Session | None
 ) -> dict[str, object]:
     """Ask NAME's API whether the token in use ($NEXLA_ACCESS_TOKEN, else the stored one)
-    is accepted (GET /users/current)."""
-    override = session.access_token_override(deps)
-    token = override or (stored.access_token if stored else None)
-    if token is None:
+    is accepted (GET /users/current). A network failure is a NetworkError (exit 5)."""
+    override = storedsessions.access_token_override(deps)
+    target = _token_to_check(deps, name, env, stored, override)
+    if target is None:
         return {"accepted": False, "reason": "not signed in"}
-    api_url = (
-        session.api_url_for(deps, env, name)
-        if override
-        else session.url_for_stored_credentials(deps, env, name)[0]
-    )
+    api_url, token, _ = target
+    if not _accepted(deps, api_url, token):
+        return {"accepted": False, "reason": "the server rejected the token"}
+    return {"accepted": True}
+
+
+def check_environments(deps: SessionDeps, data: StoreData) -> dict[str, dict[str, str | None]]:
+    """One GET /users/current per environment that has a token, all at once.
+
+    Returns {name: {"status": valid | rejected | unreachable, "token_source": …, "error":
+    the reason it was unreachable or None}}; environments without a token are left out.
+    The token is the stored one, sent as it is: nothing is renewed and nothing is written.
+    $NEXLA_ACCESS_TOKEN, when set, wins as for `env show --check` and `api`, but only for
+    the chosen environment ($NEXLA_ENV, else the current one): a token is for one host, and
+    is never sent to every configured one. Every stored token's API URL is checked before
+    anything is sent.
+    """
+    override = storedsessions.access_token_override(deps)
+    chosen = storedsessions.choose_env(deps, data, None).name if override else None
+    targets = []
+    for name in sorted(data.environments):
+        env = data.environments[name]
+        if override and (chosen is None or names.normalize_env_name(chosen) != name):
+            continue
+        target = _token_to_check(deps, name, env, env.session, override)
+        if target is not None:
+            targets.append((name, *target))
+    if not targets:
+        return {}
+
+    import concurrent.futures
+
+    import requests  # noqa: F401 - imported once here, not by several threads at once
+
+    def check(target: tuple[str, str, str, str]) -> dict[str, str | None]:
+        _, api_url, token, source = target
+        return {"token_source": source, **_status(deps, api_url, token)}
+
+    workers = min(len(targets), MAX_CONCURRENT_CHECKS)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(check, targets))
+    return {target[0]: outcome for target, outcome in zip(targets, outcomes, strict=True)}
+
+
+def _token_to_check(
+    deps: SessionDeps, name: str, env: Environment, stored: Session | None, override: str | None
+) -> tuple[str, str, str] | None:
+    """(API URL, token, where the token came from) for NAME, or None without a token.
+
+    A token from $NEXLA_ACCESS_TOKEN may go to $NEXLA_API_URL wherever it points; a stored
+    one only to the environment's own API host (a UsageError otherwise, before sending)."""
+    if override:
+        return (
+            storedsessions.api_url_for(deps, env, name),
+            override,
+            storedsessions.ACCESS_TOKEN_VARIABLE,
+        )
+    if stored is None:
+        return None
+    api_url = storedsessions.url_for_stored_credentials(deps, env, name)[0]
+    return api_url, stored.access_token, stored.source
+
+
+def _accepted(deps: SessionDeps, api_url: str, token: str) -> bool:
     try:
         deps.client(api_url).current_user(token)
     except AuthError:
-        return {"accepted": False, "reason": "the server rejected the token"}
-    return {"accepted": True}
+        return False
+    return True
+
+
+def _status(deps: SessionDeps, api_url: str, token: str) -> dict[str, str | None]:
+    try:
+        accepted = _accepted(deps, api_url, token)
+    except NetworkError as exc:
+        return {"status": UNREACHABLE, "error": exc.message}
+    return {"status": VALID if accepted else REJECTED, "error": None}

@@ -1,7 +1,9 @@
 """Exit codes and the exceptions that carry them.
 
-Every failure the user can cause or meet is a NexlaError; cli.main turns it into one
+Every failure the user can cause or meet is a NexlaError; cli.run turns it into one
 `error: …` line on stderr (plus a hint) and its exit code. Anything else is a bug (exit 1).
+(The `token print` fast path answers only when nothing can fail; on any error it leaves
+the run to cli.run.)
 """
 
 import enum
@@ -42,6 +44,15 @@ class AuthError(NexlaError):
 
 class NetworkError(NexlaError):
     """The server could not be reached, or did not answer as the API promises."""
+
+    exit_code = ExitCode.NETWORK
+
+
+class StoreBusy(NexlaError):
+    """Another nexla process held the credentials file's lock for longer than
+    NEXLA_LOCK_TIMEOUT. Not a network failure, but exit 5 all the same: what a script does
+    about it is what it does about an unreachable server, wait and try again; exit 3 would
+    say a person has to fix the configuration, and nothing here needs fixing."""
 
     exit_code = ExitCode.NETWORK
 

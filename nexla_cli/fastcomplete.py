@@ -79,7 +79,10 @@ def env_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
 
 
 def complete(instruction: str) -> int | None:
-    """The exit code when this TAB press was answered here; None to run Typer's completion."""
+    """The exit code when this TAB press was answered here; None to run Typer's completion.
+
+    Read from the process, not from a Deps: the shell passes the words in os.environ and
+    reads the answer from sys.stdout, as Typer's completion protocol does (deps.py)."""
     action, _, shell = instruction.partition("_")
     answer = _SHELLS.get(shell) if action == "complete" else None
     if answer is None:

@@ -12,12 +12,11 @@ import json
 import os
 import signal
 import subprocess
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
-from nexla_cli import apitarget, names, renewal, session
+from nexla_cli import apitarget, renewal, storedsessions, timefmt
 from nexla_cli.deps import Deps
 from nexla_cli.errors import UsageError
-from nexla_cli.store import Environment, StoreData
 
 API_URL_VARIABLE = "NEXLA_API_URL"
 ENV_VARIABLE = "NEXLA_ENV"
@@ -53,7 +52,7 @@ def handoff(deps: Deps, explicit_env: Optional[str], min_ttl: float = 0) -> Hand
     else:
         name, live = renewal.live_session(deps, explicit_env, min_ttl)
         token, expires_at = live.access_token, live.expires_at
-    variables = {API_URL_VARIABLE: target.api_url, session.ACCESS_TOKEN_VARIABLE: token}
+    variables = {API_URL_VARIABLE: target.api_url, storedsessions.ACCESS_TOKEN_VARIABLE: token}
     if name:
         variables[ENV_VARIABLE] = name
     for variable, value in variables.items():
@@ -64,7 +63,7 @@ def handoff(deps: Deps, explicit_env: Optional[str], min_ttl: float = 0) -> Hand
     if deps.environ.get(SERVICE_KEY_VARIABLE):
         deps.notices.warn(
             f"{SERVICE_KEY_VARIABLE} is set too: Nexla's SDK uses it instead of "
-            f"{session.ACCESS_TOKEN_VARIABLE}"
+            f"{storedsessions.ACCESS_TOKEN_VARIABLE}"
         )
     return Handoff(variables, expires_at)
 
@@ -122,18 +121,13 @@ def render(handed: Handoff, fmt: str) -> str:
     if fmt == "json":
         data: Dict[str, object] = {
             name: handed.variables.get(name)
-            for name in (API_URL_VARIABLE, session.ACCESS_TOKEN_VARIABLE, ENV_VARIABLE)
+            for name in (API_URL_VARIABLE, storedsessions.ACCESS_TOKEN_VARIABLE, ENV_VARIABLE)
         }
-        data["expires_at"] = None if handed.expires_at is None else _iso_utc(handed.expires_at)
+        data["expires_at"] = (
+            None if handed.expires_at is None else timefmt.iso_utc(handed.expires_at)
+        )
         return json.dumps(data, indent=2)
     raise UsageError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
-
-
-def _iso_utc(epoch: float) -> str:
-    import datetime
-
-    moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 # Running a command -------------------------------------------------------------------------
@@ -244,70 +238,3 @@ def _terminal_signalled_the_child(child_pid: int) -> bool:
         return False
     finally:
         os.close(fd)
-
-
-# Asking the server about every environment at once -------------------------------------------
-
-VALID, REJECTED, UNREACHABLE = "valid", "rejected", "unreachable"
-MAX_CONCURRENT_CHECKS = 16
-
-
-def check_environments(deps: Deps, data: StoreData) -> Dict[str, Dict[str, Optional[str]]]:
-    """One GET /users/current per environment that has a token, all at once.
-
-    Returns {name: {"status": valid | rejected | unreachable, "token_source": …, "error":
-    the reason it was unreachable or None}}; environments without a token are left out.
-    The token is the stored one, sent as it is: nothing is renewed and nothing is written.
-    $NEXLA_ACCESS_TOKEN, when set, wins as for `env show --check` and `api`, but only for
-    the chosen environment ($NEXLA_ENV, else the current one): a token is for one host, and
-    is never sent to every configured one.
-    """
-    override = session.access_token_override(deps)
-    chosen = session.choose_env(deps, data, None).name if override else None
-    targets = []
-    for name in sorted(data.environments):
-        env = data.environments[name]
-        stored = env.session
-        if override:
-            if chosen is None or names.normalize_env_name(chosen) != name:
-                continue
-            token, source = override, session.ACCESS_TOKEN_VARIABLE
-        elif stored is not None:
-            token, source = stored.access_token, stored.source
-            _refuse_foreign_api_url(deps, name, env)
-        else:
-            continue
-        targets.append((name, session.api_url_for(deps, env, name), token, source))
-    if not targets:
-        return {}
-
-    import concurrent.futures
-
-    import requests  # noqa: F401 - imported once here, not by several threads at once
-
-    def check(target: Tuple[str, str, str, str]) -> Dict[str, Optional[str]]:
-        name, api_url, token, source = target
-        return {"token_source": source, **_check_one(deps, api_url, token)}
-
-    workers = min(len(targets), MAX_CONCURRENT_CHECKS)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(check, targets))
-    return {target[0]: outcome for target, outcome in zip(targets, outcomes, strict=True)}
-
-
-def _check_one(deps: Deps, api_url: str, token: str) -> Dict[str, Optional[str]]:
-    from nexla_cli.errors import AuthError, NetworkError
-
-    try:
-        deps.client(api_url).current_user(token)
-    except AuthError:
-        return {"status": REJECTED, "error": None}
-    except NetworkError as exc:
-        return {"status": UNREACHABLE, "error": exc.message}
-    return {"status": VALID, "error": None}
-
-
-def _refuse_foreign_api_url(deps: Deps, name: str, env: Environment) -> None:
-    """A stored token goes only to its environment's own API host, whatever NEXLA_API_URL
-    says; checked for every environment before anything is sent (session's one rule)."""
-    session.url_for_stored_credentials(deps, env, name)

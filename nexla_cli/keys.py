@@ -32,6 +32,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from nexla_cli.errors import ConfigError, UsageError
+from nexla_cli.text import shown
 
 # For type checkers only (see deps.py): the store imports this module on every run.
 TYPE_CHECKING = False
@@ -91,7 +92,7 @@ def storage_choice(environ: Mapping[str, str]) -> str:
     value = raw.strip()
     if value not in STORAGE_CHOICES:
         raise UsageError(
-            f"{STORAGE_VARIABLE} must be auto, keyring or file, not {_shown(raw)!r}",
+            f"{STORAGE_VARIABLE} must be auto, keyring or file, not {shown(raw, limit=200)}",
         )
     return value
 
@@ -490,7 +491,8 @@ def _load_library() -> None:
         import keyring.backends.fail  # noqa: F401
         import keyring.backends.null  # noqa: F401
     except Exception as exc:  # not installed, or broken: either way there is none to use
-        raise _NoBackend(f"the keyring library cannot be loaded: {_shown(str(exc))}") from None
+        loading = shown(str(exc), limit=200)
+        raise _NoBackend(f"the keyring library cannot be loaded: {loading}") from None
 
 
 def _backend(environ: Mapping[str, str]) -> Any:
@@ -514,7 +516,7 @@ def _no_backend_if_none(exc: BaseException) -> BaseException:
     """NoKeyringError from a call means the same as finding no backend."""
     errors = sys.modules.get("keyring.errors")
     if errors is not None and isinstance(exc, errors.NoKeyringError):
-        return _NoBackend(_shown(str(exc)))
+        return _NoBackend(shown(str(exc), limit=200))
     return exc
 
 
@@ -532,7 +534,7 @@ def _cause(keyring: Keyring, exc: BaseException) -> str:
     errors = sys.modules.get("keyring.errors")
     if errors is not None and isinstance(exc, errors.KeyringLocked):
         return "it is locked"
-    detail = _shown(str(exc)) if str(exc) else ""
+    detail = shown(str(exc), limit=200) if str(exc) else ""
     label = type(exc).__name__ + (f": {detail}" if detail else "")
     if errors is not None and isinstance(exc, errors.KeyringError):
         return f"it refused ({label})"
@@ -552,11 +554,3 @@ def _save_error(
 
 def _config_dir(store_path: Path) -> str:
     return os.path.dirname(os.path.abspath(os.fspath(store_path)))
-
-
-def _shown(text: str, limit: int = 200) -> str:
-    """Library or user text for an error line: one line, control characters escaped, short."""
-    escaped = "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
-    )
-    return escaped if len(escaped) <= limit else escaped[: limit - 1] + "…"

@@ -12,6 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 from nexla_cli.errors import UsageError
+from nexla_cli.text import shown
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -28,15 +29,15 @@ def normalize_env_name(raw: str) -> str:
         if scheme.group(1).lower() != "https":
             raise UsageError(
                 f"{scheme.group(1).lower()}:// is refused: Nexla is reached over https only "
-                f"(got {_shown(raw)})"
+                f"(got {shown(raw)})"
             )
         text = text[scheme.end() :]
     host_port, _, path = text.partition("/")
     if ("/" + path if path else "") not in _ALLOWED_PATHS:
-        raise UsageError(f"not an environment name: {_shown(raw)} (a host, e.g. dataops.nexla.io)")
+        raise UsageError(f"not an environment name: {shown(raw)} (a host, e.g. dataops.nexla.io)")
     if "@" in host_port:
         raise UsageError(
-            f"not a valid host name: {_shown(raw)} (no user@ part)", hint="e.g. dataops.nexla.io"
+            f"not a valid host name: {shown(raw)} (no user@ part)", hint="e.g. dataops.nexla.io"
         )
     host, port = _split_port(host_port, raw)
     return host if port in (None, DEFAULT_PORT) else f"{host}:{port}"
@@ -44,7 +45,7 @@ def normalize_env_name(raw: str) -> str:
 
 def _split_port(host_port: str, raw: str) -> tuple[str, object]:
     invalid = UsageError(
-        f"not a valid host name: {_shown(raw)}", hint="e.g. dataops.nexla.io or localhost:8443"
+        f"not a valid host name: {shown(raw)}", hint="e.g. dataops.nexla.io or localhost:8443"
     )
     if host_port.startswith("["):
         address, bracket, rest = host_port[1:].partition("]")
@@ -67,7 +68,7 @@ def _split_port(host_port: str, raw: str) -> tuple[str, object]:
     if port_text is None:
         return host, None
     if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
-        raise UsageError(f"not a valid port in {_shown(raw)}")
+        raise UsageError(f"not a valid port in {shown(raw)}")
     return host, int(port_text)
 
 
@@ -108,14 +109,22 @@ def _to_ascii(host: str, invalid: UsageError) -> str:
         raise invalid from None
 
 
-def _shown(raw: str, limit: int = 80) -> str:
-    """The input quoted for an error line, cut short: a pasted paragraph stays one line."""
-    text = repr(raw)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _looks_like_ipv4(host: str) -> bool:
     return bool(re.fullmatch(r"[0-9.]+", host)) and host.count(".") == 3
+
+
+def host_of(url: str) -> str:
+    """The host (with its port, if any) a URL names, lower-cased and without a user@ part:
+    `https://Me@A.io:8443/x` -> `a.io:8443`. For comparing two URLs' hosts and for naming
+    one in a message, so it never raises: text urlsplit refuses is cut at its slashes, and
+    text without `scheme://` is returned as it is."""
+    if "://" not in url:
+        return url
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        netloc = url.split("/")[2]
+    return netloc.rpartition("@")[2].lower()
 
 
 def ui_url(name: str) -> str:
@@ -134,14 +143,14 @@ def normalize_api_url(raw: str) -> str:
     """An https base URL for the API, without a trailing slash."""
     text = (raw or "").strip()
     if any(ch.isspace() or not ch.isprintable() for ch in text):
-        raise UsageError(f"not a valid API URL: {_shown(raw)} (spaces or control characters)")
+        raise UsageError(f"not a valid API URL: {shown(raw)} (spaces or control characters)")
     parts = urlsplit(text)
     if parts.scheme.lower() != "https":
-        raise UsageError(f"the API URL must start with https:// (got {_shown(raw)})")
+        raise UsageError(f"the API URL must start with https:// (got {shown(raw)})")
     if not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
-        raise UsageError(f"not a valid API URL: {_shown(raw)}")
+        raise UsageError(f"not a valid API URL: {shown(raw)}")
     try:
         host = normalize_env_name(parts.netloc)
     except UsageError:
-        raise UsageError(f"not a valid API URL: {_shown(raw)}") from None
+        raise UsageError(f"not a valid API URL: {shown(raw)}") from None
     return f"https://{host}{parts.path.rstrip('/')}"

@@ -9,7 +9,7 @@ signals are held from the request until the answer is stored (signals.py).
 
 from __future__ import annotations
 
-from nexla_cli import keys, session, timefmt
+from nexla_cli import keys, storedsessions, timefmt
 from nexla_cli.client import NexlaClient
 from nexla_cli.errors import (
     LOGIN_HINT,
@@ -33,11 +33,11 @@ if TYPE_CHECKING:
 def live_token(deps: SessionDeps, explicit_env: str | None = None, min_ttl: float = 0) -> str:
     """A token that is good to use now, refreshing (or re-minting) it first when due or when
     it has less than `min_ttl` seconds to live."""
-    override = session.access_token_override(deps)
+    override = storedsessions.access_token_override(deps)
     if override:
         if min_ttl > 0:
             deps.notices.warn(
-                f"{session.ACCESS_TOKEN_VARIABLE} is set: its remaining life is unknown, so "
+                f"{storedsessions.ACCESS_TOKEN_VARIABLE} is set: its remaining life is unknown, so "
                 "--min-ttl is not checked (unset it to use the stored session)"
             )
         return override
@@ -48,16 +48,16 @@ def live_session(
     deps: SessionDeps, explicit_env: str | None = None, min_ttl: float = 0
 ) -> tuple[str, Session]:
     """The chosen environment's name and stored session, renewed first as live_token says."""
-    data = session.load(deps)
-    name = session.resolve_env_name(deps, data, explicit_env)
+    data = storedsessions.load(deps)
+    name = storedsessions.resolve_env_name(deps, data, explicit_env)
     return name, usable_session(deps, data, name, min_ttl)
 
 
 def usable_session(deps: SessionDeps, data: StoreData, name: str, min_ttl: float = 0) -> Session:
     """NAME's stored session, renewed first (single-flight) when it is due or shorter-lived
     than `min_ttl` seconds."""
-    stored = session.require_session(data, name)
-    if session.is_fresh(deps, stored) and stored.seconds_left(deps.now()) >= min_ttl:
+    stored = storedsessions.require_session(data, name)
+    if storedsessions.is_fresh(deps, stored) and stored.seconds_left(deps.now()) >= min_ttl:
         return stored
     renewed = renew(deps, name, forced=False, seen_token=stored.access_token, min_ttl=min_ttl)
     left = renewed.seconds_left(deps.now())
@@ -82,8 +82,8 @@ def usable_session(deps: SessionDeps, data: StoreData, name: str, min_ttl: float
 
 def refresh_now(deps: SessionDeps, explicit_env: str | None = None) -> tuple[str, Session]:
     """`token refresh`: renew the session of the chosen environment whether due or not."""
-    data = session.load(deps)
-    name = session.resolve_env_name(deps, data, explicit_env)
+    data = storedsessions.load(deps)
+    name = storedsessions.resolve_env_name(deps, data, explicit_env)
     seen = data.environments[name].session
     seen_token = seen.access_token if seen else None
     return name, renew(deps, name, forced=True, seen_token=seen_token)
@@ -164,9 +164,9 @@ def _renew_locked(
     env = data.environments.get(name)
     if env is None:
         raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
-    stored = session.require_session(data, name)
+    stored = storedsessions.require_session(data, name)
     now = deps.now()
-    expired = session.expired(stored, now)
+    expired = storedsessions.expired(stored, now)
     # Another process renewed it (or signed in again) while we waited for the lock.
     # Compared by token, not by time: a clock second holds several commands.
     # A session shorter-lived than min_ttl is not renewed twice: the caller reports it.
@@ -179,16 +179,16 @@ def _renew_locked(
     ):
         return stored
     long_enough = stored.seconds_left(now) >= min_ttl
-    if not forced and stored.is_fresh(now, session.margin_override(deps)) and long_enough:
+    if not forced and stored.is_fresh(now, storedsessions.margin_override(deps)) and long_enough:
         return stored
     # A valid token without min_ttl left cannot stand in for a renewal that failed (an
     # expired one never can, and says so in its own words).
     forced = forced or (not long_enough and not expired)
 
-    api_url, overridden = session.url_for_stored_credentials(deps, env, name)
-    has_key = session.usable_saved_key(env)  # whether one may be used; read only to mint
+    api_url, overridden = storedsessions.url_for_stored_credentials(deps, env, name)
+    has_key = storedsessions.usable_saved_key(env)  # whether one may be used; read only to mint
     if stored.rejected and not has_key:
-        return _dead_session_error(name, key_refused=session.key_refused(env))
+        return _dead_session_error(name, key_refused=storedsessions.key_refused(env))
     if overridden:
         # Nothing learned through the variable is stored, and a refresh would kill the
         # stored token: the stored session is not renewed through it.
@@ -244,7 +244,7 @@ def _renew_locked(
                 stored.refresh_failure = {"at": int(now), "kind": "rejected"}
                 env.session = stored
                 if not has_key:
-                    return _dead_session_error(name, key_refused=session.key_refused(env))
+                    return _dead_session_error(name, key_refused=storedsessions.key_refused(env))
                 renewed = _mint(deps, client, env, name, held)
             except ApiRefused as exc:
                 # This server has no refresh: not an outage, and asking again won't help.
@@ -284,7 +284,7 @@ def _renew_locked(
     except AuthError:
         # Only the saved service key can be refused here. Remembered, so that it is not
         # sent again until a key is saved anew or someone signs in.
-        session.mark_key_refused(env, now)
+        storedsessions.mark_key_refused(env, now)
         if expired and not stored.rejected:
             stored.refresh_failure = {"at": int(now), "kind": "rejected"}
         env.session = stored
@@ -296,9 +296,7 @@ def _renew_locked(
 def _mint(
     deps: SessionDeps, client: NexlaClient, env: Environment, name: str, held: SignalsHeld
 ) -> Session:
-    service_key = keys.read(
-        deps.keyring, env, name
-    )  # from the file or the OS keyring, only now
+    service_key = keys.read(deps.keyring, env, name)  # from the file or the OS keyring, only now
     held.hold("mint")
     return session_from_token_response(client.mint(service_key), "service_key", deps.now())
 
@@ -332,7 +330,7 @@ def _still_usable(
     return (
         not forced
         and not stored.rejected
-        and not session.expired(stored, deps.now())
+        and not storedsessions.expired(stored, deps.now())
         and stored.access_token != refused_token
     )
 
@@ -433,7 +431,7 @@ def _unreachable_outcome(
             f" {timefmt.duration(ago)} ago; not retried for "
             f"{timefmt.duration(FAILURE_MEMORY_SECONDS)}"
         )
-    expired = session.expired(stored, deps.now())
+    expired = storedsessions.expired(stored, deps.now())
     if forced:
         # After the API refused the token, it is no longer known to be valid.
         still = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from nexla_cli import keys, session
+from nexla_cli import keys, storedsessions
 from nexla_cli.errors import AuthError, ConfigError, NexlaError
 from nexla_cli.model import Session, session_from_token_response
 from nexla_cli.signals import SignalsHeld
@@ -51,7 +51,7 @@ def mint_from_key(
     if save_key and (key_storage is None or key_storage.name != name):
         key_storage = key_storage_plan(deps, name)
     keyring_item: keys.KeyringItem | None = None
-    named = session.choose_env(deps, None, explicit_env).name is not None
+    named = storedsessions.choose_env(deps, None, explicit_env).name is not None
     existed = name in data.environments
     notes: list[str] = []
     held = SignalsHeld()
@@ -65,7 +65,7 @@ def mint_from_key(
                     f"{name} was removed meanwhile; nothing was sent",
                     hint=f"`nexla token from-key --env {name}` adds it again",
                 )
-            api_url = session.own_api_url(env, name)
+            api_url = storedsessions.own_api_url(env, name)
             store.reserve()
             held.hold("mint")
             try:
@@ -90,10 +90,10 @@ def mint_from_key(
                     deps.notices.warn(warning)
             elif keys.is_saved(env) and not keys.holds(deps.keyring, env, name, service_key):
                 # A key saved for another identity must not re-mint this one's sessions.
-                keyring_item = session.forget_key(env)[1]
+                keyring_item = storedsessions.forget_key(env)[1]
                 notes.append(f"dropped the service key saved earlier for {name}")
             else:
-                session.clear_key_refusal(env)  # a fresh sign-in by key
+                storedsessions.clear_key_refusal(env)  # a fresh sign-in by key
     except StoreWriteError as exc:
         raise ConfigError(
             f"the new session for {name} could not be stored ({exc.message}); "
@@ -106,7 +106,7 @@ def mint_from_key(
         raise
     finally:
         held.release("once the new session was stored")
-    session.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
+    storedsessions.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
     if save_key:
         assert key_storage is not None
         if key_storage.warning:
@@ -127,12 +127,12 @@ def _undo_config_dir(deps: SessionDeps) -> None:
 
 
 def _key_target(deps: SessionDeps, explicit_env: str | None) -> tuple[str, StoreData]:
-    data = session.load_or_set_aside(deps)  # starting over: an unparseable file is set aside
-    if not session.choose_env(deps, data, explicit_env).name:
+    data = storedsessions.load_or_set_aside(deps)  # starting over: an unparseable file is set aside
+    if not storedsessions.choose_env(deps, data, explicit_env).name:
         raise ConfigError(
             "no environment to mint a session for",
             hint="name it: `nexla token from-key --env HOST` (or set NEXLA_ENV)",
         )
-    name = session.resolve_env_name(deps, data, explicit_env, must_exist=False)
-    session.refuse_override_for_storing(deps, name, data.environments.get(name), "minted")
+    name = storedsessions.resolve_env_name(deps, data, explicit_env, must_exist=False)
+    storedsessions.refuse_override_for_storing(deps, name, data.environments.get(name), "minted")
     return name, data

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 
 from nexla_cli.errors import UsageError
+from nexla_cli.text import shown
 
 # (variable, lowest, highest, whether the lowest itself is allowed), in seconds.
 TIMEOUT = ("NEXLA_TIMEOUT", 0.0, 3600.0, False)
@@ -48,7 +49,7 @@ def seconds(setting: tuple[str, float, float, bool], environ: Mapping[str, str])
         above = "at least" if lowest_allowed else "more than"
         raise UsageError(
             f"{name} must be a number of seconds, {above} {lowest:g} and at most "
-            f"{highest:g}, not {_shown(text)}"
+            f"{highest:g}, not {shown(text, limit=40)}"
         )
     return value
 
@@ -122,8 +123,3 @@ def check_all(environ: Mapping[str, str]) -> None:
                 normalize(value)
             except UsageError as exc:
                 raise UsageError(f"{variable}: {exc.message}", exc.hint) from None
-
-
-def _shown(text: str, limit: int = 40) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

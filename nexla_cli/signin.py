@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nexla_cli import names, session
+from nexla_cli import names, storedsessions
 from nexla_cli.errors import AuthError, ConfigError, NetworkError
 from nexla_cli.model import Session, org_summary, pasted_token_expiry, user_summary
 from nexla_cli.store import CorruptStore, Environment
@@ -29,8 +29,8 @@ def sign_in_with_token(
     existing = _peek_env(deps, name)
     if not api_url:
         # The token is checked where it will be used: NAME's own API.
-        session.refuse_override_for_storing(deps, name, existing, "checked")
-    call_url = api_url or session.api_url_for(deps, existing, name)
+        storedsessions.refuse_override_for_storing(deps, name, existing, "checked")
+    call_url = api_url or storedsessions.api_url_for(deps, existing, name)
     user: JsonObject = {}
     org: JsonObject | None = None
     if verify:
@@ -73,17 +73,17 @@ def sign_in_with_token(
         elif api_url:
             env.api_url = api_url
         # A key minted for one identity must never re-mint after another signed in.
-        dropped_key, keyring_item = session.forget_key(env)
+        dropped_key, keyring_item = storedsessions.forget_key(env)
         env.session = signed_in
         if make_current:
             data.current = name
-    session.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
+    storedsessions.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
     return signed_in, dropped_key
 
 
 def _peek_env(deps: SessionDeps, name: str) -> Environment | None:
     """The stored environment, if readable; a corrupt store is dealt with when writing."""
     try:
-        return session.load(deps).environments.get(name)
+        return storedsessions.load(deps).environments.get(name)
     except CorruptStore:
         return None

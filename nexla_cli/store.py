@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from nexla_cli.errors import ConfigError, NetworkError
+from nexla_cli.errors import ConfigError, StoreBusy
 from nexla_cli.model import Session
 
 # For type checkers only: nothing more is imported at run time (the fast path reads here).
@@ -98,7 +98,7 @@ class Environment:
     """One environment as stored: its API URL, its session, the service key saved for it.
 
     `saved_key` is a keys.SavedKey (or None); only keys.py looks inside it. See "A damaged
-    session" above for what `session` does when the stored one cannot be parsed.
+    session" above for what `storedsessions` does when the stored one cannot be parsed.
     """
 
     __slots__ = ("api_url", "saved_key", "extra", "_session", "_damaged")
@@ -563,9 +563,10 @@ class CredentialStore:
         try:
             lock.acquire()
         except filelock.Timeout:  # a TimeoutError, so an OSError: first
-            raise NetworkError(
+            raise StoreBusy(
                 f"could not lock {self.lock_path} within {self.lock_timeout:g} seconds",
-                hint="another nexla process is holding it; nothing was changed",
+                hint="another nexla process is holding it; nothing was changed: try again "
+                "when it is done (NEXLA_LOCK_TIMEOUT sets how long to wait)",
             ) from None
         except OSError as exc:
             raise ConfigError(f"cannot lock {self.lock_path}: {exc.strerror}") from None

@@ -32,3 +32,19 @@ def escape_controls(text: str, keep: str = "") -> str:
         return _SHORT.get(char) or f"\\x{ord(char):02x}"
 
     return re.sub(_UNSAFE, escaped, text)
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """Text from outside (an input, a library's message) quoted for an error line: every
+    character `repr` would escape escaped (controls, backslashes, quotes), cut to `limit`
+    characters so a pasted paragraph stays one short line."""
+    quoted = repr(text)
+    return quoted if len(quoted) <= limit else quoted[: limit - 1] + "…"
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Text for a message, unquoted: every run of C0 controls or DEL made one space, trimmed,
+    cut to `limit` characters. Text from a server goes through escape_controls first, so
+    that what it sent is shown rather than blanked."""
+    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"

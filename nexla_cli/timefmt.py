@@ -2,7 +2,7 @@
 
 Instants are ISO 8601 in UTC to the second (`2026-11-27T22:02:16Z`); durations are one or
 two units (`40s`, `59m`, `1h 2m`, `3d`). `--json` output keeps its own documented fields and
-does not come through here except for its instants. This module sits below session.py and
+does not come through here except for its instants. This module sits below storedsessions.py and
 the commands, so that warnings written deep in the renewal logic read the same as `env
 show`; commands/common.py re-exports these for the commands.
 """
@@ -15,9 +15,10 @@ _DAY = 24 * _HOUR
 
 
 def iso_utc(epoch: float) -> str:
-    """`2026-11-27T22:02:16Z`."""
+    """`2026-11-27T22:02:16Z`; the year always in four digits (`0999-…`), as ISO 8601
+    and JSON readers expect, which strftime's `%Y` does not promise."""
     moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def duration(seconds: float) -> str:

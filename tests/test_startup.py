@@ -193,7 +193,7 @@ def test_fresh_token_print_loads_no_third_party_module_but_platformdirs(platform
     assert (result.returncode, result.stdout, rest) == (0, "tok-fresh\n", "")
     assert third_party(modules) == ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT
     assert "nexla_cli.fastpath" in modules
-    assert not {"typer", "nexla_cli.cli", "nexla_cli.session"} & modules
+    assert not {"typer", "nexla_cli.cli", "nexla_cli.storedsessions"} & modules
     # Standard library modules that cost milliseconds here and that the path does not need
     # (paths, store, model, names and output are kept free of them on purpose).
     assert not LEAN_STDLIB_AVOIDED & modules, sorted(LEAN_STDLIB_AVOIDED & modules)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nexla_cli import keys, session
+from nexla_cli import keys, storedsessions
 from nexla_cli.deps import Deps
 from nexla_cli.runtime import Streams
 from nexla_cli.store import FORMAT_VERSION, MIGRATIONS, CredentialStore, read_store
@@ -129,7 +129,7 @@ def test_a_first_release_file_is_read_field_by_field_and_left_as_it_is(nx):
     assert keys.read(no_deps().keyring, dataops, "dataops.nexla.io") == "svc-in-the-file"
     assert dataops.saved_key is not None
     assert dataops.saved_key.rejected_at == 1796255900
-    assert session.key_refused(dataops) and not session.usable_saved_key(dataops)
+    assert storedsessions.key_refused(dataops) and not storedsessions.usable_saved_key(dataops)
     assert dataops.saved_key.to_json() == {
         "in": "file",
         "key": "svc-in-the-file",
@@ -147,7 +147,7 @@ def test_a_first_release_file_is_read_field_by_field_and_left_as_it_is(nx):
     assert stored.refresh_failure is None and not stored.rejected
     # The keyring item the file named: read from the keyring only to mint (test_keyring.py).
     assert keys.location(beta) == keys.IN_KEYRING
-    assert session.usable_saved_key(beta) and not session.key_refused(beta)
+    assert storedsessions.usable_saved_key(beta) and not storedsessions.key_refused(beta)
     assert beta.saved_key is not None
     assert beta.saved_key.to_json() == {
         "in": "keyring",
@@ -226,7 +226,7 @@ def test_what_format_1_tolerated_until_a_key_was_used_stays_harmless(nx):
 
     assert stored.environments["beta.nexla.com"].saved_key is None
     dataops = stored.environments["dataops.nexla.io"]
-    assert dataops.saved_key is not None and session.key_refused(dataops)
+    assert dataops.saved_key is not None and storedsessions.key_refused(dataops)
     assert dataops.saved_key.rejected_at == 0  # refused, at an unknown time
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Mapping, Optional,
 
 import typer
 
-from nexla_cli import apitarget, client, session
+from nexla_cli import apitarget, client, storedsessions
 from nexla_cli.apitarget import ApiTarget
 from nexla_cli.commands import api_support
 from nexla_cli.commands.common import EnvOption
@@ -30,77 +30,88 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _JSON_LITERAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
 
 
+# The options of `nexla api`, named so that the command's signature reads as a list.
+PathArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="PATH",
+        help="Path under the API base URL (e.g. /teams), or a full URL under it.",
+        show_default=False,
+    ),
+]
+MethodOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--method",
+        "-X",
+        metavar="METHOD",
+        help="HTTP method (default GET, or POST with -f or --input).",
+        show_default=False,
+    ),
+]
+FieldOption = Annotated[
+    Optional[List[str]],
+    typer.Option(
+        "--field",
+        "-f",
+        metavar="KEY=VALUE",
+        help="Add a field to the JSON body (to the query string for GET, HEAD, --input "
+        "and --paginate); numbers, true, false and null are typed. Repeatable.",
+        show_default=False,
+    ),
+]
+HeaderOption = Annotated[
+    Optional[List[str]],
+    typer.Option(
+        "--header",
+        "-H",
+        metavar="'NAME: VALUE'",
+        help="Add a request header. Repeatable.",
+        show_default=False,
+    ),
+]
+InputOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--input",
+        metavar="FILE",
+        help="Send the body from FILE ('-' for stdin), as it is.",
+        show_default=False,
+    ),
+]
+IncludeOption = Annotated[
+    bool,
+    typer.Option("--include", "-i", help="Print the status line and headers first."),
+]
+PaginateOption = Annotated[
+    bool,
+    typer.Option(
+        "--paginate",
+        help="Fetch every page (page/per_page, 100 a page) and print one JSON array.",
+    ),
+]
+MaxPagesOption = Annotated[
+    int,
+    typer.Option(
+        "--max-pages",
+        metavar="N",
+        min=1,
+        help="With --paginate: stop with an error after N pages (default 1000).",
+    ),
+]
+
+
 def api(
     ctx: typer.Context,
-    path: Annotated[
-        str,
-        typer.Argument(
-            metavar="PATH",
-            help="Path under the API base URL (e.g. /teams), or a full URL under it.",
-            show_default=False,
-        ),
-    ],
+    path: PathArgument,
     env: EnvOption = None,
-    method: Annotated[
-        Optional[str],
-        typer.Option(
-            "--method",
-            "-X",
-            metavar="METHOD",
-            help="HTTP method (default GET, or POST with -f or --input).",
-            show_default=False,
-        ),
-    ] = None,
-    fields: Annotated[
-        Optional[List[str]],
-        typer.Option(
-            "--field",
-            "-f",
-            metavar="KEY=VALUE",
-            help="Add a field to the JSON body (to the query string for GET, HEAD, --input "
-            "and --paginate); numbers, true, false and null are typed. Repeatable.",
-            show_default=False,
-        ),
-    ] = None,
-    headers: Annotated[
-        Optional[List[str]],
-        typer.Option(
-            "--header",
-            "-H",
-            metavar="'NAME: VALUE'",
-            help="Add a request header. Repeatable.",
-            show_default=False,
-        ),
-    ] = None,
-    input_file: Annotated[
-        Optional[str],
-        typer.Option(
-            "--input",
-            metavar="FILE",
-            help="Send the body from FILE ('-' for stdin), as it is.",
-            show_default=False,
-        ),
-    ] = None,
-    include: Annotated[
-        bool,
-        typer.Option("--include", "-i", help="Print the status line and headers first."),
-    ] = False,
-    paginate: Annotated[
-        bool,
-        typer.Option(
-            "--paginate",
-            help="Fetch every page (page/per_page, 100 a page) and print one JSON array.",
-        ),
-    ] = False,
-    max_pages: Annotated[
-        int,
-        typer.Option(
-            "--max-pages",
-            metavar="N",
-            min=1,
-            help="With --paginate: stop with an error after N pages (default 1000).",
-        ),
-    ] = api_support.DEFAULT_MAX_PAGES,
+    method: MethodOption = None,
+    fields: FieldOption = None,
+    headers: HeaderOption = None,
+    input_file: InputOption = None,
+    include: IncludeOption = False,
+    paginate: PaginateOption = False,
+    max_pages: MaxPagesOption = api_support.DEFAULT_MAX_PAGES,
 ) -> None:
     """Make an authenticated call to the Nexla API and print the response body.
 
@@ -347,8 +358,8 @@ def _raise_for_error(response: "requests.Response", target: ApiTarget, head: byt
     message = client.server_message(response, head)
     if status == 401 and target.from_variable:
         raise AuthError(
-            f"the token in {session.ACCESS_TOKEN_VARIABLE} was refused: {message}",
-            hint=f"set a fresh token in {session.ACCESS_TOKEN_VARIABLE}, or unset it to use "
+            f"the token in {storedsessions.ACCESS_TOKEN_VARIABLE} was refused: {message}",
+            hint=f"set a fresh token in {storedsessions.ACCESS_TOKEN_VARIABLE}, or unset it to use "
             "the stored session",
         )
     if status == 401:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Mapping, Option
 
 from nexla_cli import client, names
 from nexla_cli.errors import NetworkError, UsageError
-from nexla_cli.text import escape_controls
+from nexla_cli.text import escape_controls, one_line
 
 if TYPE_CHECKING:
     import requests
@@ -33,7 +33,7 @@ def resolve_api_url(api_url: str, path: str) -> str:
     base = api_url.rstrip("/")
     base_parts = urlsplit(base)
     outside = UsageError(
-        f"{client.one_line(escape_controls(path), limit=200)} is not under the API base URL {base}",
+        f"{one_line(escape_controls(path), limit=200)} is not under the API base URL {base}",
         hint="give a path relative to it, e.g. `nexla api /teams`",
     )
     if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):

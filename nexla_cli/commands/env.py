@@ -4,7 +4,7 @@ from typing import Annotated, Any, Dict, Optional, Tuple
 
 import typer
 
-from nexla_cli import client, environments, keys, names, session, signin
+from nexla_cli import client, environments, keys, names, signin, storedsessions
 from nexla_cli.commands.common import (
     Command,
     EnvOption,
@@ -119,8 +119,8 @@ def run_env_configure(
     name = names.normalize_env_name(host) if host is not None else None
     if api_url is not None:
         api_url = names.normalize_api_url(api_url)
-    session.warn_if_access_token_override(deps)
-    _print_available_environments(deps, session.load_or_set_aside(deps))
+    storedsessions.warn_if_access_token_override(deps)
+    _print_available_environments(deps, storedsessions.load_or_set_aside(deps))
     if name is None:
         asked = prompt_visible(deps, "NEXLA Environment (ex:dataops.nexla.io):")
         name = names.normalize_env_name(asked)
@@ -164,7 +164,7 @@ def run_env_login(
     with_token: bool = False,
     no_verify: bool = False,
 ) -> None:
-    session.warn_if_access_token_override(deps)
+    storedsessions.warn_if_access_token_override(deps)
     name, current = _login_env_name(deps, env)
     if name == current:
         deps.out.info(f"Current Environment: {name}")
@@ -184,17 +184,17 @@ def _login_env_name(deps: Deps, env: Optional[str]) -> Tuple[str, Optional[str]]
     first (kept, named); signing in then goes on only if the environment is named, since the
     current one was recorded in the file set aside."""
     try:
-        data = session.load(deps)
+        data = storedsessions.load(deps)
     except CorruptStore:
-        session.load_or_set_aside(deps)
-        named = session.choose_env(deps, None, env).name
+        storedsessions.load_or_set_aside(deps)
+        named = storedsessions.choose_env(deps, None, env).name
         if not named:
             raise ConfigError(
                 "no environment is current: it was recorded in the file set aside",
                 hint="`nexla env login --env NAME` or `nexla env configure HOST` signs in afresh",
             ) from None
         return names.normalize_env_name(named), None
-    return session.resolve_env_name(deps, data, env), data.current
+    return storedsessions.resolve_env_name(deps, data, env), data.current
 
 
 def _print_available_environments(deps: Deps, data: StoreData) -> None:
@@ -274,7 +274,7 @@ def env_list(
 
 
 def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> None:
-    data = session.load(deps)
+    data = storedsessions.load(deps)
     out = deps.out
     now = deps.now()
     rows = []
@@ -283,9 +283,7 @@ def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> N
         rows.append((name, name == data.current, env, env.session))
     checks = {}
     if check:
-        from nexla_cli import handoff
-
-        checks = handoff.check_environments(deps, data)
+        checks = environments.check_environments(deps, data)
     if as_json:
         listing = []
         for name, current, env, stored in rows:
@@ -317,7 +315,7 @@ _SOURCE_WORDS = {"service_key": "service key"}
 def _describe_check(result: Dict[str, Any]) -> str:
     """`valid, token pasted`, `unreachable: timed out …, token from NEXLA_ACCESS_TOKEN`."""
     source = result["token_source"]
-    if source == session.ACCESS_TOKEN_VARIABLE:
+    if source == storedsessions.ACCESS_TOKEN_VARIABLE:
         whence = f"token from {source}"
     else:
         whence = f"token {_SOURCE_WORDS.get(source, source)}"
@@ -338,7 +336,7 @@ def _check_json(result: Optional[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 def _raise_for_checks(checks: Dict[str, Dict[str, Any]]) -> None:
-    from nexla_cli.handoff import REJECTED, UNREACHABLE
+    from nexla_cli.environments import REJECTED, UNREACHABLE
 
     rejected = [name for name, result in checks.items() if result["status"] == REJECTED]
     unreachable = [name for name, result in checks.items() if result["status"] == UNREACHABLE]
@@ -418,8 +416,8 @@ def env_show(
 def run_env_show(
     deps: Deps, env: Optional[str], *, as_json: bool = False, check: bool = False
 ) -> None:
-    data = session.load(deps)
-    name = session.resolve_env_name(deps, data, env)
+    data = storedsessions.load(deps)
+    name = storedsessions.resolve_env_name(deps, data, env)
     record = data.environments[name]
     stored = record.session
     details = _env_json(name, name == data.current, record, stored, deps.now())
@@ -427,7 +425,7 @@ def run_env_show(
     details["token"] = mask_token(stored.access_token) if stored else None
     accepted = None
     # Not signed in and no $NEXLA_ACCESS_TOKEN: there is nothing to ask the server about.
-    nothing_to_check = stored is None and not session.access_token_override(deps)
+    nothing_to_check = stored is None and not storedsessions.access_token_override(deps)
     check_result: Dict[str, Any] = {}
     if check:
         check_result = (
@@ -521,7 +519,7 @@ def env_logout(
       nexla env logout --all
     """
     deps: Deps = ctx.obj
-    session.warn_if_access_token_override(deps)
+    storedsessions.warn_if_access_token_override(deps)
     for name, had_session in environments.logout(deps, env, all_envs=all_envs):
         deps.out.info(f"Logged out of {name}." if had_session else f"Not signed in to {name}.")
 

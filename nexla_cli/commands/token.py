@@ -6,7 +6,7 @@ from typing import Annotated, Any, Dict, List, Optional, Tuple
 
 import typer
 
-from nexla_cli import keys, names, renewal, servicekeys, session, timefmt
+from nexla_cli import keys, names, renewal, servicekeys, storedsessions, timefmt
 from nexla_cli.commands.common import (
     EXPIRY_NOTES,
     Command,
@@ -73,7 +73,7 @@ def run_token_refresh(
 ) -> None:
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
-    session.warn_if_access_token_override(deps)
+    storedsessions.warn_if_access_token_override(deps)
     name, renewed = renewal.refresh_now(deps, env)
     verb = "Minted a new" if renewed.source == "service_key" else "Refreshed"
     _print_session(deps, name, renewed, as_json=as_json, print_token=print_token, verb=verb)
@@ -136,7 +136,7 @@ def run_token_from_key(
 ) -> None:
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
-    session.warn_if_access_token_override(deps)
+    storedsessions.warn_if_access_token_override(deps)
     target = servicekeys.key_target(deps, env)
     # Where the key will be kept is settled (the keyring probed) before it is even asked for.
     storage = servicekeys.key_storage_plan(deps, target) if save_key else None
@@ -320,16 +320,16 @@ def run_token_status(deps: Deps, env: Optional[str], *, as_json: bool = False) -
 
 def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Optional[float]]:
     """The `--json` report, and the expiry as a time for the text form (None if unknown)."""
-    override = session.access_token_override(deps)
+    override = storedsessions.access_token_override(deps)
     now = deps.now()
     if override:
-        named = session.choose_env(deps, None, env).name
+        named = storedsessions.choose_env(deps, None, env).name
         # Nothing is known of the variable's token but what a JWT states itself.
         stated = jwt_expiry(override, now)
         return {
             "environment": names.normalize_env_name(named) if named else None,
             "valid": True,
-            "source": session.ACCESS_TOKEN_VARIABLE,
+            "source": storedsessions.ACCESS_TOKEN_VARIABLE,
             "expires_at": iso_utc(stated) if stated else None,
             "expires_in": max(int(stated - now), 0) if stated else None,
             "expires_estimated": None,
@@ -339,8 +339,8 @@ def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Opti
             "org": None,
             "service_key_location": None,
         }, stated
-    data = session.load(deps)
-    name = session.resolve_env_name(deps, data, env)
+    data = storedsessions.load(deps)
+    name = storedsessions.resolve_env_name(deps, data, env)
     stored = data.environments[name].session
     # Where a saved key is ("keyring", "file" or None), never the key.
     key_location = keys.location(data.environments[name])
@@ -366,7 +366,7 @@ def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Opti
         "expires_in": max(int(stored.seconds_left(now)), 0),
         "expires_estimated": stored.expires_estimated,
         "expiry_source": stored.expiry_source,
-        "refresh_due": not session.is_fresh(deps, stored),
+        "refresh_due": not storedsessions.is_fresh(deps, stored),
         "user": stored.user,
         "org": stored.org,
         "service_key_location": key_location,
@@ -376,13 +376,13 @@ def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Opti
 def _print_status(deps: Deps, report: Dict[str, Any], expires_at: Optional[float]) -> None:
     name = report["environment"] or "(no environment)"
     out = deps.out
-    if report["source"] == session.ACCESS_TOKEN_VARIABLE:
+    if report["source"] == storedsessions.ACCESS_TOKEN_VARIABLE:
         expiry = (
             timefmt.until(expires_at, deps.now(), note=EXPIRY_NOTES["token"])
             if expires_at
             else "expiry unknown"
         )
-        out.display(f"{name}: using the token in {session.ACCESS_TOKEN_VARIABLE} ({expiry})")
+        out.display(f"{name}: using the token in {storedsessions.ACCESS_TOKEN_VARIABLE} ({expiry})")
         return
     if report["source"] is None:
         out.display(f"{name}: not signed in")

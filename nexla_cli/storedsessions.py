@@ -1,5 +1,8 @@
-"""What every session operation shares: reading the store, choosing the environment and
-the API it is reached at, and the stored session itself.
+"""The stored sessions, and what every operation on them shares: reading the store,
+choosing the environment and the API it is reached at, where a stored token or key may be
+sent, and what is remembered about a saved key.
+
+(A `model.Session` is one stored session record; this module is about the store of them.)
 
 The operations live beside this module, one job each: signin.py (a pasted token),
 renewal.py (refresh when due, single-flight across processes), servicekeys.py (minting from
@@ -8,8 +11,6 @@ SessionDeps (deps.py) and say what the user should hear through `deps.notices`, 
 """
 
 from __future__ import annotations
-
-from urllib.parse import urlsplit
 
 from nexla_cli import envchoice, keys, names, settings
 from nexla_cli.errors import AuthError, ConfigError, UsageError
@@ -135,10 +136,10 @@ def url_for_stored_credentials(deps: SessionDeps, env: Environment, name: str) -
     url = api_url_override(deps)
     if not url or url == own:
         return own, False
-    if host_of(url) != host_of(own):
+    if names.host_of(url) != names.host_of(own):
         raise UsageError(
-            f"NEXLA_API_URL points at {host_of(url)}, but {name} keeps its token and key "
-            f"for {host_of(own)}; they are never sent to another host, so nothing was sent",
+            f"NEXLA_API_URL points at {names.host_of(url)}, but {name} keeps its token and key "
+            f"for {names.host_of(own)}; they are never sent to another host, so nothing was sent",
             hint="unset NEXLA_API_URL, or set NEXLA_ACCESS_TOKEN to a token for that host",
         )
     return url, True
@@ -158,10 +159,6 @@ def refuse_override_for_storing(
             hint=f"unset NEXLA_API_URL, or give {name} that API URL with "
             f"`nexla env configure {name} --api-url URL`",
         )
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()
 
 
 # $NEXLA_ACCESS_TOKEN ---------------------------------------------------------------------
