@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from nexla_cli import envchoice, keys, names, settings
+from nexla_cli import envchoice, names, settings
 from nexla_cli.deps import Deps
 from nexla_cli.errors import AuthError, ConfigError, UsageError
 from nexla_cli.model import Session
@@ -53,20 +53,12 @@ def require_session(data: StoreData, name: str) -> Session:
 
 
 # Time ---------------------------------------------------------------------------------------
+# When a session is fresh, due or past use is the Session's to say (model.py).
 
 
 def margin_override(deps: Deps) -> float | None:
     return settings.refresh_margin(deps.environ)
 
-
-def is_fresh(deps: Deps, session: Session) -> bool:
-    """Usable as it is: not inside the refresh margin, not refused, no clock trouble."""
-    return session.is_fresh(deps.now(), margin_override(deps))
-
-
-def expired(session: Session, now: float) -> bool:
-    """Expired, or of unknown age because the clock moved: either way not to be trusted."""
-    return session.is_expired(now) or session.clock_moved(now)
 
 
 # Choosing the environment -------------------------------------------------------------
@@ -199,17 +191,3 @@ def clear_key_refusal(env: Environment) -> None:
     """The server accepted the saved key (or a sign-in replaced what it was refused for)."""
     if env.saved_key is not None:
         env.saved_key.rejected_at = None
-
-
-def forget_key(env: Environment) -> tuple[bool, keys.KeyringItem | None]:
-    """Drop the saved key (and what was remembered about it) from the record: (was one
-    saved, its keyring item, for forget_keyring_item once the file is written)."""
-    return keys.drop(env)
-
-
-def forget_keyring_item(deps: Deps, item: keys.KeyringItem | None, name: str) -> None:
-    """After the file stopped naming it: delete a saved key's keyring item (a warning if
-    that fails; the local change stands)."""
-    warning = keys.forget(deps, item, name)
-    if warning:
-        deps.notices.warn(warning)
