@@ -60,6 +60,22 @@ def sign_in_with_token(
         user=user,
         org=org,
     )
+    dropped_key = _store(
+        deps, name, existing, signed_in, api_url=api_url, make_current=make_current
+    )
+    return signed_in, dropped_key
+
+
+def _store(
+    deps: Deps,
+    name: str,
+    existing: Environment | None,
+    signed_in: Session,
+    *,
+    api_url: str | None,
+    make_current: bool,
+) -> bool:
+    """Store `signed_in` as NAME's session; whether a saved service key was dropped."""
     # Nothing sent changes the server; the exchange still owns forgetting the saved key.
     with exchange(deps, done="once the session was stored", recover_corrupt=True) as ex:
         data = ex.data
@@ -80,7 +96,7 @@ def sign_in_with_token(
         env.session = signed_in
         if make_current:
             data.current = name
-    return signed_in, dropped_key
+    return dropped_key
 
 
 def _peek_env(deps: Deps, name: str) -> Environment | None:
