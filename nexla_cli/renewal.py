@@ -3,8 +3,10 @@
 Renewal is single-flight across processes: it happens under the store's lock, and a
 process that waited for the lock first looks at what the previous holder left behind (a
 fresh token, or a failure remembered for FAILURE_MEMORY_SECONDS) before asking the server.
-A renewal is a transaction: room for the answer is reserved before anything is sent, and
-signals are held from the request until the answer is stored (signals.py).
+What to do (use, refresh, mint, fail) and what each answer means is decided by
+renewal_plan.py; this module gathers the facts it needs, sends what it says and records
+what it answers, in one exchange (exchange.py): room for the answer is reserved before
+anything is sent, and signals are held from the request until the answer is stored.
 """
 
 from __future__ import annotations

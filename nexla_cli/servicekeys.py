@@ -65,16 +65,7 @@ def mint_from_key(
                     hint=f"`nexla token from-key --env {name}` adds it again",
                 )
             minted = _mint_and_store(deps, ex, name, env, service_key, notes)
-            env = ex.data.environments[name]
-            if save_key:
-                assert key_storage is not None
-                ex.save_key(key_storage, env, service_key)  # a key saved anew: no refusal
-            elif keys.is_saved(env) and not keys.holds(deps, env, name, service_key):
-                # A key saved for another identity must not re-mint this one's sessions.
-                ex.forget_key(env, name)
-                notes.append(f"dropped the service key saved earlier for {name}")
-            else:
-                session.clear_key_refusal(env)  # a fresh sign-in by key
+            _settle_saved_key(deps, ex, name, service_key, key_storage if save_key else None, notes)
     except NexlaError:
         if fresh_machine:
             _undo_config_dir(deps)
@@ -113,6 +104,27 @@ def _mint_and_store(
         data.current = name
     env.session = minted
     return minted
+
+
+def _settle_saved_key(
+    deps: Deps,
+    ex: Exchange,
+    name: str,
+    service_key: str,
+    key_storage: keys.SavePlan | None,
+    notes: list[str],
+) -> None:
+    """After a mint with `service_key`: save it as `key_storage` plans (--save-key), or
+    drop a saved key of another identity, or forget that the saved one was refused."""
+    env = ex.data.environments[name]
+    if key_storage is not None:
+        ex.save_key(key_storage, env, service_key)  # a key saved anew: no refusal
+    elif keys.is_saved(env) and not keys.holds(deps, env, name, service_key):
+        # A key saved for another identity must not re-mint this one's sessions.
+        ex.forget_key(env, name)
+        notes.append(f"dropped the service key saved earlier for {name}")
+    else:
+        session.clear_key_refusal(env)  # a fresh sign-in by key
 
 
 def _undo_config_dir(deps: Deps) -> None:

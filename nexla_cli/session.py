@@ -60,7 +60,6 @@ def margin_override(deps: Deps) -> float | None:
     return settings.refresh_margin(deps.environ)
 
 
-
 # Choosing the environment -------------------------------------------------------------
 
 
