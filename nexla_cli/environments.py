@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nexla_cli import keys, names, storedsessions
+from nexla_cli import names, storedsessions
 from nexla_cli.errors import AuthError, ConfigError, NetworkError, NexlaError
+from nexla_cli.exchange import Exchange, exchange
 from nexla_cli.model import Session
-from nexla_cli.signals import SignalsHeld
 from nexla_cli.store import Environment, StoreData, StoreWriteError
 
 TYPE_CHECKING = False
@@ -53,25 +53,20 @@ def logout(
 
 
 def _logout_one(deps: SessionDeps, name: str) -> bool:
-    held = SignalsHeld()
-    keyring_item: keys.KeyringItem | None = None
-    stored: Session | None = None
-    try:
-        with deps.store.transaction() as data:
-            env = data.environments.get(name)
-            if env is None:
-                return False  # removed by another process meanwhile
-            # A damaged session is forgotten like any other, with nothing sent (store.py).
-            stored = env.session_unless_damaged()
-            if stored is not None:
-                _server_logout_then_forget(deps, held, name, env, stored)
-            env.session = None
-            keyring_item = storedsessions.forget_key(env)[1]
-    except StoreWriteError as exc:
-        raise _forget_failed(name, exc, held) from None
-    finally:
-        held.release("once the session was forgotten")
-    storedsessions.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
+    with exchange(
+        deps,
+        done="once the session was forgotten",
+        if_unwritten=lambda exc, ex: _forget_failed(name, exc, ex),
+    ) as ex:
+        env = ex.data.environments.get(name)
+        if env is None:
+            return False  # removed by another process meanwhile
+        # A damaged session is forgotten like any other, with nothing sent (store.py).
+        stored = env.session_unless_damaged()
+        if stored is not None:
+            _server_logout_then_forget(deps, ex, name, env, stored)
+        env.session = None
+        ex.forget_key(env, name)
     return stored is not None
 
 
@@ -79,28 +74,25 @@ def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
     """Log out of and forget NAME; returns (name, the environment now current)."""
     name = names.normalize_env_name(raw_name)
     storedsessions.load_or_set_aside(deps)
-    held = SignalsHeld()
-    keyring_item: keys.KeyringItem | None = None
-    try:
-        with deps.store.transaction() as data:
-            env = data.environments.get(name)
-            if env is None:
-                raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
-            # A damaged session is forgotten like any other, with nothing sent (store.py).
-            stored = env.session_unless_damaged()
-            if stored is not None:
-                _server_logout_then_forget(deps, held, name, env, stored)
-            keyring_item = storedsessions.forget_key(env)[1]
-            del data.environments[name]
-            if data.current == name:
-                remaining = list(data.environments)
-                data.current = remaining[0] if len(remaining) == 1 else None
-            current = data.current
-    except StoreWriteError as exc:
-        raise _forget_failed(name, exc, held) from None
-    finally:
-        held.release("once the environment was forgotten")
-    storedsessions.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
+    with exchange(
+        deps,
+        done="once the environment was forgotten",
+        if_unwritten=lambda exc, ex: _forget_failed(name, exc, ex),
+    ) as ex:
+        data = ex.data
+        env = data.environments.get(name)
+        if env is None:
+            raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
+        # A damaged session is forgotten like any other, with nothing sent (store.py).
+        stored = env.session_unless_damaged()
+        if stored is not None:
+            _server_logout_then_forget(deps, ex, name, env, stored)
+        ex.forget_key(env, name)
+        del data.environments[name]
+        if data.current == name:
+            remaining = list(data.environments)
+            data.current = remaining[0] if len(remaining) == 1 else None
+        current = data.current
     return name, current
 
 
@@ -113,13 +105,13 @@ def current_env(deps: SessionDeps) -> str | None:
 
 
 def _server_logout_then_forget(
-    deps: SessionDeps, held: SignalsHeld, name: str, env: Environment, stored: Session
+    deps: SessionDeps, ex: Exchange, name: str, env: Environment, stored: Session
 ) -> None:
     """Log out on the server, only once forgetting locally cannot fail for want of room:
     never a session ended on the server and still stored here."""
     api_url, _ = storedsessions.url_for_stored_credentials(deps, env, name)
-    deps.store.reserve()
-    held.hold("logout")
+    ex.reserve()
+    ex.sending("logout")
     try:
         deps.client(api_url).logout(stored.access_token)
     except AuthError:
@@ -130,8 +122,8 @@ def _server_logout_then_forget(
         )
 
 
-def _forget_failed(name: str, exc: StoreWriteError, held: SignalsHeld) -> ConfigError:
-    ended = " (the session was ended on the server)" if "logout" in held.sent else ""
+def _forget_failed(name: str, exc: StoreWriteError, ex: Exchange) -> ConfigError:
+    ended = " (the session was ended on the server)" if "logout" in ex.sent else ""
     return ConfigError(f"could not forget the session for {name}{ended}: {exc.message}")
 
 

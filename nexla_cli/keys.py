@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
         saved_key: SavedKey | None
 
+
 STORAGE_VARIABLE = "NEXLA_KEY_STORAGE"
 STORAGE_CHOICES = ("auto", "keyring", "file")
 TIMEOUT_SECONDS = 3.0  # the default of runtime.Timing.keyring_call
@@ -256,8 +257,9 @@ def is_saved(env: KeyHolder) -> bool:
 def drop(env: KeyHolder) -> tuple[bool, KeyringItem | None]:
     """Remove the saved key (and what was remembered about it) from the record: (was one
     saved, its keyring item, for `forget` once the file no longer names it)."""
+    item = keyring_item(env)
     saved, env.saved_key = env.saved_key, None
-    return saved is not None, (saved._item if saved is not None else None)
+    return saved is not None, item
 
 
 # Reading, for a re-mint -------------------------------------------------------------------
@@ -338,7 +340,7 @@ def plan_save(keyring: Keyring, name: str, store_path: Path) -> SavePlan:
     choice = storage_choice(keyring.environ)
     if choice == "file":
         return SavePlan(name, IN_FILE, store_path, choice=choice)
-    item = KeyringItem(SERVICE_NAME, f"{name} in {_config_dir(store_path)}")
+    item = KeyringItem(SERVICE_NAME, _account(name, store_path))
     try:
         backend = _call(keyring, _backend_name)
         # A read of the item itself: a locked collection or a refusing keyring fails here.
@@ -369,30 +371,17 @@ def save(
     keyring: Keyring, plan: SavePlan, env: KeyHolder, key: str
 ) -> tuple[KeyringItem | None, str]:
     """Keep `key` as planned and make the record say where (a new SavedKey, not refused):
-    (keyring item to forget once the file is written, warning).
+    (keyring item the file stops naming, to forget once the file is written; warning).
 
     Called with the store's lock held, before the file is written: the key is in the keyring
     before the file names it, so no process killed in between leaves a reference without
     its key. A key that is already there is not written again (on macOS a rewrite drops the
     user's "Always Allow").
     """
-    old = env.saved_key._item if env.saved_key is not None else None
+    old = keyring_item(env)
     if plan.where == IN_KEYRING:
-        assert plan.item is not None
-        item = plan.item
         try:
-            held = _call(keyring, lambda backend: backend.get_password(item.service, item.username))
-            if held != key:
-                if held is not None:
-                    import secrets
-
-                    # That item holds another key, which the file may still name beside its
-                    # session: the new key goes into an item of its own, so that a process
-                    # killed before the file is written leaves the old pair as it was.
-                    item = KeyringItem(item.service, f"{item.username} ({secrets.token_hex(4)})")
-                _call(
-                    keyring, lambda backend: backend.set_password(item.service, item.username, key)
-                )
+            item = _item_holding(keyring, plan, old, key)
         except Exception as exc:
             raise _save_error(
                 keyring,
@@ -416,16 +405,68 @@ def save(
     )
 
 
+def _item_holding(
+    keyring: Keyring, plan: SavePlan, named: KeyringItem | None, key: str
+) -> KeyringItem:
+    """The keyring item that holds `key` once this returns: the one the file names when it
+    already holds it (and belongs to this config directory), else the planned one, else,
+    when that holds another key, a new one beside it."""
+    if named is not None and belongs_here(named, plan.name, plan.store_path):
+        if _get(keyring, named) == key:
+            return named
+    assert plan.item is not None
+    item = plan.item
+    held = _get(keyring, item)
+    if held == key:
+        # Named by no file (or by this one): deletions happen under the lock that is held
+        # now, so nothing deletes it after this.
+        return item
+    if held is not None:
+        import secrets
+
+        # That item holds another key, which the file may still name beside its session:
+        # the new key goes into an item of its own, so that a process killed before the
+        # file is written leaves the old pair as it was.
+        item = KeyringItem(item.service, f"{item.username} ({secrets.token_hex(4)})")
+    _call(keyring, lambda backend: backend.set_password(item.service, item.username, key))
+    return item
+
+
+def _get(keyring: Keyring, item: KeyringItem) -> str | None:
+    held = _call(keyring, lambda backend: backend.get_password(item.service, item.username))
+    return None if held is None else str(held)
+
+
+def keyring_item(env: KeyHolder) -> KeyringItem | None:
+    """The keyring item the record names, None when the key is in the file or not saved."""
+    return env.saved_key._item if env.saved_key is not None else None
+
+
+def belongs_here(item: KeyringItem, name: str, store_path: Path) -> bool:
+    """Whether `item` is one this config directory made for NAME's key. A copy of the
+    directory (a restored backup, a CI job seeded from it) names the original's items: it
+    may read them, never rewrite or delete them."""
+    own = _account(name, store_path)
+    return item.service == SERVICE_NAME and (
+        item.username == own or item.username.startswith(own + " (")
+    )
+
+
+def _account(name: str, store_path: Path) -> str:
+    return f"{name} in {_config_dir(store_path)}"
+
+
 # Forgetting -------------------------------------------------------------------------------
 
 
-def forget(keyring: Keyring, item: KeyringItem | None, name: str) -> str:
+def forget(keyring: Keyring, item: KeyringItem | None, name: str, store_path: Path) -> str:
     """Delete a keyring item the file no longer names; a warning when that failed, else "".
 
-    Called only after the file was written, so a failure here leaves an orphaned item (which
-    nothing will use again) rather than a reference without its key.
+    Called only after the file was written, with the lock still held, so a failure here
+    leaves an orphaned item (which nothing will use again) rather than a reference without
+    its key. An item another config directory made (this one is a copy) is left alone.
     """
-    if item is None:
+    if item is None or not belongs_here(item, name, store_path):
         return ""
     try:
         _call(keyring, lambda backend: _delete(backend, item.service, item.username))

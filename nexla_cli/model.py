@@ -191,6 +191,10 @@ class Session:
         trusted."""
         return self.obtained_at > now + CLOCK_SLACK_SECONDS
 
+    def is_expired_or_untrusted(self, now: float) -> bool:
+        """Expired, or of unknown age because the clock moved: either way not to be used."""
+        return self.is_expired(now) or self.clock_moved(now)
+
     def is_fresh(self, now: float, margin_override: float | None) -> bool:
         """Usable as it is, with no refresh due."""
         return (

@@ -6,9 +6,9 @@ import contextlib
 
 from nexla_cli import keys, storedsessions
 from nexla_cli.errors import AuthError, ConfigError, NexlaError
+from nexla_cli.exchange import Exchange, answer_not_stored, exchange
 from nexla_cli.model import Session, session_from_token_response
-from nexla_cli.signals import SignalsHeld
-from nexla_cli.store import Environment, StoreData, StoreWriteError
+from nexla_cli.store import Environment, StoreData
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,73 +46,88 @@ def mint_from_key(
     where the key goes (`key_storage`, from key_storage_plan) is settled before anything
     is sent.
     """
-    store = deps.store
     name, data = _key_target(deps, explicit_env)
     if save_key and (key_storage is None or key_storage.name != name):
         key_storage = key_storage_plan(deps, name)
-    keyring_item: keys.KeyringItem | None = None
     named = storedsessions.choose_env(deps, None, explicit_env).name is not None
     existed = name in data.environments
     notes: list[str] = []
-    held = SignalsHeld()
-    fresh_machine = not store.path.parent.exists()
+    fresh_machine = not deps.store.path.parent.exists()
     try:
-        with store.transaction(recover_corrupt=True) as data:
-            env = data.environments.get(name)
+        with exchange(
+            deps,
+            done="once the new session was stored",
+            recover_corrupt=True,
+            if_unwritten=lambda exc, _: answer_not_stored(name, exc),
+        ) as ex:
+            env = ex.data.environments.get(name)
             if env is None and existed and not named:
                 # It was the current environment, and another command removed it since.
                 raise ConfigError(
                     f"{name} was removed meanwhile; nothing was sent",
                     hint=f"`nexla token from-key --env {name}` adds it again",
                 )
-            api_url = storedsessions.own_api_url(env, name)
-            store.reserve()
-            held.hold("mint")
-            try:
-                body = deps.client(api_url).mint(service_key)
-            except AuthError:
-                raise AuthError(
-                    f"the service key was rejected by {name}; nothing was changed"
-                ) from None
-            minted = session_from_token_response(body, "service_key", deps.now())
-            if env is None:
-                env = data.environments[name] = Environment(api_url)
-                notes.append(f"added environment {name}")
-            if not data.current:
-                data.current = name
-            env.session = minted
-            if save_key:
-                assert key_storage is not None
-                # Into the keyring before the file names it (keys.save); a key saved anew
-                # carries no refusal.
-                keyring_item, warning = keys.save(deps.keyring, key_storage, env, service_key)
-                if warning:
-                    deps.notices.warn(warning)
-            elif keys.is_saved(env) and not keys.holds(deps.keyring, env, name, service_key):
-                # A key saved for another identity must not re-mint this one's sessions.
-                keyring_item = storedsessions.forget_key(env)[1]
-                notes.append(f"dropped the service key saved earlier for {name}")
-            else:
-                storedsessions.clear_key_refusal(env)  # a fresh sign-in by key
-    except StoreWriteError as exc:
-        raise ConfigError(
-            f"the new session for {name} could not be stored ({exc.message}); "
-            "the stored one was left as it was",
-            hint="free some disk space or make the directory writable, then try again",
-        ) from None
+            minted = _mint_and_store(deps, ex, name, env, service_key, notes)
+            _settle_saved_key(deps, ex, name, service_key, key_storage if save_key else None, notes)
     except NexlaError:
         if fresh_machine:
             _undo_config_dir(deps)
         raise
-    finally:
-        held.release("once the new session was stored")
-    storedsessions.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
     if save_key:
         assert key_storage is not None
         if key_storage.warning:
             deps.notices.warn(key_storage.warning)
         notes.append(f"Saved the service key for {name} {key_storage.describe()}.")
     return name, minted, notes
+
+
+def _mint_and_store(
+    deps: SessionDeps,
+    ex: Exchange,
+    name: str,
+    env: Environment | None,
+    service_key: str,
+    notes: list[str],
+) -> Session:
+    """POST /token with the key, room reserved first; the session becomes NAME's (which is
+    added when new, and made current when none is)."""
+    api_url = storedsessions.own_api_url(env, name)
+    ex.reserve()
+    ex.sending("mint")
+    try:
+        body = deps.client(api_url).mint(service_key)
+    except AuthError:
+        raise AuthError(f"the service key was rejected by {name}; nothing was changed") from None
+    minted = session_from_token_response(body, "service_key", deps.now())
+    data = ex.data
+    if env is None:
+        env = data.environments[name] = Environment(api_url)
+        notes.append(f"added environment {name}")
+    if not data.current:
+        data.current = name
+    env.session = minted
+    return minted
+
+
+def _settle_saved_key(
+    deps: SessionDeps,
+    ex: Exchange,
+    name: str,
+    service_key: str,
+    key_storage: keys.SavePlan | None,
+    notes: list[str],
+) -> None:
+    """After a mint with `service_key`: save it as `key_storage` plans (--save-key), or
+    drop a saved key of another identity, or forget that the saved one was refused."""
+    env = ex.data.environments[name]
+    if key_storage is not None:
+        ex.save_key(key_storage, env, service_key)  # a key saved anew: no refusal
+    elif keys.is_saved(env) and not keys.holds(deps.keyring, env, name, service_key):
+        # A key saved for another identity must not re-mint this one's sessions.
+        ex.forget_key(env, name)
+        notes.append(f"dropped the service key saved earlier for {name}")
+    else:
+        storedsessions.clear_key_refusal(env)  # a fresh sign-in by key
 
 
 def _undo_config_dir(deps: SessionDeps) -> None:

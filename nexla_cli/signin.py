@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nexla_cli import names, storedsessions
 from nexla_cli.errors import AuthError, ConfigError, NetworkError
+from nexla_cli.exchange import exchange
 from nexla_cli.model import Session, org_summary, pasted_token_expiry, user_summary
 from nexla_cli.store import CorruptStore, Environment
 
@@ -59,7 +60,25 @@ def sign_in_with_token(
         user=user,
         org=org,
     )
-    with deps.store.transaction(recover_corrupt=True) as data:
+    dropped_key = _store(
+        deps, name, existing, signed_in, api_url=api_url, make_current=make_current
+    )
+    return signed_in, dropped_key
+
+
+def _store(
+    deps: SessionDeps,
+    name: str,
+    existing: Environment | None,
+    signed_in: Session,
+    *,
+    api_url: str | None,
+    make_current: bool,
+) -> bool:
+    """Store `signed_in` as NAME's session; whether a saved service key was dropped."""
+    # Nothing sent changes the server; the exchange still owns forgetting the saved key.
+    with exchange(deps, done="once the session was stored", recover_corrupt=True) as ex:
+        data = ex.data
         # Re-read under the lock: another command may have changed NAME meanwhile, and
         # only the session (and --api-url when given) is this command's to change.
         env = data.environments.get(name)
@@ -73,12 +92,11 @@ def sign_in_with_token(
         elif api_url:
             env.api_url = api_url
         # A key minted for one identity must never re-mint after another signed in.
-        dropped_key, keyring_item = storedsessions.forget_key(env)
+        dropped_key = ex.forget_key(env, name)
         env.session = signed_in
         if make_current:
             data.current = name
-    storedsessions.forget_keyring_item(deps, keyring_item, name)  # the file forgot it first
-    return signed_in, dropped_key
+    return dropped_key
 
 
 def _peek_env(deps: SessionDeps, name: str) -> Environment | None:

@@ -513,12 +513,18 @@ class CredentialStore:
         return data
 
     @contextlib.contextmanager
-    def transaction(self, recover_corrupt: bool = False) -> Iterator[StoreData]:
+    def transaction(
+        self,
+        recover_corrupt: bool = False,
+        after_write: Callable[[StoreData], None] | None = None,
+    ) -> Iterator[StoreData]:
         """Lock, read, yield the records for changes, then write them back if they changed
         (in the current format, whatever format was read).
 
         If the body raises, nothing is written. With recover_corrupt, an unparseable file
         is moved aside (kept, 0600, named in a notice) and the transaction starts afresh.
+        `after_write(records)` runs once they are on disk, the lock still held (it is how
+        a keyring item the file stopped naming is deleted before another process can look).
         """
         self._note(ensure_config_dir(self.path.parent))
         with self._locked():
@@ -547,6 +553,8 @@ class CredentialStore:
                         raise StoreWriteError(
                             f"cannot write {self.path}: {exc.strerror or exc}"
                         ) from None
+                if after_write is not None:
+                    after_write(data)
             finally:
                 self._release_reservation()
 

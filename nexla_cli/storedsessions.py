@@ -12,7 +12,7 @@ SessionDeps (deps.py) and say what the user should hear through `deps.notices`, 
 
 from __future__ import annotations
 
-from nexla_cli import envchoice, keys, names, settings
+from nexla_cli import envchoice, names, settings
 from nexla_cli.errors import AuthError, ConfigError, UsageError
 from nexla_cli.model import Session
 from nexla_cli.store import CorruptStore, Environment, StoreData
@@ -57,20 +57,11 @@ def require_session(data: StoreData, name: str) -> Session:
 
 
 # Time ---------------------------------------------------------------------------------------
+# When a session is fresh, due or past use is the Session's to say (model.py).
 
 
 def margin_override(deps: SessionDeps) -> float | None:
     return settings.refresh_margin(deps.environ)
-
-
-def is_fresh(deps: SessionDeps, session: Session) -> bool:
-    """Usable as it is: not inside the refresh margin, not refused, no clock trouble."""
-    return session.is_fresh(deps.now(), margin_override(deps))
-
-
-def expired(session: Session, now: float) -> bool:
-    """Expired, or of unknown age because the clock moved: either way not to be trusted."""
-    return session.is_expired(now) or session.clock_moved(now)
 
 
 # Choosing the environment -------------------------------------------------------------
@@ -201,17 +192,3 @@ def clear_key_refusal(env: Environment) -> None:
     """The server accepted the saved key (or a sign-in replaced what it was refused for)."""
     if env.saved_key is not None:
         env.saved_key.rejected_at = None
-
-
-def forget_key(env: Environment) -> tuple[bool, keys.KeyringItem | None]:
-    """Drop the saved key (and what was remembered about it) from the record: (was one
-    saved, its keyring item, for forget_keyring_item once the file is written)."""
-    return keys.drop(env)
-
-
-def forget_keyring_item(deps: SessionDeps, item: keys.KeyringItem | None, name: str) -> None:
-    """After the file stopped naming it: delete a saved key's keyring item (a warning if
-    that fails; the local change stands)."""
-    warning = keys.forget(deps.keyring, item, name)
-    if warning:
-        deps.notices.warn(warning)

@@ -366,7 +366,7 @@ def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Opti
         "expires_in": max(int(stored.seconds_left(now)), 0),
         "expires_estimated": stored.expires_estimated,
         "expiry_source": stored.expiry_source,
-        "refresh_due": not storedsessions.is_fresh(deps, stored),
+        "refresh_due": not stored.is_fresh(now, storedsessions.margin_override(deps)),
         "user": stored.user,
         "org": stored.org,
         "service_key_location": key_location,
