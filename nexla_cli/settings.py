@@ -93,6 +93,28 @@ def access_token(environ: Mapping[str, str]) -> str | None:
     return token
 
 
+# --min-ttl: no session lives longer than a year (model.MAX_LIFETIME_SECONDS caps what a
+# server says), so more than that can never be had.
+MAX_MIN_TTL = 365 * 86400
+_MIN_TTL_DIGITS = 12  # a bound before int(), which refuses thousands of digits with an error
+
+
+def min_ttl(text: str) -> int:
+    """`--min-ttl SECONDS`: plain ASCII digits from 0 to a year; UsageError otherwise.
+
+    Checked before anything is read or sent, by the full app and the fast path alike, so
+    an absurd value never reaches a request or a message that formats it as a float.
+    """
+    if text.isascii() and text.isdigit() and len(text) <= _MIN_TTL_DIGITS:
+        if int(text) <= MAX_MIN_TTL:
+            return int(text)
+    raise UsageError(
+        f"--min-ttl must be a whole number of seconds from 0 to {MAX_MIN_TTL} (a year), "
+        f"not {_shown(text)}",
+        hint="--min-ttl 1800 asks for a token with at least 30 minutes left",
+    )
+
+
 def env_name(environ: Mapping[str, str]) -> str | None:
     """$NEXLA_ENV as given (not normalised); None when unset or empty."""
     return raw(ENV_VARIABLE, environ)

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Dict, List, Optional, Tuple
 
 import typer
 
-from nexla_cli import keys, names, renewal, servicekeys, session, timefmt
+from nexla_cli import keys, names, renewal, servicekeys, session, settings, timefmt
 from nexla_cli.commands.common import (
     EXPIRY_NOTES,
     Command,
@@ -181,13 +181,19 @@ def _read_service_key(deps: Deps, key_file: Optional[Path]) -> str:
     )
 
 
+def _min_ttl(value: object) -> int:
+    # The default arrives as the int 0; what the user typed, as text (settings.min_ttl).
+    return value if isinstance(value, int) else settings.min_ttl(str(value))
+
+
 MinTtlOption = Annotated[
     int,
     typer.Option(
         "--min-ttl",
         metavar="SECONDS",
-        min=0,
-        help="Renew first unless the token has at least SECONDS of life left (default 0).",
+        parser=_min_ttl,
+        help="Renew first unless the token has at least SECONDS of life left (default 0, "
+        "at most a year: 31536000).",
         show_default=False,
     ),
 ]
