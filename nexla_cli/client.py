@@ -109,10 +109,9 @@ def build_session(deps: Deps) -> requests.Session:
     The environment it honours (REQUESTS_CA_BUNDLE, HTTPS_PROXY, NO_PROXY) is the run's,
     read in environment_settings, not the process's.
     """
-    import requests
 
     _replace_clock_warning(deps)
-    session = requests.Session()
+    session = _session_class()()
     session.trust_env = False
     session.headers.update({"Accept": ACCEPT, "User-Agent": USER_AGENT})
     session.verify = True
@@ -122,6 +121,35 @@ def build_session(deps: Deps) -> requests.Session:
     # Nothing is ever sent over plain HTTP; refuse at the transport as well.
     session.mount("http://", _RefusePlainHttp())
     return session
+
+
+@functools.lru_cache(maxsize=None)
+def _session_class() -> type[requests.Session]:
+    import requests
+
+    class NeverRedirects(requests.Session):
+        """A Session that never works out where a redirect leads.
+
+        requests does so even when told not to follow (for `Response.next`), decoding the
+        `Location` bytes as UTF-8 and raising on any that are not; the redirect is reported
+        by Client.request instead, its bytes shown escaped (header_text).
+        """
+
+        def get_redirect_target(self, resp: requests.Response) -> None:
+            return None
+
+    return NeverRedirects
+
+
+def header_text(value: str) -> str:
+    """A header value from a server as text: http.client hands every header over decoded
+    as Latin-1, one character a byte; the bytes are read as UTF-8 here, and any that are
+    not UTF-8 are shown escaped (`\\xff`). A value that is not Latin-1 is already text."""
+    try:
+        raw = value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def environment_settings(url: str, environ: Mapping[str, str]) -> Dict[str, Any]:
@@ -410,6 +438,7 @@ class NexlaClient:
         if 300 <= response.status_code < 400 and response.status_code != 304:
             response.close()
             location = response.headers.get("Location")
+            location = None if location is None else header_text(location)
             # Shown like any URL in a message: no query-string values, controls escaped.
             shown = (
                 url_for_message(scrub(location, token, service_key))
@@ -713,7 +742,7 @@ def server_message(
             # send a new one alongside.
             secrets = [_credential_sent(response.request), *credentials_in(parsed)]
             text = scrub(parsed["message"], *secrets)
-    reason = one_line(escape_controls(response.reason or ""), limit=80)
+    reason = one_line(escape_controls(header_text(response.reason or "")), limit=80)
     status_line = f"HTTP {response.status_code} {reason}".strip()
     if not text:
         if not named:
@@ -850,8 +879,8 @@ def _log_response(deps: Deps, response: requests.Response) -> None:
             secrets += credentials_in(json.loads(content))
         except (ValueError, RecursionError):
             pass
-    reason = escape_controls(response.reason or "")
+    reason = escape_controls(header_text(response.reason or ""))
     deps.out.debug(f"< HTTP {response.status_code} {reason}".rstrip())
     for name, value in response.headers.items():
-        shown = escape_controls(scrub(_redact(name, value), *secrets))
+        shown = escape_controls(scrub(_redact(name, header_text(value)), *secrets))
         deps.out.debug(f"< {escape_controls(name)}: {shown}")
