@@ -75,7 +75,25 @@ def timeouts(environ: Mapping[str, str]) -> Tuple[float, float]:
     return value, value
 
 
-def _retry_policy(backoff: float, max_retry_after: float) -> Retry:
+def retry_after_seconds(value: str, cap: float, now: float) -> float | None:
+    """How long a `Retry-After` asks to wait, at most `cap` seconds; None when it is neither
+    a whole number of seconds nor an HTTP date (then the usual backoff applies)."""
+    import email.utils
+
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        # Thousands of digits are a long wait, not an error (int() refuses that many).
+        return cap if len(text) > 12 else min(float(int(text)), cap)
+    try:
+        moment = email.utils.parsedate_tz(text)
+        if moment is None:
+            return None
+        return min(max(email.utils.mktime_tz(moment) - now, 0.0), cap)
+    except (ValueError, OverflowError, TypeError, IndexError):
+        return None
+
+
+def _retry_policy(backoff: float, max_retry_after: float, now: Callable[[], float]) -> Retry:
     from urllib3.util.retry import Retry
 
     class NexlaRetry(Retry):
@@ -84,8 +102,13 @@ def _retry_policy(backoff: float, max_retry_after: float) -> Retry:
                 return status_code in RETRY_STATUSES_IDEMPOTENT
             return status_code in RETRY_STATUSES_UNPROCESSED
 
-        def parse_retry_after(self, retry_after: str) -> float:
-            return min(super().parse_retry_after(retry_after), max_retry_after)
+        def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+            # urllib3 raises on a value it cannot read, which gave the request up as a
+            # malformed answer; such a header is ignored instead, and the backoff applies.
+            value = response.headers.get("Retry-After")
+            if value is None:
+                return None
+            return retry_after_seconds(value, max_retry_after, now())
 
     return NexlaRetry(
         total=MAX_RETRIES,
@@ -115,7 +138,7 @@ def build_session(deps: Deps) -> requests.Session:
     session.trust_env = False
     session.headers.update({"Accept": ACCEPT, "User-Agent": USER_AGENT})
     session.verify = True
-    policy = _retry_policy(deps.timing.retry_backoff, deps.timing.max_retry_after)
+    policy = _retry_policy(deps.timing.retry_backoff, deps.timing.max_retry_after, deps.now)
     adapter = _deadline_classes().adapter(max_retries=policy)
     session.mount("https://", adapter)
     # Nothing is ever sent over plain HTTP; refuse at the transport as well.
