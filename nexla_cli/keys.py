@@ -31,7 +31,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
-from nexla_cli.errors import ConfigError, UsageError
+from nexla_cli.errors import ConfigError
 
 # For type checkers only (see deps.py): the store imports this module on every run.
 TYPE_CHECKING = False
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     _Result = TypeVar("_Result")
 
 STORAGE_VARIABLE = "NEXLA_KEY_STORAGE"
-STORAGE_CHOICES = ("auto", "keyring", "file")
 TIMEOUT_SECONDS = 3.0  # the default of deps.Timing.keyring_call
 # What the keyring shows as the item's service (Keychain "Name"); the account names the
 # environment and the config dir, so two config dirs never share (or delete) one item.
@@ -70,16 +69,11 @@ class _Unanswered(Exception):
 
 
 def storage_choice(environ: Mapping[str, str]) -> str:
-    """$NEXLA_KEY_STORAGE, default auto; anything else is a usage error."""
-    raw = environ.get(STORAGE_VARIABLE)
-    if raw is None or raw.strip() == "":
-        return "auto"
-    value = raw.strip()
-    if value not in STORAGE_CHOICES:
-        raise UsageError(
-            f"{STORAGE_VARIABLE} must be auto, keyring or file, not {_shown(raw)!r}",
-        )
-    return value
+    """$NEXLA_KEY_STORAGE, default auto; anything else is a usage error (settings.py, which
+    checks it on every run)."""
+    from nexla_cli import settings
+
+    return settings.key_storage(environ)
 
 
 # What the credentials file says ------------------------------------------------------------

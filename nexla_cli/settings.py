@@ -19,6 +19,9 @@ REFRESH_MARGIN = ("NEXLA_REFRESH_MARGIN", 0.0, 86400.0, True)
 LOCK_TIMEOUT = ("NEXLA_LOCK_TIMEOUT", 0.0, 3600.0, True)
 NUMBERS = (TIMEOUT, REFRESH_MARGIN, LOCK_TIMEOUT)
 
+KEY_STORAGE_VARIABLE = "NEXLA_KEY_STORAGE"
+KEY_STORAGE_CHOICES = ("auto", "keyring", "file")
+
 ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
 ENV_VARIABLE = "NEXLA_ENV"
 API_URL_VARIABLE = "NEXLA_API_URL"
@@ -115,6 +118,18 @@ def min_ttl(text: str) -> int:
     )
 
 
+def key_storage(environ: Mapping[str, str]) -> str:
+    """$NEXLA_KEY_STORAGE: where `--save-key` keeps a key (keys.py); auto when unset."""
+    text = raw(KEY_STORAGE_VARIABLE, environ)
+    if text is None:
+        return "auto"
+    if text not in KEY_STORAGE_CHOICES:
+        raise UsageError(
+            f"{KEY_STORAGE_VARIABLE} must be auto, keyring or file, not {_shown(text)}"
+        )
+    return text
+
+
 def env_name(environ: Mapping[str, str]) -> str | None:
     """$NEXLA_ENV as given (not normalised); None when unset or empty."""
     return raw(ENV_VARIABLE, environ)
@@ -129,6 +144,7 @@ def check_all(environ: Mapping[str, str]) -> None:
     """
     for setting in NUMBERS:
         seconds(setting, environ)
+    key_storage(environ)
     access_token(environ)
     name, api_url = env_name(environ), raw(API_URL_VARIABLE, environ)
     if name is None and api_url is None:
