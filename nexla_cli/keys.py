@@ -248,6 +248,14 @@ def read(deps: Deps, env: Environment, name: str) -> str:
     if saved is None:
         raise KeyStorageError(f"no service key is saved for {name}")
     if saved._key is not None:
+        problem = _not_a_key(saved._key)
+        if problem:
+            raise KeyStorageError(
+                f"the service key saved for {name} in the credentials file {problem}; "
+                "nothing was sent",
+                hint=f"save the key again with `nexla token from-key --env {name} --save-key`, "
+                f"or sign in with `nexla env login --env {name}`",
+            )
         return saved._key
     assert saved._item is not None
     item = saved._item
@@ -259,13 +267,36 @@ def read(deps: Deps, env: Environment, name: str) -> str:
             hint="unlock the keyring and try again, or save the key again with "
             f"`NEXLA_KEY_STORAGE=file nexla token from-key --env {name} --save-key`",
         ) from None
-    if not key:
+    if key is None:
         raise KeyStorageError(
             f"the service key for {name} is no longer in the OS keyring ({item.describe()})",
             hint=f"save it again with `nexla token from-key --env {name} --save-key`, "
             f"or sign in with `nexla env login --env {name}`",
         )
+    problem = _not_a_key(key)
+    if problem:
+        # `nexla` saves only a key it checked, so the item was changed by something else:
+        # keyring trouble, never sent, and the item itself is never shown.
+        raise KeyStorageError(
+            f"the OS keyring item for the service key of {name} ({item.describe()}) "
+            f"{problem}; nothing was sent",
+            hint=f"save the key again with `nexla token from-key --env {name} --save-key`, "
+            f"or sign in with `nexla env login --env {name}`",
+        )
     return str(key)
+
+
+def _not_a_key(value: object) -> str:
+    """What is wrong with a keyring item's content as a service key; "" when nothing is."""
+    from nexla_cli.model import MAX_SECRET_LENGTH, fits_a_header
+
+    if not isinstance(value, str) or not value:
+        return "is empty"
+    if len(value) > MAX_SECRET_LENGTH:
+        return f"is {len(value)} characters long, more than a key can be ({MAX_SECRET_LENGTH})"
+    if not fits_a_header(value):
+        return "holds spaces, line breaks, control or non-ASCII characters, which no key has"
+    return ""
 
 
 def holds(deps: Deps, env: Environment, name: str, key: str) -> bool:
