@@ -99,7 +99,19 @@ def access_token(environ: Mapping[str, str]) -> str | None:
 # --min-ttl: no session lives longer than a year (model.MAX_LIFETIME_SECONDS caps what a
 # server says), so more than that can never be had.
 MAX_MIN_TTL = 365 * 86400
-_MIN_TTL_DIGITS = 12  # a bound before int(), which refuses thousands of digits with an error
+_MAX_DIGITS = 12  # a bound before int(), which refuses thousands of digits with an error
+
+
+def whole_number(option: str, text: str, lowest: int, highest: int, example: str = "") -> int:
+    """A command-line count: plain ASCII digits from `lowest` to `highest`; UsageError
+    otherwise, in one short line (the value cut, however long it is)."""
+    if text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS:
+        if lowest <= int(text) <= highest:
+            return int(text)
+    raise UsageError(
+        f"{option} must be a whole number from {lowest} to {highest}, not {_shown(text)}",
+        hint=example,
+    )
 
 
 def min_ttl(text: str) -> int:
@@ -108,13 +120,12 @@ def min_ttl(text: str) -> int:
     Checked before anything is read or sent, by the full app and the fast path alike, so
     an absurd value never reaches a request or a message that formats it as a float.
     """
-    if text.isascii() and text.isdigit() and len(text) <= _MIN_TTL_DIGITS:
-        if int(text) <= MAX_MIN_TTL:
-            return int(text)
-    raise UsageError(
-        f"--min-ttl must be a whole number of seconds from 0 to {MAX_MIN_TTL} (a year), "
-        f"not {_shown(text)}",
-        hint="--min-ttl 1800 asks for a token with at least 30 minutes left",
+    return whole_number(
+        "--min-ttl",
+        text,
+        0,
+        MAX_MIN_TTL,
+        "--min-ttl is in seconds, at most a year; --min-ttl 1800 asks for 30 minutes of life",
     )
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Mapping, Optional,
 
 import typer
 
-from nexla_cli import apitarget, client, session
+from nexla_cli import apitarget, client, session, settings
 from nexla_cli.apitarget import ApiTarget
 from nexla_cli.commands import api_support
 from nexla_cli.commands.common import EnvOption
@@ -28,6 +28,15 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # Field values sent as JSON literals rather than strings (numbers in JSON's own grammar,
 # so `007` or `1.` stay strings).
 _JSON_LITERAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
+
+
+def _max_pages(value: object) -> int:
+    # The default arrives as an int; what the user typed, as text.
+    if isinstance(value, int):
+        return value
+    return settings.whole_number(
+        "--max-pages", str(value), 1, api_support.MAX_MAX_PAGES, "the default is 1000 pages"
+    )
 
 
 def api(
@@ -97,7 +106,7 @@ def api(
         typer.Option(
             "--max-pages",
             metavar="N",
-            min=1,
+            parser=_max_pages,
             help="With --paginate: stop with an error after N pages (default 1000).",
         ),
     ] = api_support.DEFAULT_MAX_PAGES,
