@@ -174,7 +174,7 @@ def run_api(
         extra_headers["Content-Type"] = "application/json"
     response = caller.send(verb, url, headers=extra_headers, params=query, data=body)
     if include:
-        out.write(_status_and_headers(response).encode("utf-8", errors="replace"))
+        _write_status_and_headers(out, _status_and_headers(response))
     head = _write_body(out, response)
     _raise_for_error(response, target, head)
 
@@ -413,6 +413,17 @@ class _Stdout:
 
     def write_pretty(self, data: object) -> None:
         self.write_json_text(_json_text(data) + "\n")
+
+
+def _write_status_and_headers(out: "_Stdout", head: str) -> None:
+    """Piped, the header bytes as the server sent them (http.client read them as Latin-1);
+    on a terminal, as text with control characters and bytes that are not UTF-8 escaped, so
+    no header can retitle the window or move the cursor."""
+    if not out.is_terminal:
+        out.write(head.encode("latin-1", errors="replace"))
+        return
+    lines = head.split("\n")[:-1]
+    out.write_text("".join(escape_controls(client.header_text(line)) + "\n" for line in lines))
 
 
 def _status_and_headers(response: "requests.Response") -> str:
