@@ -27,6 +27,9 @@ ENV_VARIABLE = "NEXLA_ENV"
 API_URL_VARIABLE = "NEXLA_API_URL"
 
 
+_DECIMAL_CHARACTERS = frozenset("0123456789+-.eE")
+
+
 def raw(name: str, environ: Mapping[str, str]) -> str | None:
     """The variable's value stripped of blanks; None when unset or blank."""
     value = environ.get(name)
@@ -42,7 +45,9 @@ def seconds(setting: tuple[str, float, float, bool], environ: Mapping[str, str])
     if text is None:
         return None
     try:
-        value = float(text)
+        # Decimal ASCII only: float() would also take "1_0", "١٠" (Arabic-Indic digits) or
+        # full-width digits, none of which the docs allow.
+        value = float(text) if all(ch in _DECIMAL_CHARACTERS for ch in text) else math.nan
     except ValueError:
         value = math.nan
     in_range = (value >= lowest if lowest_allowed else value > lowest) and value <= highest
