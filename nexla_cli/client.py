@@ -78,7 +78,25 @@ def timeouts(environ: Mapping[str, str]) -> Tuple[float, float]:
     return value, value
 
 
-def _retry_policy(backoff: float, max_retry_after: float) -> Retry:
+def retry_after_seconds(value: str, cap: float, now: float) -> float | None:
+    """How long a `Retry-After` asks to wait, at most `cap` seconds; None when it is neither
+    a whole number of seconds nor an HTTP date (then the usual backoff applies)."""
+    import email.utils
+
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        # Thousands of digits are a long wait, not an error (int() refuses that many).
+        return cap if len(text) > 12 else min(float(int(text)), cap)
+    try:
+        moment = email.utils.parsedate_tz(text)
+        if moment is None:
+            return None
+        return min(max(email.utils.mktime_tz(moment) - now, 0.0), cap)
+    except (ValueError, OverflowError, TypeError, IndexError):
+        return None
+
+
+def _retry_policy(backoff: float, max_retry_after: float, now: Callable[[], float]) -> Retry:
     from urllib3.util.retry import Retry
 
     class NexlaRetry(Retry):
@@ -87,8 +105,13 @@ def _retry_policy(backoff: float, max_retry_after: float) -> Retry:
                 return status_code in RETRY_STATUSES_IDEMPOTENT
             return status_code in RETRY_STATUSES_UNPROCESSED
 
-        def parse_retry_after(self, retry_after: str) -> float:
-            return min(super().parse_retry_after(retry_after), max_retry_after)
+        def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+            # urllib3 raises on a value it cannot read, which gave the request up as a
+            # malformed answer; such a header is ignored instead, and the backoff applies.
+            value = response.headers.get("Retry-After")
+            if value is None:
+                return None
+            return retry_after_seconds(value, max_retry_after, now())
 
     return NexlaRetry(
         total=MAX_RETRIES,
@@ -141,19 +164,49 @@ def build_session(context: HttpContext) -> requests.Session:
     The environment it honours (REQUESTS_CA_BUNDLE, HTTPS_PROXY, NO_PROXY) is the run's,
     read in environment_settings, not the process's.
     """
-    import requests
 
     _replace_clock_warning(context)
-    session = requests.Session()
+    session = _session_class()()
     session.trust_env = False
     session.headers.update({"Accept": ACCEPT, "User-Agent": USER_AGENT})
     session.verify = True
-    policy = _retry_policy(context.timing.retry_backoff, context.timing.max_retry_after)
+    policy = _retry_policy(
+        context.timing.retry_backoff, context.timing.max_retry_after, context.now
+    )
     adapter = _deadline_classes().adapter(max_retries=policy)
     session.mount("https://", adapter)
     # Nothing is ever sent over plain HTTP; refuse at the transport as well.
     session.mount("http://", _RefusePlainHttp())
     return session
+
+
+@functools.lru_cache(maxsize=None)
+def _session_class() -> type[requests.Session]:
+    import requests
+
+    class NeverRedirects(requests.Session):
+        """A Session that never works out where a redirect leads.
+
+        requests does so even when told not to follow (for `Response.next`), decoding the
+        `Location` bytes as UTF-8 and raising on any that are not; the redirect is reported
+        by Client.request instead, its bytes shown escaped (header_text).
+        """
+
+        def get_redirect_target(self, resp: requests.Response) -> None:
+            return None
+
+    return NeverRedirects
+
+
+def header_text(value: str) -> str:
+    """A header value from a server as text: http.client hands every header over decoded
+    as Latin-1, one character a byte; the bytes are read as UTF-8 here, and any that are
+    not UTF-8 are shown escaped (`\\xff`). A value that is not Latin-1 is already text."""
+    try:
+        raw = value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def environment_settings(url: str, environ: Mapping[str, str]) -> Dict[str, Any]:
@@ -763,6 +816,7 @@ def _refuse_redirect(
         return
     response.close()
     location = response.headers.get("Location")
+    location = None if location is None else header_text(location)
     # Shown like any URL in a message: no query-string values, controls escaped.
     shown = (
         url_for_message(scrub(location, *secrets))
@@ -850,7 +904,7 @@ def server_message(
             # send a new one alongside.
             secrets = [_credential_sent(response.request), *credentials_in(parsed)]
             text = scrub(parsed["message"], *secrets)
-    reason = one_line(escape_controls(response.reason or ""), limit=80)
+    reason = one_line(escape_controls(header_text(response.reason or "")), limit=80)
     status_line = f"HTTP {response.status_code} {reason}".strip()
     if not text:
         if not named:
@@ -982,8 +1036,8 @@ def _log_response(context: HttpContext, response: requests.Response) -> None:
             secrets += credentials_in(json.loads(content))
         except (ValueError, RecursionError):
             pass
-    reason = escape_controls(response.reason or "")
+    reason = escape_controls(header_text(response.reason or ""))
     context.log(f"< HTTP {response.status_code} {reason}".rstrip())
     for name, value in response.headers.items():
-        shown = escape_controls(scrub(_redact(name, value), *secrets))
+        shown = escape_controls(scrub(_redact(name, header_text(value)), *secrets))
         context.log(f"< {escape_controls(name)}: {shown}")

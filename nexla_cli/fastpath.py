@@ -73,11 +73,15 @@ def _shape(argv: list[str]) -> tuple[bool, str | None, int]:
     name = options.get("env")
     if name == "":
         return refused
-    min_ttl = options.get("min_ttl", "0")
-    # Plain ASCII digits only: anything else (a sign, spaces, "1e3") is the full app's call.
-    if not (min_ttl.isascii() and min_ttl.isdigit()):
+    from nexla_cli import settings
+
+    try:
+        # A bad value (a sign, "1e3", more than a year, thousands of digits) is the full
+        # app's to report.
+        min_ttl = settings.min_ttl(options.get("min_ttl", "0"))
+    except Exception:
         return refused
-    return True, name, int(min_ttl)
+    return True, name, min_ttl
 
 
 def _fresh_token(
@@ -102,7 +106,7 @@ def _fresh_token(
 
     path = paths.credentials_path(environ)
     data = read_store(path)
-    # As session.resolve_env_name, but only for a name already in its normal form.
+    # As storedsessions.resolve_env_name, but only for a name already in its normal form.
     name = envchoice.choose(explicit_env, environ, data.current).name
     if not name or names.normalize_env_name(name) != name:
         return None

@@ -90,19 +90,37 @@ def quote_powershell(value: str) -> str:
     return "'" + "".join(ch * 2 if ch in _POWERSHELL_QUOTES else ch for ch in value) + "'"
 
 
-# What a dotenv value may hold without quotes in every reader (python-dotenv, docker
-# --env-file, node's dotenv, systemd): every token, URL and name Nexla issues fits.
-_DOTENV_PLAIN = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:/@%+,=~[]"
-)
+# A dotenv file is read by several programs with different rules, and no quoting reads back
+# the same in all of them: docker's --env-file takes the rest of the line literally, quotes
+# included; python-dotenv expands ${NAME} even inside single quotes; systemd's
+# EnvironmentFile= takes a backslash in a bare value as an escape and a leading quote as the
+# start of a quoted value. So a value is written bare, and one holding a character that any
+# of them (or docker compose and node's dotenv, for `#` and the backtick) would read
+# differently is refused. Every token, URL and name Nexla issues is bare-safe.
+DOTENV_REFUSED = "$\\'\"`#"
 
 
-def quote_dotenv(value: str) -> str:
-    """Bare when safe for every dotenv reader; otherwise python-dotenv's single quotes, where
-    `\\` and `'` are escaped by `\\` (docker compose reads them the same way)."""
-    if value and all(ch in _DOTENV_PLAIN for ch in value):
-        return value
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+def dotenv_refusal(value: str) -> str:
+    """Why `value` cannot be written to a dotenv file as it is; "" when it can."""
+    for ch in value:
+        if ch in DOTENV_REFUSED:
+            return f"holds {ch!r}"
+        if not ch.isprintable() or ch.isspace():
+            return "holds spaces or control characters"
+    return ""
+
+
+def quote_dotenv(value: str, name: str = "the value") -> str:
+    """`value` as it goes into a dotenv file: bare, which python-dotenv, docker --env-file
+    and systemd all read back exactly; UsageError for a value none can be trusted with."""
+    refusal = dotenv_refusal(value)
+    if refusal:
+        raise UsageError(
+            f"{name} {refusal}, which dotenv readers do not all read back as it is "
+            "(python-dotenv, docker --env-file, systemd); nothing was written",
+            hint="use --format sh or --format json, which carry any value",
+        )
+    return value
 
 
 def render(handed: Handoff, fmt: str) -> str:
@@ -117,7 +135,7 @@ def render(handed: Handoff, fmt: str) -> str:
     if fmt == "powershell":
         return "\n".join(f"$env:{name} = {quote_powershell(value)}" for name, value in items)
     if fmt == "dotenv":
-        return "\n".join(f"{name}={quote_dotenv(value)}" for name, value in items)
+        return "\n".join(f"{name}={quote_dotenv(value, name)}" for name, value in items)
     if fmt == "json":
         data: Dict[str, object] = {
             name: handed.variables.get(name)

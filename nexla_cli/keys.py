@@ -31,7 +31,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
-from nexla_cli.errors import ConfigError, UsageError
+from nexla_cli.errors import ConfigError
 from nexla_cli.text import shown
 
 # For type checkers only (see deps.py): the store imports this module on every run.
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
 
 
 STORAGE_VARIABLE = "NEXLA_KEY_STORAGE"
-STORAGE_CHOICES = ("auto", "keyring", "file")
 TIMEOUT_SECONDS = 3.0  # the default of runtime.Timing.keyring_call
 # What the keyring shows as the item's service (Keychain "Name"); the account names the
 # environment and the config dir, so two config dirs never share (or delete) one item.
@@ -86,16 +85,11 @@ class _Unanswered(Exception):
 
 
 def storage_choice(environ: Mapping[str, str]) -> str:
-    """$NEXLA_KEY_STORAGE, default auto; anything else is a usage error."""
-    raw = environ.get(STORAGE_VARIABLE)
-    if raw is None or raw.strip() == "":
-        return "auto"
-    value = raw.strip()
-    if value not in STORAGE_CHOICES:
-        raise UsageError(
-            f"{STORAGE_VARIABLE} must be auto, keyring or file, not {shown(raw, limit=200)}",
-        )
-    return value
+    """$NEXLA_KEY_STORAGE, default auto; anything else is a usage error (settings.py, which
+    checks it on every run)."""
+    from nexla_cli import settings
+
+    return settings.key_storage(environ)
 
 
 # What the credentials file says ------------------------------------------------------------
@@ -271,6 +265,14 @@ def read(keyring: Keyring, env: KeyHolder, name: str) -> str:
     if saved is None:
         raise KeyStorageError(f"no service key is saved for {name}")
     if saved._key is not None:
+        problem = _not_a_key(saved._key)
+        if problem:
+            raise KeyStorageError(
+                f"the service key saved for {name} in the credentials file {problem}; "
+                "nothing was sent",
+                hint=f"save the key again with `nexla token from-key --env {name} --save-key`, "
+                f"or sign in with `nexla env login --env {name}`",
+            )
         return saved._key
     assert saved._item is not None
     item = saved._item
@@ -282,13 +284,36 @@ def read(keyring: Keyring, env: KeyHolder, name: str) -> str:
             hint="unlock the keyring and try again, or save the key again with "
             f"`NEXLA_KEY_STORAGE=file nexla token from-key --env {name} --save-key`",
         ) from None
-    if not key:
+    if key is None:
         raise KeyStorageError(
             f"the service key for {name} is no longer in the OS keyring ({item.describe()})",
             hint=f"save it again with `nexla token from-key --env {name} --save-key`, "
             f"or sign in with `nexla env login --env {name}`",
         )
+    problem = _not_a_key(key)
+    if problem:
+        # `nexla` saves only a key it checked, so the item was changed by something else:
+        # keyring trouble, never sent, and the item itself is never shown.
+        raise KeyStorageError(
+            f"the OS keyring item for the service key of {name} ({item.describe()}) "
+            f"{problem}; nothing was sent",
+            hint=f"save the key again with `nexla token from-key --env {name} --save-key`, "
+            f"or sign in with `nexla env login --env {name}`",
+        )
     return str(key)
+
+
+def _not_a_key(value: object) -> str:
+    """What is wrong with a keyring item's content as a service key; "" when nothing is."""
+    from nexla_cli.model import MAX_SECRET_LENGTH, fits_a_header
+
+    if not isinstance(value, str) or not value:
+        return "is empty"
+    if len(value) > MAX_SECRET_LENGTH:
+        return f"is {len(value)} characters long, more than a key can be ({MAX_SECRET_LENGTH})"
+    if not fits_a_header(value):
+        return "holds spaces, line breaks, control or non-ASCII characters, which no key has"
+    return ""
 
 
 def holds(keyring: Keyring, env: KeyHolder, name: str, key: str) -> bool:

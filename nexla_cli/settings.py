@@ -20,9 +20,15 @@ REFRESH_MARGIN = ("NEXLA_REFRESH_MARGIN", 0.0, 86400.0, True)
 LOCK_TIMEOUT = ("NEXLA_LOCK_TIMEOUT", 0.0, 3600.0, True)
 NUMBERS = (TIMEOUT, REFRESH_MARGIN, LOCK_TIMEOUT)
 
+KEY_STORAGE_VARIABLE = "NEXLA_KEY_STORAGE"
+KEY_STORAGE_CHOICES = ("auto", "keyring", "file")
+
 ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
 ENV_VARIABLE = "NEXLA_ENV"
 API_URL_VARIABLE = "NEXLA_API_URL"
+
+
+_DECIMAL_CHARACTERS = frozenset("0123456789+-.eE")
 
 
 def raw(name: str, environ: Mapping[str, str]) -> str | None:
@@ -40,7 +46,9 @@ def seconds(setting: tuple[str, float, float, bool], environ: Mapping[str, str])
     if text is None:
         return None
     try:
-        value = float(text)
+        # Decimal ASCII only: float() would also take "1_0", "١٠" (Arabic-Indic digits) or
+        # full-width digits, none of which the docs allow.
+        value = float(text) if all(ch in _DECIMAL_CHARACTERS for ch in text) else math.nan
     except ValueError:
         value = math.nan
     in_range = (value >= lowest if lowest_allowed else value > lowest) and value <= highest
@@ -94,6 +102,51 @@ def access_token(environ: Mapping[str, str]) -> str | None:
     return token
 
 
+# --min-ttl: no session lives longer than a year (model.MAX_LIFETIME_SECONDS caps what a
+# server says), so more than that can never be had.
+MAX_MIN_TTL = 365 * 86400
+_MAX_DIGITS = 12  # a bound before int(), which refuses thousands of digits with an error
+
+
+def whole_number(option: str, text: str, lowest: int, highest: int, example: str = "") -> int:
+    """A command-line count: plain ASCII digits from `lowest` to `highest`; UsageError
+    otherwise, in one short line (the value cut, however long it is)."""
+    if text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS:
+        if lowest <= int(text) <= highest:
+            return int(text)
+    raise UsageError(
+        f"{option} must be a whole number from {lowest} to {highest}, not {shown(text, limit=40)}",
+        hint=example,
+    )
+
+
+def min_ttl(text: str) -> int:
+    """`--min-ttl SECONDS`: plain ASCII digits from 0 to a year; UsageError otherwise.
+
+    Checked before anything is read or sent, by the full app and the fast path alike, so
+    an absurd value never reaches a request or a message that formats it as a float.
+    """
+    return whole_number(
+        "--min-ttl",
+        text,
+        0,
+        MAX_MIN_TTL,
+        "--min-ttl is in seconds, at most a year; --min-ttl 1800 asks for 30 minutes of life",
+    )
+
+
+def key_storage(environ: Mapping[str, str]) -> str:
+    """$NEXLA_KEY_STORAGE: where `--save-key` keeps a key (keys.py); auto when unset."""
+    text = raw(KEY_STORAGE_VARIABLE, environ)
+    if text is None:
+        return "auto"
+    if text not in KEY_STORAGE_CHOICES:
+        raise UsageError(
+            f"{KEY_STORAGE_VARIABLE} must be auto, keyring or file, not {shown(text, limit=40)}"
+        )
+    return text
+
+
 def env_name(environ: Mapping[str, str]) -> str | None:
     """$NEXLA_ENV as given (not normalised); None when unset or empty."""
     return raw(ENV_VARIABLE, environ)
@@ -108,6 +161,7 @@ def check_all(environ: Mapping[str, str]) -> None:
     """
     for setting in NUMBERS:
         seconds(setting, environ)
+    key_storage(environ)
     access_token(environ)
     name, api_url = env_name(environ), raw(API_URL_VARIABLE, environ)
     if name is None and api_url is None:

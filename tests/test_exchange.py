@@ -24,10 +24,11 @@ from pathlib import Path
 import pytest
 
 from nexla_cli import keys
-from nexla_cli.deps import Deps, Streams
+from nexla_cli.deps import Deps
 from nexla_cli.errors import ConfigError, Interrupted, StoreBusy
 from nexla_cli.exchange import answer_not_stored, exchange
 from nexla_cli.model import session_from_token_response
+from nexla_cli.runtime import Streams
 from nexla_cli.store import Environment, StoreWriteError
 from tests.fake_nexla import Fault
 from tests.inprocess import FAST

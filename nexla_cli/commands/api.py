@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Mapping, Optional,
 
 import typer
 
-from nexla_cli import apitarget, client, storedsessions
+from nexla_cli import apitarget, client, settings, storedsessions
 from nexla_cli.apitarget import ApiTarget
 from nexla_cli.commands import api_support
 from nexla_cli.commands.common import EnvOption
@@ -28,6 +28,15 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # Field values sent as JSON literals rather than strings (numbers in JSON's own grammar,
 # so `007` or `1.` stay strings).
 _JSON_LITERAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
+
+
+def _max_pages(value: object) -> int:
+    # The default arrives as an int; what the user typed, as text.
+    if isinstance(value, int):
+        return value
+    return settings.whole_number(
+        "--max-pages", str(value), 1, api_support.MAX_MAX_PAGES, "the default is 1000 pages"
+    )
 
 
 # The options of `nexla api`, named so that the command's signature reads as a list.
@@ -95,7 +104,7 @@ MaxPagesOption = Annotated[
     typer.Option(
         "--max-pages",
         metavar="N",
-        min=1,
+        parser=_max_pages,
         help="With --paginate: stop with an error after N pages (default 1000).",
     ),
 ]
@@ -176,7 +185,7 @@ def run_api(
         extra_headers["Content-Type"] = "application/json"
     response = caller.send(verb, url, headers=extra_headers, params=query, data=body)
     if include:
-        out.write(_status_and_headers(response).encode("utf-8", errors="replace"))
+        _write_status_and_headers(out, _status_and_headers(response))
     head = _write_body(out, response)
     _raise_for_error(response, target, head)
 
@@ -415,6 +424,17 @@ class _Stdout:
 
     def write_pretty(self, data: object) -> None:
         self.write_json_text(_json_text(data) + "\n")
+
+
+def _write_status_and_headers(out: "_Stdout", head: str) -> None:
+    """Piped, the header bytes as the server sent them (http.client read them as Latin-1);
+    on a terminal, as text with control characters and bytes that are not UTF-8 escaped, so
+    no header can retitle the window or move the cursor."""
+    if not out.is_terminal:
+        out.write(head.encode("latin-1", errors="replace"))
+        return
+    lines = head.split("\n")[:-1]
+    out.write_text("".join(escape_controls(client.header_text(line)) + "\n" for line in lines))
 
 
 def _status_and_headers(response: "requests.Response") -> str:

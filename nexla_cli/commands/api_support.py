@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 # One page of `--paginate` is held in memory to check it; a page beyond this is refused.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PAGES = 1000
+MAX_MAX_PAGES = 10**9  # as per_page: at most 9 digits
 
 
 # Where a PATH may go -----------------------------------------------------------------

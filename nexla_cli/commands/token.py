@@ -6,7 +6,7 @@ from typing import Annotated, Any, Dict, List, Optional, Tuple
 
 import typer
 
-from nexla_cli import keys, names, renewal, servicekeys, storedsessions, timefmt
+from nexla_cli import keys, names, renewal, servicekeys, settings, storedsessions, timefmt
 from nexla_cli.commands.common import (
     EXPIRY_NOTES,
     Command,
@@ -181,13 +181,19 @@ def _read_service_key(deps: Deps, key_file: Optional[Path]) -> str:
     )
 
 
+def _min_ttl(value: object) -> int:
+    # The default arrives as the int 0; what the user typed, as text (settings.min_ttl).
+    return value if isinstance(value, int) else settings.min_ttl(str(value))
+
+
 MinTtlOption = Annotated[
     int,
     typer.Option(
         "--min-ttl",
         metavar="SECONDS",
-        min=0,
-        help="Renew first unless the token has at least SECONDS of life left (default 0).",
+        parser=_min_ttl,
+        help="Renew first unless the token has at least SECONDS of life left (default 0, "
+        "at most a year: 31536000).",
         show_default=False,
     ),
 ]
@@ -250,7 +256,30 @@ def token_export(
     from nexla_cli import handoff
 
     deps: Deps = ctx.obj
-    deps.out.result(handoff.render(handoff.handoff(deps, env, min_ttl), fmt.value))
+    handed = handoff.handoff(deps, env, min_ttl)
+    if fmt is not ExportFormat.json:  # json escapes what the encoding cannot hold itself
+        _refuse_what_stdout_cannot_hold(deps, handed.variables)
+    deps.out.result(handoff.render(handed, fmt.value))
+
+
+def _refuse_what_stdout_cannot_hold(deps: Deps, variables: Dict[str, str]) -> None:
+    """A shell or dotenv reader takes what is written as it is: a value that stdout's
+    encoding cannot hold (an API URL with `é` under LC_ALL=C) would be written with escapes
+    and read back as another value, so nothing is written."""
+    from nexla_cli.output import OutputError
+
+    encoding = getattr(deps.streams.stdout, "encoding", None) or "utf-8"
+    for name, value in variables.items():
+        try:
+            value.encode(encoding)
+        except UnicodeEncodeError:
+            raise OutputError(
+                f"{name} holds characters that stdout's encoding ({encoding}) cannot write; "
+                "nothing was written",
+                hint="run with a UTF-8 locale (e.g. LC_ALL=C.UTF-8), or use --format json",
+            ) from None
+        except LookupError:
+            return
 
 
 @token_app.command(
