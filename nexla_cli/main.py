@@ -36,38 +36,8 @@ def main() -> None:
         register()
         from nexla_cli.cli import run as run_app
 
-        sys.exit(_settled(run_app(sys.argv[1:], deps)))
-    sys.exit(_settled(run(sys.argv[1:], deps)))
-
-
-def _settled(code: int) -> int:
-    """The exit code, once stdout and stderr hold nothing the interpreter would try to write
-    as it exits. What could not be written was dealt with when it failed (a result: exit 3;
-    a message: dropped; a reader gone: exit 141), so a stream that still refuses its last
-    bytes is pointed at /dev/null: the exit code stays the one decided, and no `Exception
-    ignored` line appears."""
-    for stream in (sys.stdout, sys.stderr):
-        if stream is None:
-            continue
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            _discard(stream)
-    return code
-
-
-def _discard(stream: "object") -> None:
-    try:
-        descriptor = stream.fileno()  # type: ignore[attr-defined]
-        devnull = os.open(os.devnull, os.O_WRONLY)
-    except (OSError, ValueError, AttributeError):
-        return
-    try:
-        os.dup2(devnull, descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(devnull)
+        sys.exit(run_app(sys.argv[1:], deps))
+    sys.exit(run(sys.argv[1:], deps))
 
 
 def run(argv: "list[str]", deps: "Deps") -> int:
