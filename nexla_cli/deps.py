@@ -142,12 +142,18 @@ class Deps:
         self.keyring_unanswered = False
         # Set when TAB completion offered environment names (the shell must not add files).
         self.completed_names = False
+        # True when this run is the whole process (the `nexla` program): `token exec` may
+        # then replace the process with its command. False for the app run inside
+        # another program (the tests), which must go on afterwards.
+        self.owns_process = False
         self._store: CredentialStore | None = None
         self._out: Output | None = None
 
     @classmethod
     def from_process(cls) -> Deps:
-        return cls(os.environ, Streams.system())
+        deps = cls(os.environ, Streams.system())
+        deps.owns_process = True
+        return deps
 
     def now(self) -> float:
         return self.clock()

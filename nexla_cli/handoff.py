@@ -142,14 +142,56 @@ def _iso_utc(epoch: float) -> str:
 def run_command(deps: Deps, argv: List[str], variables: Dict[str, str]) -> int:
     """Run argv with the variables added to this environment; its exit status, as a shell
     gives it: 126 when it cannot be run, 127 when it is not found, 128+N when signal N
-    killed it. stdin, stdout and stderr are shared, and SIGINT, SIGTERM and SIGHUP are
-    passed on.
+    killed it. stdin, stdout and stderr are shared.
+
+    When this run is the whole process (the `nexla` program, not a test calling the app),
+    the process becomes the command (exec), as `env`, `nice` and `direnv exec` do: every
+    signal then reaches the command exactly as it was sent, once, whoever sent it to
+    whichever processes (a terminal's Ctrl-C, `kill PID`, `kill -- -PGID`, `timeout`,
+    systemd's control-group kill). A process that stayed around to pass signals on cannot
+    tell a signal sent to it alone from one sent to its whole group, and would either drop
+    the first or double the second. Elsewhere (Windows, the app run inside another
+    program) the command runs as a child, and SIGINT, SIGTERM and SIGHUP are passed on.
     """
     environment = dict(deps.environ)
     environment.update(variables)
     for stream in (deps.streams.stdout, deps.streams.stderr):
         if stream is not None:
-            stream.flush()
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass  # what could not be written stays unwritten; the command runs anyway
+    if deps.owns_process and os.name == "posix":
+        return _become_command(deps, argv, environment)
+    return _run_child(deps, argv, environment)
+
+
+# Python ignores these for itself; a command gets the default actions, as from a shell
+# (subprocess restores them in a child the same way).
+_SIGNALS_PYTHON_IGNORES = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
+)
+
+
+def _become_command(deps: Deps, argv: List[str], environment: Dict[str, str]) -> int:
+    """Replace this process with the command; returns only when it cannot be run. Signal
+    handlers this process installed go back to the default actions on exec, while a
+    signal ignored when `nexla` started (`nohup`) stays ignored, as from a shell.
+    Descriptors `nexla` opened itself are not inheritable and close; those the caller
+    opened for the command (`3>log`, a make jobserver) stay open."""
+    previous = {
+        signum: signal.signal(signum, signal.SIG_DFL) for signum in _SIGNALS_PYTHON_IGNORES
+    }
+    try:
+        os.execvpe(argv[0], argv, environment)
+    except OSError as exc:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        return _cannot_run(deps, argv, exc)
+    raise AssertionError("exec returned")  # pragma: no cover - exec never returns
+
+
+def _run_child(deps: Deps, argv: List[str], environment: Dict[str, str]) -> int:
     # Handlers go in before the command starts, so no signal falls between the two; the
     # command itself starts with the default actions (exec resets caught signals).
     forwarder = _Forwarder()
@@ -159,16 +201,8 @@ def run_command(deps: Deps, argv: List[str], variables: Dict[str, str]) -> int:
             # jobserver) reach it as they would from a shell; this process's own are
             # non-inheritable anyway.
             child = subprocess.Popen(argv, env=environment, close_fds=False, cwd=deps.cwd)
-        except FileNotFoundError:
-            missing = "no such file" if os.sep in argv[0] else "command not found"
-            deps.out.error(f"{argv[0]}: {missing}")
-            return EXIT_NOT_FOUND
-        except (PermissionError, IsADirectoryError, NotADirectoryError):
-            deps.out.error(f"{argv[0]}: permission denied (not an executable file)")
-            return EXIT_NOT_EXECUTABLE
         except OSError as exc:
-            deps.out.error(f"{argv[0]}: cannot run it: {exc.strerror or type(exc).__name__}")
-            return EXIT_NOT_EXECUTABLE
+            return _cannot_run(deps, argv, exc)
         forwarder.child = child
         forwarder.deliver_pending()
         code = child.wait()
@@ -177,8 +211,22 @@ def run_command(deps: Deps, argv: List[str], variables: Dict[str, str]) -> int:
     return 128 - code if code < 0 else code
 
 
+def _cannot_run(deps: Deps, argv: List[str], exc: OSError) -> int:
+    """Say why the command could not be started; the status a shell gives for that."""
+    if isinstance(exc, FileNotFoundError):
+        missing = "no such file" if os.sep in argv[0] else "command not found"
+        deps.out.error(f"{argv[0]}: {missing}")
+        return EXIT_NOT_FOUND
+    if isinstance(exc, (PermissionError, IsADirectoryError, NotADirectoryError)):
+        deps.out.error(f"{argv[0]}: permission denied (not an executable file)")
+        return EXIT_NOT_EXECUTABLE
+    deps.out.error(f"{argv[0]}: cannot run it: {exc.strerror or type(exc).__name__}")
+    return EXIT_NOT_EXECUTABLE
+
+
 class _Forwarder:
-    """Signal handlers that pass SIGINT, SIGTERM and SIGHUP on to the child.
+    """Signal handlers that pass SIGINT, SIGTERM and SIGHUP on to the child, where the
+    command runs as a child (see run_command).
 
     A signal this process ignored when it started (`nohup`, a background job of a script) is
     left ignored, so the command inherits that as it would from a shell. A SIGINT typed at

@@ -270,10 +270,10 @@ def token_exec(
 ) -> None:
     """Run COMMAND with NEXLA_API_URL, NEXLA_ACCESS_TOKEN and NEXLA_ENV set.
 
-    stdin, stdout and stderr are COMMAND's; SIGINT, SIGTERM and SIGHUP are passed on; the
-    exit status is COMMAND's (126: cannot be run, 127: not found, 128+N: killed by signal
-    N). The token is in COMMAND's environment, never in its arguments, and not renewed
-    while it runs.
+    nexla becomes COMMAND (exec): stdin, stdout and stderr are COMMAND's, every signal
+    reaches it once, as sent, and the exit status is COMMAND's (126: cannot be run, 127:
+    not found, 128+N to a shell: killed by signal N). The token is in COMMAND's
+    environment, never in its arguments, and not renewed while it runs.
 
     \b
     Examples:
