@@ -45,14 +45,14 @@ def _shell(nx, command: str) -> subprocess.CompletedProcess:
     )
 
 
-def _with_a_reader_gone(nx, *args: str) -> subprocess.CompletedProcess:
+def _with_a_reader_gone(nx, *args: str, env=None) -> subprocess.CompletedProcess:
     """`nexla ARGS` whose stdout is a pipe nobody reads any more: every write is EPIPE."""
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
         return subprocess.run(
             [nexla_executable(), *args],
-            env=nx.env,
+            env=env or nx.env,
             cwd=nx.tmp_path,
             stdin=subprocess.DEVNULL,
             stdout=write_end,
@@ -161,3 +161,19 @@ def test_token_print_with_a_warning_and_an_unwritable_stderr_is_exit_0(nx, redir
 def test_a_failing_command_with_an_unwritable_stderr_keeps_its_exit_code(nx, redirect):
     result = _shell(nx, f"nexla token print --env nosuch.example.com {redirect}")
     assert (result.returncode, result.stdout) == (CONFIG, ""), describe(result)
+
+
+# ---- the completion script (README: `_NEXLA_COMPLETE=source_SHELL nexla`) ------------------
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_completion_script_to_a_full_stdout_is_exit_3(nx, shell):
+    result = _shell(nx, f"_NEXLA_COMPLETE=source_{shell} nexla > /dev/full")
+    assert result.returncode == CONFIG, describe(result)
+    assert result.stderr.startswith("error: cannot write the result"), describe(result)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_completion_script_to_a_reader_gone_is_exit_141(nx, shell):
+    result = _with_a_reader_gone(nx, env=nx.env_with(_NEXLA_COMPLETE=f"source_{shell}"))
+    assert (result.returncode, result.stderr) == (EXIT_BROKEN_PIPE, ""), describe(result)
