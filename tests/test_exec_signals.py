@@ -189,3 +189,46 @@ def test_timeout_foreground_on_a_terminal_reaches_the_command_once(nx):
     assert ready.exists(), child.before  # the command was running when the signal came
     assert _received(log) == ["SIGINT"], child.before
     assert code == 124, child.before
+
+
+# ---- what COMMAND starts with ------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_the_command_starts_with_sigpipe_at_its_default_action(nx):
+    # Python ignores SIGPIPE for itself; `yes | head -1` under token exec must still end
+    # `yes` quietly, as from a shell. SigIgn is the mask of ignored signals (bit N-1).
+    nx.sign_in()
+    result = subprocess.run(
+        [nexla_executable(), "token", "exec", "--", "grep", "^SigIgn:", "/proc/self/status"],
+        env=nx.env,
+        cwd=nx.tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    ignored = int(result.stdout.split()[1], 16)
+    assert not ignored & (1 << (signal.SIGPIPE - 1)), result.stdout
+
+
+def test_a_command_that_is_not_found_or_not_executable_is_127_or_126(nx):
+    nx.sign_in()
+    plain_file = nx.tmp_path / "not-a-program"
+    plain_file.write_text("data\n")
+    for command, code, message in [
+        ("no-such-command-anywhere", 127, "command not found"),
+        (str(plain_file), 126, "permission denied (not an executable file)"),
+    ]:
+        result = subprocess.run(
+            [nexla_executable(), "token", "exec", "--", command],
+            env=nx.env,
+            cwd=nx.tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (result.returncode, result.stdout) == (code, ""), result.stderr
+        assert result.stderr == f"error: {command}: {message}\n"
