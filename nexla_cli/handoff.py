@@ -157,10 +157,7 @@ def run_command(deps: Deps, argv: List[str], variables: Dict[str, str]) -> int:
     environment.update(variables)
     for stream in (deps.streams.stdout, deps.streams.stderr):
         if stream is not None:
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass  # what could not be written stays unwritten; the command runs anyway
+            stream.flush()
     if deps.owns_process and os.name == "posix":
         return _become_command(deps, argv, environment)
     return _run_child(deps, argv, environment)
