@@ -165,6 +165,8 @@ def run(args: List[str], deps: Deps) -> int:
     from typer._click import exceptions as click_exceptions
     from typer.exceptions import Abort
 
+    from nexla_cli.output import ReaderLeft
+
     output = deps.out
     args = _take_debug_flag(deps, list(args))
     try:
@@ -193,8 +195,9 @@ def run(args: List[str], deps: Deps) -> int:
     except (Abort, KeyboardInterrupt):
         output.info("")
         return int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:
-        return int(ExitCode.BUG)
+    except (ReaderLeft, BrokenPipeError):
+        # The reader left early (`| head`): nothing more is wanted, and nothing is wrong.
+        return int(ExitCode.READER_LEFT)
     except Exception as exc:  # a bug: say so in one line, details with --debug
         if deps.debug and deps.streams.stderr is not None:
             import traceback

@@ -20,7 +20,7 @@ Four changes to what Typer 0.28 does on its own:
 
 import os
 import sys
-from typing import Any
+from typing import Any, MutableMapping
 
 from typer import _completion_classes
 from typer._click.shell_completion import ShellComplete, add_completion_class
@@ -100,7 +100,23 @@ class TabPress:
         cls.names_offered = False
 
 
-class BashComplete(_completion_classes.BashComplete):
+class _ScriptOnTheRunsStdout:
+    """Typer prints the script with click.echo, where a full disk is an unexpected error
+    (exit 1); it goes out as every result does instead (Output.result: exit 3 when stdout
+    cannot be written, 141 when its reader left), and the run ends there."""
+
+    ctx_args: MutableMapping[str, Any]
+
+    def source(self) -> str:
+        script: str = super().source()  # type: ignore[misc]
+        deps = self.ctx_args.get("obj")
+        if deps is None:
+            return script
+        deps.out.result(script)
+        sys.exit(0)
+
+
+class BashComplete(_ScriptOnTheRunsStdout, _completion_classes.BashComplete):
     source_template = BASH_SCRIPT
 
     def source_vars(self) -> dict[str, Any]:
@@ -114,7 +130,7 @@ class BashComplete(_completion_classes.BashComplete):
         return fastcomplete.NO_FILES + ("\n" + answer if answer else "")
 
 
-class ZshComplete(_completion_classes.ZshComplete):
+class ZshComplete(_ScriptOnTheRunsStdout, _completion_classes.ZshComplete):
     source_template = ZSH_SCRIPT
 
     def complete(self) -> str:
@@ -124,7 +140,7 @@ class ZshComplete(_completion_classes.ZshComplete):
         return "" if answer == "_files" and _names_were_offered(self) else answer
 
 
-class FishComplete(_completion_classes.FishComplete):
+class FishComplete(_ScriptOnTheRunsStdout, _completion_classes.FishComplete):
     def complete(self) -> str:
         TabPress.start()
         if os.getenv("_TYPER_COMPLETE_FISH_ACTION", "") == "is-args":

@@ -61,13 +61,19 @@ class Deps:
         self.debug = False
         # What lower layers want said goes to this run's stderr, through its Output.
         self.notices = Notices(sink=self._print_notice)
+        # True when this run is the whole process (the `nexla` program): `token exec` may
+        # then replace the process with its command. False for the app run inside
+        # another program (the tests), which must go on afterwards.
+        self.owns_process = False
         self._store: CredentialStore | None = None
         self._out: Output | None = None
         self._keyring: Keyring | None = None
 
     @classmethod
     def from_process(cls) -> Deps:
-        return cls(os.environ, Streams.system())
+        deps = cls(os.environ, Streams.system())
+        deps.owns_process = True
+        return deps
 
     def now(self) -> float:
         return self.clock()

@@ -3,7 +3,9 @@ whether a token is still accepted."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from nexla_cli import names, storedsessions
 from nexla_cli.errors import AuthError, ConfigError, NetworkError, NexlaError
@@ -130,7 +132,9 @@ def _forget_failed(name: str, exc: StoreWriteError, ex: Exchange) -> ConfigError
 # Asking the server whether a token is accepted ---------------------------------------------
 
 VALID, REJECTED, UNREACHABLE = "valid", "rejected", "unreachable"
-MAX_CONCURRENT_CHECKS = 16
+# Environments asked at the same time (docs/scripting.md): more than anyone configures, few
+# enough that the sockets and threads fit any machine's limits (1024 descriptors by default).
+MAX_CONCURRENT_CHECKS = 256
 
 
 def check_token(
@@ -172,18 +176,53 @@ def check_environments(deps: SessionDeps, data: StoreData) -> dict[str, dict[str
     if not targets:
         return {}
 
-    import concurrent.futures
-
     import requests  # noqa: F401 - imported once here, not by several threads at once
 
     def check(target: tuple[str, str, str, str]) -> dict[str, str | None]:
         _, api_url, token, source = target
         return {"token_source": source, **_status(deps, api_url, token)}
 
-    workers = min(len(targets), MAX_CONCURRENT_CHECKS)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(check, targets))
+    outcomes = all_at_once(check, targets, MAX_CONCURRENT_CHECKS)
     return {target[0]: outcome for target, outcome in zip(targets, outcomes, strict=True)}
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def all_at_once(work: Callable[[_T], _R], items: Sequence[_T], limit: int) -> list[_R]:
+    """work(item) for every item, `limit` at a time at most, each in a thread of its own;
+    the results in the order of the items (the first exception raised, raised here).
+
+    The threads are daemons and this thread waits on them in a way a signal interrupts:
+    Ctrl-C ends the command at once (exit 130), abandoning the calls still waiting for a
+    server rather than waiting out their timeouts and retries. A ThreadPoolExecutor would
+    wait for every call it started, both on leaving its block and when Python exits.
+    """
+    import threading
+
+    results: dict[int, _R] = {}
+    failures: list[BaseException] = []
+    slots = threading.BoundedSemaphore(limit)
+    finished = threading.Semaphore(0)
+
+    def run(index: int, item: _T) -> None:
+        try:
+            results[index] = work(item)
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            failures.append(exc)
+        finally:
+            slots.release()
+            finished.release()
+
+    for index, item in enumerate(items):
+        slots.acquire()
+        threading.Thread(target=run, args=(index, item), daemon=True).start()
+    for _ in items:
+        finished.acquire()
+    if failures:
+        raise failures[0]
+    return [results[index] for index in range(len(items))]
 
 
 def _token_to_check(

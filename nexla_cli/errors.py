@@ -18,6 +18,8 @@ class ExitCode(enum.IntEnum):
     NETWORK = 5
     API_REFUSED = 6
     INTERRUPTED = 130
+    # The reader of stdout left (`| head`): as a shell reports a death by SIGPIPE.
+    READER_LEFT = 141
 
 
 class NexlaError(Exception):

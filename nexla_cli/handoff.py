@@ -1,35 +1,29 @@
-"""Handing a session to other programs: the variables, quoted for shells, and `token exec`.
+"""Handing a session to other programs: the variables, and how shells and dotenv files quote them.
 
 Nexla's SDK reads `NEXLA_API_URL` and `NEXLA_ACCESS_TOKEN`; this tool reads them too (plus
 `NEXLA_ENV`). `token export` prints them for a shell to evaluate, `token exec` starts a
-command with them set. Either way the token is frozen at that moment: nothing renews it in
-the other program, and `NEXLA_ACCESS_TOKEN` wins over the stored session for this tool too.
+command with them set (tokenexec.py runs it). Either way the token is frozen at that
+moment: nothing renews it in the other program, and `NEXLA_ACCESS_TOKEN` wins over the
+stored session for this tool too.
 
 Standard library only at import time; the commands import this module when they run.
 """
 
 import json
-import os
-import signal
-import subprocess
-from typing import Any, Dict, List, Optional
+from typing import Dict, Optional
 
 from nexla_cli import apitarget, renewal, storedsessions, timefmt
-from nexla_cli.deps import Deps
 from nexla_cli.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.sessiondeps import SessionDeps
 
 API_URL_VARIABLE = "NEXLA_API_URL"
 ENV_VARIABLE = "NEXLA_ENV"
 SERVICE_KEY_VARIABLE = "NEXLA_SERVICE_KEY"
 FORMATS = ("sh", "fish", "powershell", "dotenv", "json")
 
-# The signals `token exec` passes on to its command. SIGHUP does not exist on Windows.
-FORWARDED_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-# As shells report them.
-EXIT_NOT_EXECUTABLE = 126
-EXIT_NOT_FOUND = 127
 
 
 class Handoff:
@@ -40,7 +34,7 @@ class Handoff:
         self.expires_at = expires_at
 
 
-def handoff(deps: Deps, explicit_env: Optional[str], min_ttl: float = 0) -> Handoff:
+def handoff(deps: SessionDeps, explicit_env: Optional[str], min_ttl: float = 0) -> Handoff:
     """The variables for the chosen environment, its token renewed first when due (or shorter
     lived than `min_ttl`). With $NEXLA_ACCESS_TOKEN set, that token is handed on as it is."""
     # The same rules as `nexla api`: with $NEXLA_ACCESS_TOKEN, the environment is optional
@@ -146,113 +140,3 @@ def render(handed: Handoff, fmt: str) -> str:
         )
         return json.dumps(data, indent=2)
     raise UsageError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
-
-
-# Running a command -------------------------------------------------------------------------
-
-
-def run_command(deps: Deps, argv: List[str], variables: Dict[str, str]) -> int:
-    """Run argv with the variables added to this environment; its exit status, as a shell
-    gives it: 126 when it cannot be run, 127 when it is not found, 128+N when signal N
-    killed it. stdin, stdout and stderr are shared, and SIGINT, SIGTERM and SIGHUP are
-    passed on.
-    """
-    environment = dict(deps.environ)
-    environment.update(variables)
-    for stream in (deps.streams.stdout, deps.streams.stderr):
-        if stream is not None:
-            stream.flush()
-    # Handlers go in before the command starts, so no signal falls between the two; the
-    # command itself starts with the default actions (exec resets caught signals).
-    forwarder = _Forwarder()
-    try:
-        try:
-            # close_fds=False: descriptors the caller opened for COMMAND (`3>log`, a make
-            # jobserver) reach it as they would from a shell; this process's own are
-            # non-inheritable anyway.
-            child = subprocess.Popen(argv, env=environment, close_fds=False, cwd=deps.cwd)
-        except FileNotFoundError:
-            missing = "no such file" if os.sep in argv[0] else "command not found"
-            deps.out.error(f"{argv[0]}: {missing}")
-            return EXIT_NOT_FOUND
-        except (PermissionError, IsADirectoryError, NotADirectoryError):
-            deps.out.error(f"{argv[0]}: permission denied (not an executable file)")
-            return EXIT_NOT_EXECUTABLE
-        except OSError as exc:
-            deps.out.error(f"{argv[0]}: cannot run it: {exc.strerror or type(exc).__name__}")
-            return EXIT_NOT_EXECUTABLE
-        forwarder.child = child
-        forwarder.deliver_pending()
-        code = child.wait()
-    finally:
-        forwarder.restore()
-    return 128 - code if code < 0 else code
-
-
-class _Forwarder:
-    """Signal handlers that pass SIGINT, SIGTERM and SIGHUP on to the child.
-
-    A signal this process ignored when it started (`nohup`, a background job of a script) is
-    left ignored, so the command inherits that as it would from a shell. A SIGINT typed at
-    the terminal has already reached the command (the terminal signals the whole foreground
-    process group), so it is not sent a second time: a command that cleans up on the first
-    Ctrl-C must not be cut short by a copy.
-    """
-
-    def __init__(self) -> None:
-        self.child: Optional[subprocess.Popen[bytes]] = None
-        self._pending: List[int] = []
-        self._previous: Dict[int, Any] = {}
-        for signum in FORWARDED_SIGNALS:
-            if signal.getsignal(signum) == signal.SIG_IGN:
-                continue
-            self._previous[signum] = signal.signal(signum, self._handle)
-
-    def _handle(self, signum: int, _frame: object) -> None:
-        if self.child is None:
-            self._pending.append(signum)
-            return
-        self._pass_on(signum)
-
-    def deliver_pending(self) -> None:
-        # These arrived before the command existed: nothing else can have reached it.
-        for signum in self._pending:
-            self._pass_on(signum, typed=False)
-        self._pending.clear()
-
-    def _pass_on(self, signum: int, typed: Optional[bool] = None) -> None:
-        child = self.child
-        if child is None:
-            return
-        if typed is None:
-            typed = signum == signal.SIGINT and _terminal_signalled_the_child(child.pid)
-        if typed:
-            return
-        try:
-            child.send_signal(signum)
-        except OSError:
-            pass  # it has just exited: wait() collects its status
-
-    def restore(self) -> None:
-        for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
-
-
-def _terminal_signalled_the_child(child_pid: int) -> bool:
-    """Whether a Ctrl-C typed at the terminal reached the child as well as this process:
-    both in one process group, which is the terminal's foreground group."""
-    if not hasattr(os, "tcgetpgrp"):
-        return False
-    try:
-        group = os.getpgrp()
-        if os.getpgid(child_pid) != group:
-            return False
-        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
-    except OSError:
-        return False  # no controlling terminal: the signal was sent to this process alone
-    try:
-        return os.tcgetpgrp(fd) == group
-    except OSError:
-        return False
-    finally:
-        os.close(fd)

@@ -32,6 +32,19 @@ class OutputError(ConfigError):
     """stdout is closed or cannot be written: the result the user asked for is lost."""
 
 
+class ReaderLeft(Exception):
+    """The reader of stdout left early (EPIPE: `nexla … | head -1`): nothing more is wanted.
+
+    Not an OSError, so that Click's own handling of EPIPE (exit 1) never sees it: cli.run
+    ends the run quietly with exit 141, as a shell reports a death by SIGPIPE."""
+
+
+def unwritable(exc: Exception) -> OutputError:
+    """The error for a stdout that refused a write (a full disk, a closed descriptor)."""
+    reason = getattr(exc, "strerror", None) or "it is closed"
+    return OutputError(f"cannot write the result to stdout: {reason}")
+
+
 def _encodable(text: str, stream: object) -> str:
     """text as the stream's encoding can write it: what it cannot hold becomes escapes."""
     encoding = getattr(stream, "encoding", None) or "utf-8"
@@ -117,10 +130,9 @@ class Output:
             stream.write(_encodable(text, stream) + "\n")
             stream.flush()
         except BrokenPipeError:
-            raise  # the reader left (`| head`): cli.run ends quietly
+            raise ReaderLeft() from None
         except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or "it is closed"
-            raise OutputError(f"cannot write the result to stdout: {reason}") from None
+            raise unwritable(exc) from None
 
     def display(self, text: str) -> None:
         """A result line for people on stdout (`env list`, `env show`, `token status`): what

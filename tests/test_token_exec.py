@@ -71,12 +71,13 @@ def test_callers_access_token_variable_is_handed_on_as_it_is(nx):
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
 def test_the_token_is_in_no_command_line(nx):
     token = nx.sign_in()
-    # The shell's own command line, a newline, then its parent's (nexla's).
+    # The shell's own command line, a newline, then its parent's. nexla has become the
+    # shell (exec): the process that ran `nexla token exec` now shows COMMAND's line.
     show = 'cat /proc/$$/cmdline; echo; cat "/proc/$PPID/cmdline"'
     result = _exec(nx, "sh", "-c", show)
     assert result.returncode == 0, describe(result)
     own, parent = (line.replace("\0", " ") for line in result.stdout.split("\n", 1))
-    assert "token exec" in parent  # the second one really is nexla's
+    assert own.startswith("sh -c ")  # the first one really is COMMAND's
     assert token not in own and token not in parent
 
 
@@ -244,13 +245,15 @@ def test_signal_is_passed_on_once_and_the_commands_status_returned(nx, signum):
     "signum,expected", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
 )
 def test_command_killed_by_the_signal_passed_on_gives_128_plus_n(nx, signum, expected):
+    # nexla has become COMMAND (exec): the process ends by the signal itself, which a shell
+    # reports as 128+N (`expected`) and subprocess as -N.
     nx.sign_in()
     ready = nx.tmp_path / "ready"
     proc = _start_exec(nx, DEFAULT_CHILD, str(ready))
     _wait_for(ready, proc)
     os.kill(proc.pid, signum)
     out, err = proc.communicate(timeout=60)
-    assert (proc.returncode, out, err) == (expected, b"", b"")
+    assert (proc.returncode, out, err) == (-signum, b"", b""), expected
 
 
 @pytest.mark.e2e  # SIGINT ignored from exec on

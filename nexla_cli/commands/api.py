@@ -395,14 +395,19 @@ class _Stdout:
         self.is_terminal = deps.streams.stdout_tty
 
     def write(self, data: bytes) -> None:
+        from nexla_cli.output import OutputError, ReaderLeft, unwritable
+
         stream = self.stream
         if stream is None:
-            from nexla_cli.output import OutputError
-
             raise OutputError("cannot write the result: stdout is closed")
-        stream.flush()
-        stream.buffer.write(data)
-        stream.buffer.flush()
+        try:
+            stream.flush()
+            stream.buffer.write(data)
+            stream.buffer.flush()
+        except BrokenPipeError:
+            raise ReaderLeft() from None
+        except (OSError, ValueError) as exc:
+            raise unwritable(exc) from None
 
     def write_text(self, text: str) -> None:
         if text:
@@ -418,9 +423,16 @@ class _Stdout:
         from rich.console import Console
         from rich.highlighter import JSONHighlighter
 
-        stream.flush()
-        console = Console(file=stream, soft_wrap=True, force_terminal=True)
-        console.print(JSONHighlighter()(text), end="")
+        from nexla_cli.output import ReaderLeft, unwritable
+
+        try:
+            stream.flush()
+            console = Console(file=stream, soft_wrap=True, force_terminal=True)
+            console.print(JSONHighlighter()(text), end="")
+        except BrokenPipeError:
+            raise ReaderLeft() from None
+        except (OSError, ValueError) as exc:  # a terminal that went away
+            raise unwritable(exc) from None
 
     def write_pretty(self, data: object) -> None:
         self.write_json_text(_json_text(data) + "\n")

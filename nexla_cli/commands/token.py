@@ -299,23 +299,23 @@ def token_exec(
 ) -> None:
     """Run COMMAND with NEXLA_API_URL, NEXLA_ACCESS_TOKEN and NEXLA_ENV set.
 
-    stdin, stdout and stderr are COMMAND's; SIGINT, SIGTERM and SIGHUP are passed on; the
-    exit status is COMMAND's (126: cannot be run, 127: not found, 128+N: killed by signal
-    N). The token is in COMMAND's environment, never in its arguments, and not renewed
-    while it runs.
+    nexla becomes COMMAND (exec): stdin, stdout and stderr are COMMAND's, every signal
+    reaches it once, as sent, and the exit status is COMMAND's (126: cannot be run, 127:
+    not found, 128+N to a shell: killed by signal N). The token is in COMMAND's
+    environment, never in its arguments, and not renewed while it runs.
 
     \b
     Examples:
       nexla token exec -- python job.py
       nexla token exec --env beta.nexla.com --min-ttl 1800 -- ./nightly.sh
     """
-    from nexla_cli import handoff
+    from nexla_cli import handoff, tokenexec
 
     deps: Deps = ctx.obj
     variables = handoff.handoff(deps, env, min_ttl).variables
     # COMMAND's status is final and its streams are its own: exit at once, without the
     # newline the app writes after an interrupted command of its own (status 130).
-    raise SystemExit(handoff.run_command(deps, command, variables))
+    raise SystemExit(tokenexec.run_command(deps, command, variables))
 
 
 @token_app.command(
