@@ -129,6 +129,12 @@ def _retry_policy(backoff: float, max_retry_after: float, now: Callable[[], floa
     )
 
 
+def load_before_threads() -> None:
+    """Import requests in this thread, before several threads send at once: each would
+    otherwise import it at the same moment, on first use."""
+    import requests  # noqa: F401
+
+
 class HttpContext:
     """What the HTTP layer takes from a run: its environment variables (timeouts, CA bundle,
     proxies), its waits, its clock, where warnings go, and where `--debug` lines go (None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from nexla_cli import names, storedsessions
+from nexla_cli import client, names, storedsessions
 from nexla_cli.errors import AuthError, ConfigError, NetworkError, NexlaError
 from nexla_cli.exchange import Exchange, exchange
 from nexla_cli.model import Session
@@ -176,7 +176,7 @@ def check_environments(deps: SessionDeps, data: StoreData) -> dict[str, dict[str
     if not targets:
         return {}
 
-    import requests  # noqa: F401 - imported once here, not by several threads at once
+    client.load_before_threads()
 
     def check(target: tuple[str, str, str, str]) -> dict[str, str | None]:
         _, api_url, token, source = target

@@ -9,6 +9,8 @@ stored session for this tool too.
 Standard library only at import time; the commands import this module when they run.
 """
 
+from __future__ import annotations
+
 import json
 from typing import Dict, Optional
 
