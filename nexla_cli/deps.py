@@ -4,7 +4,7 @@ The environment variables, the streams (with their TTY flags), the clock, the ti
 retries and waits, the credential store and the HTTP client factory all live on one `Deps`
 object. `main.main` builds it from the real process (`Deps.from_process`); tests build one
 from a dict, in-memory streams and a clock of their choosing, and run the very same code
-(tests/inprocess.py). Below the entry point nothing reads `os.environ`, `sys.stdout` or
+(tests/support/inprocess.py). Below the entry point nothing reads `os.environ`, `sys.stdout` or
 `time.time()` itself.
 
 The `token print` fast path builds one too, so this module imports neither `typing` nor

@@ -15,14 +15,11 @@ Fixtures
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
-import shutil
 import signal
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,9 +28,10 @@ import pytest
 import trustme
 
 from nexla_cli.deps import Timing
-from tests.fake_nexla import FakeNexla
-from tests.inprocess import FAST, run_in_process
-from tests.signing_in import configure_options, seed_pasted_token
+from tests.support.fake_nexla import FakeNexla
+from tests.support.inprocess import FAST, run_in_process
+from tests.support.processes import end_leftover_cli_processes, nexla_executable
+from tests.support.signing_in import configure_options, seed_pasted_token
 
 # A suite started in the background by a shell without job control, or under nohup, inherits
 # these signals ignored, and every `nexla` it starts would too: Ctrl-C and SIGTERM tests
@@ -75,27 +73,28 @@ class CliEnv(dict):
     tmp_path: Path
 
 
-def nexla_executable() -> str:
-    """The `nexla` console script of the interpreter running the tests, else the one on PATH.
-
-    Looking next to sys.executable first tests the package installed in this venv, not
-    whatever `nexla` happens to come first on PATH.
-    """
-    beside = Path(sys.executable).parent / "nexla"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("nexla")
-    if found is None:
-        pytest.fail("the `nexla` console script is not installed (pip install -e .)")
-    return found
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "own_server: give this test a fake server of its own instead of the shared one "
         "(it stops the server, or needs a port no other test has used)",
     )
+
+
+_E2E_DIR = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tier is the directory: every test under tests/e2e is `e2e` (so `-m "not e2e"`
+    leaves out what needs a real process), and a test elsewhere may not claim to be."""
+    for item in items:
+        in_e2e = _E2E_DIR in item.path.parents
+        if in_e2e:
+            item.add_marker(pytest.mark.e2e)
+        elif any(mark.name == "e2e" for mark in item.iter_markers()):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked e2e outside tests/e2e: move it there"
+            )
 
 
 @pytest.fixture(scope="session")
@@ -164,39 +163,6 @@ def nexla_server(request: pytest.FixtureRequest, shared_server: FakeNexla, fresh
     _assert_no_internal_errors(shared_server)
 
 
-def end_leftover_cli_processes() -> None:
-    """Kill `nexla` processes this test started and left running (a failed test's).
-
-    Against a server of its own such a process would have met a closed port after the
-    test; against the shared server it could log requests into the next test. Linux only
-    (it reads /proc); elsewhere nothing is done.
-    """
-    executable = nexla_executable().encode()
-    for pid in _descendants(os.getpid()):
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue  # gone already
-        if executable in argv:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-
-
-def _descendants(root: int) -> list[int]:
-    """Every live process below `root`, from /proc/PID/task/TID/children; [] without them."""
-    found, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        for listing in Path(f"/proc/{pid}/task").glob("*/children"):
-            try:
-                below = [int(child) for child in listing.read_text().split()]
-            except OSError:
-                continue  # the thread or process is gone
-            found += below
-            pending += below
-    return found
-
-
 def _write_browser_recorder(tmp_path: Path, log: Path) -> Path:
     # Python's webbrowser runs $BROWSER with the URL as its only argument and waits for it,
     # so the URL is in the log by the time the CLI moves on.
@@ -243,7 +209,7 @@ RunNexla = Callable[..., subprocess.CompletedProcess]
 
 @pytest.fixture
 def run_nexla(cli_env: CliEnv, tmp_path: Path, request: pytest.FixtureRequest) -> RunNexla:
-    """Runs `nexla`: in this process (tests/inprocess.py), or as the installed program for
+    """Runs `nexla`: in this process (tests/support/inprocess.py), or as the installed program for
     tests marked `e2e`, where a real process matters."""
     real_process = request.node.get_closest_marker("e2e") is not None
 
@@ -261,7 +227,7 @@ def run_nexla(cli_env: CliEnv, tmp_path: Path, request: pytest.FixtureRequest) -
         stdin is /dev/null unless `input` is given, so nothing ever waits on the terminal.
         The working directory defaults to tmp_path so no stray files land in the repo.
         In-process only: `clock` is the run's time (default the real one), `timing` its
-        waits (default tests/inprocess.FAST); a real process has the real ones.
+        waits (default tests.support.inprocess.FAST); a real process has the real ones.
         """
         if not real_process:
             return run_in_process(
@@ -318,7 +284,7 @@ class Harness:
         """Sign in to the fake server's environment with a pasted token; returns the token.
 
         The store is seeded with exactly what `nexla env configure HOST --with-token EXTRA`
-        would keep (tests/signing_in.py), without running it: no process, no request in the
+        would keep (tests/support/signing_in.py), without running it: no process, no request in the
         server's log. `extra` may be `--api-url URL` and `--no-verify`. A token not given is
         issued by the server first. Tests of configure itself use `sign_in_with_cli`.
         """

@@ -2,7 +2,7 @@
 
 Every test runs `nexla` and asserts what the fake server received (method, path, query,
 headers, body, and how many times). Bodies piped through a real process's stdout are
-tested in tests/test_api_hostile.py.
+tested in tests/app/test_api_hostile.py.
 """
 
 from __future__ import annotations
@@ -11,15 +11,8 @@ import json
 
 import pytest
 
-from tests.fake_nexla import TEAMS, Fault
-from tests.inprocess import run_in_process
-
-
-def run_bytes_in_process(nx, *args: str, stdin: bytes | None = None):
-    """`nexla ARGS` in this process, with stdout and stderr as the bytes written (no
-    decoding, no newline translation): what tests.processes.run_bytes gives, without
-    starting a process."""
-    return run_in_process(list(args), env=nx.env, input=stdin, cwd=nx.tmp_path, text=False)
+from tests.support.fake_nexla import TEAMS, Fault
+from tests.support.inprocess import run_bytes_in_process
 
 
 @pytest.fixture

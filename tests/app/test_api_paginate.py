@@ -7,8 +7,8 @@ import shlex
 
 import pytest
 
-from tests.fake_nexla import Fault
-from tests.test_api import run_bytes_in_process
+from tests.support.fake_nexla import Fault
+from tests.support.inprocess import run_bytes_in_process
 
 
 @pytest.fixture

@@ -11,13 +11,11 @@ from __future__ import annotations
 import json
 import re
 
-import pexpect
 import pytest
 
 from nexla_cli.deps import Timing
-from tests.conftest import nexla_executable
-from tests.fake_nexla import TEAMS
-from tests.inprocess import run_in_process
+from tests.support.fake_nexla import TEAMS
+from tests.support.inprocess import run_in_process
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # rich's default "dots" spinner draws with braille characters.
@@ -28,11 +26,6 @@ SPINNER = re.compile("[\u2800-\u28ff]")
 def api(nx):
     nx.token = nx.sign_in()
     return nx
-
-
-# The spinner's real delay is 0.3 s (nexla_cli.deps.Timing): a call the server holds for 1 s
-# is slow enough for it to be drawn, even on a loaded machine.
-SLOW_CALL = 1.0
 
 
 def terminal_env(nx, *, colour: bool) -> dict[str, str]:
@@ -69,31 +62,6 @@ def assert_a_spinner_would_show(nx) -> None:
     assert SPINNER.search(shown.stderr), shown.stderr
 
 
-def run_in_terminal(nx, command: str, *, colour: bool, timeout: float = 60) -> tuple[str, int]:
-    """Run a shell command line in a pty (stdout and stderr a terminal unless redirected)."""
-    env = terminal_env(nx, colour=colour)
-    child = pexpect.spawn(
-        "/bin/sh",
-        ["-c", command],
-        env=env,
-        cwd=str(nx.tmp_path),
-        encoding="utf-8",
-        timeout=timeout,
-        dimensions=(40, 100),
-    )
-    text = child.read()
-    child.close()
-    return text.replace("\r\n", "\n"), child.exitstatus
-
-
-@pytest.mark.e2e  # a real pseudo-terminal as stdout
-def test_json_is_pretty_printed_without_colour_under_no_color(api):
-    text, status = run_in_terminal(api, f"{nexla_executable()} api /teams", colour=False)
-    assert status == 0, text
-    assert not ANSI.search(text)
-    assert text == json.dumps(TEAMS, indent=2) + "\n"
-
-
 def test_json_is_pretty_printed_in_colour(api):
     result = on_terminal(api, "api", "/teams/1", colour=True, timing=NO_SPINNER)
     assert result.returncode == 0, result.stderr
@@ -118,15 +86,6 @@ def test_paginated_listing_on_a_terminal(api):
     result = on_terminal(api, "api", "/data_sources", "--paginate", colour=False, timing=NO_SPINNER)
     assert result.returncode == 0, result.stderr
     assert result.stdout == json.dumps([{"id": 1}, {"id": 2}, {"id": 3}], indent=2) + "\n"
-
-
-@pytest.mark.e2e  # a real pseudo-terminal as stderr, and the spinner's real delay
-def test_a_slow_call_shows_a_spinner_on_a_terminal(api):
-    api.server.set_delay("GET", "/teams", SLOW_CALL)
-    text, status = run_in_terminal(api, f"{nexla_executable()} api /teams", colour=True)
-    assert status == 0, text
-    assert SPINNER.search(text), text
-    assert "GET https://" in ANSI.sub("", text)
 
 
 def test_no_spinner_with_no_color(api):

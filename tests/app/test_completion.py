@@ -16,101 +16,36 @@ sys.stdout: that is where the completion code reads and writes); the installed c
 itself answers a few, to show what it loads, and real shells press TAB at the end.
 """
 
-import io
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from nexla_cli import fastcomplete
-from tests.conftest import nexla_executable
-from tests.test_env_interactive import close_ended
-from tests.test_startup import seed_store, session_record, split_importtime
+from tests.support.tab_presses import (
+    NAMES,
+    PROTOCOLS,
+    bash_variables,
+    complete,
+    protocol_variables,
+    seed_names,
+    tab_press,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def store(nx):
+    """nx with three environments besides the fake server's (tab_presses.seed_names)."""
+    return seed_names(nx)
 SCRIPTS = {
     "bash": "nexla.bash",
     "zsh": "_nexla",
     "fish": "nexla.fish",
     "powershell": "nexla.ps1",
 }
-NAMES = ["dataops.nexla.io", "localhost:8443", "[::1]:8443"]
-
-
-@pytest.fixture
-def store(nx):
-    """Three environments besides the fake server's; none of their URLs is ever called.
-
-    The working directory holds files whose names start like the words typed, so a shell
-    that fell back to completing files would show it.
-    """
-    environments = {name: None for name in NAMES}
-    environments[nx.server.host] = (nx.server.api_url, session_record("tok-a", left=3000))
-    seed_store(nx.config_dir, environments, "dataops.nexla.io")
-    for name in ("zzz-notes.txt", "dat-file.txt", "localfile.txt"):
-        (nx.tmp_path / name).write_text("")
-    return nx
-
-
-def tab_press(nx, variables: dict, answered_by: str = "nexla") -> tuple:
-    """(exit code, stdout, stderr) of one TAB press: `nexla` run with nx's environment and
-    `variables`, in its working directory, stdin empty; answered as main.main does
-    (`answered_by="nexla"`: the fast completion, else Typer's), or by the fast completion
-    alone ("fast": exit code None when it does not answer) or by Typer alone ("typer")."""
-    stdin = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    environment = dict(nx.env, **variables)
-    with pytest.MonkeyPatch.context() as patch:
-        for name in set(os.environ) - set(environment):
-            patch.delenv(name)
-        for name, value in environment.items():
-            patch.setenv(name, value)
-        patch.chdir(nx.tmp_path)
-        patch.setattr(sys, "stdin", stdin)
-        patch.setattr(sys, "stdout", stdout)
-        patch.setattr(sys, "stderr", stderr)
-        code = _answer(variables["_NEXLA_COMPLETE"], answered_by)
-        stdout.flush()
-        stderr.flush()
-    return (code, _text(stdout), _text(stderr))
-
-
-def _answer(instruction: str, answered_by: str) -> int | None:
-    if answered_by != "typer":
-        code = fastcomplete.complete(instruction)
-        if code is not None or answered_by == "fast":
-            return code
-    from nexla_cli.cli import run
-    from nexla_cli.completion import register
-    from nexla_cli.deps import Deps
-
-    register()
-    try:
-        return run([], Deps.from_process())
-    except SystemExit as exc:  # Typer ends a completion with sys.exit
-        return 0 if exc.code is None else exc.code
-
-
-def _text(stream: io.TextIOWrapper) -> str:
-    # As subprocess.run(text=True) reads a child's output.
-    return stream.buffer.getvalue().decode("utf-8").replace("\r\n", "\n")  # type: ignore[attr-defined]
-
-
-def complete(nx, shell: str, **variables) -> subprocess.CompletedProcess:
-    """`_NEXLA_COMPLETE=complete_SHELL nexla` with `variables`, as a finished run."""
-    code, stdout, stderr = tab_press(nx, {"_NEXLA_COMPLETE": f"complete_{shell}", **variables})
-    return subprocess.CompletedProcess(["nexla"], code, stdout, stderr)
-
-
-def bash_variables(line: str) -> dict:
-    """COMP_WORDS and COMP_CWORD for completing the last word of `line`, as bash's script
-    sends them (words already glued back together at `:` and `=`)."""
-    words = line.split(" ")
-    return {"COMP_WORDS": "\n".join(words), "COMP_CWORD": str(len(words) - 1)}
 
 
 def bash_answer(nx, line: str) -> list:
@@ -286,32 +221,6 @@ FALLS_THROUGH = [
     "nexla api --input ",
     "nexla token nothing --env ",
 ]
-PROTOCOLS = ["bash", "zsh", "fish get-args", "fish is-args", "powershell"]
-PROTOCOL_VARIABLES = (
-    "COMP_WORDS",
-    "COMP_CWORD",
-    "_TYPER_COMPLETE_ARGS",
-    "_TYPER_COMPLETE_FISH_ACTION",
-    "_TYPER_COMPLETE_WORD_TO_COMPLETE",
-)
-
-
-def protocol_variables(protocol: str, line: str) -> dict:
-    """What each shell's script sets when TAB is pressed at the end of `line`."""
-    shell, _, action = protocol.partition(" ")
-    variables = {"_NEXLA_COMPLETE": f"complete_{shell}"}
-    if shell == "bash":
-        variables.update(bash_variables(line))
-    elif shell == "powershell":
-        # $commandAst.ToString() has no trailing blank; $wordToComplete is the last word.
-        word = "" if line.endswith(" ") else line.rsplit(" ", 1)[-1]
-        variables.update(_TYPER_COMPLETE_ARGS=line.rstrip(" "))
-        variables.update(_TYPER_COMPLETE_WORD_TO_COMPLETE=word)
-    else:
-        variables.update(_TYPER_COMPLETE_ARGS=line)
-        if action:
-            variables.update(_TYPER_COMPLETE_FISH_ACTION=action)
-    return variables
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -383,165 +292,7 @@ def test_the_fast_tables_name_exactly_the_commands_of_the_app():
         assert arguments, path
 
 
-def run_installed(nx, variables: dict) -> tuple:
-    """The installed nexla's answer (exit code, stdout, stderr) and whether Typer was loaded."""
-    result = subprocess.run(
-        [nexla_executable()],
-        env=nx.env_with(PYTHONPROFILEIMPORTTIME="1", **variables),
-        cwd=nx.tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    modules, stderr = split_importtime(result.stderr)
-    return (result.returncode, result.stdout, stderr), "typer" in modules
-
-
-@pytest.mark.e2e  # what a fresh interpreter imports
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_the_installed_command_answers_names_without_typer(store, protocol):
-    variables = protocol_variables(protocol, "nexla env use loc")
-    answer, loaded_typer = run_installed(store, variables)
-    assert not loaded_typer
-    assert answer == tab_press(store, variables, "typer")
-    assert "localhost" in answer[1] or protocol == "fish is-args"
-
-
-@pytest.mark.e2e  # what a fresh interpreter imports
-def test_the_installed_command_hands_other_lines_to_typer(store):
-    variables = protocol_variables("bash", "nexla env u")
-    answer, loaded_typer = run_installed(store, variables)
-    assert loaded_typer
-    assert answer == (0, "use\n", "") == tab_press(store, variables, "typer")
-
-
 # Real shells ------------------------------------------------------------------------------
-
-# Each shell gets a stand-in function `nexla` that prints its arguments, so pressing Enter
-# after TAB shows the completed line. The completion scripts run the real program through
-# `env`, which does not see shell functions.
-SHELLS = {
-    "bash": (
-        ["bash", "--norc", "--noprofile", "-i"],
-        [
-            "PS1='$ '",
-            "source {completions}/nexla.bash",
-            "nexla() { printf '<ARGS:%s>\\n' \"$*\"; }",
-        ],
-    ),
-    "zsh, sourced": (
-        ["zsh", "-f", "-i"],
-        [
-            "PS1='$ '",
-            "autoload -Uz compinit && compinit -u -D",
-            "source {completions}/_nexla",
-            'nexla() { print -r -- "<ARGS:$*>" }',
-        ],
-    ),
-    "zsh, autoloaded from $fpath": (
-        ["zsh", "-f", "-i"],
-        [
-            "PS1='$ '",
-            "fpath=({completions} $fpath)",
-            "autoload -Uz compinit && compinit -u -D",
-            'nexla() { print -r -- "<ARGS:$*>" }',
-        ],
-    ),
-    "fish": (
-        ["fish", "--no-config", "-i"],
-        [
-            "function fish_prompt; echo '$ '; end",
-            "source {completions}/nexla.fish",
-            'function nexla; echo "<ARGS:$argv>"; end',
-        ],
-    ),
-}
-
-
-def press_tab(nx, shell: str, lines: list) -> list:
-    """Type each line, press TAB then Enter, in one real interactive shell; what each ran."""
-    pexpect = pytest.importorskip("pexpect")
-    argv, setup = SHELLS[shell]
-    if shutil.which(argv[0]) is None:
-        pytest.skip(f"{argv[0]} is not installed")
-    env = dict(
-        nx.env,
-        TERM="dumb",
-        PATH=f"{Path(nexla_executable()).parent}{os.pathsep}" + os.environ.get("PATH", ""),
-    )
-    child = pexpect.spawn(
-        argv[0],
-        argv[1:],
-        env=env,
-        cwd=str(nx.tmp_path),
-        encoding="utf-8",
-        timeout=30,
-        dimensions=(40, 250),
-    )
-    # The shell reads what is typed in order, whenever it is ready: no pause before a send.
-    child.delaybeforesend = None
-    ran = []
-    try:
-        for line in setup:
-            child.sendline(line.replace("{completions}", str(ROOT / "completions")))
-        child.sendline("echo __READ''Y__")
-        child.expect_exact("__READY__")
-        for typed in lines:
-            # The shell finishes the completion before it reads the Enter that follows.
-            child.send(typed + "\t")
-            child.send("\r")
-            child.expect(r"<ARGS:([^>\r\n]*)>")
-            ran.append(child.match.group(1).strip())
-        # Left by itself, not hung up on: close() then waits for nothing.
-        child.sendline("exit")
-        child.expect(pexpect.EOF)
-        close_ended(child)
-        return ran
-    finally:
-        child.close(force=True)
-
-
-REAL_CASES = [
-    ("nexla env use loc", "env use localhost:8443"),
-    ("nexla env use localhost:84", "env use localhost:8443"),
-    ("nexla env use localhost:", "env use localhost:8443"),
-    ("nexla env remove [::1]:8", "env remove [::1]:8443"),
-    ("nexla token print --env=localhost:8", "token print --env=localhost:8443"),
-    ("nexla env show --env dat", "env show --env dataops.nexla.io"),
-    ("nexla env logout --env local", "env logout --env localhost:8443"),
-    ("nexla token status -e 127.0.0.1:", "token status -e 127.0.0.1:PORT"),
-    ("nexla env u", "env use"),
-    # Nothing to offer: the word stays as typed, though zzz-notes.txt is in the directory.
-    ("nexla env use zzz", "env use zzz"),
-    ("nexla env configure dat", "env configure dataops.nexla.io"),
-    ("nexla env configure zzz", "env configure zzz"),
-]
-# zsh and fish pass the whole line to nexla, so a colon needs nothing special there.
-OTHER_SHELL_CASES = [REAL_CASES[i] for i in (0, 1, 5, 0, 8, 9, 10, 11)]
-# The script autoloaded from $fpath is the same function as the sourced one once loaded:
-# the first TAB loads it and offers a name, then nothing to offer, then a name again.
-AUTOLOADED_CASES = [REAL_CASES[i] for i in (0, 9, 0)]
-
-
-def _expected(cases, nx) -> list:
-    return [ran.replace("PORT", str(nx.server.port)) for _, ran in cases]
-
-
-@pytest.mark.e2e  # TAB pressed in a real shell
-def test_bash_completes_on_tab(store):
-    assert press_tab(store, "bash", [typed for typed, _ in REAL_CASES]) == _expected(
-        REAL_CASES, store
-    )
-    assert store.server.count() == 0
-
-
-@pytest.mark.e2e  # TAB pressed in a real shell
-@pytest.mark.parametrize("shell", ["zsh, sourced", "zsh, autoloaded from $fpath", "fish"])
-def test_zsh_and_fish_complete_on_tab(store, shell):
-    cases = AUTOLOADED_CASES if "autoloaded" in shell else OTHER_SHELL_CASES
-    ran = press_tab(store, shell, [typed for typed, _ in cases])
-    assert ran == _expected(cases, store)
 
 
 def test_bash_script_registers_itself(nx):

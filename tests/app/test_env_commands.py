@@ -5,54 +5,13 @@ at a real terminal are in test_env_interactive.py, files and modes in test_env_s
 """
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import nexla_executable
-from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER, Fault
-from tests.outcomes import assert_clean_error
-from tests.signing_in import configure, second_name, seed_configured
-from tests.stores import env_record, read_store, store_bytes, store_path, stored_session
-
-# --- packaging ------------------------------------------------------------------------------
-
-
-@pytest.mark.e2e  # the console script itself
-def test_version_of_the_console_script(nx):
-    from nexla_cli import __version__
-
-    result = nx.run("--version")
-    assert result.returncode == 0
-    assert result.stdout == f"nexla {__version__}\n"
-
-
-@pytest.mark.e2e  # `python -m nexla_cli` itself
-def test_python_dash_m_names_itself_nexla(nx, tmp_path):
-    from nexla_cli import __version__
-
-    version = subprocess.run(
-        [sys.executable, "-m", "nexla_cli", "--version"],
-        env=nx.env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert version.returncode == 0
-    assert version.stdout == f"nexla {__version__}\n"
-    usage = subprocess.run(
-        [sys.executable, "-m", "nexla_cli", "env", "--help"],
-        env=nx.env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert usage.returncode == 0
-    assert "Usage: nexla env" in usage.stdout
-
+from tests.support.fake_nexla import DEFAULT_ORG, DEFAULT_USER, Fault
+from tests.support.outcomes import assert_clean_error
+from tests.support.signing_in import configure, second_name, seed_configured
+from tests.support.stores import env_record, read_store, store_bytes, store_path, stored_session
 
 # --- configure -------------------------------------------------------------------------------
 
@@ -311,28 +270,6 @@ def test_token_with_inner_spaces_is_refused_unsent(nx):
     result = nx.run("env", "configure", nx.server.host, "--with-token", input="tok a b\n")
     assert_clean_error(result, 2)
     assert nx.server.count() == 0
-
-
-@pytest.mark.e2e  # the offset of a stdin file shared with the test
-def test_configure_without_host_on_a_pipe_is_a_usage_error_and_reads_nothing(nx, tmp_path):
-    # stdin is a file shared with this process: its offset shows whether the CLI read it.
-    feed = tmp_path / "stdin.txt"
-    feed.write_text(f"{nx.server.host}\n{nx.server.issue_token()}\n")
-    with open(feed, "rb") as stdin:
-        result = subprocess.run(
-            [nexla_executable(), "env", "configure"],
-            stdin=stdin,
-            env=nx.env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        offset = stdin.tell()
-    assert_clean_error(result, 2, "HOST")
-    assert offset == 0
-    assert nx.server.count() == 0
-    assert not store_path(nx.config_dir).exists()
 
 
 def test_no_browser_and_with_token_together_still_open_nothing(nx):

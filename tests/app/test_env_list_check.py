@@ -7,9 +7,9 @@ import json
 import socket
 from contextlib import contextmanager
 
-from tests.fake_nexla import Fault
-from tests.outcomes import assert_clean_error, describe
-from tests.signing_in import from_key, seed_configured
+from tests.support.fake_nexla import Fault
+from tests.support.outcomes import assert_clean_error, describe
+from tests.support.signing_in import from_key, seed_configured
 
 
 def _add_envs(nx, count: int) -> dict[str, str]:

@@ -22,8 +22,7 @@ import pytest
 # The project bans module-level `requests` imports for CLI start-up speed; tests are exempt.
 import requests  # noqa: TID253
 
-from tests.conftest import end_leftover_cli_processes, nexla_executable
-from tests.fake_nexla import (
+from tests.support.fake_nexla import (
     ADMIN_USER,
     DEFAULT_ORG,
     DEFAULT_USER,
@@ -34,6 +33,7 @@ from tests.fake_nexla import (
     RequestRecord,
     _paginate,
 )
+from tests.support.processes import end_leftover_cli_processes, nexla_executable
 
 
 @pytest.fixture

@@ -27,10 +27,16 @@ from typing import Callable
 import pytest
 
 from nexla_cli.deps import Timing
-from tests.fake_nexla import FakeNexla, Fault
-from tests.outcomes import HTML_PAGE, assert_error, assert_presentable, describe, warnings_in
-from tests.signing_in import seed
-from tests.stores import read_store, store_bytes, stored_session, without_memo, write_store
+from tests.support.fake_nexla import FakeNexla, Fault
+from tests.support.outcomes import (
+    HTML_PAGE,
+    assert_error,
+    assert_presentable,
+    describe,
+    warnings_in,
+)
+from tests.support.signing_in import seed
+from tests.support.stores import read_store, store_bytes, stored_session, without_memo, write_store
 
 NETWORK = 5
 
@@ -458,7 +464,7 @@ def test_connection_refused_is_exit_5_and_changes_nothing(nx):
 def test_an_unexpected_failure_is_one_line_and_exit_1(monkeypatch, capsys, tmp_path):
     """A bug (here: an exception no code path expects) is `error: unexpected …`, exit 1."""
     from nexla_cli import renewal
-    from tests.inprocess import run_in_process
+    from tests.support.inprocess import run_in_process
 
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail tok-do-not-show")
@@ -471,19 +477,6 @@ def test_an_unexpected_failure_is_one_line_and_exit_1(monkeypatch, capsys, tmp_p
         "error: unexpected RuntimeError",
         "hint: this is a bug; rerun with --debug",
     ]
-
-
-def test_readme_reliability_section_names_tests_that_exist():
-    import re
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    section = (root / "docs" / "reliability.md").read_text()
-    references = re.findall(r"`tests/(test_\w+\.py)::(\w+)`", section)
-    assert len(references) >= 30
-    for filename, name in references:
-        source = (root / "tests" / filename).read_text()
-        assert f"\ndef {name}(" in source, f"docs name {filename}::{name}, which is gone"
 
 
 def test_a_get_failing_both_ways_shares_one_retry_budget(nx):

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from tests.fake_nexla import ADMIN_USER, DEFAULT_USER, MEMBERSHIP_API_KEY_PREFIX, Fault
-from tests.outcomes import describe
-from tests.signing_in import from_key
-from tests.stores import config_contains, stored_session
+from tests.support.fake_nexla import ADMIN_USER, DEFAULT_USER, MEMBERSHIP_API_KEY_PREFIX, Fault
+from tests.support.outcomes import describe
+from tests.support.signing_in import from_key
+from tests.support.stores import config_contains, stored_session
 
 ADA = f"{DEFAULT_USER['full_name']} <{DEFAULT_USER['email']}>"
 GRACE = f"{ADMIN_USER['full_name']} <{ADMIN_USER['email']}>"
@@ -65,7 +65,7 @@ def test_sessions_from_the_server_say_so(nx):
 
 
 def test_a_jwt_with_a_hostile_exp_is_estimated(nx):
-    from tests.fake_nexla import make_jwt
+    from tests.support.fake_nexla import make_jwt
 
     for exp in (10**40, -5, "soon", 1e308):
         token = make_jwt({"exp": exp})

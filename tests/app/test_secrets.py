@@ -17,10 +17,14 @@ import pytest
 import typer.main
 
 from nexla_cli.cli import app
-from tests.fake_nexla import Fault
-from tests.outcomes import describe, warnings_in
-from tests.signing_in import seed
-from tests.stores import files_containing, stored_session
+from tests.support.commands import (
+    SECRET_WORDS,
+    all_commands,
+)
+from tests.support.fake_nexla import Fault
+from tests.support.outcomes import describe, warnings_in
+from tests.support.signing_in import seed
+from tests.support.stores import files_containing, stored_session
 
 SERVICE_KEY = "svc-" + "s3cr3t" * 8
 
@@ -144,38 +148,6 @@ def test_a_token_unfit_for_a_header_is_refused_without_quoting_it(nx, token):
 
 
 # ---- no option takes a secret --------------------------------------------------------------
-
-SECRET_WORDS = re.compile(r"token|key|secret|password|passwd|credential|bearer", re.I)
-# Options named like a secret that take no secret: flags, and a path to read one from.
-HARMLESS = {"--with-token", "--print", "--save-key", "--key-file"}
-
-
-def all_commands(command, path=()):
-    yield path, command
-    for name, sub in getattr(command, "commands", {}).items():
-        yield from all_commands(sub, (*path, name))
-
-
-def test_no_parameter_takes_a_token_or_key_as_its_value():
-    root = typer.main.get_command(app)
-    checked = 0
-    for path, command in all_commands(root):
-        for param in command.params:
-            checked += 1
-            names = [*getattr(param, "opts", []), *getattr(param, "secondary_opts", [])]
-            takes_value = not getattr(param, "is_flag", False) and param.nargs != 0
-            if param.param_type_name == "argument":
-                # Arguments are host names, environment names and API paths only, and the
-                # command `token exec` runs (which gets the token in its environment).
-                allowed = ("host", "name", "path") + (
-                    ("command",) if path == ("token", "exec") else ()
-                )
-                assert param.name in allowed, (path, param.name)
-                continue
-            if takes_value and any(SECRET_WORDS.search(n) for n in names):
-                assert set(names) <= HARMLESS, (path, names)
-                assert param.name == "key_file" and "PATH" in (param.metavar or ""), path
-    assert checked >= 20
 
 
 def test_help_of_every_command_offers_no_secret_valued_option(nx):

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from tests.fake_nexla import Fault
-from tests.signing_in import from_key, seed
-from tests.stores import read_store, stored_session, without_memo
+from tests.support.fake_nexla import Fault
+from tests.support.signing_in import from_key, seed
+from tests.support.stores import read_store, stored_session, without_memo
 
 HOUR = 3600
 YEAR = 365 * 86400

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fake_nexla import FakeNexla
-from tests.outcomes import assert_error, describe, warnings_in
-from tests.signing_in import seed
-from tests.stores import set_times, store_bytes
+from tests.support.fake_nexla import FakeNexla
+from tests.support.outcomes import assert_error, describe, warnings_in
+from tests.support.signing_in import seed
+from tests.support.stores import set_times, store_bytes
 
 
 @pytest.fixture

@@ -9,16 +9,12 @@ the server has no refresh: the token is used while valid, and past that a sign-i
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
-from tests.conftest import nexla_executable
-from tests.fake_nexla import Fault
-from tests.outcomes import assert_error, describe, warnings_in
-from tests.signing_in import seed
-from tests.stores import edit_session, env_record, now, stored_session
+from tests.support.fake_nexla import Fault
+from tests.support.outcomes import assert_error, describe, warnings_in
+from tests.support.signing_in import seed
+from tests.support.stores import edit_session, env_record, now, stored_session
 
 NOT_OFFERED = {
     400: Fault.status(400, {"message": "Bad request", "error_code": 400}),
@@ -166,37 +162,6 @@ def test_a_session_obtained_in_the_future_is_reminted_from_a_saved_key(nx):
     assert result.stdout.strip() == nx.server.issued[-1] != old
     session = stored_session(nx)
     assert session["obtained_at"] <= now()
-
-
-@pytest.mark.e2e  # faketime (LD_PRELOAD)
-@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed")
-def test_a_sign_in_with_the_clock_ahead_is_renewed_on_the_real_clock(nx):
-    token = nx.server.issue_token()
-    signed_in = subprocess.run(
-        [
-            "faketime",
-            "-f",
-            "+2d",
-            nexla_executable(),
-            "env",
-            "configure",
-            nx.server.host,
-            "--with-token",
-        ],
-        input=token + "\n",
-        env=nx.env,
-        cwd=nx.tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert signed_in.returncode == 0, describe(signed_in)
-    assert stored_session(nx)["obtained_at"] > now() + 86400
-    result = nx.run("token", "print")
-    assert result.returncode == 0, describe(result)
-    assert nx.server.count("POST", "/token/refresh") == 1
-    assert result.stdout.strip() == nx.server.issued[-1] != token
-    assert stored_session(nx)["obtained_at"] <= now()
 
 
 def test_the_fast_path_hands_a_session_from_the_future_to_the_full_app(nx, monkeypatch):

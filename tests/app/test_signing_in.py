@@ -1,4 +1,4 @@
-"""Tests of the seeding in tests/signing_in.py: a seeded store must be what the CLI writes.
+"""Tests of the seeding in tests/support/signing_in.py: a seeded store must be what the CLI writes.
 
 Every test that signs in with `nx.sign_in()` relies on this: it stands in for
 `nexla env configure HOST --with-token`, so each case runs the real command in one config
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_nexla import ADMIN_USER
-from tests.signing_in import configure_options, second_name, seed_pasted_token
-from tests.stores import store_path
+from tests.support.fake_nexla import ADMIN_USER
+from tests.support.signing_in import configure_options, second_name, seed_pasted_token
+from tests.support.stores import store_path
 
 # How a test asks the fake for its token, and the `env configure` options it signs in with.
 CASES = {

@@ -15,9 +15,9 @@ import pytest
 
 from nexla_cli import keys, session
 from nexla_cli.deps import Deps, Streams
-from nexla_cli.store import FORMAT_VERSION, MIGRATIONS, CredentialStore, read_store
-from tests.outcomes import assert_clean_error
-from tests.stores import store_bytes, store_path
+from nexla_cli.store import FORMAT_VERSION, CredentialStore, read_store
+from tests.support.outcomes import assert_clean_error
+from tests.support.stores import store_bytes, store_path
 
 # As the first release wrote it: json.dump(data, indent=2, sort_keys=True) and a newline,
 # format 1. One environment keeps its service key in the file (refused by the server once),
@@ -93,10 +93,6 @@ def write_file(nx, text: str) -> Path:
 def no_deps() -> Deps:
     """A run with nothing in it: enough for keys.read of a key kept in the file."""
     return Deps({}, Streams(None, None, None))
-
-
-def test_every_older_format_has_a_step_to_the_next():
-    assert sorted(MIGRATIONS) == list(range(1, FORMAT_VERSION))
 
 
 def test_a_first_release_file_is_read_field_by_field_and_left_as_it_is(nx):

@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
 import sys
 import time
 
-import pexpect
 import pytest
 
-from tests.conftest import nexla_executable
-from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER
-from tests.outcomes import describe
-from tests.signing_in import from_key
-from tests.stores import (
+from tests.support.fake_nexla import DEFAULT_ORG, DEFAULT_USER
+from tests.support.outcomes import describe
+from tests.support.signing_in import from_key
+from tests.support.stores import (
     config_bytes,
     config_contains,
     read_store,
@@ -108,52 +105,6 @@ def test_piped_stdin_is_read_when_the_variable_is_unset(nx):
     result = nx.run("token", "from-key", "--env", nx.server.host, input="svc-piped\n")
     assert result.returncode == 0, describe(result)
     assert nx.server.last("POST", "/token").authorization == "Basic svc-piped"
-
-
-@pytest.mark.e2e  # a stdin pipe that stays open
-def test_with_the_variable_set_an_open_stdin_pipe_is_never_read(nx):
-    # A CI job may inherit a stdin pipe that never ends; the variable must win over it.
-    nx.server.add_service_key("svc-ci")
-    proc = subprocess.Popen(
-        [nexla_executable(), "token", "from-key", "--env", nx.server.host],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=nx.env_with(NEXLA_SERVICE_KEY="svc-ci"),
-        cwd=nx.tmp_path,
-    )
-    try:
-        assert proc.wait(timeout=30) == 0, proc.stderr.read()
-    finally:
-        proc.kill()
-        proc.stdin.close()
-        proc.stdout.close()
-        proc.stderr.close()
-    assert nx.server.last("POST", "/token").authorization == "Basic svc-ci"
-
-
-@pytest.mark.e2e  # a real terminal
-def test_hidden_prompt_on_a_terminal(nx):
-    nx.server.add_service_key("svc-typed-secret")
-    child = pexpect.spawn(
-        nexla_executable(),
-        ["token", "from-key", "--env", nx.server.host],
-        env=dict(nx.env),
-        cwd=str(nx.tmp_path),
-        encoding="utf-8",
-        timeout=30,
-    )
-    try:
-        child.expect("Enter SERVICE KEY:")
-        child.sendline("svc-typed-secret")
-        child.expect(pexpect.EOF)
-        after_prompt = child.before
-    finally:
-        child.close()
-    assert child.exitstatus == 0, after_prompt
-    assert "svc-typed-secret" not in after_prompt  # not echoed
-    assert nx.server.last("POST", "/token").authorization == "Basic svc-typed-secret"
-    assert stored_session(nx)["source"] == "service_key"
 
 
 def test_the_key_is_never_a_command_line_argument(nx):

@@ -7,11 +7,10 @@ import time
 
 import pytest
 
-from tests.fake_nexla import Fault
-from tests.outcomes import describe
-from tests.processes import run_together
-from tests.signing_in import from_key
-from tests.stores import config_bytes, set_times, stored_session
+from tests.support.fake_nexla import Fault
+from tests.support.outcomes import describe
+from tests.support.signing_in import from_key
+from tests.support.stores import config_bytes, set_times, stored_session
 
 
 def _signed_in(nx, *, left: float, lifetime: float = 3600) -> str:
@@ -139,36 +138,6 @@ def test_bad_min_ttl_is_a_usage_error(nx, value):
     assert result.stdout == "" and result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
     assert nx.server.count() == 0
-
-
-# Four processes at once, the refresh held long enough for the others to find the token
-# short and wait for the lock behind it: the single-flight rule needs a crowd, not twelve
-# (twelve is tests/test_token_concurrency.py's contract test).
-MIN_TTL_CROWD = 4
-REFRESH_HELD = 0.5
-
-
-@pytest.mark.e2e  # several nexla processes at once
-def test_crowd_asking_for_more_life_makes_one_refresh(nx):
-    _signed_in(nx, left=1000)
-    nx.server.set_delay("POST", "/token/refresh", REFRESH_HELD)
-    results = run_together(nx, [("token", "print", "--min-ttl", "1800")] * MIN_TTL_CROWD)
-    assert all(r.returncode == 0 for r in results), describe(results)
-    assert nx.server.count("POST", "/token/refresh") == 1
-    assert {r.stdout for r in results} == {nx.server.issued[-1] + "\n"}
-
-
-@pytest.mark.e2e  # several nexla processes at once
-def test_crowd_asking_more_than_the_server_grants_renews_once(nx):
-    # Those that waited for the lock take the renewed session rather than renewing again.
-    _signed_in(nx, left=1000)
-    # Each must have read the short session before the renewed one is stored: a process
-    # starting later finds a session shorter than asked and rightly renews it once itself.
-    # So the refresh is held for longer than four processes take to start on a busy machine.
-    nx.server.set_delay("POST", "/token/refresh", 2.0)
-    results = run_together(nx, [("token", "print", "--min-ttl", "7200")] * MIN_TTL_CROWD)
-    assert all(r.returncode == 2 for r in results), describe(results)
-    assert nx.server.count("POST", "/token/refresh") == 1
 
 
 def test_a_refresh_that_cannot_be_had_near_the_minimum_is_a_network_error(nx):

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from tests.fake_nexla import Fault
-from tests.outcomes import describe
-from tests.signing_in import from_key, seed_configured
-from tests.stores import config_bytes, edit_session, read_store, set_times, stored_session
+from tests.support.fake_nexla import Fault
+from tests.support.outcomes import describe
+from tests.support.signing_in import from_key, seed_configured
+from tests.support.stores import config_bytes, edit_session, read_store, set_times, stored_session
 
 
 def test_fresh_token_is_printed_alone_without_any_request(nx):

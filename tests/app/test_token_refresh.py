@@ -6,10 +6,10 @@ import datetime
 import json
 import time
 
-from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER, Fault
-from tests.outcomes import describe
-from tests.signing_in import from_key, seed_configured
-from tests.stores import config_bytes, edit_session, read_store, stored_session
+from tests.support.fake_nexla import DEFAULT_ORG, DEFAULT_USER, Fault
+from tests.support.outcomes import describe
+from tests.support.signing_in import from_key, seed_configured
+from tests.support.stores import config_bytes, edit_session, read_store, stored_session
 
 SESSION_JSON_KEYS = {
     "access_token",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import time
 
-from tests.fake_nexla import DEFAULT_ORG, DEFAULT_USER
-from tests.outcomes import describe
-from tests.signing_in import from_key
-from tests.stores import edit_session, set_times, stored_session
+from tests.support.fake_nexla import DEFAULT_ORG, DEFAULT_USER
+from tests.support.outcomes import describe
+from tests.support.signing_in import from_key
+from tests.support.stores import edit_session, set_times, stored_session
 
 STATUS_KEYS = {
     "environment",

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from tests.outcomes import describe
-from tests.signing_in import from_key
-from tests.stores import stored_session
+from tests.support.outcomes import describe
+from tests.support.signing_in import from_key
+from tests.support.stores import stored_session
 
 VARIABLE_TOKEN = "tok-from-the-variable"
 

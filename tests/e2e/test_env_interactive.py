@@ -11,9 +11,10 @@ import time
 import pexpect
 import pytest
 
-from tests.conftest import nexla_executable
-from tests.signing_in import configure, second_name, seed_configured
-from tests.stores import read_store, store_bytes, store_path, stored_session
+from tests.support.processes import nexla_executable
+from tests.support.signing_in import second_name, seed_configured
+from tests.support.stores import read_store, store_bytes, store_path, stored_session
+from tests.support.terminals import close_ended
 
 HOST_PROMPT = "NEXLA Environment (ex:dataops.nexla.io):"
 LINK_LINE = "If your browser didn't open, please go to the following link:"
@@ -58,17 +59,6 @@ class Terminal:
         return self.transcript.getvalue()
 
 
-def close_ended(child: pexpect.spawn, timeout: float = 30) -> None:
-    """Close a child whose terminal has reached EOF once it has exited (its exit status is
-    then known). pexpect's close() would first sleep a fixed 0.1 s for the kernel, then end
-    a child still running by signals; one that has not exited within `timeout` still is."""
-    deadline = time.monotonic() + timeout
-    while child.isalive() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    child.ptyproc.delayafterclose = 0
-    child.close()
-
-
 def token_page(nx, name=None):
     return f"https://{name or nx.server.host}/token"
 
@@ -82,7 +72,7 @@ def opened(nx, count=1, timeout=15.0):
     return nx.browser_log()
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_configure_prompts_opens_the_browser_and_hides_the_token(nx):
     token = nx.server.issue_token()
     term = Terminal(nx, "env", "configure")
@@ -107,7 +97,7 @@ def test_configure_prompts_opens_the_browser_and_hides_the_token(nx):
     assert session["source"] == "pasted"
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_configure_with_host_lists_environments_and_skips_the_host_prompt(nx):
     other = second_name(nx)
     seed_configured(nx, nx.server.host, nx.server.issue_token())
@@ -124,7 +114,7 @@ def test_configure_with_host_lists_environments_and_skips_the_host_prompt(nx):
     assert read_store(nx.config_dir)["current"] == other
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_no_browser_prints_the_link_and_opens_nothing(nx):
     token = nx.server.issue_token()
     term = Terminal(nx, "env", "configure", nx.server.host, "--no-browser")
@@ -138,7 +128,7 @@ def test_no_browser_prints_the_link_and_opens_nothing(nx):
     assert stored_session(nx)["access_token"] == token
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_no_display_and_no_browser_variable_only_prints_the_link(nx):
     env = nx.env_with(BROWSER=None, DISPLAY=None, WAYLAND_DISPLAY=None)
     term = Terminal(nx, "env", "configure", nx.server.host, env=env)
@@ -150,7 +140,7 @@ def test_no_display_and_no_browser_variable_only_prints_the_link(nx):
     assert nx.browser_log() == []
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_with_token_at_a_terminal_reads_it_hidden_without_browser_or_link(nx):
     token = nx.server.issue_token()
     term = Terminal(nx, "env", "configure", nx.server.host, "--with-token")
@@ -164,7 +154,7 @@ def test_with_token_at_a_terminal_reads_it_hidden_without_browser_or_link(nx):
     assert stored_session(nx)["access_token"] == token
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_login_prompts_and_keeps_the_current_environment(nx):
     other = second_name(nx)
     seed_configured(nx, nx.server.host, nx.server.issue_token())
@@ -188,7 +178,7 @@ def test_login_prompts_and_keeps_the_current_environment(nx):
     assert "Available Environments:" not in term.output
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_prompts_go_to_the_terminal_and_stdout_stays_clean(nx, tmp_path):
     # stdout redirected to a file: the prompts still reach the person at the terminal.
     out = tmp_path / "stdout.txt"
@@ -201,7 +191,7 @@ def test_prompts_go_to_the_terminal_and_stdout_stays_clean(nx, tmp_path):
     assert out.read_text() == ""
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_an_empty_line_at_the_token_prompt_asks_again(nx):
     # Enter pressed before pasting: the prompt comes back and the paste that follows counts.
     token = nx.server.issue_token()
@@ -217,7 +207,7 @@ def test_an_empty_line_at_the_token_prompt_asks_again(nx):
     assert stored_session(nx)["access_token"] == token
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_three_empty_lines_at_the_token_prompt_are_a_usage_error(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     before = store_bytes(nx.config_dir)
@@ -234,7 +224,7 @@ def test_three_empty_lines_at_the_token_prompt_are_a_usage_error(nx):
     assert nx.server.count() == 0
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_end_of_input_at_the_token_prompt_is_a_usage_error(nx):
     term = Terminal(nx, "env", "configure", nx.server.host)
     term.expect(TOKEN_PROMPT)
@@ -243,7 +233,7 @@ def test_end_of_input_at_the_token_prompt_is_a_usage_error(nx):
     assert not store_path(nx.config_dir).exists()
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_plain_http_typed_at_the_host_prompt_is_refused(nx):
     term = Terminal(nx, "env", "configure")
     term.expect(HOST_PROMPT)
@@ -256,7 +246,7 @@ def test_plain_http_typed_at_the_host_prompt_is_refused(nx):
     assert not store_path(nx.config_dir).exists()
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_login_of_the_current_environment_names_it_and_a_rejected_token_saves_nothing(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     before = store_bytes(nx.config_dir)
@@ -270,7 +260,7 @@ def test_login_of_the_current_environment_names_it_and_a_rejected_token_saves_no
     assert store_bytes(nx.config_dir) == before
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 @pytest.mark.parametrize(
     ("args", "prompts"),
     [
@@ -300,7 +290,7 @@ def test_ctrl_c_at_each_prompt_exits_130_and_changes_nothing(nx, args, prompts):
     assert nx.server.count() == 0
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_the_terminal_echoes_again_after_a_hidden_prompt_is_interrupted(nx):
     # After Ctrl-C at the token prompt the terminal must not be left with echo off. The
     # shell traps SIGINT (its child still gets the default) and then reports the terminal.
@@ -323,7 +313,7 @@ def test_the_terminal_echoes_again_after_a_hidden_prompt_is_interrupted(nx):
 # The hidden prompt at a real terminal (docs/signing-in.md, "Guarantees") -----------------
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_the_token_stays_hidden_after_ctrl_z_and_fg(nx):
     # A job-control shell, as a person has: Ctrl-Z stops nexla at the prompt, the shell takes
     # the terminal back (echo on), and `fg` resumes nexla, which must hide the input again.
@@ -365,7 +355,7 @@ def test_the_token_stays_hidden_after_ctrl_z_and_fg(nx):
     assert stored_session(nx)["access_token"] == token
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_a_paste_cut_by_the_terminal_is_refused_and_nothing_is_sent(nx):
     # The terminal keeps 4095 characters of a typed line and drops the rest of a longer
     # paste; what is left would only be "rejected by the server".
@@ -379,7 +369,7 @@ def test_a_paste_cut_by_the_terminal_is_refused_and_nothing_is_sent(nx):
     assert not store_path(nx.config_dir).exists()
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_a_line_just_under_the_terminal_limit_is_taken(nx):
     # 4094 characters fit in a typed line: sent as they are (the fake server refuses them).
     term = Terminal(nx, "env", "configure", nx.server.host, "--no-browser")
@@ -390,23 +380,13 @@ def test_a_line_just_under_the_terminal_limit_is_taken(nx):
     assert nx.server.last("GET", "/users/current").authorization == "Bearer " + "n" * 4094
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_a_pasted_bearer_header_value_is_taken_as_the_token(nx):
     token = nx.server.issue_token()
     term = Terminal(nx, "env", "configure", nx.server.host, "--no-browser")
     term.expect(TOKEN_PROMPT)
     term.type("Bearer " + token)
     assert term.finish() == 0
-    assert nx.server.last("GET", "/users/current").authorization == f"Bearer {token}"
-    assert stored_session(nx)["access_token"] == token
-
-
-# A typed and a piped token go through the same check, which knows the prefix in any case
-# and followed by any blanks.
-@pytest.mark.parametrize("prefix", ["Bearer ", "bearer  "])
-def test_a_piped_bearer_header_value_is_taken_as_the_token(nx, prefix):
-    token = nx.server.issue_token()
-    configure(nx, nx.server.host, prefix + token)
     assert nx.server.last("GET", "/users/current").authorization == f"Bearer {token}"
     assert stored_session(nx)["access_token"] == token
 
@@ -431,7 +411,7 @@ def _text_browsers(nx):
     return bin_dir, log
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_a_failing_browser_variable_never_falls_through_to_a_text_browser(nx):
     bin_dir, text_log = _text_browsers(nx)
     failing = _script(
@@ -456,7 +436,7 @@ def test_a_failing_browser_variable_never_falls_through_to_a_text_browser(nx):
     assert not text_log.exists(), text_log.read_text()
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_with_a_display_but_no_graphical_browser_no_text_browser_starts(nx):
     bin_dir, text_log = _text_browsers(nx)
     env = nx.env_with(BROWSER=None, DISPLAY=":99", TERM="xterm", PATH=str(bin_dir))
@@ -470,7 +450,7 @@ def test_with_a_display_but_no_graphical_browser_no_text_browser_starts(nx):
     assert not text_log.exists(), text_log.read_text()
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_with_a_display_the_graphical_launcher_opens_the_token_page(nx):
     bin_dir = nx.tmp_path / "guibin"
     _script(
@@ -484,7 +464,7 @@ def test_with_a_display_the_graphical_launcher_opens_the_token_page(nx):
     assert opened(nx) == [token_page(nx)]
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_a_browser_that_never_exits_does_not_hold_up_the_prompt(nx):
     pid_file = nx.tmp_path / "browser.pid"
     hanging = _script(
@@ -512,7 +492,7 @@ def test_a_browser_that_never_exits_does_not_hold_up_the_prompt(nx):
     assert stored_session(nx)["access_token"] == token
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_what_a_browser_prints_reaches_neither_stdout_nor_the_terminal(nx, tmp_path):
     chatty = _script(
         nx.tmp_path / "bin",
@@ -540,7 +520,7 @@ def test_what_a_browser_prints_reaches_neither_stdout_nor_the_terminal(nx, tmp_p
 # Checks before the browser opens --------------------------------------------------------
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_a_host_typo_at_the_prompt_stops_before_the_browser(nx):
     term = Terminal(nx, "env", "configure")
     term.expect(HOST_PROMPT)
@@ -556,7 +536,7 @@ def test_a_host_typo_at_the_prompt_stops_before_the_browser(nx):
     assert not store_path(nx.config_dir).exists()
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_behind_a_proxy_the_host_is_not_looked_up_locally(nx):
     # The proxy resolves names the local resolver may not know: the prompt still appears.
     env = nx.env_with(HTTPS_PROXY="http://127.0.0.1:9")
@@ -567,7 +547,7 @@ def test_behind_a_proxy_the_host_is_not_looked_up_locally(nx):
     assert opened(nx) == ["https://intranet-only.invalid/token"]
 
 
-@pytest.mark.e2e  # a real terminal
+# a real terminal
 def test_a_missing_ca_bundle_stops_before_the_browser(nx):
     env = nx.env_with(REQUESTS_CA_BUNDLE="/nonexistent.pem")
     term = Terminal(nx, "env", "configure", nx.server.host, env=env)

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.outcomes import describe
-from tests.stores import set_times
+from tests.support.outcomes import describe
+from tests.support.stores import set_times
 
-# `nexla` run by a real shell, or running the job itself (`token exec`).
-pytestmark = pytest.mark.e2e
+# In tests/e2e: `nexla` run by a real shell, or running the job itself (`token exec`).
 
 pytest.importorskip("nexla_sdk")
 

@@ -1,15 +1,15 @@
 """Service keys in the OS keyring, against a real Secret Service (docs/keyring.md).
 
-gnome-keyring-daemon runs on a private D-Bus session bus (tests/secret_service.py); what
+gnome-keyring-daemon runs on a private D-Bus session bus (tests/support/secret_service.py); what
 `nexla` stored is checked from outside with secret-tool. Every `nexla` here gets that bus's
 address and a fixed keyring backend, so the developer's own keyring and keyringrc.cfg never
 take part. Tests that need the daemon skip when it is not installed.
 
 A test about what a command does with a key already saved starts from a seeded one
 (`seed_key_in_keyring`: the item and the record `token from-key --save-key` leaves, checked
-against the real command by the first test) rather than from a run of `from-key`. Commands
-that only read the file (`env show`, `token status`) run in-process; whatever reaches the
-keyring runs as a real `nexla` (see REAL_KEYRING).
+against the real command by the first test) rather than from a run of `from-key`. Every
+test here reaches the keyring, so runs a real `nexla`; commands that only read the file are
+tested in-process in tests/app/test_keyring.py.
 """
 
 from __future__ import annotations
@@ -24,14 +24,27 @@ import time
 
 import pytest
 
-from tests.fake_nexla import API_PREFIX, DEFAULT_ORG, DEFAULT_USER
-from tests.inprocess import run_in_process
-from tests.outcomes import assert_error, describe, warnings_in
-from tests.processes import collect, finish, start
-from tests.secret_service import SecretService, missing_programs
-from tests.signing_in import configure, from_key, second_name
-from tests.signing_in import session_record as aged_session
-from tests.stores import (
+from tests.support.inprocess import run_in_process
+from tests.support.keyring_items import (
+    KEY,
+    OTHER_KEY,
+    SERVICE,
+    keyring_reference,
+    minted_record,
+)
+from tests.support.outcomes import assert_error, describe, warnings_in
+from tests.support.processes import collect, finish, start
+from tests.support.secret_service import SecretService, missing_programs
+from tests.support.signing_in import configure, from_key
+from tests.support.signing_in import session_record as aged_session
+from tests.support.startup import (
+    COMPLETIONS,
+    run_with_importtime,
+    seed_store,
+    session_record,
+    top_level,
+)
+from tests.support.stores import (
     LOCK_NAME,
     config_bytes,
     env_record,
@@ -41,21 +54,10 @@ from tests.stores import (
     stored_session,
     write_store,
 )
-from tests.test_startup import (
-    COMPLETIONS,
-    run_with_importtime,
-    seed_store,
-    session_record,
-    top_level,
-)
 
 # The keyring library finds D-Bus through the process's own environment (os.environ), not
 # the run's: only a real `nexla`, given the private bus's address, reaches the test's keyring.
-REAL_KEYRING = pytest.mark.e2e
 
-KEY = "svc-keyring-" + "k3y" * 10
-OTHER_KEY = "svc-other-" + "0th3r" * 6
-SERVICE = "nexla service key"
 KEYRING_MODULES = {"keyring", "secretstorage", "jeepney"}
 # What the keyring library writes into an item beside the service and username.
 KEYRING_LIBRARY_ATTRIBUTES = {"application": "Python keyring library"}
@@ -109,31 +111,6 @@ def key_in_no_file(nx, *keys: str) -> None:
     assert found == {}, found
 
 
-def keyring_reference(nx, config_dir=None) -> dict[str, str]:
-    """The item `--save-key` keeps the fake server's environment's key in (docs/keyring.md),
-    for the test's config dir or `config_dir`."""
-    return {"service": SERVICE, "username": f"{nx.server.host} in {config_dir or nx.config_dir}"}
-
-
-def minted_record(nx, session: dict, **saved) -> dict:
-    """An environment's record as `token from-key` stores it: a session minted with a key,
-    with the times and token of `session`, and where the key is saved (`saved`)."""
-    return {
-        "api_url": nx.server.api_url,
-        "session": {
-            "access_token": session["access_token"],
-            "expires_at": session["expires_at"],
-            "expires_estimated": False,
-            "obtained_at": session["obtained_at"],
-            "org": {"id": DEFAULT_ORG["id"], "name": DEFAULT_ORG["name"]},
-            "source": "service_key",
-            "token_type": "Bearer",
-            "user": {name: DEFAULT_USER[name] for name in ("email", "full_name", "id")},
-        },
-        **saved,
-    }
-
-
 def seed_key_in_keyring(
     nx,
     service: SecretService,
@@ -178,7 +155,6 @@ def in_process(nx, *args: str, env: dict[str, str]):
 # Keeping, using and forgetting a key -------------------------------------------------------
 
 
-@REAL_KEYRING
 def test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file(nx, secret_service):
     env = with_keyring(nx, secret_service)
     result = from_key(nx, KEY, "--save-key", env=env)
@@ -203,7 +179,6 @@ def test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file(nx, secr
     assert KEY not in result.stdout + result.stderr
 
 
-@REAL_KEYRING
 def test_saving_the_same_key_again_does_not_rewrite_the_item(nx, secret_service):
     # On macOS a rewrite deletes and re-adds the item, dropping the user's "Always Allow".
     env = with_keyring(nx, secret_service)
@@ -225,7 +200,6 @@ def test_saving_the_same_key_again_does_not_rewrite_the_item(nx, secret_service)
     assert secret_service.lookup(**item_for(nx)) == OTHER_KEY
 
 
-@REAL_KEYRING
 def test_a_remint_after_expiry_reads_the_key_from_the_keyring(nx, secret_service):
     env = with_keyring(nx, secret_service)
     seed_key_in_keyring(nx, secret_service, KEY, left=-10)  # expired, here and on the server
@@ -242,7 +216,6 @@ def test_a_remint_after_expiry_reads_the_key_from_the_keyring(nx, secret_service
 
 
 @ON_LINUX
-@REAL_KEYRING
 def test_a_remint_where_no_keyring_can_be_reached_is_exit_3_naming_it(nx, secret_service):
     # A cron job without the desktop session's bus: the key is in the keyring, out of reach.
     seed_key_in_keyring(nx, secret_service, KEY, left=-10)
@@ -255,7 +228,6 @@ def test_a_remint_where_no_keyring_can_be_reached_is_exit_3_naming_it(nx, secret
     assert config_bytes(nx) == data_before
 
 
-@REAL_KEYRING
 def test_logout_forgets_the_key_in_the_keyring_too(nx, secret_service):
     env = with_keyring(nx, secret_service)
     item = seed_key_in_keyring(nx, secret_service, KEY)
@@ -269,7 +241,6 @@ def test_logout_forgets_the_key_in_the_keyring_too(nx, secret_service):
     assert warnings_in(result) == []
 
 
-@REAL_KEYRING
 def test_remove_forgets_the_key_in_the_keyring_too(nx, secret_service):
     env = with_keyring(nx, secret_service)
     item = seed_key_in_keyring(nx, secret_service, KEY)
@@ -280,7 +251,6 @@ def test_remove_forgets_the_key_in_the_keyring_too(nx, secret_service):
     assert secret_service.lookup(**item) is None
 
 
-@REAL_KEYRING
 def test_signing_in_with_a_pasted_token_drops_the_key_from_the_keyring(nx, secret_service):
     env = with_keyring(nx, secret_service)
     item = seed_key_in_keyring(nx, secret_service, KEY)
@@ -292,7 +262,6 @@ def test_signing_in_with_a_pasted_token_drops_the_key_from_the_keyring(nx, secre
     assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
 
 
-@REAL_KEYRING
 def test_a_different_key_used_without_save_key_drops_the_saved_one(nx, secret_service):
     env = with_keyring(nx, secret_service)
     item = seed_key_in_keyring(nx, secret_service, KEY)
@@ -324,7 +293,6 @@ def write_first_release_store(nx, **key_fields: object) -> None:
     path.chmod(0o600)
 
 
-@REAL_KEYRING
 def test_a_key_saved_in_the_file_by_the_first_release_works_and_moves_on_the_next_save(
     nx, secret_service
 ):
@@ -345,7 +313,6 @@ def test_a_key_saved_in_the_file_by_the_first_release_works_and_moves_on_the_nex
     key_in_no_file(nx, KEY)
 
 
-@REAL_KEYRING
 def test_a_key_the_first_release_kept_in_the_keyring_is_read_from_the_item_it_named(
     nx, secret_service
 ):
@@ -367,43 +334,9 @@ def test_a_key_the_first_release_kept_in_the_keyring_is_read_from_the_item_it_na
     key_in_no_file(nx, KEY)
 
 
-def test_show_and_status_say_where_the_key_is_and_never_the_key(nx):
-    # In-process, without a keyring: these commands read the file alone. One environment's
-    # record names the keyring item its key is in, as from-key --save-key writes it; another
-    # keeps its key in the file, as it does under NEXLA_KEY_STORAGE=file.
-    other = second_name(nx)
-    now = int(time.time())
-    token = nx.server.issue_token(source="service_key")
-    session = {"access_token": token, "obtained_at": now, "expires_at": now + 3600}
-    in_keyring = minted_record(nx, session, saved_key={"in": "keyring", **keyring_reference(nx)})
-    in_file = minted_record(nx, session, saved_key={"in": "file", "key": OTHER_KEY})
-    in_file["api_url"] = f"https://{other}{API_PREFIX}"
-    write_store(nx.config_dir, {nx.server.host: in_keyring, other: in_file}, nx.server.host)
-    env = nx.env
-
-    expected = {nx.server.host: ("OS keyring", "keyring"), other: ("credentials file", "file")}
-    for name, (label, code) in expected.items():
-        shown = nx.run("env", "show", "--env", name, env=env)
-        status = nx.run("token", "status", "--env", name, env=env)
-        shown_json = nx.run("env", "show", "--env", name, "--json", env=env)
-        status_json = nx.run("token", "status", "--env", name, "--json", env=env)
-        for result in (shown, status, shown_json, status_json):
-            assert result.returncode == 0, describe(result)
-            assert KEY not in result.stdout + result.stderr
-            assert OTHER_KEY not in result.stdout + result.stderr
-        assert any(
-            line.startswith("Service key:") and label in line for line in shown.stdout.splitlines()
-        ), shown.stdout
-        assert f"service key: {label}" in status.stdout
-        assert json.loads(shown_json.stdout)["service_key_location"] == code
-        assert json.loads(status_json.stdout)["service_key_location"] == code
-    assert "credentials file (plain text)" in nx.run("env", "show", "--env", other).stdout
-
-
 # Choosing where: NEXLA_KEY_STORAGE ---------------------------------------------------------
 
 
-@REAL_KEYRING
 def test_keyring_storage_uses_the_keyring(nx, secret_service):
     env = with_keyring(nx, secret_service, NEXLA_KEY_STORAGE="keyring")
     result = from_key(nx, KEY, "--save-key", env=env)
@@ -412,7 +345,7 @@ def test_keyring_storage_uses_the_keyring(nx, secret_service):
     key_in_no_file(nx, KEY)
 
 
-@REAL_KEYRING  # a regression would reach the test's keyring only from a real process
+# a regression would reach the test's keyring only from a real process
 def test_file_storage_keeps_the_key_in_the_file_and_leaves_the_keyring_alone(nx, secret_service):
     env = with_keyring(nx, secret_service, NEXLA_KEY_STORAGE="file")
     result = from_key(nx, KEY, "--save-key", env=env)
@@ -425,17 +358,8 @@ def test_file_storage_keeps_the_key_in_the_file_and_leaves_the_keyring_alone(nx,
     ]
 
 
-@pytest.mark.parametrize("value", ["vault", "Keyring", "none", "file,keyring"])
-def test_any_other_storage_value_is_a_usage_error_before_anything_happens(nx, value):
-    # In-process: refused before any keyring is looked for.
-    result = from_key(nx, KEY, "--save-key", env=nx.env_with(NEXLA_KEY_STORAGE=value))
-    assert_error(result, 2, "NEXLA_KEY_STORAGE")
-    assert nx.server.count() == 0
-    assert config_bytes(nx) == {}
-
-
 @ON_LINUX
-@REAL_KEYRING  # the keyring library looks for one in the process's own environment
+# the keyring library looks for one in the process's own environment
 def test_no_keyring_at_all_auto_keeps_the_key_in_the_file_with_a_warning_naming_it(nx):
     result = from_key(nx, KEY, "--save-key", env=without_any_keyring(nx))
     assert result.returncode == 0, describe(result)
@@ -446,7 +370,7 @@ def test_no_keyring_at_all_auto_keeps_the_key_in_the_file_with_a_warning_naming_
 
 
 @ON_LINUX
-@REAL_KEYRING  # the keyring library looks for one in the process's own environment
+# the keyring library looks for one in the process's own environment
 def test_no_keyring_at_all_keyring_storage_is_exit_3_and_nothing_is_sent(nx):
     result = from_key(
         nx, KEY, "--save-key", env=without_any_keyring(nx, NEXLA_KEY_STORAGE="keyring")
@@ -458,7 +382,7 @@ def test_no_keyring_at_all_keyring_storage_is_exit_3_and_nothing_is_sent(nx):
 
 
 @ON_LINUX
-@REAL_KEYRING  # no bus in the process's own environment
+# no bus in the process's own environment
 def test_a_chosen_keyring_backend_that_cannot_work_is_exit_3_not_plain_text(nx):
     # The user's configuration names the Secret Service, but there is no bus: a keyring
     # exists and fails, which is not "no keyring at all".
@@ -476,7 +400,6 @@ def test_a_chosen_keyring_backend_that_cannot_work_is_exit_3_not_plain_text(nx):
 # A keyring that is locked or does not answer ---------------------------------------------
 
 
-@REAL_KEYRING
 def test_a_locked_keyring_is_exit_3_under_auto_and_the_key_lands_nowhere(nx, own_secret_service):
     env = with_keyring(nx, own_secret_service)
     seed_key_in_keyring(nx, own_secret_service, KEY)
@@ -494,7 +417,6 @@ def test_a_locked_keyring_is_exit_3_under_auto_and_the_key_lands_nowhere(nx, own
     key_in_no_file(nx, OTHER_KEY)
 
 
-@REAL_KEYRING
 def test_logout_with_a_locked_keyring_warns_and_still_logs_out(nx, own_secret_service):
     env = with_keyring(nx, own_secret_service)
     item = seed_key_in_keyring(nx, own_secret_service, KEY)
@@ -512,7 +434,7 @@ def test_logout_with_a_locked_keyring_warns_and_still_logs_out(nx, own_secret_se
     assert item["username"] in warning
 
 
-@REAL_KEYRING  # and the product's own bound, which a real process alone has
+# and the product's own bound, which a real process alone has
 def test_a_keyring_that_does_not_answer_is_given_up_after_about_3_seconds(nx, own_secret_service):
     """Every command that needs a silent keyring (its daemon stopped while the bus still
     names it) gives up on it after the product's 3 s, and none leaves a half-done change:
@@ -621,7 +543,7 @@ def bus_spy():
 
 
 @ON_LINUX
-@pytest.mark.e2e  # what each `nexla` process imports, and whom it connects to
+# what each `nexla` process imports, and whom it connects to
 def test_token_print_help_and_tab_never_touch_d_bus_or_load_keyring(nx, bus_spy):
     seed_store(
         nx.config_dir,
@@ -668,7 +590,7 @@ def test_token_print_help_and_tab_never_touch_d_bus_or_load_keyring(nx, bus_spy)
     assert bus_spy.connections >= 1
 
 
-@pytest.mark.e2e  # what the `nexla` process imports, and whom it connects to
+# what the `nexla` process imports, and whom it connects to
 def test_storage_file_never_touches_d_bus(nx, bus_spy):
     env = nx.env_with(
         DBUS_SESSION_BUS_ADDRESS=bus_spy.address,
@@ -690,7 +612,6 @@ def test_storage_file_never_touches_d_bus(nx, bus_spy):
     assert bus_spy.connections == 0
 
 
-@REAL_KEYRING
 def test_saving_another_key_writes_a_new_item_and_then_forgets_the_old_one(nx, secret_service):
     """docs/keyring.md: the item the file names is never overwritten with another key, so a
     process killed between the keyring write and the file write leaves the old key beside
@@ -712,7 +633,6 @@ def test_saving_another_key_writes_a_new_item_and_then_forgets_the_old_one(nx, s
 
 
 @ON_LINUX
-@REAL_KEYRING
 def test_a_refused_refresh_is_remembered_when_the_key_cannot_be_read(nx, secret_service):
     """docs/sessions.md: a refresh the server refused is remembered even when the saved key
     that would replace the session is out of reach, so the dead token is not sent again and

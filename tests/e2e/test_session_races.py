@@ -4,10 +4,10 @@ overlap").
 Every read-modify-write re-reads the store under the lock and re-checks what it relied on:
 a sign-in or `from-key` that finishes after `env remove` of its environment exits 3 and does
 not bring it back, and `env login` never undoes an overlapping `configure --api-url`. Real
-processes race against a slow fake server; the rounds use fixed seeds (tests/seeds.py:
+processes race against a slow fake server; the rounds use fixed seeds (tests/support/seeds.py:
 NEXLA_TEST_SEED runs them with another).
 
-In the directed tests the second command runs in this process (tests/inprocess.py) while
+In the directed tests the second command runs in this process (tests/support/inprocess.py) while
 the first, a real process, waits for its answer: the server's delay then has to cover the
 second command's work, not also a second process starting.
 """
@@ -19,15 +19,14 @@ import time
 
 import pytest
 
-from tests.inprocess import run_in_process
-from tests.outcomes import describe
-from tests.processes import finish, start
-from tests.seeds import how_to_repeat, seeds_or
-from tests.signing_in import seed
-from tests.stores import read_store
+from tests.support.inprocess import run_in_process
+from tests.support.outcomes import describe
+from tests.support.processes import finish, start
+from tests.support.seeds import how_to_repeat, seeds_or
+from tests.support.signing_in import seed
+from tests.support.stores import read_store
 
-# Real processes race one another.
-pytestmark = pytest.mark.e2e
+# In tests/e2e: Real processes race one another.
 
 # Two seeds: six random races, each pair of commands twice, at other moments than the
 # directed tests' (which put the second command inside the first one's request every time).

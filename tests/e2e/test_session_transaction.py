@@ -12,11 +12,11 @@ import signal
 
 import pytest
 
-from tests.inprocess import run_in_process
-from tests.outcomes import assert_error, describe, warnings_in
-from tests.processes import finish, run_with_file_limit, start
-from tests.signing_in import seed
-from tests.stores import edit_session, now, store_bytes, stored_session
+from tests.support.inprocess import run_in_process
+from tests.support.outcomes import assert_error, describe, warnings_in
+from tests.support.processes import finish, run_with_file_limit, start
+from tests.support.signing_in import seed
+from tests.support.stores import store_bytes, stored_session
 
 FULL_DISK = 0
 # How long the server holds the answer while a signal is sent: the signal goes out as soon
@@ -30,7 +30,7 @@ def print_here(nx):
     return run_in_process(["token", "print"], env=nx.env, cwd=nx.tmp_path)
 
 
-@pytest.mark.e2e  # RLIMIT_FSIZE
+# RLIMIT_FSIZE
 def test_refresh_on_a_full_disk_sends_nothing_and_keeps_the_session(nx):
     old = seed(nx)
     before = store_bytes(nx.config_dir)
@@ -44,7 +44,7 @@ def test_refresh_on_a_full_disk_sends_nothing_and_keeps_the_session(nx):
     assert later.returncode == 0 and later.stdout == old + "\n", describe(later)
 
 
-@pytest.mark.e2e  # RLIMIT_FSIZE
+# RLIMIT_FSIZE
 def test_due_print_on_a_full_disk_prints_the_valid_token_with_a_warning(nx):
     old = seed(nx, lifetime=3600, age=3500)
     before = store_bytes(nx.config_dir)
@@ -57,7 +57,7 @@ def test_due_print_on_a_full_disk_prints_the_valid_token_with_a_warning(nx):
     assert store_bytes(nx.config_dir) == before
 
 
-@pytest.mark.e2e  # RLIMIT_FSIZE
+# RLIMIT_FSIZE
 def test_expired_session_on_a_full_disk_does_not_mint(nx):
     nx.server.add_service_key("svc-full-disk")
     seed(nx, lifetime=3600, age=4000, service_key="svc-full-disk")
@@ -68,7 +68,7 @@ def test_expired_session_on_a_full_disk_does_not_mint(nx):
     assert store_bytes(nx.config_dir) == before
 
 
-@pytest.mark.e2e  # RLIMIT_FSIZE
+# RLIMIT_FSIZE
 def test_from_key_on_a_full_disk_sends_nothing(nx):
     seed(nx)
     nx.server.add_service_key("svc-full-disk")
@@ -81,7 +81,7 @@ def test_from_key_on_a_full_disk_sends_nothing(nx):
     assert store_bytes(nx.config_dir) == before
 
 
-@pytest.mark.e2e  # RLIMIT_FSIZE
+# RLIMIT_FSIZE
 @pytest.mark.parametrize("args", [("env", "logout"), ("env", "remove", "{host}")])
 def test_logout_and_remove_on_a_full_disk_change_nothing_anywhere(nx, args):
     old = seed(nx)
@@ -94,7 +94,7 @@ def test_logout_and_remove_on_a_full_disk_change_nothing_anywhere(nx, args):
     assert store_bytes(nx.config_dir) == before
 
 
-@pytest.mark.e2e  # RLIMIT_FSIZE
+# RLIMIT_FSIZE
 def test_an_answer_that_cannot_be_stored_marks_the_token_dead(nx):
     # The server's answer is far bigger than the file: room was reserved for a normal
     # session, so the write outgrows it and fails after the server rotated the token.
@@ -115,7 +115,7 @@ def test_an_answer_that_cannot_be_stored_marks_the_token_dead(nx):
     assert nx.server.count("POST", "/token/refresh") == 1
 
 
-@pytest.mark.e2e  # real signals
+# real signals
 @pytest.mark.parametrize(
     "signum, code",
     [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)],
@@ -136,7 +136,7 @@ def test_a_signal_during_a_refresh_waits_until_the_new_session_is_stored(nx, sig
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.e2e  # a real SIGTERM
+# a real SIGTERM
 def test_a_signal_during_a_mint_waits_until_the_new_session_is_stored(nx):
     nx.server.add_service_key("svc-slow")
     seed(nx, lifetime=3600, age=4000, service_key="svc-slow")
@@ -152,12 +152,3 @@ def test_a_signal_during_a_mint_waits_until_the_new_session_is_stored(nx):
     assert nx.server.is_valid(stored["access_token"])
 
 
-def test_a_failure_remembered_in_the_future_is_stale(nx):
-    """The clock was set back after the failure was written: it is not a recent one."""
-    old = seed(nx, lifetime=3600, age=3500)
-    data_failure = {"at": now() + 3600, "kind": "unreachable", "message": "HTTP 500"}
-    edit_session(nx, refresh_failure=data_failure)
-    result = nx.run("token", "print")
-    assert result.returncode == 0, describe(result)
-    assert nx.server.count("POST", "/token/refresh") == 1
-    assert result.stdout.strip() == nx.server.issued[-1] != old

@@ -10,7 +10,7 @@ Promises of docs/reliability.md tested here:
 Sizes (process counts, rounds, kills) are the smallest that still prove each point; each
 says why where it is set. The random draws (the writers' order, which command each victim
 runs, when it is killed) come from fixed seeds; NEXLA_TEST_SEED runs them with another
-(tests/seeds.py).
+(tests/support/seeds.py).
 """
 
 from __future__ import annotations
@@ -24,16 +24,15 @@ import time
 
 import pytest
 
-from tests.fake_nexla import Fault
-from tests.inprocess import run_in_process
-from tests.outcomes import HTML_PAGE, describe
-from tests.processes import start
-from tests.seeds import how_to_repeat, seed_or
-from tests.signing_in import seed, session_record
-from tests.stores import read_store, store_bytes, store_path, stored_session, write_store
+from tests.support.fake_nexla import Fault
+from tests.support.inprocess import run_in_process
+from tests.support.outcomes import HTML_PAGE, describe
+from tests.support.processes import start
+from tests.support.seeds import how_to_repeat, seed_or
+from tests.support.signing_in import seed, session_record
+from tests.support.stores import read_store, store_bytes, store_path, stored_session, write_store
 
-# Crowds of processes, and processes killed mid-write.
-pytestmark = pytest.mark.e2e
+# In tests/e2e: Crowds of processes, and processes killed mid-write.
 
 # The contract's crowd: twelve `token print` started together on a due token while the
 # API hangs. Once the token has expired the same remembered failure serves the crowd; half

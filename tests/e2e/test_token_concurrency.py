@@ -4,7 +4,7 @@ Each test starts its crowd of `nexla` processes together and asserts what the fa
 itself counted. A server-side delay on the refresh keeps the first refresh in flight long
 enough for the others to find the token due and queue up behind it.
 
-A crowd meeting a hanging API is tests/test_stress.py's
+A crowd meeting a hanging API is tests/e2e/test_stress.py's
 test_a_crowd_meets_an_outage_with_one_refresh_attempt.
 """
 
@@ -13,21 +13,17 @@ from __future__ import annotations
 import time
 
 import filelock  # noqa: TID253 (tests are exempt from the start-up rule)
-import pytest
 
-from tests.fake_nexla import Fault
-from tests.outcomes import describe
-from tests.processes import run_together, start
-from tests.signing_in import from_key, seed, seed_configured
-from tests.stores import config_bytes, read_store, set_times, stored_session
+from tests.support.fake_nexla import Fault
+from tests.support.outcomes import describe
+from tests.support.processes import run_together, start
+from tests.support.signing_in import seed, seed_configured
+from tests.support.stores import read_store, set_times, stored_session
 
 CROWD = 12  # the contract's: twelve `token print` started together make one renewal
-# The bound on a lock wait, short: nothing here should ever get the lock, so every second
-# of it is waited out in full.
-LOCK_WAIT = "0.2"
 
 
-@pytest.mark.e2e  # a crowd of processes
+# a crowd of processes
 def test_twelve_prints_on_a_due_token_make_one_refresh(nx):
     old = nx.sign_in()
     set_times(nx, lifetime=3600, left=60)  # inside the 5-minute margin, still valid
@@ -42,7 +38,7 @@ def test_twelve_prints_on_a_due_token_make_one_refresh(nx):
     assert all(r.stderr == "" for r in results), describe(results)
 
 
-@pytest.mark.e2e  # a crowd of processes
+# a crowd of processes
 def test_a_crowd_of_prints_on_an_expired_token_with_a_key_mints_once(nx):
     # What `token from-key --save-key` stores, an hour and ten seconds ago.
     nx.server.add_service_key("svc-crowd")
@@ -61,7 +57,7 @@ def test_a_crowd_of_prints_on_an_expired_token_with_a_key_mints_once(nx):
     assert {r.stdout for r in results} == {new + "\n"}
 
 
-@pytest.mark.e2e  # processes at once
+# processes at once
 def test_concurrent_refreshes_of_two_environments_lose_nothing(nx):
     nx.sign_in()
     other = f"localhost:{nx.server.port}"
@@ -98,7 +94,7 @@ def test_concurrent_refreshes_of_two_environments_lose_nothing(nx):
     assert not printed_a & printed_b
 
 
-@pytest.mark.e2e  # the lock is held by a process
+# the lock is held by a process
 def test_lock_is_released_after_one_request_timeout(nx):
     # The refresh hangs for a minute; the lock must be free one attempt (connect + read
     # timeout) after the request, give or take a busy machine's second.
@@ -121,28 +117,3 @@ def test_lock_is_released_after_one_request_timeout(nx):
     assert nx.server.count("POST", "/token/refresh") == 1
 
 
-def test_lock_not_obtained_exits_5_naming_it_and_changes_nothing(nx):
-    """The lock is held through a file descriptor of the test's own (an flock conflicts
-    between descriptors, in one process as in two); each command waits out LOCK_WAIT."""
-    token = nx.sign_in()
-    set_times(nx, lifetime=3600, left=60)
-    before = config_bytes(nx)
-    nx.server.clear_log()
-    lock_path = nx.config_dir / "credentials.json.lock"
-    env = nx.env_with(NEXLA_LOCK_TIMEOUT=LOCK_WAIT)
-    with filelock.FileLock(str(lock_path)):
-        refreshed = nx.run("token", "refresh", env=env)
-        printed = nx.run("token", "print", env=env)
-        minted = from_key(nx, "svc-locked", env=env)
-    for result in (refreshed, printed, minted):
-        assert result.returncode == 5, describe(result)
-        assert result.stdout == ""
-        assert str(lock_path) in result.stderr
-        assert "Traceback" not in result.stderr
-    assert nx.server.count("POST", "/token/refresh") == 0
-    assert config_bytes(nx) == before
-    # A fresh token needs no lock at all.
-    set_times(nx, lifetime=3600, left=3000)
-    with filelock.FileLock(str(lock_path)):
-        fresh = nx.run("token", "print", env=env)
-    assert fresh.returncode == 0 and fresh.stdout == token + "\n", describe(fresh)

@@ -682,7 +682,7 @@ class FakeNexla:
     # ---- routing (runs on handler threads) --------------------------------------------------
     #
     # Each endpoint answers as Nexla's API server does; docs/api-facts.md names the source of
-    # every fact and tests/test_fake_nexla.py checks each one. One small method per endpoint,
+    # every fact and tests/app/test_fake_nexla.py checks each one. One small method per endpoint,
     # so that an endpoint is added or changed without touching the others.
 
     def _route(self, req: RequestRecord) -> _Response:

@@ -28,7 +28,7 @@ from nexla_cli.main import run
 
 # The waits the in-process tier does not test are shortened: retries go out at once, with
 # no backoff between them (a server's Retry-After is still honoured, and tested).
-# tests/test_network_time.py checks the real backoff schedule with the product's Timing().
+# tests/app/test_network_time.py checks the real backoff schedule with the product's Timing().
 FAST = Timing(retry_backoff=0.0)
 
 
@@ -131,3 +131,9 @@ def _watchdog(argv: list[str], timeout: float):
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
+
+def run_bytes_in_process(nx, *args: str, stdin: bytes | None = None):
+    """`nexla ARGS` in this process, with stdout and stderr as the bytes written (no
+    decoding, no newline translation): what tests.support.processes.run_bytes gives, without
+    starting a process."""
+    return run_in_process(list(args), env=nx.env, input=stdin, cwd=nx.tmp_path, text=False)

@@ -1,22 +1,73 @@
 """`nexla` in child processes, for what the harness's `nx.run` does not do: run in the
 background, in crowds, with bytes for output, under a file size limit, or measured.
 
-Every one runs the installed console script (tests/conftest.py: nexla_executable) in the
+Every one runs the installed console script (nexla_executable below) in the
 test's environment (`nx.env` unless `env` is given) and its tmp_path.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from tests.conftest import nexla_executable
+import pytest
+
+
+def nexla_executable() -> str:
+    """The `nexla` console script of the interpreter running the tests, else the one on PATH.
+
+    Looking next to sys.executable first tests the package installed in this venv, not
+    whatever `nexla` happens to come first on PATH.
+    """
+    beside = Path(sys.executable).parent / "nexla"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nexla")
+    if found is None:
+        pytest.fail("the `nexla` console script is not installed (pip install -e .)")
+    return found
+
+
+def end_leftover_cli_processes() -> None:
+    """Kill `nexla` processes this test started and left running (a failed test's).
+
+    Against a server of its own such a process would have met a closed port after the
+    test; against the shared server it could log requests into the next test. Linux only
+    (it reads /proc); elsewhere nothing is done.
+    """
+    executable = nexla_executable().encode()
+    for pid in _descendants(os.getpid()):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone already
+        if executable in argv:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process below `root`, from /proc/PID/task/TID/children; [] without them."""
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+            try:
+                below = [int(child) for child in listing.read_text().split()]
+            except OSError:
+                continue  # the thread or process is gone
+            found += below
+            pending += below
+    return found
 
 # ---- in the background ------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ test, no prompter). The daemon is started unlocked with a non-empty password on 
 (an empty one creates no login keyring and every call is then "Prompt dismissed"), with its
 data and runtime dirs in a temporary directory and no display. Both are stopped by PID.
 
-Used by tests/test_keyring.py and benchmarks/keyring_remint.py.
+Used by tests/app/test_keyring.py and benchmarks/keyring_remint.py.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Seeding writes credentials.json directly (docs/file-format.md) instead of runnin
 request before it starts, and the server's log holds only what the test itself did.
 - `seed`: one environment for the fake server, with a session of chosen age and lifetime.
 - `seed_pasted_token` / `seed_configured`: exactly what `env configure … --with-token` would
-  store (tests/test_signing_in.py compares the two); `nx.sign_in()` uses it.
+  store (tests/app/test_signing_in.py compares the two); `nx.sign_in()` uses it.
 - `configure`, `from_key`: the real commands, for tests about them.
 """
 
@@ -20,8 +20,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.fake_nexla import API_PREFIX, DEFAULT_ORG, DEFAULT_USER, FakeNexla
-from tests.stores import FORMAT_VERSION, LOCK_NAME, store_path, write_store, write_store_data
+from tests.support.fake_nexla import API_PREFIX, DEFAULT_ORG, DEFAULT_USER, FakeNexla
+from tests.support.stores import (
+    FORMAT_VERSION,
+    LOCK_NAME,
+    store_path,
+    write_store,
+    write_store_data,
+)
 
 # A pasted token that states no expiry is taken to last an hour (docs/sessions.md).
 ESTIMATED_LIFETIME = 3600

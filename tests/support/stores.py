@@ -3,7 +3,7 @@
 The store's format is documented in docs/file-format.md. Tests edit a session's times
 directly to put it exactly where a rule applies (inside the margin, just expired…) without
 waiting for real time to pass; tests that need real expiry use the fake's short lifetimes.
-Signing in (seeded or through the CLI) is in tests/signing_in.py.
+Signing in (seeded or through the CLI) is in tests/support/signing_in.py.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nexla_cli import envchoice
-from tests.outcomes import assert_clean_error
 
 names = st.one_of(st.none(), st.text(max_size=12))
 
@@ -29,10 +28,3 @@ def test_the_option_wins_then_the_variable_then_the_current_environment(
         assert (choice.name, choice.source) == (None, None)
 
 
-def test_an_unknown_environment_from_the_variable_says_so(nx):
-    nx.sign_in()
-    result = nx.run("env", "show", env=nx.env_with(NEXLA_ENV="typo.example.com"))
-    assert_clean_error(result, 3, "unknown environment: typo.example.com (from NEXLA_ENV)")
-    named = nx.run("env", "show", "--env", "typo.example.com")
-    assert_clean_error(named, 3, "unknown environment: typo.example.com")
-    assert "(from" not in named.stderr

@@ -9,14 +9,14 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
+import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli.model import (
     ESTIMATED_LIFETIME_SECONDS,
     MAX_TOKEN_LIFETIME_SECONDS,
     jwt_expiry,
     pasted_token_expiry,
 )
-from tests.fake_nexla import make_jwt
+from tests.support.fake_nexla import make_jwt
 
 NOW = 1_800_000_000
 
@@ -137,19 +137,4 @@ def test_the_signature_is_never_checked():
     assert jwt_expiry(f"{head}.{claims}.", NOW) == NOW + 600
     assert jwt_expiry(f"{head}.{claims}.not-a-signature", NOW) == NOW + 600
 
-
-def test_expiry_is_read_against_the_runs_clock(tmp_path):
-    """The clock is the run's (Deps), not the machine's: with the clock at NOW, a token
-    whose `exp` is NOW + 600 has 600 seconds left, whatever the time really is."""
-    from tests.inprocess import run_in_process
-
-    token = make_jwt({"exp": NOW + 600})
-    result = run_in_process(
-        ["token", "status", "--json"],
-        env={"NEXLA_CONFIG_DIR": str(tmp_path), "NEXLA_ACCESS_TOKEN": token},
-        clock=lambda: float(NOW),
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert (report["expires_in"], report["expiry_source"]) == (600, "token")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
+import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli.errors import UsageError
 from nexla_cli.names import normalize_env_name
 

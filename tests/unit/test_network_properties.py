@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import tests.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
+import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import client, model
 from nexla_cli.commands import api as api_command
 from nexla_cli.commands import api_support

@@ -1,0 +1,48 @@
+"""Single-flight renewal across real processes, and the store's lock.
+
+Each test starts its crowd of `nexla` processes together and asserts what the fake server
+itself counted. A server-side delay on the refresh keeps the first refresh in flight long
+enough for the others to find the token due and queue up behind it.
+
+A crowd meeting a hanging API is tests/e2e/test_stress.py's
+test_a_crowd_meets_an_outage_with_one_refresh_attempt.
+"""
+
+from __future__ import annotations
+
+import filelock  # noqa: TID253 (tests are exempt from the start-up rule)
+
+from tests.support.outcomes import describe
+from tests.support.signing_in import from_key
+from tests.support.stores import config_bytes, set_times
+
+# The bound on a lock wait, short: nothing here should ever get the lock, so every second
+# of it is waited out in full.
+LOCK_WAIT = "0.2"
+
+
+def test_lock_not_obtained_exits_5_naming_it_and_changes_nothing(nx):
+    """The lock is held through a file descriptor of the test's own (an flock conflicts
+    between descriptors, in one process as in two); each command waits out LOCK_WAIT."""
+    token = nx.sign_in()
+    set_times(nx, lifetime=3600, left=60)
+    before = config_bytes(nx)
+    nx.server.clear_log()
+    lock_path = nx.config_dir / "credentials.json.lock"
+    env = nx.env_with(NEXLA_LOCK_TIMEOUT=LOCK_WAIT)
+    with filelock.FileLock(str(lock_path)):
+        refreshed = nx.run("token", "refresh", env=env)
+        printed = nx.run("token", "print", env=env)
+        minted = from_key(nx, "svc-locked", env=env)
+    for result in (refreshed, printed, minted):
+        assert result.returncode == 5, describe(result)
+        assert result.stdout == ""
+        assert str(lock_path) in result.stderr
+        assert "Traceback" not in result.stderr
+    assert nx.server.count("POST", "/token/refresh") == 0
+    assert config_bytes(nx) == before
+    # A fresh token needs no lock at all.
+    set_times(nx, lifetime=3600, left=3000)
+    with filelock.FileLock(str(lock_path)):
+        fresh = nx.run("token", "print", env=env)
+    assert fresh.returncode == 0 and fresh.stdout == token + "\n", describe(fresh)
