@@ -30,6 +30,7 @@ import trustme
 from nexla_cli.deps import Timing
 from tests.support.fake_nexla import FakeNexla
 from tests.support.inprocess import FAST, run_in_process
+from tests.support.outcomes import describe
 from tests.support.processes import end_leftover_cli_processes, nexla_executable
 from tests.support.signing_in import configure_options, seed_pasted_token
 
@@ -265,6 +266,19 @@ class Harness:
         self.config_dir = env.config_dir
         self.tmp_path = env.tmp_path
 
+    def ok(self, *args: object, **options) -> subprocess.CompletedProcess:
+        """`run(ARGS, **options)` that must exit 0; the run, for what else the test checks.
+
+        A run that does not fails the test with its exit code, stdout and stderr."""
+        return self.fails(0, *args, **options)
+
+    def fails(self, code: int, *args: object, **options) -> subprocess.CompletedProcess:
+        """`run(ARGS, **options)` that must exit `code`; the run, for what else the test
+        checks. A run that does not fails the test with its exit code, stdout and stderr."""
+        result = self.run(*args, **options)
+        assert result.returncode == code, f"expected exit {code}, got {describe(result)}"
+        return result
+
     def browser_log(self) -> list[str]:
         """URLs the CLI opened in the (fake) browser, in order."""
         log = self.env.browser_log
@@ -297,13 +311,7 @@ class Harness:
         """Sign in by running `nexla env configure HOST --with-token EXTRA`, as README.md
         describes; returns the token. Fails the test with the CLI's output if that fails."""
         token = token or self.server.issue_token()
-        result = self.run(
-            "env", "configure", self.server.host, "--with-token", *extra, input=token + "\n"
-        )
-        assert result.returncode == 0, (
-            f"sign-in failed ({result.returncode})\nstdout:\n{result.stdout}\n"
-            f"stderr:\n{result.stderr}"
-        )
+        self.ok("env", "configure", self.server.host, "--with-token", *extra, input=token + "\n")
         return token
 
 

@@ -76,8 +76,7 @@ def test_leading_slash_is_optional_and_query_in_path_is_kept(api):
 
 @pytest.mark.parametrize("url", ["{api}/teams/1", "HTTPS://{host}/nexla-api/teams/1?x=1"])
 def test_absolute_url_under_the_base_is_accepted(api, url):
-    result = api.run("api", url.format(api=api.server.api_url, host=api.server.host))
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", url.format(api=api.server.api_url, host=api.server.host))
     assert json.loads(result.stdout) == TEAMS[0]
     assert api.server.count("GET", "/teams/1") == 1
     assert api.server.last().authorization == f"Bearer {api.token}"
@@ -97,8 +96,7 @@ def test_absolute_url_under_the_base_is_accepted(api, url):
 )
 def test_absolute_url_outside_the_base_is_refused_without_a_request(api_by_variable, url):
     api = api_by_variable
-    result = api.run("api", url.format(host=api.server.host))
-    assert result.returncode == 2, result.stderr
+    result = api.fails(2, "api", url.format(host=api.server.host))
     assert "is not under the API base URL" in result.stderr
     assert result.stdout == ""
     assert api.server.count() == 0
@@ -169,8 +167,7 @@ def test_a_field_given_twice_keeps_its_last_value(api):
 
 
 def test_put_with_fields(api):
-    result = api.run("api", "-X", "put", "/teams/1", "-f", "name=Analytics", "-f", "active=true")
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", "-X", "put", "/teams/1", "-f", "name=Analytics", "-f", "active=true")
     assert json.loads(result.stdout)["name"] == "Analytics"
     assert api.server.last("PUT", "/teams/1").json() == {"name": "Analytics", "active": True}
     assert api.server.count("PUT", "/teams/1") == 1
@@ -179,8 +176,7 @@ def test_put_with_fields(api):
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_fields_go_to_the_query_string_for_get_and_head(api, method):
-    result = api.run("api", "-X", method, "/echo", "-f", "q=x y", "-f", "n=1")
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", "-X", method, "/echo", "-f", "q=x y", "-f", "n=1")
     request = api.server.last(method, "/echo")
     assert request.query == {"q": "x y", "n": "1"}
     assert request.body == b""
@@ -189,8 +185,7 @@ def test_fields_go_to_the_query_string_for_get_and_head(api, method):
 
 
 def test_delete_without_a_body(api):
-    result = api.run("api", "-X", "DELETE", "/teams/2")
-    assert result.returncode == 0, result.stderr
+    api.ok("api", "-X", "DELETE", "/teams/2")
     request = api.server.last("DELETE", "/teams/2")
     assert request.body == b""
     assert "content-type" not in request.headers
@@ -234,8 +229,7 @@ def test_empty_input_is_an_empty_body(api):
 
 
 def test_unreadable_input_file_is_a_usage_error(api):
-    result = api.run("api", "/echo", "--input", "missing.json")
-    assert result.returncode == 2
+    result = api.fails(2, "api", "/echo", "--input", "missing.json")
     assert "cannot read --input missing.json" in result.stderr
     assert api.server.count() == 0
 
@@ -262,8 +256,7 @@ def test_headers_are_sent(api):
 )
 def test_malformed_headers_are_usage_errors(api_by_variable, header, message):
     api = api_by_variable
-    result = api.run("api", "/echo", "-H", header)
-    assert result.returncode == 2
+    result = api.fails(2, "api", "/echo", "-H", header)
     assert message in result.stderr
     assert "secret-value" not in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2  # error line and hint
@@ -288,8 +281,7 @@ def test_malformed_headers_are_usage_errors(api_by_variable, header, message):
 def test_usage_errors(api_by_variable, args, message):
     api = api_by_variable
     path = [] if not args else ["/echo"]
-    result = api.run("api", *path, *args, input="")
-    assert result.returncode == 2, result.stderr
+    result = api.fails(2, "api", *path, *args, input="")
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert api.server.count() == 0
@@ -308,8 +300,7 @@ def test_include_prints_status_and_headers_then_the_body(api):
 
 
 def test_include_on_an_error_shows_the_status(api):
-    result = api.run("api", "-i", "/teams/999")
-    assert result.returncode == 6
+    result = api.fails(6, "api", "-i", "/teams/999")
     head, sep, body = result.stdout.partition("\n\n")
     assert head.startswith("HTTP/1.1 404 Not Found\n") and sep
     assert "Content-Length: 0" in head.splitlines()
@@ -339,8 +330,7 @@ def test_a_404_with_a_message_shows_it(api):
 
 def test_a_validation_failure_is_400_exit_6_with_its_message(api):
     # Nexla answers validation failures with 400 {"message", "error_code"}, not 422.
-    result = api.run("api", "/teams", "-f", "name=")
-    assert result.returncode == 6
+    result = api.fails(6, "api", "/teams", "-f", "name=")
     message = "The property '#/' did not contain a required property of 'name'"
     assert json.loads(result.stdout)["message"] == message
     assert result.stderr.strip().splitlines() == [f"error: {message} (HTTP 400 Bad Request)"]
@@ -349,8 +339,7 @@ def test_a_validation_failure_is_400_exit_6_with_its_message(api):
 
 def test_error_without_a_message_names_the_status_line(api):
     api.server.add_fault("GET", "/teams", Fault.status(409, "<html>\nconflict\n</html>"))
-    result = api.run("api", "/teams")
-    assert result.returncode == 6
+    result = api.fails(6, "api", "/teams")
     assert result.stdout == "<html>\nconflict\n</html>"
     assert result.stderr.splitlines()[0].startswith("error: HTTP 409 Conflict")
     assert "<html>" not in result.stderr
@@ -358,8 +347,7 @@ def test_error_without_a_message_names_the_status_line(api):
 
 def test_403_is_exit_4_without_a_refresh(api):
     api.server.add_fault("GET", "/teams", Fault.status(403, {"message": "Forbidden here"}))
-    result = api.run("api", "/teams")
-    assert result.returncode == 4
+    result = api.fails(4, "api", "/teams")
     assert "Forbidden here" in result.stderr
     assert json.loads(result.stdout) == {"message": "Forbidden here"}
     assert api.server.count("GET", "/teams") == 1
@@ -368,24 +356,21 @@ def test_403_is_exit_4_without_a_refresh(api):
 
 def test_get_is_retried_after_a_single_503(api):
     api.server.add_fault("GET", "/teams", Fault.status(503, {"message": "busy"}))
-    result = api.run("api", "/teams")
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", "/teams")
     assert json.loads(result.stdout) == TEAMS
     assert api.server.count("GET", "/teams") == 2
 
 
 def test_post_is_retried_after_a_503(api):
     api.server.add_fault("POST", "/teams", Fault.status(503, {"message": "busy"}))
-    result = api.run("api", "/teams", "-f", "name=New")
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", "/teams", "-f", "name=New")
     assert json.loads(result.stdout)["name"] == "New"
     assert [r.json() for r in api.server.find("POST", "/teams")] == [{"name": "New"}] * 2
 
 
 def test_post_is_not_sent_again_after_a_500(api):
     api.server.add_fault("POST", "/teams", Fault.status(500, {"message": "boom"}))
-    result = api.run("api", "/teams", "-f", "name=New")
-    assert result.returncode == 5
+    result = api.fails(5, "api", "/teams", "-f", "name=New")
     assert result.stdout == '{"message": "boom"}'
     assert "boom (HTTP 500" in result.stderr
     assert api.server.count("POST", "/teams") == 1
@@ -393,8 +378,7 @@ def test_post_is_not_sent_again_after_a_500(api):
 
 def test_429_still_refused_after_the_retries_is_exit_5(api):
     api.server.add_fault("GET", "/teams", Fault.status(429, {"message": "slow down"}), times=None)
-    result = api.run("api", "/teams")
-    assert result.returncode == 5
+    result = api.fails(5, "api", "/teams")
     assert "slow down" in result.stderr and "rate limited" in result.stderr
     assert api.server.count("GET", "/teams") == 4  # the call and three retries
 
@@ -402,8 +386,7 @@ def test_429_still_refused_after_the_retries_is_exit_5(api):
 def test_redirect_is_not_followed_and_names_the_location(api):
     target = api.server.api_url + "/echo"
     api.server.add_fault("GET", "/teams", Fault.redirect(target, 307))
-    result = api.run("api", "/teams")
-    assert result.returncode == 5
+    result = api.fails(5, "api", "/teams")
     assert target in result.stderr and "307" in result.stderr
     assert api.server.count("GET", "/teams") == 1
     assert api.server.count(path="/echo") == 0
@@ -412,30 +395,26 @@ def test_redirect_is_not_followed_and_names_the_location(api):
 @pytest.mark.own_server  # it stops the server
 def test_unreachable_server_is_exit_5(api):
     api.server.stop()
-    result = api.run("api", "/teams")
-    assert result.returncode == 5
+    result = api.fails(5, "api", "/teams")
     assert "connection refused" in result.stderr
     assert api.token not in result.stderr
 
 
 def test_no_environment_is_exit_3(nx):
-    result = nx.run("api", "/teams")
-    assert result.returncode == 3
+    result = nx.fails(3, "api", "/teams")
     assert "nexla env configure" in result.stderr
     assert nx.server.count() == 0
 
 
 def test_unknown_environment_is_exit_3(api):
-    result = api.run("api", "--env", "other.example.com", "/teams")
-    assert result.returncode == 3
+    result = api.fails(3, "api", "--env", "other.example.com", "/teams")
     assert "unknown environment: other.example.com" in result.stderr
 
 
 def test_corrupt_store_is_exit_3_naming_the_file(api):
     store = api.config_dir / "credentials.json"
     store.write_text("{not json")
-    result = api.run("api", "/teams")
-    assert result.returncode == 3
+    result = api.fails(3, "api", "/teams")
     assert str(store) in result.stderr
     assert store.read_text() == "{not json"
     assert api.server.count() == 0

@@ -22,8 +22,7 @@ def bearer(token: str) -> str:
 
 def test_a_due_token_is_refreshed_before_the_call(api):
     # A pasted token is assumed to live an hour: with a larger margin it is due now.
-    result = api.run("api", "/teams", env=api.env_with(NEXLA_REFRESH_MARGIN="4000"))
-    assert result.returncode == 0, result.stderr
+    api.ok("api", "/teams", env=api.env_with(NEXLA_REFRESH_MARGIN="4000"))
     assert api.server.count("POST", "/token/refresh") == 1
     assert api.server.count("GET", "/teams") == 1
     assert api.server.last("GET", "/teams").authorization == bearer(api.server.issued[-1])
@@ -31,8 +30,7 @@ def test_a_due_token_is_refreshed_before_the_call(api):
 
 def test_a_401_is_answered_by_one_refresh_and_one_retry(api):
     api.server.add_fault("GET", "/teams", Fault.status(401))
-    result = api.run("api", "/teams")
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", "/teams")
     assert json.loads(result.stdout) == TEAMS
     new_token = api.server.issued[-1]
     assert new_token != api.token
@@ -48,8 +46,7 @@ def test_a_401_is_answered_by_one_refresh_and_one_retry(api):
 
 def test_a_second_401_after_the_retry_is_exit_4(api):
     api.server.add_fault("GET", "/teams", Fault.status(401), times=2)
-    result = api.run("api", "/teams")
-    assert result.returncode == 4
+    result = api.fails(4, "api", "/teams")
     assert "even after renewing it" in result.stderr
     assert "nexla env login" in result.stderr
     assert api.server.count("GET", "/teams") == 2
@@ -58,28 +55,24 @@ def test_a_second_401_after_the_retry_is_exit_4(api):
 
 def test_a_token_revoked_behind_the_clis_back_without_a_key_is_exit_4(api):
     api.server.invalidate(api.token)
-    result = api.run("api", "/teams")
-    assert result.returncode == 4
+    result = api.fails(4, "api", "/teams")
     assert "nexla env login" in result.stderr
     assert api.token not in result.stderr + result.stdout
     assert api.server.count("GET", "/teams") == 1  # not retried: there is no new token
     assert api.server.count("POST", "/token/refresh") == 1
     # The dead session is remembered: the next call fails at once, asking nothing.
     api.server.clear_log()
-    again = api.run("api", "/teams")
-    assert again.returncode == 4
+    api.fails(4, "api", "/teams")
     assert api.server.count() == 0
 
 
 def test_a_token_revoked_behind_the_clis_back_is_reminted_from_a_saved_key(nx):
     nx.server.add_service_key("svc-key-1")
-    minted = nx.run("token", "from-key", "--env", nx.server.host, "--save-key", input="svc-key-1\n")
-    assert minted.returncode == 0, minted.stderr
+    nx.ok("token", "from-key", "--env", nx.server.host, "--save-key", input="svc-key-1\n")
     first = nx.server.issued[-1]
     nx.server.invalidate(first)
     nx.server.clear_log()
-    result = nx.run("api", "/teams/1")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("api", "/teams/1")
     assert json.loads(result.stdout) == TEAMS[0]
     reminted = nx.server.issued[-1]
     assert reminted != first
@@ -93,8 +86,7 @@ def test_a_token_revoked_behind_the_clis_back_is_reminted_from_a_saved_key(nx):
 def test_a_401_on_a_later_page_renews_and_the_listing_goes_on(api):
     api.server.add_fault("GET", "/data_sources", Fault.delay(0))  # page 1 answered normally
     api.server.add_fault("GET", "/data_sources", Fault.status(401))  # page 2 refused once
-    result = api.run("api", "/data_sources", "--paginate")
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", "/data_sources", "--paginate")
     assert [item["id"] for item in json.loads(result.stdout)] == list(range(1, 251))
     assert api.server.count("POST", "/token/refresh") == 1
     pages = [r.query["page"] for r in api.server.find("GET", "/data_sources")]
@@ -103,8 +95,7 @@ def test_a_401_on_a_later_page_renews_and_the_listing_goes_on(api):
 
 def test_access_token_variable_without_an_environment_needs_the_api_url(nx):
     token = nx.server.issue_token()
-    result = nx.run("api", "/teams", env=nx.env_with(NEXLA_ACCESS_TOKEN=token))
-    assert result.returncode == 3
+    result = nx.fails(3, "api", "/teams", env=nx.env_with(NEXLA_ACCESS_TOKEN=token))
     assert "NEXLA_API_URL" in result.stderr
     assert token not in result.stderr
     assert nx.server.count() == 0
@@ -113,8 +104,7 @@ def test_access_token_variable_without_an_environment_needs_the_api_url(nx):
 def test_access_token_variable_with_the_api_url(nx):
     token = nx.server.issue_token()
     env = nx.env_with(NEXLA_ACCESS_TOKEN=token, NEXLA_API_URL=nx.server.api_url)
-    result = nx.run("api", "/teams", env=env)
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("api", "/teams", env=env)
     assert json.loads(result.stdout) == TEAMS
     assert nx.server.last("GET", "/teams").authorization == bearer(token)
     assert not (nx.config_dir / "credentials.json").exists()
@@ -127,8 +117,7 @@ def test_access_token_variable_wins_over_the_stored_session_and_is_never_renewed
     assert api.server.last("GET", "/teams").authorization == bearer(other)
 
     api.server.invalidate(other)
-    result = api.run("api", "/teams", env=env)
-    assert result.returncode == 4
+    result = api.fails(4, "api", "/teams", env=env)
     assert "NEXLA_ACCESS_TOKEN was refused" in result.stderr
     assert other not in result.stderr
     assert api.server.count("POST", "/token/refresh") == 0
@@ -142,36 +131,30 @@ def test_api_url_variable_overrides_the_stored_base(nx):
     assert nx.server.last().path == "/wrong-prefix/teams"
 
     env = nx.env_with(NEXLA_API_URL=nx.server.api_url)
-    result = nx.run("api", "/teams", env=env)
-    assert result.returncode == 0, result.stderr
+    nx.ok("api", "/teams", env=env)
     assert nx.server.last().path == "/nexla-api/teams"
     assert nx.server.last().authorization == bearer(token)
     # Absolute URLs are checked against the base in effect, the variable's.
-    outside = nx.run("api", wrong + "/teams", env=env)
-    assert outside.returncode == 2
+    nx.fails(2, "api", wrong + "/teams", env=env)
 
 
 def test_env_option_picks_the_environment(api):
     seed_configured(api, "other.example.invalid", "x-tok", "--no-verify")
-    result = api.run("api", "--env", api.server.host, "/teams/1")
-    assert result.returncode == 0, result.stderr
+    api.ok("api", "--env", api.server.host, "/teams/1")
     assert api.server.last("GET", "/teams/1").authorization == bearer(api.token)
-    via_variable = api.run("api", "/teams/1", env=api.env_with(NEXLA_ENV=api.server.host))
-    assert via_variable.returncode == 0, via_variable.stderr
+    api.ok("api", "/teams/1", env=api.env_with(NEXLA_ENV=api.server.host))
 
 
 def test_not_signed_in_is_exit_4(api):
     assert api.run("env", "logout").returncode == 0
     api.server.clear_log()
-    result = api.run("api", "/teams")
-    assert result.returncode == 4
+    result = api.fails(4, "api", "/teams")
     assert "not signed in" in result.stderr
     assert api.server.count() == 0
 
 
 def test_debug_redacts_the_token(api):
-    result = api.run("--debug", "api", "/teams/1")
-    assert result.returncode == 0, result.stderr
+    result = api.ok("--debug", "api", "/teams/1")
     assert "Authorization: Bearer [redacted]" in result.stderr
     assert api.token not in result.stderr
 
@@ -179,8 +162,7 @@ def test_debug_redacts_the_token(api):
 def test_a_401_whose_renewal_fails_on_the_server_is_exit_5(api):
     api.server.add_fault("GET", "/teams", Fault.status(401))
     api.server.add_fault("POST", "/token/refresh", Fault.status(500, {"message": "down"}))
-    result = api.run("api", "/teams")
-    assert result.returncode == 5
+    result = api.fails(5, "api", "/teams")
     assert "could not be renewed" in result.stderr and "down" in result.stderr
     assert api.server.count("GET", "/teams") == 1
     assert api.server.count("POST", "/token/refresh") == 1

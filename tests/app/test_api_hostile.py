@@ -45,23 +45,20 @@ def api(nx):
     ],
 )
 def test_a_path_resolving_outside_the_api_base_is_refused_unsent(api, path):
-    result = api.run("api", path.format(host=api.server.host))
-    assert result.returncode == 2, result.stderr
+    result = api.fails(2, "api", path.format(host=api.server.host))
     assert "is not under the API base URL" in result.stderr
     assert api.server.count() == 0
 
 
 @pytest.mark.parametrize("path", ["/teams/../teams/1", "/teams/./1"])
 def test_dot_segments_that_stay_under_the_base_are_fine(api, path):
-    result = api.run("api", path)
-    assert result.returncode == 0, result.stderr
+    api.ok("api", path)
     assert api.server.last().path == "/nexla-api/teams/1"
 
 
 @pytest.mark.parametrize("header", ["Host: attacker.example", "host:attacker.example"])
 def test_a_host_header_is_refused_unsent(api, header):
-    result = api.run("api", "/teams", "-H", header)
-    assert result.returncode == 2, result.stderr
+    result = api.fails(2, "api", "/teams", "-H", header)
     assert "Host header" in result.stderr
     assert api.server.count() == 0
 
@@ -71,8 +68,7 @@ def test_a_host_header_is_refused_unsent(api, header):
 
 @pytest.mark.parametrize("value", ["²", "١٢", "0", "-1", "1e3", "9" * 5000])
 def test_a_per_page_that_is_not_a_plain_positive_number_is_exit_2(api, value):
-    result = api.run("api", "/data_sources", "--paginate", "-f", f"per_page={value}")
-    assert result.returncode == 2, result.stderr
+    result = api.fails(2, "api", "/data_sources", "--paginate", "-f", f"per_page={value}")
     assert "per_page must be a positive whole number" in result.stderr
     assert len(result.stderr) < 400
     assert api.server.count() == 0
@@ -83,16 +79,14 @@ def test_a_per_page_that_is_not_a_plain_positive_number_is_exit_2(api, value):
 
 def test_two_different_content_lengths_are_the_servers_fault(api):
     api.server.add_fault("GET", "/teams", Fault.duplicate_content_length(b"[]", 5))
-    result = api.run("api", "/teams")
-    assert result.returncode == 5, result.stderr
+    result = api.fails(5, "api", "/teams")
     assert "malformed headers" in result.stderr
     assert "invalid header" not in result.stderr
 
 
 def test_304_is_success_without_a_body(api):
     api.server.add_fault("GET", "/teams", Fault.status(304))
-    result = api.run("api", "/teams", "-H", 'If-None-Match: "v1"')
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", "/teams", "-H", 'If-None-Match: "v1"')
     assert result.stdout == "" and result.stderr == ""
     assert api.server.last().header("If-None-Match") == '"v1"'
 
@@ -104,8 +98,7 @@ def test_an_error_line_is_short_and_never_repeats_query_values(api):
     fields = ["-f", "password=hunter2-secret"]
     for n in range(3_000):
         fields += ["-f", f"k{n}=v{n}"]
-    result = api.run("api", "-X", "GET", "/teams", *fields)
-    assert result.returncode == 6, result.stderr[:500]
+    result = api.fails(6, "api", "-X", "GET", "/teams", *fields)
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr[:500]
     assert "414" in lines[0]
@@ -116,8 +109,7 @@ def test_an_error_line_is_short_and_never_repeats_query_values(api):
 def test_a_location_with_control_characters_is_shown_escaped(api):
     location = "https://elsewhere.example/\x1b[2J\x1b]0;owned\x07x"
     api.server.add_fault("GET", "/teams", Fault.redirect(location))
-    result = api.run("api", "/teams")
-    assert result.returncode == 5
+    result = api.fails(5, "api", "/teams")
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "\\x1b[2J\\x1b]0;owned\\x07x" in result.stderr
 
@@ -127,8 +119,9 @@ def test_a_location_with_control_characters_is_shown_escaped(api):
 
 def test_paginate_stops_after_max_pages_with_exit_5(api):
     api.server.data_source_count = 10**9  # pages never run short
-    result = api.run("api", "/data_sources", "--paginate", "--max-pages", "3", "-f", "per_page=2")
-    assert result.returncode == 5, result.stderr
+    result = api.fails(
+        5, "api", "/data_sources", "--paginate", "--max-pages", "3", "-f", "per_page=2"
+    )
     assert "more than 3 pages" in result.stderr and "--max-pages" in result.stderr
     assert api.server.count("GET", "/data_sources") == 3
     # The three pages were written; the listing is left unfinished.
@@ -194,7 +187,8 @@ def endless_pages(ca):
 
 def test_paginate_stops_after_1000_pages_by_default(api, endless_pages):
     api_url = f"https://127.0.0.1:{endless_pages.server_address[1]}/nexla-api"
-    result = api.run(
+    result = api.fails(
+        5,
         "api",
         "/data_sources",
         "--paginate",
@@ -203,7 +197,6 @@ def test_paginate_stops_after_1000_pages_by_default(api, endless_pages):
         env=api.env_with(NEXLA_API_URL=api_url),
         timeout=600,
     )
-    assert result.returncode == 5, result.stderr
     assert "more than 1000 pages" in result.stderr
     assert endless_pages.pages == list(range(1, 1001))
     assert result.stdout.startswith('[{"id": 1},{"id": 2},') and result.stdout.endswith(
@@ -214,14 +207,12 @@ def test_paginate_stops_after_1000_pages_by_default(api, endless_pages):
 def test_a_page_breaking_off_mid_body_is_exit_5(api):
     api.server.add_fault("GET", "/data_sources", Fault.delay(0))
     api.server.add_fault("GET", "/data_sources", Fault.reset())
-    result = api.run("api", "/data_sources", "--paginate")
-    assert result.returncode == 5, result.stderr
+    result = api.fails(5, "api", "/data_sources", "--paginate")
     assert "broke while reading" in result.stderr
     assert result.stdout.startswith('[{"id": 1}, ') and result.stdout.endswith('{"id": 100}')
 
 
 def test_a_body_breaking_off_is_exit_5(api):
     api.server.add_fault("GET", "/teams", Fault.reset())
-    result = api.run("api", "/teams")
-    assert result.returncode == 5, result.stderr
+    result = api.fails(5, "api", "/teams")
     assert "broke while reading" in result.stderr

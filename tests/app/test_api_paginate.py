@@ -39,8 +39,7 @@ def test_pages_until_the_last(api, paging_headers, total, requested_pages):
     """docs/network.md: the paging headers, else the first short page, end the listing."""
     api.server.paging_headers = paging_headers
     api.server.data_source_count = total
-    result = api.run("api", "/data_sources", "--paginate")
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", "/data_sources", "--paginate")
     assert json.loads(result.stdout) == [{"id": i} for i in range(1, total + 1)]
     assert result.stdout.endswith("]\n")
     assert pages_requested(api.server) == [(page, "100") for page in requested_pages]
@@ -50,18 +49,14 @@ def test_pages_until_the_last(api, paging_headers, total, requested_pages):
     "args", [["/data_sources", "-f", "per_page=50"], ["/data_sources?per_page=50"]]
 )
 def test_per_page_from_a_field_or_the_path(api, args):
-    result = api.run("api", *args, "--paginate")
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", *args, "--paginate")
     assert len(json.loads(result.stdout)) == 250
     # 250 rows at 50 a page: page 5 of 5 is the last, as its headers say.
     assert pages_requested(api.server) == [(str(p), "50") for p in range(1, 6)]
 
 
 def test_other_query_fields_go_with_every_page(api):
-    result = api.run(
-        "api", "/data_sources", "--paginate", "-f", "status=ACTIVE", "-f", "per_page=200"
-    )
-    assert result.returncode == 0, result.stderr
+    api.ok("api", "/data_sources", "--paginate", "-f", "status=ACTIVE", "-f", "per_page=200")
     queries = [r.query for r in api.server.find("GET", "/data_sources")]
     assert queries == [
         {"page": "1", "status": "ACTIVE", "per_page": "200"},
@@ -79,8 +74,7 @@ def test_items_are_printed_as_the_server_sent_them(api):
 
 def test_a_server_ignoring_page_is_exit_5(api):
     api.server.ignore_page = True
-    result = api.run("api", "/data_sources", "--paginate")
-    assert result.returncode == 5
+    result = api.fails(5, "api", "/data_sources", "--paginate")
     assert "ignores `page`" in result.stderr
     # Page 1 was written as it came; the listing stays unfinished.
     assert result.stdout.startswith('[{"id": 1}, ') and result.stdout.endswith('{"id": 100}')
@@ -88,8 +82,7 @@ def test_a_server_ignoring_page_is_exit_5(api):
 
 
 def test_a_page_that_is_not_an_array_is_exit_5(api):
-    result = api.run("api", "/teams/1", "--paginate")
-    assert result.returncode == 5
+    result = api.fails(5, "api", "/teams/1", "--paginate")
     assert "not a JSON array" in result.stderr
     assert result.stdout == ""
     assert api.server.count("GET", "/teams/1") == 1
@@ -97,8 +90,7 @@ def test_a_page_that_is_not_an_array_is_exit_5(api):
 
 def test_flows_is_an_object_so_it_cannot_be_paginated(api):
     # Nexla's /flows answers an object ({"flows": [...], "data_sources": [...], ...}).
-    result = api.run("api", "/flows", "--paginate")
-    assert result.returncode == 5
+    result = api.fails(5, "api", "/flows", "--paginate")
     assert "not a JSON array" in result.stderr
     assert result.stdout == ""
     assert api.server.count("GET", "/flows") == 1
@@ -106,15 +98,13 @@ def test_flows_is_an_object_so_it_cannot_be_paginated(api):
 
 def test_a_page_that_is_not_json_is_exit_5(api):
     api.server.add_fault("GET", "/data_sources", Fault.body(200, "<html>", "text/html"))
-    result = api.run("api", "/data_sources", "--paginate")
-    assert result.returncode == 5
+    result = api.fails(5, "api", "/data_sources", "--paginate")
     assert "not JSON" in result.stderr
 
 
 def test_an_error_on_the_first_page_prints_its_body(api):
     api.server.add_fault("GET", "/data_sources", Fault.status(404, {"message": "Gone"}))
-    result = api.run("api", "/data_sources", "--paginate")
-    assert result.returncode == 6
+    result = api.fails(6, "api", "/data_sources", "--paginate")
     assert result.stdout == '{"message": "Gone"}'
     assert "Gone" in result.stderr
 
@@ -124,8 +114,7 @@ def test_an_error_on_a_later_page_leaves_the_listing_unfinished(api):
     bracket, so no JSON reader takes it for the whole, and the error body is not mixed in."""
     api.server.add_fault("GET", "/data_sources", Fault.delay(0))
     api.server.add_fault("GET", "/data_sources", Fault.status(404, {"message": "Gone"}))
-    result = api.run("api", "/data_sources", "--paginate")
-    assert result.returncode == 6
+    result = api.fails(6, "api", "/data_sources", "--paginate")
     assert result.stdout.startswith('[{"id": 1}, ')
     assert '{"id": 100}' in result.stdout and not result.stdout.rstrip().endswith("]")
     assert "Gone" not in result.stdout
@@ -136,8 +125,7 @@ def test_an_error_on_a_later_page_leaves_the_listing_unfinished(api):
 def test_a_503_on_a_page_is_retried(api):
     api.server.add_fault("GET", "/data_sources", Fault.delay(0))
     api.server.add_fault("GET", "/data_sources", Fault.status(503))
-    result = api.run("api", "/data_sources", "--paginate")
-    assert result.returncode == 0, result.stderr
+    result = api.ok("api", "/data_sources", "--paginate")
     assert len(json.loads(result.stdout)) == 250
     assert [p for p, _ in pages_requested(api.server)] == ["1", "2", "2", "3"]
 

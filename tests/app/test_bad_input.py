@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from tests.support.inprocess import run_in_process
-from tests.support.outcomes import assert_error, describe
+from tests.support.outcomes import assert_error
 from tests.support.signing_in import seed, session_record
 from tests.support.stores import read_store, store_bytes, write_store
 
@@ -122,8 +122,7 @@ def test_a_bad_name_in_nexla_env_is_refused(nx, seeded):
     ],
 )
 def test_internationalised_names_are_stored_as_punycode(nx, name, stored):
-    result = nx.run("env", "configure", name, "--with-token", "--no-verify", input="tok-unicode")
-    assert result.returncode == 0, describe(result)
+    nx.ok("env", "configure", name, "--with-token", "--no-verify", input="tok-unicode")
     data = read_store(nx.config_dir)
     assert list(data["environments"]) == [stored]
     assert data["environments"][stored]["api_url"] == f"https://{stored}/nexla-api"
@@ -270,8 +269,7 @@ def test_configure_without_host_on_a_pipe_is_a_usage_error(nx, seeded):
     ],
 )
 def test_bad_arguments_are_usage_errors(nx, seeded, args):
-    result = nx.run(*args, env=nx.env_with(NEXLA_SERVICE_KEY="svc-key"))
-    assert result.returncode == USAGE, describe(result)
+    result = nx.fails(USAGE, *args, env=nx.env_with(NEXLA_SERVICE_KEY="svc-key"))
     assert "Traceback" not in result.stderr
     assert_unchanged(nx, seeded)
 

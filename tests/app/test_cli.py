@@ -108,16 +108,14 @@ def test_an_unknown_option_is_a_one_line_usage_error(run_nexla):
 )
 def test_debug_is_accepted_anywhere_on_the_line(nx, args):
     token = nx.sign_in()
-    result = nx.run(*args)
-    assert result.returncode == 0, result.stderr
+    result = nx.ok(*args)
     assert "debug: > GET https://" in result.stderr
     assert token not in result.stderr + result.stdout
 
 
 def test_nexla_debug_variable_turns_on_debugging(nx):
     token = nx.sign_in()
-    result = nx.run("api", "/users/current", env=nx.env_with(NEXLA_DEBUG="1"))
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("api", "/users/current", env=nx.env_with(NEXLA_DEBUG="1"))
     assert "debug: > GET https://" in result.stderr
     assert token not in result.stderr
     quiet = nx.run("api", "/users/current")

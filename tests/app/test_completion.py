@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def store(nx):
     """nx with three environments besides the fake server's (tab_presses.seed_names)."""
     return seed_names(nx)
+
+
 SCRIPTS = {
     "bash": "nexla.bash",
     "zsh": "_nexla",

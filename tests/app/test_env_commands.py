@@ -18,8 +18,7 @@ from tests.support.stores import env_record, read_store, store_bytes, store_path
 
 def test_configure_with_token_checks_it_once_and_stores_the_session(nx):
     token = nx.server.issue_token()
-    result = nx.run("env", "configure", nx.server.host, "--with-token", input=token + "\n")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "configure", nx.server.host, "--with-token", input=token + "\n")
 
     # Exactly one request: GET /users/current with the pasted token.
     assert nx.server.count() == 1
@@ -51,8 +50,7 @@ def test_configure_with_token_checks_it_once_and_stores_the_session(nx):
 def test_piped_token_opens_no_browser_and_prints_no_link(nx):
     # A stdin that is not a terminal is read for the token even without --with-token.
     token = nx.server.issue_token()
-    result = nx.run("env", "configure", nx.server.host, input=f"{token}\n")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "configure", nx.server.host, input=f"{token}\n")
     assert stored_session(nx)["access_token"] == token
     assert nx.browser_log() == []
     assert "If your browser didn't open" not in result.stderr
@@ -62,10 +60,9 @@ def test_piped_token_opens_no_browser_and_prints_no_link(nx):
 
 def test_token_is_the_first_non_empty_line_stripped(nx):
     token = nx.server.issue_token()
-    result = nx.run(
+    nx.ok(
         "env", "configure", nx.server.host, "--with-token", input=f"\n  \r\n\t{token}  \r\nrest\n"
     )
-    assert result.returncode == 0, result.stderr
     assert stored_session(nx)["access_token"] == token
     assert nx.server.last("GET", "/users/current").authorization == f"Bearer {token}"
 
@@ -88,10 +85,9 @@ def test_configure_lists_available_environments_with_the_current_one_marked(nx):
 
 
 def test_configure_with_no_verify_sends_nothing(nx):
-    result = nx.run(
+    nx.ok(
         "env", "configure", nx.server.host, "--with-token", "--no-verify", input="tok-unchecked\n"
     )
-    assert result.returncode == 0, result.stderr
     assert nx.server.count() == 0
     session = env_record(nx.config_dir, nx.server.host)["session"]
     assert session["access_token"] == "tok-unchecked"
@@ -164,8 +160,7 @@ def test_nexla_api_url_elsewhere_is_never_where_a_pasted_token_is_checked(nx):
     elsewhere = f"https://localhost:{port}/nexla-api"
     env = nx.env_with(NEXLA_API_URL=elsewhere)
     token = nx.server.issue_token()
-    result = nx.run("env", "configure", nx.server.host, "--with-token", input=token, env=env)
-    assert result.returncode == 2, result.stderr
+    result = nx.fails(2, "env", "configure", nx.server.host, "--with-token", input=token, env=env)
     assert "NEXLA_API_URL" in result.stderr
     assert nx.server.count() == 0
     assert not (nx.config_dir / "credentials.json").exists()
@@ -284,8 +279,7 @@ def test_login_signs_in_again_to_the_current_environment(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     nx.server.clear_log()
     token = nx.server.issue_token()
-    result = nx.run("env", "login", "--with-token", input=token + "\n")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "login", "--with-token", input=token + "\n")
     assert f"Current Environment: {nx.server.host}" in result.stderr.splitlines()
     assert result.stdout == ""
     assert nx.server.count() == 1
@@ -300,8 +294,7 @@ def test_login_does_not_change_the_current_environment(nx):
     seed_configured(nx, other, nx.server.issue_token())
     other_before = env_record(nx.config_dir, other)
     token = nx.server.issue_token()
-    result = nx.run("env", "login", "--env", nx.server.host, "--with-token", input=token + "\n")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "login", "--env", nx.server.host, "--with-token", input=token + "\n")
     # It says which environment is signed in to, without calling it current.
     assert f"Signing in to {nx.server.host} (the current environment stays {other})." in (
         result.stderr.splitlines()
@@ -321,8 +314,7 @@ def test_login_does_not_make_an_environment_current_when_none_is(nx):
     seed_configured(nx, third, "tok-x", "--no-verify", "--api-url", nx.server.api_url)
     assert nx.run("env", "remove", third).returncode == 0
     assert read_store(nx.config_dir)["current"] is None
-    result = nx.run("env", "login", "--env", other, "--with-token", "--no-verify", input="tok-y\n")
-    assert result.returncode == 0, result.stderr
+    nx.ok("env", "login", "--env", other, "--with-token", "--no-verify", input="tok-y\n")
     assert read_store(nx.config_dir)["current"] is None
 
 
@@ -332,8 +324,7 @@ def test_login_honours_nexla_env(nx):
     seed_configured(nx, other, nx.server.issue_token())
     token = nx.server.issue_token()
     env = nx.env_with(NEXLA_ENV=f"https://{nx.server.host}/")
-    result = nx.run("env", "login", "--with-token", input=token + "\n", env=env)
-    assert result.returncode == 0, result.stderr
+    nx.ok("env", "login", "--with-token", input=token + "\n", env=env)
     assert env_record(nx.config_dir, nx.server.host)["session"]["access_token"] == token
 
 
@@ -372,7 +363,7 @@ def test_unknown_environment_in_nexla_env_is_a_configuration_error(nx):
 
 def test_pasted_token_drops_a_saved_service_key_and_says_so(nx):
     nx.server.add_service_key("svc-key-1")
-    minted = nx.run(
+    nx.ok(
         "token",
         "from-key",
         "--env",
@@ -380,7 +371,6 @@ def test_pasted_token_drops_a_saved_service_key_and_says_so(nx):
         "--save-key",
         env=nx.env_with(NEXLA_SERVICE_KEY="svc-key-1"),
     )
-    assert minted.returncode == 0, minted.stderr
     saved = env_record(nx.config_dir, nx.server.host)["saved_key"]
     assert saved == {"in": "file", "key": "svc-key-1"}
 
@@ -396,8 +386,7 @@ def test_login_also_drops_a_saved_service_key(nx):
     assert (
         nx.run("token", "from-key", "--env", nx.server.host, "--save-key", env=env).returncode == 0
     )
-    result = nx.run("env", "login", "--with-token", input=nx.server.issue_token() + "\n")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "login", "--with-token", input=nx.server.issue_token() + "\n")
     assert "service key" in result.stderr
     assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
 
@@ -407,11 +396,9 @@ def test_access_token_variable_draws_a_warning_from_configure_and_login(nx):
     result = configure(nx, nx.server.host, nx.server.issue_token(), env=env)
     assert "NEXLA_ACCESS_TOKEN" in result.stderr
     assert "tok-from-variable" not in result.stderr
-    login = nx.run("env", "login", "--with-token", input=nx.server.issue_token() + "\n", env=env)
-    assert login.returncode == 0
+    login = nx.ok("env", "login", "--with-token", input=nx.server.issue_token() + "\n", env=env)
     assert "NEXLA_ACCESS_TOKEN" in login.stderr
-    logout = nx.run("env", "logout", env=env)
-    assert logout.returncode == 0
+    logout = nx.ok("env", "logout", env=env)
     assert "NEXLA_ACCESS_TOKEN" in logout.stderr
 
 
@@ -423,8 +410,7 @@ def test_list_marks_the_current_environment(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     seed_configured(nx, other, nx.server.issue_token())
     assert nx.run("env", "logout", "--env", nx.server.host).returncode == 0
-    result = nx.run("env", "list")
-    assert result.returncode == 0
+    result = nx.ok("env", "list")
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     first = next(line for line in lines if nx.server.host in line)
@@ -440,8 +426,7 @@ def test_list_json(nx):
     token_b = nx.server.issue_token(org=None)
     seed_configured(nx, nx.server.host, token_a)
     seed_configured(nx, other, token_b)
-    result = nx.run("env", "list", "--json")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "list", "--json")
     assert result.stderr == ""
     rows = json.loads(result.stdout)
     assert [row["name"] for row in rows] == [nx.server.host, other]
@@ -481,12 +466,10 @@ def test_list_json(nx):
 
 
 def test_list_with_nothing_configured(nx):
-    text = nx.run("env", "list")
-    assert text.returncode == 0
+    text = nx.ok("env", "list")
     assert text.stdout == ""
     assert "nexla env configure" in text.stderr
-    as_json = nx.run("env", "list", "--json")
-    assert as_json.returncode == 0
+    as_json = nx.ok("env", "list", "--json")
     assert json.loads(as_json.stdout) == []
     assert not store_path(nx.config_dir).exists()
 
@@ -499,8 +482,7 @@ def test_use_changes_the_current_environment(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     seed_configured(nx, other, nx.server.issue_token())
     before = read_store(nx.config_dir)
-    result = nx.run("env", "use", f"https://{nx.server.host}/token")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "use", f"https://{nx.server.host}/token")
     assert result.stdout == ""
     assert nx.server.host in result.stderr
     after = read_store(nx.config_dir)
@@ -521,8 +503,7 @@ def test_use_an_invalid_name_is_a_usage_error(nx):
 def test_show_masks_the_token(nx):
     token = nx.server.issue_token()
     seed_configured(nx, nx.server.host, token)
-    result = nx.run("env", "show")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "show")
     out = result.stdout
     assert token not in out and token not in result.stderr
     assert token[-4:] in out  # enough to tell tokens apart
@@ -544,8 +525,7 @@ def test_show_masks_the_token(nx):
 def test_show_json(nx):
     token = nx.server.issue_token()
     seed_configured(nx, nx.server.host, token)
-    result = nx.run("env", "show", "--json", "--env", nx.server.host)
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "show", "--json", "--env", nx.server.host)
     assert token not in result.stdout
     details = json.loads(result.stdout)
     assert details["name"] == nx.server.host
@@ -560,8 +540,7 @@ def test_show_json(nx):
 def test_show_check_accepted(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     nx.server.clear_log()
-    result = nx.run("env", "show", "--check", "--json")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "show", "--check", "--json")
     assert json.loads(result.stdout)["accepted"] is True
     assert nx.server.count() == 1
     assert nx.server.count("GET", "/users/current") == 1
@@ -576,8 +555,7 @@ def test_show_check_revoked_token_is_exit_4(nx):
     assert_clean_error(result, 4, "nexla env login")
     assert "NOT accepted" in result.stdout
     assert token not in result.stdout + result.stderr
-    as_json = nx.run("env", "show", "--check", "--json")
-    assert as_json.returncode == 4
+    as_json = nx.fails(4, "env", "show", "--check", "--json")
     assert json.loads(as_json.stdout)["accepted"] is False
     assert store_bytes(nx.config_dir) == before
 
@@ -587,20 +565,17 @@ def test_show_check_asks_about_the_token_in_nexla_access_token(nx):
     seed_configured(nx, nx.server.host, stored)
     nx.server.invalidate(stored)
     from_variable = nx.server.issue_token()
-    result = nx.run("env", "show", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=from_variable))
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "show", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=from_variable))
     assert nx.server.last("GET", "/users/current").authorization == f"Bearer {from_variable}"
     assert from_variable not in result.stdout + result.stderr
     nx.server.invalidate(from_variable)
-    refused = nx.run("env", "show", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=from_variable))
-    assert refused.returncode == 4
+    nx.fails(4, "env", "show", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=from_variable))
 
 
 def test_show_an_environment_that_is_not_signed_in(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "logout").returncode == 0
-    result = nx.run("env", "show")
-    assert result.returncode == 0
+    result = nx.ok("env", "show")
     assert "not signed in" in result.stdout
     details = json.loads(nx.run("env", "show", "--json").stdout)
     assert details["signed_in"] is False and details["token"] is None
@@ -613,8 +588,7 @@ def test_logout_tells_the_server_and_forgets_the_token(nx):
     token = nx.server.issue_token()
     seed_configured(nx, nx.server.host, token)
     nx.server.clear_log()
-    result = nx.run("env", "logout")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "logout")
     assert result.stdout == ""
     assert nx.server.count() == 1
     assert nx.server.last("POST", "/token/logout").authorization == f"Bearer {token}"
@@ -641,8 +615,7 @@ def test_logout_all(nx):
     token_a, token_b = nx.server.issue_token(), nx.server.issue_token()
     seed_configured(nx, nx.server.host, token_a)
     seed_configured(nx, other, token_b)
-    result = nx.run("env", "logout", "--all")
-    assert result.returncode == 0, result.stderr
+    nx.ok("env", "logout", "--all")
     sent = {record.authorization for record in nx.server.find("POST", "/token/logout")}
     assert sent == {f"Bearer {token_a}", f"Bearer {token_b}"}
     data = read_store(nx.config_dir)
@@ -657,8 +630,7 @@ def test_logout_when_the_server_fails_still_forgets_locally(nx):
     token = nx.server.issue_token()
     seed_configured(nx, nx.server.host, token)
     nx.server.add_fault("POST", "/token/logout", Fault.status(500, {"message": "boom"}), None)
-    result = nx.run("env", "logout")
-    assert result.returncode == 0
+    result = nx.ok("env", "logout")
     assert "warning:" in result.stderr
     assert token not in result.stderr
     assert token.encode() not in (store_bytes(nx.config_dir) or b"")
@@ -668,8 +640,7 @@ def test_logout_when_not_signed_in_sends_nothing(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "logout").returncode == 0
     nx.server.clear_log()
-    result = nx.run("env", "logout")
-    assert result.returncode == 0
+    result = nx.ok("env", "logout")
     assert "Not signed in" in result.stderr
     assert nx.server.count() == 0
 
@@ -678,8 +649,7 @@ def test_logout_with_an_already_revoked_token_succeeds_quietly(nx):
     token = nx.server.issue_token()
     seed_configured(nx, nx.server.host, token)
     nx.server.invalidate(token)
-    result = nx.run("env", "logout")
-    assert result.returncode == 0
+    result = nx.ok("env", "logout")
     assert "warning" not in result.stderr
     assert token.encode() not in (store_bytes(nx.config_dir) or b"")
 
@@ -693,8 +663,7 @@ def test_remove_logs_out_and_forgets_the_environment(nx):
     seed_configured(nx, other, nx.server.issue_token())
     seed_configured(nx, nx.server.host, token)
     nx.server.clear_log()
-    result = nx.run("env", "remove", nx.server.host)
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "remove", nx.server.host)
     assert result.stdout == ""
     assert nx.server.last("POST", "/token/logout").authorization == f"Bearer {token}"
     assert nx.server.count() == 1
@@ -711,8 +680,7 @@ def test_remove_the_current_of_three_leaves_none_current(nx):
     seed_configured(nx, other, "tok-b", "--no-verify")
     seed_configured(nx, third, "tok-c", "--no-verify")
     seed_configured(nx, nx.server.host, nx.server.issue_token())
-    result = nx.run("env", "remove", nx.server.host)
-    assert result.returncode == 0, result.stderr
+    nx.ok("env", "remove", nx.server.host)
     data = read_store(nx.config_dir)
     assert data["current"] is None
     assert sorted(data["environments"]) == sorted([other, third])

@@ -1,7 +1,6 @@
 """`nexla env configure` and `nexla env login` at a real terminal (a pseudo-terminal driven
 with pexpect): the prompts, the browser, the hidden token, and Ctrl-C at every prompt."""
 
-
 import pytest
 
 from tests.support.signing_in import configure

@@ -8,7 +8,7 @@ import socket
 from contextlib import contextmanager
 
 from tests.support.fake_nexla import Fault
-from tests.support.outcomes import assert_clean_error, describe
+from tests.support.outcomes import assert_clean_error
 from tests.support.signing_in import from_key, seed_configured
 
 
@@ -42,8 +42,7 @@ def test_all_valid_is_exit_0_one_request_each_all_at_once(nx):
     # that five connections and handshakes fit inside it on a loaded machine.
     delay = 0.5
     nx.server.set_delay("GET", "/users/current", delay)
-    result = nx.run("env", "list", "--check")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("env", "list", "--check")
     requests = nx.server.find("GET", "/users/current")
     assert len(requests) == 5 and nx.server.count() == 5
     assert {r.authorization for r in requests} == {f"Bearer {t}" for t in tokens.values()}
@@ -80,8 +79,7 @@ def test_not_signed_in_environments_are_not_asked(nx):
     _add_envs(nx, 2)
     assert nx.run("env", "logout", "--env", "b.test").returncode == 0
     nx.server.clear_log()
-    result = nx.run("env", "list", "--check")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("env", "list", "--check")
     assert nx.server.count() == 1
     assert _lines(result)["b.test"].endswith("not signed in")
 
@@ -90,8 +88,7 @@ def test_json_carries_status_and_token_source(nx):
     assert from_key(nx).returncode == 0  # the fake's own host, minted from a key
     tokens = _add_envs(nx, 1)
     nx.server.invalidate(tokens["a.test"])
-    result = nx.run("env", "list", "--check", "--json")
-    assert result.returncode == 4, describe(result)
+    result = nx.fails(4, "env", "list", "--check", "--json")
     listing = {entry["name"]: entry for entry in json.loads(result.stdout)}
     assert listing["a.test"]["check"] == "rejected"
     assert listing["a.test"]["token_source"] == "pasted"
@@ -104,8 +101,7 @@ def test_access_token_variable_is_checked_for_the_current_environment_only(nx):
     """A token is for one host: the variable's is sent to the chosen environment alone."""
     _add_envs(nx, 2)  # b.test, configured last, is current
     token = nx.server.issue_token()
-    result = nx.run("env", "list", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=token))
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("env", "list", "--check", env=nx.env_with(NEXLA_ACCESS_TOKEN=token))
     assert [r.authorization for r in nx.server.find()] == [f"Bearer {token}"]
     lines = _lines(result)
     assert lines["b.test"].endswith("[valid, token from NEXLA_ACCESS_TOKEN]")

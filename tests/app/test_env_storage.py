@@ -21,8 +21,7 @@ def test_a_wider_existing_config_dir_is_tightened(nx):
 def test_a_group_readable_store_draws_a_warning(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     os.chmod(store_path(nx.config_dir), 0o644)
-    result = nx.run("env", "list")
-    assert result.returncode == 0
+    result = nx.ok("env", "list")
     assert "warning:" in result.stderr
     assert str(store_path(nx.config_dir)) in result.stderr
     assert "chmod 600" in result.stderr
@@ -97,8 +96,7 @@ def assert_set_aside(nx, result):
 def test_configure_sets_a_corrupt_store_aside_and_starts_afresh(nx):
     write_corrupt_store(nx)
     token = nx.server.issue_token()
-    result = nx.run("env", "configure", nx.server.host, "--with-token", input=token + "\n")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "configure", nx.server.host, "--with-token", input=token + "\n")
     assert_set_aside(nx, result)
     data = read_store(nx.config_dir)
     assert list(data["environments"]) == [nx.server.host]
@@ -117,8 +115,7 @@ def test_login_sets_a_corrupt_store_aside(nx):
 
 def test_logout_sets_a_corrupt_store_aside(nx):
     write_corrupt_store(nx)
-    result = nx.run("env", "logout", "--all")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "logout", "--all")
     assert_set_aside(nx, result)
     assert read_store(nx.config_dir)["environments"] == {}
 

@@ -62,5 +62,3 @@ def test_error_cases_are_left_to_the_full_app(nx, case):
     code, stdout, stderr = run_side(nx, "program", CASES[case][0], time.time())[0]
     assert code in (3, 4) and stdout == ""
     assert stderr.startswith("error: ") and "Traceback" not in stderr
-
-

@@ -36,8 +36,7 @@ def test_existing_open_config_dir_is_tightened_to_0700(nx):
 def test_credentials_readable_by_others_warn_but_work(nx, file_mode):
     token = seed(nx)
     store_path(nx.config_dir).chmod(file_mode)
-    result = nx.run("token", "print")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print")
     assert result.stdout == token + "\n"
     (warning,) = warnings_in(result)
     assert str(store_path(nx.config_dir)) in warning and f"{file_mode:04o}" in warning
@@ -122,8 +121,7 @@ def test_commands_that_start_over_move_a_corrupt_file_aside(nx, command):
         "token from-key --env": ["token", "from-key", "--env", host],
     }[command]
     variables = {"NEXLA_SERVICE_KEY": key, "NEXLA_API_URL": nx.server.api_url}
-    result = nx.run(*args, input=nx.server.issue_token(), env=nx.env_with(**variables))
-    assert result.returncode == 0, describe(result)
+    result = nx.ok(*args, input=nx.server.issue_token(), env=nx.env_with(**variables))
     assert_presentable(result)
     _assert_kept_aside(nx, result, original)
     data = read_store(nx.config_dir)
@@ -134,8 +132,7 @@ def test_env_login_without_a_name_sets_a_corrupt_file_aside_and_asks_for_one(nx)
     """With the file unreadable there is no current environment to sign in to."""
     original = CORRUPTIONS["truncated"]
     corrupt(nx, original)
-    result = nx.run("env", "login", "--with-token", input=nx.server.issue_token())
-    assert result.returncode == CONFIG, describe(result)
+    result = nx.fails(CONFIG, "env", "login", "--with-token", input=nx.server.issue_token())
     assert "--env" in result.stderr
     _assert_kept_aside(nx, result, original)
     assert nx.server.count() == 0
@@ -153,8 +150,7 @@ def test_a_failed_sign_in_still_keeps_the_corrupt_file_aside(nx, command):
         "token from-key --env": ["token", "from-key", "--env", nx.server.host],
     }[command]
     variables = {"NEXLA_SERVICE_KEY": "svc-not-known"}
-    result = nx.run(*args, input="tok-not-known", env=nx.env_with(**variables))
-    assert result.returncode == 4, describe(result)
+    result = nx.fails(4, *args, input="tok-not-known", env=nx.env_with(**variables))
     # Set aside first, as the contract says, and kept byte for byte.
     _assert_kept_aside(nx, result, original)
     assert read_store(nx.config_dir)["environments"] == {}
@@ -196,7 +192,6 @@ def test_store_unchanged_bytes_after_a_read(nx):
     before = store_bytes(nx.config_dir)
     stamp = os.stat(store_path(nx.config_dir)).st_mtime_ns
     for args in (("token", "print"), ("token", "status"), ("env", "list"), ("env", "show")):
-        result = nx.run(*args)
-        assert result.returncode == 0, describe(result)
+        nx.ok(*args)
     assert store_bytes(nx.config_dir) == before
     assert os.stat(store_path(nx.config_dir)).st_mtime_ns == stamp

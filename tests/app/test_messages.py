@@ -59,8 +59,7 @@ def test_a_warning_from_the_renewal_logic_uses_the_same_instants(nx):
     nx.sign_in()
     set_times(nx, lifetime=3600, left=60)  # due: inside the refresh margin
     nx.server.add_fault("POST", "/token/refresh", Fault.status(500, {"message": "db down"}))
-    result = nx.run("token", "refresh")
-    assert result.returncode == 5, result.stderr
+    result = nx.fails(5, "token", "refresh")
     assert re.search(rf"valid until {ISO_UTC}", result.stderr), result.stderr
     assert_people_times(result.stderr)
 
@@ -71,8 +70,7 @@ def test_a_warning_from_the_renewal_logic_uses_the_same_instants(nx):
 def test_token_status_when_signed_out_says_how_to_sign_in(nx):
     nx.sign_in()
     assert nx.run("env", "logout").returncode == 0
-    result = nx.run("token", "status")
-    assert result.returncode == 4
+    result = nx.fails(4, "token", "status")
     assert f"{nx.server.host}: not signed in" in result.stdout
     assert f"hint: sign in with `nexla env login --env {nx.server.host}`" in result.stderr
 
@@ -92,8 +90,7 @@ def test_removing_another_environment_does_not_mention_the_current_one(nx):
     other = second_name(nx)
     seed_configured(nx, other, nx.server.issue_token())
     seed_configured(nx, nx.server.host, nx.server.issue_token())  # current
-    result = nx.run("env", "remove", other)
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "remove", other)
     assert result.stderr.splitlines()[-1] == f"Removed {other}."
     assert "urrent" not in result.stderr
 
@@ -102,8 +99,7 @@ def test_removing_the_current_environment_says_which_is_current_now(nx):
     other = second_name(nx)
     seed_configured(nx, other, nx.server.issue_token())
     seed_configured(nx, nx.server.host, nx.server.issue_token())  # current
-    result = nx.run("env", "remove", nx.server.host)
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("env", "remove", nx.server.host)
     assert f"Current environment is now {other}." in result.stderr.splitlines()
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     seed_configured(nx, f"127.0.0.2:{nx.server.port}", "unverified", "--no-verify")

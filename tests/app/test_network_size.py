@@ -28,17 +28,13 @@ def test_a_token_answer_just_under_1_mib_is_accepted_and_just_over_is_not(nx):
     room = MIB - len(json.dumps(answer))
     answer["pad"] = "p" * room  # exactly 1 MiB
     nx.server.add_fault("POST", "/token/refresh", Fault.body(200, json.dumps(answer)))
-    ok = nx.run("token", "refresh")
-    assert ok.returncode == 0, ok.stderr
+    nx.ok("token", "refresh")
     assert stored_session(nx)["access_token"] == new
 
     due(nx)
     answer["access_token"] = nx.server.issue_token()
     answer["pad"] += "p"  # one byte more
     nx.server.add_fault("POST", "/token/refresh", Fault.body(200, json.dumps(answer)))
-    over = nx.run("token", "refresh")
-    assert over.returncode == 5, over.stderr
+    nx.fails(5, "token", "refresh")
     stored = stored_session(nx)
     assert stored["access_token"] != answer["access_token"]
-
-

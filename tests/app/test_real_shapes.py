@@ -29,14 +29,12 @@ def iso(epoch: float) -> str:
 def test_a_pasted_jwt_expires_when_its_exp_says(nx):
     token = nx.server.issue_token(lifetime=1800, jwt=True)
     exp = int(nx.server.token_info(token).expires_at)
-    result = nx.run("env", "configure", nx.server.host, "--with-token", input=token + "\n")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("env", "configure", nx.server.host, "--with-token", input=token + "\n")
     assert f"expires in 29m ({iso(exp)}, from the token)" in result.stderr
     session = stored_session(nx)
     assert session["expires_at"] == exp and session["expires_estimated"] is False
 
-    status = nx.run("token", "status", "--json")
-    assert status.returncode == 0, describe(status)
+    status = nx.ok("token", "status", "--json")
     report = json.loads(status.stdout)
     assert (report["expires_at"], report["expiry_source"]) == (iso(exp), "token")
     assert report["expires_estimated"] is False
@@ -69,10 +67,7 @@ def test_a_jwt_with_a_hostile_exp_is_estimated(nx):
 
     for exp in (10**40, -5, "soon", 1e308):
         token = make_jwt({"exp": exp})
-        result = nx.run(
-            "env", "configure", nx.server.host, "--with-token", "--no-verify", input=token + "\n"
-        )
-        assert result.returncode == 0, describe(result)
+        nx.ok("env", "configure", nx.server.host, "--with-token", "--no-verify", input=token + "\n")
         session = stored_session(nx)
         assert session["expires_estimated"] is True
         assert 3590 <= session["expires_at"] - time.time() <= 3600
@@ -97,8 +92,7 @@ def test_a_jwt_in_the_variable_shows_its_expiry(nx):
 
 def test_an_impersonated_sign_in_says_who_is_acting(nx):
     token = nx.server.issue_token(impersonator=ADMIN_USER)
-    result = nx.run("env", "configure", nx.server.host, "--with-token", input=token + "\n")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("env", "configure", nx.server.host, "--with-token", input=token + "\n")
     assert f"as {ADA} (org Example Org), impersonated by {GRACE};" in result.stderr
 
     session = stored_session(nx)
@@ -124,8 +118,7 @@ def test_an_impersonated_sign_in_says_who_is_acting(nx):
 
 def test_a_refresh_keeps_saying_so(nx):
     nx.sign_in(nx.server.issue_token(impersonator=ADMIN_USER))
-    result = nx.run("token", "refresh", "--json")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "refresh", "--json")
     assert json.loads(result.stdout)["user"]["impersonator"]["email"] == ADMIN_USER["email"]
     assert stored_session(nx)["user"]["impersonated"] is True
 
@@ -144,8 +137,7 @@ def test_a_session_that_is_not_impersonated_stores_the_user_alone(nx):
 def test_an_empty_refusal_at_sign_in_is_one_clear_line(nx, status):
     nx.server.add_fault("GET", "/users/current", Fault.status(status))
     token = nx.server.issue_token()
-    result = nx.run("env", "configure", nx.server.host, "--with-token", input=token + "\n")
-    assert result.returncode == 4, describe(result)
+    result = nx.fails(4, "env", "configure", nx.server.host, "--with-token", input=token + "\n")
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: the token was rejected by {nx.server.host}; nothing was saved"]
 
@@ -153,8 +145,7 @@ def test_an_empty_refusal_at_sign_in_is_one_clear_line(nx, status):
 def test_an_empty_404_at_sign_in_names_the_url_once(nx):
     nx.server.add_fault("GET", "/users/current", Fault.status(404))
     token = nx.server.issue_token()
-    result = nx.run("env", "configure", nx.server.host, "--with-token", input=token + "\n")
-    assert result.returncode == 5, describe(result)
+    result = nx.fails(5, "env", "configure", nx.server.host, "--with-token", input=token + "\n")
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     url = f"{nx.server.api_url}/users/current"
     assert errors == [
@@ -185,8 +176,7 @@ def test_the_membership_api_key_is_never_stored_or_shown(nx):
     minted = from_key(nx, "svc-key-1", "--json", "--save-key")
     assert minted.returncode == 0, describe(minted)
     outputs.append(minted)
-    refreshed = nx.run("--debug", "token", "refresh", "--json")
-    assert refreshed.returncode == 0, describe(refreshed)
+    refreshed = nx.ok("--debug", "token", "refresh", "--json")
     outputs.append(refreshed)
     for args in (["env", "show", "--json"], ["env", "list", "--json"], ["token", "status"]):
         outputs.append(nx.run(*args))

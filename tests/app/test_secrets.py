@@ -155,8 +155,7 @@ def test_help_of_every_command_offers_no_secret_valued_option(nx):
     commands = [path for path, command in all_commands(root) if not hasattr(command, "commands")]
     assert len(commands) >= 11
     for path in commands:
-        result = nx.run(*path, "--help")
-        assert result.returncode == 0, describe(result)
+        result = nx.ok(*path, "--help")
         for match in re.finditer(r"(--[\w-]+)(?:[ =]([A-Z][A-Z_]*))?", result.stdout):
             option, metavar = match.groups()
             if metavar and SECRET_WORDS.search(option):
@@ -177,8 +176,7 @@ def test_secrets_live_only_in_credentials_json_and_logout_leaves_none(nx):
         ("token", "print"),
         ("env", "show", "--check"),
     ):
-        result = nx.run(*args)
-        assert result.returncode == 0, describe(result)
+        nx.ok(*args)
     secrets = [*nx.server.issued, SERVICE_KEY]
 
     found = files_containing(nx.tmp_path, *secrets)
@@ -191,8 +189,7 @@ def test_secrets_live_only_in_credentials_json_and_logout_leaves_none(nx):
     leftover.write_text((nx.config_dir / "credentials.json").read_text())
     leftover.chmod(0o600)
 
-    result = nx.run("env", "logout", "--all")
-    assert result.returncode == 0, describe(result)
+    nx.ok("env", "logout", "--all")
     left = files_containing(nx.tmp_path, *secrets)
     assert list(left) == ["service.key"], left
     assert not leftover.exists()
@@ -203,8 +200,7 @@ def test_logout_names_kept_aside_files_that_may_still_hold_tokens(nx):
     kept = nx.config_dir / "credentials.json.corrupt-20250101T000000"
     kept.write_text('{"half a file": "' + token)
     kept.chmod(0o600)
-    result = nx.run("env", "logout", "--all")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("env", "logout", "--all")
     (warning,) = warnings_in(result)
     assert str(kept) in warning and "delete it" in warning
     assert token not in result.stderr

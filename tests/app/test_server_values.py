@@ -42,8 +42,7 @@ def test_a_refresh_answering_an_unfit_token_is_exit_5_and_stores_nothing(nx, bad
     old = seed(nx, lifetime=3600, age=3540)
     before = read_store(nx.config_dir)
     nx.server.add_fault("POST", "/token/refresh", Fault.body(200, json.dumps(answer(bad))))
-    result = nx.run("token", "refresh")
-    assert result.returncode == 5, result.stderr
+    result = nx.fails(5, "token", "refresh")
     assert "it was not stored" in result.stderr
     assert bad not in result.stderr
     assert without_memo(read_store(nx.config_dir)) == before
@@ -85,8 +84,7 @@ def test_expires_in_is_taken_capped_or_estimated(nx, raw_expires_in, lifetime, e
     body = json.dumps(answer(new)).replace('"expires_in": 3600', f'"expires_in": {raw_expires_in}')
     nx.server.add_fault("POST", "/token/refresh", Fault.body(200, body))
     before = time.time()
-    result = nx.run("token", "refresh", "--json")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("token", "refresh", "--json")
     session = stored(nx)
     assert session["access_token"] == new
     assert session["expires_estimated"] is estimated
@@ -118,8 +116,7 @@ def test_debug_redacts_credentials_the_server_sends_back(nx):
     body = answer(new, org_membership={"api_key": "org-api-key-secret"})
     headers = {"X-Access-Token": new, "X-Trace": f"trace {jwt}", "X-Request-Id": "req-77"}
     nx.server.add_fault("POST", "/token/refresh", Fault.status(200, body, headers=headers))
-    result = nx.run("--debug", "token", "refresh")
-    assert result.returncode == 0, result.stderr
+    result = nx.ok("--debug", "token", "refresh")
     assert "req-77" in result.stderr  # the log is there
     for secret in (old, new, jwt, "org-api-key-secret"):
         assert secret not in result.stderr, secret
@@ -131,6 +128,5 @@ def test_debug_redacts_a_token_quoted_in_an_error_message(nx):
     fresh = nx.server.issue_token()
     body = {"message": f"rotated: use {fresh}", "access_token": fresh}
     nx.server.add_fault("POST", "/token/refresh", Fault.status(500, body))
-    result = nx.run("--debug", "token", "refresh")
-    assert result.returncode == 5, result.stderr
+    result = nx.fails(5, "--debug", "token", "refresh")
     assert fresh not in result.stderr and old not in result.stderr

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fake_nexla import FakeNexla
-from tests.support.outcomes import assert_error, describe, warnings_in
+from tests.support.outcomes import assert_error, warnings_in
 from tests.support.signing_in import seed
 from tests.support.stores import set_times, store_bytes
 
@@ -48,8 +48,7 @@ def test_stored_credentials_never_travel_to_another_host(nx, other, args, due):
     assert nx.server.count() == 0
     assert store_bytes(nx.config_dir) == before
     # The next run, without the variable, finds the session as it was.
-    later = nx.run("token", "refresh", "--print")
-    assert later.returncode == 0, describe(later)
+    nx.ok("token", "refresh", "--print")
     assert nx.server.last("POST", "/token/refresh").authorization == f"Bearer {old}"
 
 
@@ -80,14 +79,12 @@ def test_the_same_host_on_another_path_is_used_but_nothing_learned_is_stored(nx)
     # The stored URL is wrong; the variable names the same host with the right path.
     token = nx.sign_in(None, "--api-url", f"https://{nx.server.host}/wrong-prefix", "--no-verify")
     env = nx.env_with(NEXLA_API_URL=nx.server.api_url)
-    fresh = nx.run("api", "/teams", env=env)
-    assert fresh.returncode == 0, describe(fresh)
+    nx.ok("api", "/teams", env=env)
     assert nx.server.last("GET", "/teams").authorization == f"Bearer {token}"
 
     set_times(nx, lifetime=3600, left=100)
     before = store_bytes(nx.config_dir)
-    due = nx.run("token", "print", env=env)
-    assert due.returncode == 0, describe(due)
+    due = nx.ok("token", "print", env=env)
     assert due.stdout == token + "\n"
     (warning,) = warnings_in(due)
     assert "NEXLA_API_URL" in warning
@@ -101,8 +98,7 @@ def test_a_401_through_the_variable_leaves_no_rejected_mark(nx):
     token = nx.sign_in(None, "--api-url", f"https://{nx.server.host}/wrong-prefix", "--no-verify")
     nx.server.invalidate(token)
     before = store_bytes(nx.config_dir)
-    result = nx.run("api", "/teams", env=nx.env_with(NEXLA_API_URL=nx.server.api_url))
-    assert result.returncode == 2, describe(result)
+    nx.fails(2, "api", "/teams", env=nx.env_with(NEXLA_API_URL=nx.server.api_url))
     assert nx.server.count("POST", "/token/refresh") == 0
     assert store_bytes(nx.config_dir) == before
 
@@ -111,8 +107,7 @@ def test_with_an_access_token_any_api_url_may_be_used(nx, other):
     seed(nx)
     theirs = other.issue_token()
     env = nx.env_with(NEXLA_API_URL=other.api_url, NEXLA_ACCESS_TOKEN=theirs)
-    result = nx.run("api", "/teams", env=env)
-    assert result.returncode == 0, describe(result)
+    nx.ok("api", "/teams", env=env)
     assert other.last("GET", "/teams").authorization == f"Bearer {theirs}"
     assert nx.server.count() == 0
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fake_nexla import Fault
-from tests.support.outcomes import assert_error, describe, warnings_in
+from tests.support.outcomes import assert_error, warnings_in
 from tests.support.signing_in import seed
 from tests.support.stores import edit_session, env_record, now, stored_session
 
@@ -34,8 +34,7 @@ def test_with_a_saved_key_any_4xx_to_a_refresh_is_followed_by_a_mint(nx, status)
     nx.server.add_service_key("svc-renew")
     old = seed(nx, service_key="svc-renew")
     _refresh_answers(nx, status)
-    result = nx.run("token", "refresh", "--print")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "refresh", "--print")
     assert nx.server.count("POST", "/token/refresh") == 1
     assert nx.server.count("POST", "/token") == 1
     new = result.stdout.strip()
@@ -63,8 +62,7 @@ def test_without_a_key_a_due_token_is_used_and_the_server_asked_once(nx, status)
     old = seed(nx, lifetime=3600, age=3500)
     _refresh_answers(nx, status)
     for _ in range(2):
-        result = nx.run("token", "print")
-        assert result.returncode == 0, describe(result)
+        result = nx.ok("token", "print")
         assert result.stdout == old + "\n"
         (warning,) = warnings_in(result)
         assert "does not refresh" in warning
@@ -93,8 +91,7 @@ def test_api_after_a_401_on_a_server_without_refresh_is_exit_4(nx):
     old = seed(nx)
     nx.server.invalidate(old)
     _refresh_answers(nx, 404)
-    result = nx.run("api", "/teams")
-    assert result.returncode == 4, describe(result)
+    result = nx.fails(4, "api", "/teams")
     assert "nexla env login" in result.stderr
     assert nx.server.count("POST", "/token/refresh") == 1
 
@@ -104,8 +101,7 @@ def test_api_after_a_401_on_a_server_without_refresh_mints_from_the_saved_key(nx
     old = seed(nx, service_key="svc-api")
     nx.server.invalidate(old)
     _refresh_answers(nx, 405)
-    result = nx.run("api", "/teams")
-    assert result.returncode == 0, describe(result)
+    nx.ok("api", "/teams")
     assert nx.server.count("POST", "/token") == 1
     assert nx.server.last("GET", "/teams").authorization == f"Bearer {nx.server.issued[-1]}"
 
@@ -116,19 +112,16 @@ def test_a_refused_saved_key_is_not_sent_again(nx):
     assert_error(first, 4, "service key")
     assert nx.server.count("POST", "/token") == 1
     for args in (("token", "print"), ("token", "refresh"), ("api", "/teams")):
-        again = nx.run(*args)
-        assert again.returncode == 4, describe(again)
+        again = nx.fails(4, *args)
         assert "nexla token from-key" in again.stderr
     assert nx.server.count("POST", "/token") == 1
     assert nx.server.count("POST", "/token/refresh") == 0
 
     # A key saved anew is used again.
     nx.server.add_service_key("svc-good")
-    saved = nx.run("token", "from-key", "--save-key", env=nx.env_with(NEXLA_SERVICE_KEY="svc-good"))
-    assert saved.returncode == 0, describe(saved)
+    nx.ok("token", "from-key", "--save-key", env=nx.env_with(NEXLA_SERVICE_KEY="svc-good"))
     edit_session(nx, obtained_at=now() - 4000, expires_at=now() - 400)
-    renewed = nx.run("token", "print")
-    assert renewed.returncode == 0, describe(renewed)
+    nx.ok("token", "print")
     assert nx.server.count("POST", "/token") == 3
     assert nx.server.last("POST", "/token").authorization == "Basic svc-good"
 
@@ -157,8 +150,7 @@ def test_a_session_obtained_in_the_future_is_reminted_from_a_saved_key(nx):
     nx.server.add_service_key("svc-clock")
     old = seed(nx, service_key="svc-clock")
     edit_session(nx, obtained_at=now() + 2 * 86400, expires_at=now() + 2 * 86400 + 3600)
-    result = nx.run("token", "print")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print")
     assert result.stdout.strip() == nx.server.issued[-1] != old
     session = stored_session(nx)
     assert session["obtained_at"] <= now()

@@ -97,6 +97,5 @@ def test_an_access_token_variable_that_is_not_a_token_is_exit_2(nx, value):
 def test_blank_api_url_and_env_variables_are_unset_for_every_command(nx, args):
     """docs/storage.md: a blank NEXLA_* variable counts as unset, on every path."""
     seed(nx)
-    result = nx.run(*args, env=nx.env_with(NEXLA_API_URL="   ", NEXLA_ENV="  "))
-    assert result.returncode == 0, describe(result)
+    nx.ok(*args, env=nx.env_with(NEXLA_API_URL="   ", NEXLA_ENV="  "))
     assert nx.server.count() == 1

@@ -64,8 +64,7 @@ def layout(config_dir: Path) -> dict[str, int]:
 
 def configure_and_seed(nx, seeded: Path, token: str, extra: tuple[str, ...], name=None):
     name = name or nx.server.host
-    result = nx.run("env", "configure", name, "--with-token", *extra, input=token + "\n")
-    assert result.returncode == 0, result.stderr
+    nx.ok("env", "configure", name, "--with-token", *extra, input=token + "\n")
     api_url, verify = configure_options(extra)
     seed_pasted_token(seeded, nx.server, token, name, api_url=api_url, verify=verify)
 

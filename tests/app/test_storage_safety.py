@@ -294,9 +294,7 @@ def test_a_damaged_session_is_forgotten_by_logout_and_remove_with_nothing_sent(
     write_store(nx.config_dir, data["environments"], data["current"])
     args = command.split() + ([nx.server.host] if command == "env remove" else [])
 
-    result = nx.run(*args)
-
-    assert result.returncode == 0, describe(result)
+    result = nx.ok(*args)
     assert nx.server.count() == 0
     after = read_store_json(nx.config_dir)["environments"]
     assert after[other] == {"api_url": f"https://{other}/nexla-api"}

@@ -169,9 +169,7 @@ def test_a_command_that_changes_nothing_leaves_an_older_file_as_it_is(nx):
 def test_the_next_write_stores_version_2_with_every_field_kept(nx):
     write_file(nx, FIRST_RELEASE_FILE)
 
-    result = nx.run("env", "use", "beta.nexla.com")
-
-    assert result.returncode == 0, result.stderr
+    nx.ok("env", "use", "beta.nexla.com")
     expected = json.loads(FIRST_RELEASE_FILE)
     expected["version"] = 2
     expected["current"] = "beta.nexla.com"
@@ -238,9 +236,7 @@ def test_fields_this_version_does_not_know_survive_a_rewrite(nx):
     env["session"]["refresh_token"] = "rt-kept"
     write_file(nx, json.dumps(data))
 
-    result = nx.run("env", "use", "localhost:8443")
-
-    assert result.returncode == 0, result.stderr
+    nx.ok("env", "use", "localhost:8443")
     written = json.loads(store_bytes(nx.config_dir))
     assert written["current"] == "localhost:8443"
     assert written["defaults"] == {"output": "json"}

@@ -77,6 +77,6 @@ def test_no_home_directory_is_a_config_error(tmp_path, monkeypatch, capsys):
 
 
 def test_a_config_dir_under_an_unknown_user_is_a_config_error(nx):
-    result = nx.run("env", "list", env=nx.env_with(NEXLA_CONFIG_DIR="~nosuchuser-x/nexla"))
-    assert result.returncode == CONFIG, describe(result)
+    unknown_user = nx.env_with(NEXLA_CONFIG_DIR="~nosuchuser-x/nexla")
+    result = nx.fails(CONFIG, "env", "list", env=unknown_user)
     assert result.stderr.startswith("error: ") and "~nosuchuser-x" in result.stderr

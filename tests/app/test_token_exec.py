@@ -107,8 +107,7 @@ WRITE_ARGS = 'printf "%s\\n" "$@" > "$0"'
 def test_options_after_the_command_are_the_commands(nx):
     nx.sign_in()
     seen = nx.tmp_path / "args"
-    result = nx.run("token", "exec", "sh", "-c", WRITE_ARGS, seen, "--env", "x")
-    assert result.returncode == 0, describe(result)
+    nx.ok("token", "exec", "sh", "-c", WRITE_ARGS, seen, "--env", "x")
     assert seen.read_text() == "--env\nx\n"
 
 
@@ -116,10 +115,9 @@ def test_debug_after_the_command_is_the_commands(nx):
     """`--debug` is nexla's anywhere on its own part of the line, never in COMMAND's."""
     nx.sign_in()
     seen = nx.tmp_path / "args"
-    result = nx.run(
+    result = nx.ok(
         "token", "exec", "--env", nx.server.host, "sh", "-c", WRITE_ARGS, seen, "--debug"
     )
-    assert result.returncode == 0, describe(result)
     assert seen.read_text() == "--debug\n"
     assert "debug:" not in result.stderr
 

@@ -25,8 +25,7 @@ def test_dotenv_is_read_back_by_python_dotenv(nx):
     api_url = f"https://{nx.server.host}{HOSTILE_PATH}"
     nx.sign_in(None, "--api-url", api_url, "--no-verify")
     edit_session(nx, access_token=HOSTILE_TOKEN, expires_at=int(time.time()) + 3000)
-    result = nx.run("token", "export", "--format", "dotenv")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "export", "--format", "dotenv")
     values = dotenv.dotenv_values(stream=io.StringIO(result.stdout), interpolate=True)
     assert dict(values) == {
         "NEXLA_API_URL": api_url,
@@ -46,8 +45,7 @@ def test_dotenv_of_an_ordinary_session_needs_no_quotes(nx):
 
 def test_json_adds_expires_at(nx):
     token = nx.sign_in()
-    result = nx.run("token", "export", "--format", "json")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "export", "--format", "json")
     data = json.loads(result.stdout)
     expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stored_session(nx)["expires_at"]))
     assert data == {
@@ -62,8 +60,7 @@ def test_due_token_is_refreshed_first(nx):
     old = nx.sign_in()
     set_times(nx, lifetime=3600, left=100, source="refreshed", expires_estimated=False)
     nx.server.clear_log()
-    result = nx.run("token", "export", "--format", "json")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "export", "--format", "json")
     new = nx.server.issued[-1]
     assert json.loads(result.stdout)["NEXLA_ACCESS_TOKEN"] == new != old
     assert nx.server.count() == 1 and nx.server.count("POST", "/token/refresh") == 1
@@ -75,8 +72,7 @@ def test_min_ttl_renews_a_token_with_too_little_life(nx):
     nx.server.clear_log()
     enough = nx.run("token", "export", "--min-ttl", "600")
     assert enough.returncode == 0 and nx.server.count() == 0
-    more = nx.run("token", "export", "--format", "json", "--min-ttl", "1800")
-    assert more.returncode == 0, describe(more)
+    more = nx.ok("token", "export", "--format", "json", "--min-ttl", "1800")
     assert nx.server.count() == 1
     assert json.loads(more.stdout)["NEXLA_ACCESS_TOKEN"] == nx.server.issued[-1]
 
@@ -95,8 +91,7 @@ def test_access_token_variable_without_an_environment_needs_the_api_url(nx):
     result = nx.run("token", "export", env=env)
     assert result.returncode == 3 and "NEXLA_API_URL" in result.stderr, describe(result)
     env["NEXLA_API_URL"] = nx.server.api_url
-    result = nx.run("token", "export", env=env)
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "export", env=env)
     assert result.stdout == (
         f"export NEXLA_API_URL='{nx.server.api_url}'\n"
         "export NEXLA_ACCESS_TOKEN='tok-from-variable'\n"
@@ -105,8 +100,7 @@ def test_access_token_variable_without_an_environment_needs_the_api_url(nx):
 
 def test_service_key_in_the_environment_draws_a_warning(nx):
     nx.sign_in()
-    result = nx.run("token", "export", env=nx.env_with(NEXLA_SERVICE_KEY="svc-key"))
-    assert result.returncode == 0
+    result = nx.ok("token", "export", env=nx.env_with(NEXLA_SERVICE_KEY="svc-key"))
     assert "svc-key" not in result.stdout + result.stderr
     assert "NEXLA_SERVICE_KEY is set" in result.stderr
 

@@ -76,25 +76,20 @@ def test_key_file_wins_over_the_variable(nx, tmp_path):
     key_file = tmp_path / "key.txt"
     key_file.write_text("svc-from-file\n")
     env = nx.env_with(NEXLA_SERVICE_KEY="svc-from-variable")
-    result = nx.run("token", "from-key", "--env", nx.server.host, "--key-file", key_file, env=env)
-    assert result.returncode == 0, describe(result)
+    nx.ok("token", "from-key", "--env", nx.server.host, "--key-file", key_file, env=env)
     assert nx.server.last("POST", "/token").authorization == "Basic svc-from-file"
 
 
 def test_key_file_dash_reads_stdin(nx):
     nx.server.add_service_key("svc-stdin")
-    result = nx.run(
-        "token", "from-key", "--env", nx.server.host, "--key-file", "-", input="\nsvc-stdin\n"
-    )
-    assert result.returncode == 0, describe(result)
+    nx.ok("token", "from-key", "--env", nx.server.host, "--key-file", "-", input="\nsvc-stdin\n")
     assert nx.server.last("POST", "/token").authorization == "Basic svc-stdin"
 
 
 def test_unreadable_key_file_is_a_usage_error(nx, tmp_path):
-    result = nx.run(
-        "token", "from-key", "--env", nx.server.host, "--key-file", tmp_path / "missing"
+    result = nx.fails(
+        2, "token", "from-key", "--env", nx.server.host, "--key-file", tmp_path / "missing"
     )
-    assert result.returncode == 2, describe(result)
     assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
     assert nx.server.count() == 0
     assert config_bytes(nx) == {}
@@ -102,16 +97,14 @@ def test_unreadable_key_file_is_a_usage_error(nx, tmp_path):
 
 def test_piped_stdin_is_read_when_the_variable_is_unset(nx):
     nx.server.add_service_key("svc-piped")
-    result = nx.run("token", "from-key", "--env", nx.server.host, input="svc-piped\n")
-    assert result.returncode == 0, describe(result)
+    nx.ok("token", "from-key", "--env", nx.server.host, input="svc-piped\n")
     assert nx.server.last("POST", "/token").authorization == "Basic svc-piped"
 
 
 def test_the_key_is_never_a_command_line_argument(nx):
     nx.server.add_service_key("svc-arg")
     for args in (["svc-arg"], ["--key", "svc-arg"]):
-        result = nx.run("token", "from-key", "--env", nx.server.host, *args)
-        assert result.returncode == 2, describe(result)
+        nx.fails(2, "token", "from-key", "--env", nx.server.host, *args)
     assert nx.server.count() == 0
 
 
@@ -135,8 +128,7 @@ def test_rejected_key_exits_4_and_changes_nothing(nx):
     # A new environment named by a rejected key is not added either.
     other = f"localhost:{nx.server.port}"
     env = nx.env_with(NEXLA_SERVICE_KEY="svc-wrong")
-    result = nx.run("token", "from-key", "--env", other, env=env)
-    assert result.returncode == 4, describe(result)
+    nx.fails(4, "token", "from-key", "--env", other, env=env)
     assert config_bytes(nx) == before
 
 
@@ -151,8 +143,7 @@ def test_environment_from_nexla_env_is_added_but_not_made_current(nx):
     other = f"localhost:{nx.server.port}"
     nx.server.add_service_key("svc-other")
     env = nx.env_with(NEXLA_ENV=other, NEXLA_SERVICE_KEY="svc-other")
-    result = nx.run("token", "from-key", env=env)
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "from-key", env=env)
     data = read_store(nx.config_dir)
     assert data["current"] == nx.server.host
     assert data["environments"][other]["api_url"] == f"https://{other}/nexla-api"
@@ -162,8 +153,7 @@ def test_environment_from_nexla_env_is_added_but_not_made_current(nx):
 
 def test_no_environment_named_anywhere_is_a_configuration_error(nx):
     nx.server.add_service_key("svc-x")
-    result = nx.run("token", "from-key", env=nx.env_with(NEXLA_SERVICE_KEY="svc-x"))
-    assert result.returncode == 3, describe(result)
+    result = nx.fails(3, "token", "from-key", env=nx.env_with(NEXLA_SERVICE_KEY="svc-x"))
     assert "--env" in result.stderr
     assert nx.server.count() == 0
 
@@ -189,8 +179,7 @@ def test_save_key_stores_it_0600_and_remints_after_expiry(nx):
     first = stored_session(nx)["access_token"]
 
     later = expired_everywhere(nx)
-    printed = nx.run("token", "print", clock=later)
-    assert printed.returncode == 0, describe(printed)
+    printed = nx.ok("token", "print", clock=later)
     new = printed.stdout.strip()
     assert new != first and nx.server.is_valid(new)
     # Expired with a saved key: minted straight away, no refresh of a dead token.
@@ -204,8 +193,7 @@ def test_without_save_key_an_expired_session_is_not_reminted(nx):
     assert from_key(nx, "svc-unsaved").returncode == 0
     assert config_contains(nx, "svc-unsaved") == []
     later = expired_everywhere(nx)
-    printed = nx.run("token", "print", clock=later)
-    assert printed.returncode == 4, describe(printed)
+    printed = nx.fails(4, "token", "print", clock=later)
     assert printed.stdout == ""
     assert "nexla env login" in printed.stderr
     # The refresh was tried (the server settles it) and refused; nothing was minted.
@@ -249,7 +237,6 @@ def test_config_dir_and_files_are_private(nx):
 
 def test_no_key_anywhere_in_a_job_says_where_to_put_it(nx):
     # stdin is /dev/null, as under cron: nothing to read, and nothing to prompt on.
-    result = nx.run("token", "from-key", "--env", nx.server.host)
-    assert result.returncode == 2, describe(result)
+    result = nx.fails(2, "token", "from-key", "--env", nx.server.host)
     assert "NEXLA_SERVICE_KEY" in result.stderr and "--key-file" in result.stderr
     assert nx.server.count() == 0

@@ -32,8 +32,7 @@ def test_enough_life_left_makes_no_request(nx):
 
 def test_too_little_life_left_is_renewed_with_one_request(nx):
     old = _signed_in(nx, left=1000)  # fresh by the margin, short of what is asked
-    result = nx.run("token", "print", "--min-ttl", "1800")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print", "--min-ttl", "1800")
     new = nx.server.issued[-1]
     assert result.stdout == new + "\n" and new != old
     assert nx.server.count() == 1 and nx.server.count("POST", "/token/refresh") == 1
@@ -51,8 +50,7 @@ def test_min_ttl_zero_is_the_plain_rule(nx):
 
 def test_min_ttl_equals_form_is_accepted(nx):
     _signed_in(nx, left=1000)
-    result = nx.run("token", "print", "--min-ttl=1800", "--env", nx.server.host)
-    assert result.returncode == 0, describe(result)
+    nx.ok("token", "print", "--min-ttl=1800", "--env", nx.server.host)
     assert nx.server.count("POST", "/token/refresh") == 1
 
 
@@ -60,16 +58,14 @@ def test_expired_session_with_a_saved_key_is_re_minted(nx):
     assert from_key(nx, "svc-key-1", "--save-key").returncode == 0
     set_times(nx, lifetime=3600, left=-10)
     nx.server.clear_log()
-    result = nx.run("token", "print", "--min-ttl", "600")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print", "--min-ttl", "600")
     assert nx.server.count("POST", "/token") == 1 and nx.server.count() == 1
     assert result.stdout == nx.server.issued[-1] + "\n"
 
 
 def test_longer_than_the_server_grants_renews_once_then_exit_2(nx):
     old = _signed_in(nx, left=2000)
-    result = nx.run("token", "print", "--min-ttl", "7200")
-    assert result.returncode == 2, describe(result)
+    result = nx.fails(2, "token", "print", "--min-ttl", "7200")
     assert result.stdout == ""
     assert "--min-ttl 7200" in result.stderr and "(1h)" in result.stderr
     assert nx.server.count() == 1 and nx.server.count("POST", "/token/refresh") == 1
@@ -86,8 +82,7 @@ def test_short_lifetime_server_exit_2_names_its_lifetime(nx):
     nx.server.default_lifetime = 90
     assert from_key(nx).returncode == 0
     nx.server.clear_log()
-    result = nx.run("token", "print", "--min-ttl", "120")
-    assert result.returncode == 2, describe(result)
+    result = nx.fails(2, "token", "print", "--min-ttl", "120")
     assert "(1m)" in result.stderr
     assert nx.server.count() == 1
 
@@ -95,8 +90,7 @@ def test_short_lifetime_server_exit_2_names_its_lifetime(nx):
 def test_unreachable_server_cannot_give_the_ttl_asked_exit_5(nx):
     old = _signed_in(nx, left=1000)
     nx.server.add_fault("POST", "/token/refresh", Fault.status(503), times=None)
-    result = nx.run("token", "print", "--min-ttl", "1800", env=nx.env_with(NEXLA_TIMEOUT="2"))
-    assert result.returncode == 5, describe(result)
+    result = nx.fails(5, "token", "print", "--min-ttl", "1800", env=nx.env_with(NEXLA_TIMEOUT="2"))
     assert result.stdout == "" and old not in result.stderr
     # Without --min-ttl the same still-valid token is fine as it is.
     plain = nx.run("token", "print")
@@ -115,8 +109,7 @@ def test_unreachable_server_token_with_enough_life_is_used_with_a_warning(nx):
 def test_refused_refresh_is_exit_4(nx):
     old = _signed_in(nx, left=1000)
     nx.server.invalidate(old)
-    result = nx.run("token", "print", "--min-ttl", "1800")
-    assert result.returncode == 4, describe(result)
+    result = nx.fails(4, "token", "print", "--min-ttl", "1800")
     assert result.stdout == "" and "nexla env login" in result.stderr
 
 
@@ -133,8 +126,7 @@ def test_access_token_variable_is_printed_with_a_warning(nx):
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5", ""])
 def test_bad_min_ttl_is_a_usage_error(nx, value):
     _signed_in(nx, left=1000)
-    result = nx.run("token", "print", "--min-ttl", value)
-    assert result.returncode == 2, describe(result)
+    result = nx.fails(2, "token", "print", "--min-ttl", value)
     assert result.stdout == "" and result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
     assert nx.server.count() == 0
@@ -154,10 +146,9 @@ def test_a_refresh_that_cannot_be_had_near_the_minimum_is_a_network_error(nx):
     def clock() -> float:
         return start + (3 if nx.server.count("POST", "/token/refresh") else 0)
 
-    result = nx.run(
-        "token", "print", "--min-ttl", "200", env=nx.env_with(NEXLA_TIMEOUT="0.3"), clock=clock
+    result = nx.fails(
+        5, "token", "print", "--min-ttl", "200", env=nx.env_with(NEXLA_TIMEOUT="0.3"), clock=clock
     )
-    assert result.returncode == 5, result.stderr
     assert result.stdout == ""
     assert "could not be renewed" in result.stderr
     assert "grants" not in result.stderr

@@ -16,8 +16,7 @@ def test_fresh_token_is_printed_alone_without_any_request(nx):
     token = nx.sign_in()
     nx.server.clear_log()
     before = config_bytes(nx)
-    result = nx.run("token", "print")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print")
     assert result.stdout == token + "\n"
     assert result.stderr == ""
     assert nx.server.count() == 0
@@ -47,8 +46,7 @@ def test_refresh_margin(nx, lifetime, left, margin, refreshes):
     set_times(nx, lifetime=lifetime, left=left, source="refreshed", expires_estimated=False)
     nx.server.clear_log()
     env = nx.env_with(NEXLA_REFRESH_MARGIN=margin) if margin is not None else None
-    result = nx.run("token", "print", env=env)
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print", env=env)
     assert nx.server.count("POST", "/token/refresh") == (1 if refreshes else 0)
     assert nx.server.count() == (1 if refreshes else 0)
     expected = nx.server.issued[-1] if refreshes else old
@@ -63,8 +61,7 @@ def test_refresh_margin(nx, lifetime, left, margin, refreshes):
 @pytest.mark.parametrize("value", ["soon", "-5"])
 def test_invalid_refresh_margin_is_a_usage_error(nx, value):
     nx.sign_in()
-    result = nx.run("token", "print", env=nx.env_with(NEXLA_REFRESH_MARGIN=value))
-    assert result.returncode == 2, describe(result)
+    result = nx.fails(2, "token", "print", env=nx.env_with(NEXLA_REFRESH_MARGIN=value))
     assert result.stdout == "" and "NEXLA_REFRESH_MARGIN" in result.stderr
 
 
@@ -73,8 +70,7 @@ def test_real_short_lifetime_is_refreshed_inside_the_quarter_margin(nx):
     nx.server.default_lifetime = 8
     assert from_key(nx).returncode == 0
     minted = stored_session(nx)
-    first = nx.run("token", "print")
-    assert first.returncode == 0, describe(first)
+    first = nx.ok("token", "print")
     assert first.stdout == minted["access_token"] + "\n"
     assert nx.server.count("POST", "/token/refresh") == 0
 
@@ -82,8 +78,7 @@ def test_real_short_lifetime_is_refreshed_inside_the_quarter_margin(nx):
     # takes the token, as it would 1.8 s before the real expiry.
     near_the_end = minted["expires_at"] - 1.8
     nx.server.default_lifetime = 3600
-    second = nx.run("token", "print", clock=lambda: near_the_end)
-    assert second.returncode == 0, describe(second)
+    second = nx.ok("token", "print", clock=lambda: near_the_end)
     assert nx.server.count("POST", "/token/refresh") == 1
     assert second.stdout == nx.server.issued[-1] + "\n"
     assert nx.server.is_valid(second.stdout.strip())
@@ -93,15 +88,13 @@ def test_server_error_while_still_valid_prints_the_old_token_with_a_warning(nx):
     old = nx.sign_in()
     set_times(nx, lifetime=3600, left=60)
     nx.server.add_fault("POST", "/token/refresh", Fault.status(502, {"message": "bad gateway"}))
-    result = nx.run("token", "print")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print")
     assert result.stdout == old + "\n"
     assert "warning:" in result.stderr and "bad gateway" in result.stderr
     assert nx.server.count("POST", "/token/refresh") == 1
 
     # Remembered for 30 s: the next run takes the same way without asking again.
-    again = nx.run("token", "print")
-    assert again.returncode == 0, describe(again)
+    again = nx.ok("token", "print")
     assert again.stdout == old + "\n"
     assert "warning:" in again.stderr and "not retried" in again.stderr
     assert nx.server.count("POST", "/token/refresh") == 1
@@ -109,8 +102,7 @@ def test_server_error_while_still_valid_prints_the_old_token_with_a_warning(nx):
     # Once the failure is older than 30 s, the next run tries again (and succeeds now).
     failure = stored_session(nx)["refresh_failure"]
     edit_session(nx, refresh_failure={**failure, "at": int(time.time()) - 31})
-    third = nx.run("token", "print")
-    assert third.returncode == 0, describe(third)
+    third = nx.ok("token", "print")
     assert nx.server.count("POST", "/token/refresh") == 2
     assert third.stdout == nx.server.issued[-1] + "\n"
     assert third.stderr == ""
@@ -122,8 +114,7 @@ def test_timeout_while_still_valid_prints_the_old_token_with_a_warning(nx):
     set_times(nx, lifetime=3600, left=60)
     nx.server.add_fault("POST", "/token/refresh", Fault.hang(20))
     # A fraction of a second of waiting is all the timeout needs to show.
-    result = nx.run("token", "print", env=nx.env_with(NEXLA_TIMEOUT="0.3"))
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print", env=nx.env_with(NEXLA_TIMEOUT="0.3"))
     assert result.stdout == old + "\n"
     assert "warning:" in result.stderr and "timed out" in result.stderr
     assert nx.server.count("POST", "/token/refresh") == 1
@@ -133,8 +124,7 @@ def test_refused_refresh_means_a_dead_token_that_is_never_printed(nx):
     old = nx.sign_in()
     set_times(nx, lifetime=3600, left=60)
     nx.server.invalidate(old)
-    result = nx.run("token", "print")
-    assert result.returncode == 4, describe(result)
+    result = nx.fails(4, "token", "print")
     assert result.stdout == ""
     assert old not in result.stderr
     assert "nexla env login" in result.stderr
@@ -146,8 +136,7 @@ def test_refused_refresh_with_a_saved_key_remints(nx):
     old = stored_session(nx)["access_token"]
     set_times(nx, lifetime=3600, left=60)
     nx.server.invalidate(old)
-    result = nx.run("token", "print")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print")
     new = result.stdout.strip()
     assert new == nx.server.issued[-1] and nx.server.is_valid(new)
     assert nx.server.count("POST", "/token/refresh") == 1
@@ -160,8 +149,7 @@ def test_expired_and_unreachable_exits_5(nx):
     nx.sign_in()
     set_times(nx, lifetime=3600, left=-10, source="refreshed", expires_estimated=False)
     nx.server.stop()
-    result = nx.run("token", "print", env=nx.env_with(NEXLA_TIMEOUT="2"))
-    assert result.returncode == 5, describe(result)
+    result = nx.fails(5, "token", "print", env=nx.env_with(NEXLA_TIMEOUT="2"))
     assert result.stdout == ""
     assert "expired" in result.stderr and "error:" in result.stderr
 
@@ -170,8 +158,7 @@ def test_expired_and_server_error_exits_5(nx):
     old = nx.sign_in()
     set_times(nx, lifetime=3600, left=-10)
     nx.server.add_fault("POST", "/token/refresh", Fault.status(500))
-    result = nx.run("token", "print")
-    assert result.returncode == 5, describe(result)
+    result = nx.fails(5, "token", "print")
     assert result.stdout == ""
     assert old not in result.stderr
 
@@ -194,8 +181,7 @@ def test_pasted_token_past_its_estimated_expiry_is_settled_by_the_server(nx, ali
 
 
 def test_access_token_variable_needs_no_configuration(nx):
-    result = nx.run("token", "print", env=nx.env_with(NEXLA_ACCESS_TOKEN="tok-from-variable"))
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print", env=nx.env_with(NEXLA_ACCESS_TOKEN="tok-from-variable"))
     assert result.stdout == "tok-from-variable\n"
     assert result.stderr == ""
     assert not nx.config_dir.exists()
@@ -208,8 +194,7 @@ def test_access_token_variable_wins_and_nothing_is_read_or_written(nx):
     before = config_bytes(nx)
     nx.server.clear_log()
     env = nx.env_with(NEXLA_ACCESS_TOKEN="tok-from-variable", NEXLA_REFRESH_MARGIN="86400")
-    result = nx.run("token", "print", env=env)
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print", env=env)
     assert result.stdout == "tok-from-variable\n"
     assert nx.server.count() == 0
     assert config_bytes(nx) == before
@@ -227,8 +212,7 @@ def test_env_option_and_variable_pick_the_environment(nx):
     assert read_store(nx.config_dir)["current"] == other
 
     def printed(*args, **variables):
-        result = nx.run("token", "print", *args, env=nx.env_with(**variables))
-        assert result.returncode == 0, describe(result)
+        result = nx.ok("token", "print", *args, env=nx.env_with(**variables))
         return result.stdout.strip()
 
     assert printed() == token_b
@@ -240,18 +224,15 @@ def test_env_option_and_variable_pick_the_environment(nx):
 
 
 def test_not_signed_in_unknown_environment_and_nothing_configured(nx):
-    result = nx.run("token", "print")
-    assert result.returncode == 3, describe(result)
+    result = nx.fails(3, "token", "print")
     assert result.stdout == "" and "nexla env configure" in result.stderr
 
     nx.sign_in()
-    result = nx.run("token", "print", "--env", "elsewhere.example.com")
-    assert result.returncode == 3, describe(result)
+    result = nx.fails(3, "token", "print", "--env", "elsewhere.example.com")
     assert "unknown environment" in result.stderr
 
     assert nx.run("env", "logout").returncode == 0
-    result = nx.run("token", "print")
-    assert result.returncode == 4, describe(result)
+    result = nx.fails(4, "token", "print")
     assert result.stdout == "" and "not signed in" in result.stderr
 
 
@@ -259,8 +240,7 @@ def test_corrupt_store_exits_3_naming_it(nx):
     nx.sign_in()
     path = nx.config_dir / "credentials.json"
     path.write_text("{garbage")
-    result = nx.run("token", "print")
-    assert result.returncode == 3, describe(result)
+    result = nx.fails(3, "token", "print")
     assert result.stdout == ""
     assert str(path) in result.stderr
     assert "Traceback" not in result.stderr
@@ -271,8 +251,7 @@ def test_corrupt_store_exits_3_naming_it(nx):
 def test_malformed_refresh_failure_is_a_corrupt_store(nx, failure):
     nx.sign_in()
     set_times(nx, lifetime=3600, left=60, refresh_failure=failure)
-    result = nx.run("token", "print")
-    assert result.returncode == 3, describe(result)
+    result = nx.fails(3, "token", "print")
     assert result.stdout == "" and "credentials.json" in result.stderr
 
 
@@ -280,8 +259,7 @@ def test_answer_without_a_token_while_valid_prints_the_old_token_with_a_warning(
     old = nx.sign_in()
     set_times(nx, lifetime=3600, left=60)
     nx.server.add_fault("POST", "/token/refresh", Fault.body(200, "<html>maintenance</html>"))
-    result = nx.run("token", "print")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "print")
     assert result.stdout == old + "\n"
     assert "warning:" in result.stderr and "not JSON" in result.stderr
     assert stored_session(nx)["access_token"] == old

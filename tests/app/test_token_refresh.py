@@ -7,7 +7,6 @@ import json
 import time
 
 from tests.support.fake_nexla import DEFAULT_ORG, DEFAULT_USER, Fault
-from tests.support.outcomes import describe
 from tests.support.signing_in import from_key, seed_configured
 from tests.support.stores import config_bytes, edit_session, read_store, stored_session
 
@@ -31,8 +30,7 @@ def test_refresh_sends_the_stored_bearer_token_and_stores_the_new_session(nx):
     old = nx.sign_in()
     nx.server.default_lifetime = 1800
     before = time.time()
-    result = nx.run("token", "refresh")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "refresh")
 
     assert nx.server.count("POST", "/token/refresh") == 1
     request = nx.server.last("POST", "/token/refresh")
@@ -63,8 +61,7 @@ def test_refresh_sends_the_stored_bearer_token_and_stores_the_new_session(nx):
 
 def test_refresh_print_writes_the_new_token_alone_to_stdout(nx):
     nx.sign_in()
-    result = nx.run("token", "refresh", "--print")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "refresh", "--print")
     assert result.stdout == nx.server.issued[-1] + "\n"
     assert stored_session(nx)["access_token"] == nx.server.issued[-1]
 
@@ -72,8 +69,7 @@ def test_refresh_print_writes_the_new_token_alone_to_stdout(nx):
 def test_refresh_json_is_the_stored_session(nx):
     nx.sign_in(nx.server.issue_token(org=None))
     nx.server.default_lifetime = 900
-    result = nx.run("token", "refresh", "--json")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "refresh", "--json")
     body = json.loads(result.stdout)
     assert set(body) == SESSION_JSON_KEYS
     session = stored_session(nx)
@@ -89,8 +85,7 @@ def test_refresh_json_is_the_stored_session(nx):
 def test_refresh_json_and_print_together_is_a_usage_error(nx):
     nx.sign_in()
     before = config_bytes(nx)
-    result = nx.run("token", "refresh", "--json", "--print")
-    assert result.returncode == 2, describe(result)
+    result = nx.fails(2, "token", "refresh", "--json", "--print")
     assert result.stdout == ""
     assert nx.server.count("POST", "/token/refresh") == 0
     assert config_bytes(nx) == before
@@ -102,8 +97,7 @@ def test_each_refresh_asks_the_server_even_seconds_apart(nx):
     from_key(nx)
     printed = []
     for _ in range(3):
-        result = nx.run("token", "refresh", "--print")
-        assert result.returncode == 0, describe(result)
+        result = nx.ok("token", "refresh", "--print")
         printed.append(result.stdout.strip())
     assert nx.server.count("POST", "/token/refresh") == 3
     assert len(set(printed)) == 3
@@ -114,8 +108,7 @@ def test_each_refresh_asks_the_server_even_seconds_apart(nx):
 def test_rejected_refresh_without_a_key_exits_4_and_the_token_is_dead(nx):
     old = nx.sign_in()
     nx.server.invalidate(old)
-    result = nx.run("token", "refresh", "--print")
-    assert result.returncode == 4, describe(result)
+    result = nx.fails(4, "token", "refresh", "--print")
     assert result.stdout == ""
     assert "error:" in result.stderr
     assert "nexla env login" in result.stderr
@@ -123,8 +116,7 @@ def test_rejected_refresh_without_a_key_exits_4_and_the_token_is_dead(nx):
     assert nx.server.count("POST", "/token/refresh") == 1
 
     # Remembered as dead: `token print` never hands it out and does not ask again.
-    again = nx.run("token", "print")
-    assert again.returncode == 4, describe(again)
+    again = nx.fails(4, "token", "print")
     assert again.stdout == ""
     assert "nexla env login" in again.stderr
     assert nx.server.count("POST", "/token/refresh") == 1
@@ -134,8 +126,7 @@ def test_rejected_refresh_remints_from_the_saved_key(nx):
     assert from_key(nx, "svc-key-9", "--save-key").returncode == 0
     old = stored_session(nx)["access_token"]
     nx.server.invalidate(old)
-    result = nx.run("token", "refresh", "--print")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "refresh", "--print")
     new = result.stdout.strip()
     assert new == nx.server.issued[-1] and nx.server.is_valid(new)
     assert nx.server.count("POST", "/token/refresh") == 1
@@ -150,8 +141,7 @@ def test_rejected_refresh_remints_from_the_saved_key(nx):
 def test_refresh_that_fails_on_the_server_exits_5_and_keeps_the_token(nx):
     old = nx.sign_in()
     nx.server.add_fault("POST", "/token/refresh", Fault.status(500, {"message": "db down"}))
-    result = nx.run("token", "refresh")
-    assert result.returncode == 5, describe(result)
+    result = nx.fails(5, "token", "refresh")
     assert "db down" in result.stderr
     assert "valid until" in result.stderr
     session = stored_session(nx)
@@ -165,23 +155,20 @@ def test_refresh_that_fails_on_the_server_exits_5_and_keeps_the_token(nx):
 def test_refresh_answer_without_a_token_exits_5_and_changes_nothing_but_the_failure(nx):
     old = nx.sign_in()
     nx.server.add_fault("POST", "/token/refresh", Fault.body(200, '{"token_type": "Bearer"}'))
-    result = nx.run("token", "refresh", "--print")
-    assert result.returncode == 5, describe(result)
+    result = nx.fails(5, "token", "refresh", "--print")
     assert result.stdout == ""
     assert "access_token" in result.stderr
     assert stored_session(nx)["access_token"] == old
 
 
 def test_refresh_without_a_session_exits_4_and_without_an_environment_3(nx):
-    result = nx.run("token", "refresh")
-    assert result.returncode == 3, describe(result)
+    result = nx.fails(3, "token", "refresh")
     assert "nexla env configure" in result.stderr
 
     nx.sign_in()
     assert nx.run("env", "logout").returncode == 0
     nx.server.clear_log()
-    result = nx.run("token", "refresh")
-    assert result.returncode == 4, describe(result)
+    result = nx.fails(4, "token", "refresh")
     assert "not signed in" in result.stderr
     assert nx.server.count() == 0
 
@@ -191,8 +178,7 @@ def test_refresh_of_a_pasted_token_past_its_estimated_expiry(nx):
     old = nx.sign_in()
     now = int(time.time())
     edit_session(nx, obtained_at=now - 4000, expires_at=now - 400)
-    result = nx.run("token", "refresh", "--json")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "refresh", "--json")
     assert json.loads(result.stdout)["access_token"] == nx.server.issued[-1] != old
     assert stored_session(nx)["expires_estimated"] is False
 
@@ -203,11 +189,9 @@ def test_refresh_picks_the_environment_from_env_option_and_variable(nx):
     token_b = nx.server.issue_token()
     seed_configured(nx, other, token_b)
     # `other` is now current; refresh the first one by name.
-    result = nx.run("token", "refresh", "--env", nx.server.host)
-    assert result.returncode == 0, describe(result)
+    nx.ok("token", "refresh", "--env", nx.server.host)
     assert nx.server.last("POST", "/token/refresh").authorization == f"Bearer {token_a}"
-    result = nx.run("token", "refresh", env=nx.env_with(NEXLA_ENV=nx.server.host))
-    assert result.returncode == 0, describe(result)
+    nx.ok("token", "refresh", env=nx.env_with(NEXLA_ENV=nx.server.host))
     assert nx.server.count("POST", "/token/refresh") == 2
     data = read_store(nx.config_dir)
     assert data["current"] == other
@@ -219,8 +203,7 @@ def test_refresh_within_30_seconds_of_a_failure_exits_5_without_asking(nx):
     old = nx.sign_in()
     nx.server.add_fault("POST", "/token/refresh", Fault.status(500))
     assert nx.run("token", "refresh").returncode == 5
-    result = nx.run("token", "refresh")
-    assert result.returncode == 5, describe(result)
+    result = nx.fails(5, "token", "refresh")
     assert "not retried" in result.stderr
     assert nx.server.count("POST", "/token/refresh") == 1
     assert stored_session(nx)["access_token"] == old

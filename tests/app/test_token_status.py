@@ -37,8 +37,7 @@ def test_valid_session_in_text(nx):
     assert from_key(nx).returncode == 0
     token = stored_session(nx)["access_token"]
     nx.server.clear_log()
-    result = nx.run("token", "status")
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "status")
     assert nx.server.host in result.stdout
     assert "valid session" in result.stdout and "no valid session" not in result.stdout
     assert DEFAULT_USER["email"] in result.stdout
@@ -118,8 +117,7 @@ def test_access_token_variable_is_reported_as_the_source(nx):
 
 
 def test_nothing_configured_exits_3(nx):
-    result = nx.run("token", "status")
-    assert result.returncode == 3, describe(result)
+    result = nx.fails(3, "token", "status")
     assert "nexla env configure" in result.stderr
 
 

@@ -26,24 +26,22 @@ def signed_in(nx):
 def test_env_login_warns_and_still_stores_the_pasted_token(signed_in):
     nx = signed_in
     token = nx.server.issue_token()
-    result = nx.run(
+    result = nx.ok(
         "env",
         "login",
         "--with-token",
         input=token + "\n",
         env=nx.env_with(NEXLA_ACCESS_TOKEN=VARIABLE_TOKEN),
     )
-    assert result.returncode == 0, describe(result)
     assert warned(result)
     assert stored_session(nx)["access_token"] == token
 
 
 def test_token_refresh_warns_and_refreshes_the_stored_session(signed_in):
     nx = signed_in
-    result = nx.run(
+    result = nx.ok(
         "token", "refresh", "--print", env=nx.env_with(NEXLA_ACCESS_TOKEN=VARIABLE_TOKEN)
     )
-    assert result.returncode == 0, describe(result)
     assert warned(result)
     assert result.stdout == nx.server.issued[-1] + "\n"
     assert nx.server.last("POST", "/token/refresh").authorization != f"Bearer {VARIABLE_TOKEN}"
@@ -60,8 +58,7 @@ def test_token_from_key_warns_and_stores_the_minted_session(nx):
 def test_env_logout_warns_and_forgets_the_stored_session(signed_in):
     nx = signed_in
     stored = stored_session(nx)["access_token"]
-    result = nx.run("env", "logout", env=nx.env_with(NEXLA_ACCESS_TOKEN=VARIABLE_TOKEN))
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("env", "logout", env=nx.env_with(NEXLA_ACCESS_TOKEN=VARIABLE_TOKEN))
     assert warned(result)
     assert nx.server.last("POST", "/token/logout").authorization == f"Bearer {stored}"
     assert not nx.server.is_valid(stored)
@@ -73,6 +70,5 @@ def test_token_print_and_status_take_the_variable_over_the_store(signed_in):
     printed = nx.run("token", "print", env=env)
     assert printed.returncode == 0 and printed.stdout == VARIABLE_TOKEN + "\n", describe(printed)
     assert not warned(printed)
-    status = nx.run("token", "status", "--json", env=env)
-    assert status.returncode == 0, describe(status)
+    status = nx.ok("token", "status", "--json", env=env)
     assert json.loads(status.stdout)["source"] == "NEXLA_ACCESS_TOKEN"

@@ -52,5 +52,3 @@ def test_a_401_after_another_process_renewed_uses_its_token_without_refreshing(a
     calls = api.server.find("GET", "/teams")
     assert [c.authorization for c in calls] == [bearer(api.token), bearer(new_token)]
     assert api.server.count("POST", "/token/refresh") == 1  # the other process's only
-
-

@@ -72,5 +72,3 @@ def test_a_slow_call_shows_a_spinner_on_a_terminal(api):
     assert status == 0, text
     assert SPINNER.search(text), text
     assert "GET https://" in ANSI.sub("", text)
-
-

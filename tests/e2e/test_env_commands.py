@@ -18,8 +18,7 @@ from tests.support.stores import store_path
 def test_version_of_the_console_script(nx):
     from nexla_cli import __version__
 
-    result = nx.run("--version")
-    assert result.returncode == 0
+    result = nx.ok("--version")
     assert result.stdout == f"nexla {__version__}\n"
 
 

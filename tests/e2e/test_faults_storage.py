@@ -91,5 +91,3 @@ def corrupt(nx, content: bytes) -> Path:
     path.write_bytes(content)
     path.chmod(0o600)
     return path
-
-

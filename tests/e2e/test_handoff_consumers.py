@@ -152,8 +152,7 @@ def test_sdk_job_with_the_exported_variables(nx, sdk_job):
 def test_sdk_job_under_token_exec(nx, sdk_job):
     token = nx.sign_in()
     nx.server.clear_log()
-    result = nx.run("token", "exec", "--", *sdk_job)
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("token", "exec", "--", *sdk_job)
     assert json.loads(result.stdout)["email"] == "ada@example.com"
     _sdk_request(nx, token)
     assert nx.server.count() == 1
@@ -163,8 +162,7 @@ def test_sdk_job_under_token_exec_with_min_ttl_renews_first(nx, sdk_job):
     nx.sign_in()
     set_times(nx, lifetime=3600, left=1000, source="refreshed", expires_estimated=False)
     nx.server.clear_log()
-    result = nx.run("token", "exec", "--min-ttl", "1800", "--", *sdk_job)
-    assert result.returncode == 0, describe(result)
+    nx.ok("token", "exec", "--min-ttl", "1800", "--", *sdk_job)
     assert nx.server.count("POST", "/token/refresh") == 1
     _sdk_request(nx, nx.server.issued[-1])
     assert nx.server.count() == 2

@@ -205,9 +205,7 @@ def test_a_remint_after_expiry_reads_the_key_from_the_keyring(nx, secret_service
     seed_key_in_keyring(nx, secret_service, KEY, left=-10)  # expired, here and on the server
     first = stored_session(nx)["access_token"]
 
-    printed = nx.run("token", "print", env=env)
-
-    assert printed.returncode == 0, describe(printed)
+    printed = nx.ok("token", "print", env=env)
     assert printed.stdout.strip() not in ("", first)
     assert nx.server.is_valid(printed.stdout.strip())
     assert nx.server.count("POST", "/token") == 1
@@ -232,9 +230,7 @@ def test_logout_forgets_the_key_in_the_keyring_too(nx, secret_service):
     env = with_keyring(nx, secret_service)
     item = seed_key_in_keyring(nx, secret_service, KEY)
 
-    result = nx.run("env", "logout", env=env)
-
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("env", "logout", env=env)
     assert secret_service.lookup(**item) is None
     record = env_record(nx.config_dir, nx.server.host)
     assert "saved_key" not in record
@@ -245,9 +241,7 @@ def test_remove_forgets_the_key_in_the_keyring_too(nx, secret_service):
     env = with_keyring(nx, secret_service)
     item = seed_key_in_keyring(nx, secret_service, KEY)
 
-    result = nx.run("env", "remove", nx.server.host, env=env)
-
-    assert result.returncode == 0, describe(result)
+    nx.ok("env", "remove", nx.server.host, env=env)
     assert secret_service.lookup(**item) is None
 
 
@@ -322,9 +316,7 @@ def test_a_key_the_first_release_kept_in_the_keyring_is_read_from_the_item_it_na
     secret_service.store(item["service"], item["username"], KEY)
     write_first_release_store(nx, service_key_keyring=item)
 
-    printed = nx.run("token", "print", env=env)
-
-    assert printed.returncode == 0, describe(printed)
+    printed = nx.ok("token", "print", env=env)
     assert nx.server.is_valid(printed.stdout.strip())
     assert nx.server.last("POST", "/token").authorization == f"Basic {KEY}"
     # The new session was written in the current format, naming the same item.
@@ -422,9 +414,7 @@ def test_logout_with_a_locked_keyring_warns_and_still_logs_out(nx, own_secret_se
     item = seed_key_in_keyring(nx, own_secret_service, KEY)
     own_secret_service.lock()
 
-    result = nx.run("env", "logout", env=env)
-
-    assert result.returncode == 0, describe(result)
+    result = nx.ok("env", "logout", env=env)
     (warning,) = warnings_in(result)
     assert "could not delete" in warning and "locked" in warning and SERVICE in warning
     # The file forgot the key first: no reference is left to a key nobody may delete.

@@ -49,5 +49,3 @@ def test_a_crowd_behind_a_trickled_refresh_finishes_in_about_one_attempt(nx, fro
     # Counted from the one attempt: the processes' start-up before it is not the bound's.
     attempt = nx.server.find("POST", "/token/refresh")[0].time
     assert ended - attempt < ATTEMPT + STARTING_SLACK, ended - attempt
-
-

@@ -150,5 +150,3 @@ def test_a_signal_during_a_mint_waits_until_the_new_session_is_stored(nx):
     stored = stored_session(nx)
     assert stored["access_token"] == nx.server.issued[-1]
     assert nx.server.is_valid(stored["access_token"])
-
-

@@ -115,5 +115,3 @@ def test_lock_is_released_after_one_request_timeout(nx):
         proc.communicate()
     assert held_after_request < one_attempt_and_slack, held_after_request
     assert nx.server.count("POST", "/token/refresh") == 1
-
-

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli import handoff, names
-from tests.support.outcomes import describe
 from tests.support.stores import edit_session
 
 SHELLS = {
@@ -97,8 +96,7 @@ def test_hostile_but_valid_values_survive_every_shell(nx, shell):
     assert names.normalize_api_url(api_url) == api_url  # the URL is one the tool accepts
     nx.sign_in(None, "--api-url", api_url, "--no-verify")
     edit_session(nx, access_token=HOSTILE_TOKEN, expires_at=int(time.time()) + 3000)
-    exported = nx.run("token", "export", "--format", SHELLS[shell][2], env=_shell_env(nx))
-    assert exported.returncode == 0, describe(exported)
+    exported = nx.ok("token", "export", "--format", SHELLS[shell][2], env=_shell_env(nx))
     (nx.tmp_path / "exported").write_text(exported.stdout, encoding="utf-8")
     values = _evaluated(nx, shell, printed_by="cat exported")
     assert values == [api_url, HOSTILE_TOKEN, nx.server.host]
@@ -141,5 +139,3 @@ def test_quoting_round_trips_through_the_real_shell(tmp_path_factory, shell, val
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode("utf-8").split("\0")[:-1] == values
-
-

@@ -56,5 +56,3 @@ def test_hidden_prompt_on_a_terminal(nx):
     assert "svc-typed-secret" not in after_prompt  # not echoed
     assert nx.server.last("POST", "/token").authorization == "Basic svc-typed-secret"
     assert stored_session(nx)["source"] == "service_key"
-
-

@@ -44,5 +44,3 @@ def test_crowd_asking_more_than_the_server_grants_renews_once(nx):
     results = run_together(nx, [("token", "print", "--min-ttl", "7200")] * MIN_TTL_CROWD)
     assert all(r.returncode == 2 for r in results), describe(results)
     assert nx.server.count("POST", "/token/refresh") == 1
-
-

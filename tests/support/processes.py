@@ -69,6 +69,7 @@ def _descendants(root: int) -> list[int]:
             pending += below
     return found
 
+
 # ---- in the background ------------------------------------------------------------------------
 
 

@@ -26,5 +26,3 @@ def test_the_option_wins_then_the_variable_then_the_current_environment(
         assert (choice.name, choice.source) == (current, envchoice.FROM_CURRENT)
     else:
         assert (choice.name, choice.source) == (None, None)
-
-

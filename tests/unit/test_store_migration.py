@@ -13,5 +13,3 @@ from nexla_cli.store import FORMAT_VERSION, MIGRATIONS
 
 def test_every_older_format_has_a_step_to_the_next():
     assert sorted(MIGRATIONS) == list(range(1, FORMAT_VERSION))
-
-
