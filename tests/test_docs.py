@@ -20,8 +20,11 @@ PENDING = {
     "docs/api-facts.md",
 }
 LINK = re.compile(r"\]\(([^)\s]+)\)")
-# A test named in the docs: `tests/TIER/test_x.py::test_name` (TIER: unit, app or e2e).
-TEST_REFERENCE = re.compile(r"`(?:tests/)?((?:unit/|app/|e2e/)?test_\w+\.py)::(\w+)")
+# A test named in the docs: tests/TIER/test_x.py::test_name (TIER: unit, app or e2e), in
+# backticks or not.
+TEST_REFERENCE = re.compile(
+    r"(?:`(?:tests/)?|\btests/)((?:unit/|app/|e2e/)?test_\w+\.py)::(\w+)"
+)
 
 
 def project_files():

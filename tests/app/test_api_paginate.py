@@ -81,19 +81,19 @@ def test_a_server_ignoring_page_is_exit_5(api):
     assert pages_requested(api.server) == [("1", "100"), ("2", "100")]
 
 
-def test_a_page_that_is_not_an_array_is_exit_5(api):
-    result = api.fails(5, "api", "/teams/1", "--paginate")
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/teams/1", id="one-team"),
+        # Nexla's /flows answers an object ({"flows": [...], "data_sources": [...], ...}).
+        pytest.param("/flows", id="flows-is-an-object"),
+    ],
+)
+def test_a_page_that_is_not_an_array_is_exit_5(api, path):
+    result = api.fails(5, "api", path, "--paginate")
     assert "not a JSON array" in result.stderr
     assert result.stdout == ""
-    assert api.server.count("GET", "/teams/1") == 1
-
-
-def test_flows_is_an_object_so_it_cannot_be_paginated(api):
-    # Nexla's /flows answers an object ({"flows": [...], "data_sources": [...], ...}).
-    result = api.fails(5, "api", "/flows", "--paginate")
-    assert "not a JSON array" in result.stderr
-    assert result.stdout == ""
-    assert api.server.count("GET", "/flows") == 1
+    assert api.server.count("GET", path) == 1
 
 
 def test_a_page_that_is_not_json_is_exit_5(api):
