@@ -1,5 +1,6 @@
-"""`nexla env configure` and `nexla env login` at a real terminal (a pseudo-terminal driven
-with pexpect): the prompts, the browser, the hidden token, and Ctrl-C at every prompt."""
+"""A token piped to `nexla env configure` as a whole `Authorization` header value (`Bearer
+TOKEN`) is taken as the token. The prompts at a real terminal are in
+tests/e2e/test_env_interactive.py."""
 
 import pytest
 

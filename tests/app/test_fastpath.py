@@ -9,8 +9,7 @@ itself is asked of fastpath.token_print directly: it only reads, so asking chang
 
 These comparisons run in this process: what the fast path answers does not depend on being
 a process of its own. What does (that the installed console script really skips Typer, and
-hands over when it should) is checked for a few cases with the installed `nexla`, run with
-PYTHONPROFILEIMPORTTIME=1, which lists the modules it loaded.
+hands over when it should) is tests/e2e/test_fastpath.py's.
 """
 
 import time

@@ -1,9 +1,6 @@
-"""Size is bounded whatever a server sends (docs/network.md, "Size limits").
-
-Session endpoints are read up to 1 MiB after decompression: a larger answer is exit 5 with
-nothing stored. `nexla api` streams bodies through, so its memory stays at about one chunk.
-Peak memory is measured with wait4() on the one `nexla` process; the bodies here are large
-enough that holding one of them would push the peak far above the bound asserted.
+"""Size is bounded whatever a server sends (docs/network.md, "Size limits"), in-process: a
+session endpoint's answer of exactly 1 MiB is taken and one byte more is exit 5 with nothing
+stored. Bombs and memory, measured on a real process, are in tests/e2e/test_network_size.py.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""A refresh or a mint is a transaction (docs/sessions.md, "Renewal is a transaction").
-
-Before `POST /token/refresh` or `POST /token` is sent, room for the answer is reserved; if
-there is none, nothing is sent. From the request until the answer is stored, SIGINT,
-SIGTERM and SIGHUP wait. If storing still fails, the stored token is marked dead. Logging
-out checks the same way before it ends the session on the server.
-"""
+"""A refresh or a mint is a transaction (docs/sessions.md, "Renewal is a transaction"),
+in-process: a remembered failure dated in the future (the clock was set back) is stale, so
+the session is renewed. Full disks and signals during a renewal need a real process:
+tests/e2e/test_session_transaction.py."""
 
 from __future__ import annotations
 

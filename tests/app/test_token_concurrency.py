@@ -1,12 +1,6 @@
-"""Single-flight renewal across real processes, and the store's lock.
-
-Each test starts its crowd of `nexla` processes together and asserts what the fake server
-itself counted. A server-side delay on the refresh keeps the first refresh in flight long
-enough for the others to find the token due and queue up behind it.
-
-A crowd meeting a hanging API is tests/e2e/test_stress.py's
-test_a_crowd_meets_an_outage_with_one_refresh_attempt.
-"""
+"""The store's lock, in-process: a command that cannot get it within NEXLA_LOCK_TIMEOUT is
+exit 5 naming it, and changes nothing. Single-flight renewal across crowds of real processes
+is in tests/e2e/test_token_concurrency.py."""
 
 from __future__ import annotations
 

@@ -96,8 +96,8 @@ def test_command_that_cannot_be_run_is_126(nx):
 
 def test_no_command_is_a_usage_error(nx):
     nx.sign_in()
-    result = nx.run("token", "exec")
-    assert result.returncode == 2 and result.stderr.startswith("error: ")
+    result = nx.fails(2, "token", "exec")
+    assert result.stderr.startswith("error: ")
 
 
 # The command writes its arguments, one a line, to the file named as its $0.

@@ -70,8 +70,8 @@ def test_min_ttl_renews_a_token_with_too_little_life(nx):
     nx.sign_in()
     set_times(nx, lifetime=3600, left=1000, source="refreshed", expires_estimated=False)
     nx.server.clear_log()
-    enough = nx.run("token", "export", "--min-ttl", "600")
-    assert enough.returncode == 0 and nx.server.count() == 0
+    nx.ok("token", "export", "--min-ttl", "600")
+    assert nx.server.count() == 0
     more = nx.ok("token", "export", "--format", "json", "--min-ttl", "1800")
     assert nx.server.count() == 1
     assert json.loads(more.stdout)["NEXLA_ACCESS_TOKEN"] == nx.server.issued[-1]
@@ -88,8 +88,8 @@ def test_access_token_variable_is_exported_as_it_is(nx):
 
 def test_access_token_variable_without_an_environment_needs_the_api_url(nx):
     env = nx.env_with(NEXLA_ACCESS_TOKEN="tok-from-variable")
-    result = nx.run("token", "export", env=env)
-    assert result.returncode == 3 and "NEXLA_API_URL" in result.stderr, describe(result)
+    result = nx.fails(3, "token", "export", env=env)
+    assert "NEXLA_API_URL" in result.stderr, describe(result)
     env["NEXLA_API_URL"] = nx.server.api_url
     result = nx.ok("token", "export", env=env)
     assert result.stdout == (
@@ -106,15 +106,15 @@ def test_service_key_in_the_environment_draws_a_warning(nx):
 
 
 def test_not_signed_in_is_exit_3_or_4_and_prints_nothing(nx):
-    result = nx.run("token", "export")
-    assert result.returncode == 3 and result.stdout == "", describe(result)
+    result = nx.fails(3, "token", "export")
+    assert result.stdout == "", describe(result)
     nx.sign_in()
     nx.run("env", "logout")
-    result = nx.run("token", "export")
-    assert result.returncode == 4 and result.stdout == "", describe(result)
+    result = nx.fails(4, "token", "export")
+    assert result.stdout == "", describe(result)
 
 
 def test_bad_format_is_a_usage_error(nx):
     nx.sign_in()
-    result = nx.run("token", "export", "--format", "csh")
-    assert result.returncode == 2 and result.stdout == ""
+    result = nx.fails(2, "token", "export", "--format", "csh")
+    assert result.stdout == ""

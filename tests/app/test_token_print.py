@@ -200,8 +200,8 @@ def test_access_token_variable_wins_and_nothing_is_read_or_written(nx):
     assert config_bytes(nx) == before
     # Not even read: a corrupt store does not matter.
     (nx.config_dir / "credentials.json").write_text("{garbage")
-    result = nx.run("token", "print", env=env)
-    assert result.returncode == 0 and result.stdout == "tok-from-variable\n", describe(result)
+    result = nx.ok("token", "print", env=env)
+    assert result.stdout == "tok-from-variable\n", describe(result)
 
 
 def test_env_option_and_variable_pick_the_environment(nx):

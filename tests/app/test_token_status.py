@@ -84,8 +84,8 @@ def test_expired_session_exits_4(nx):
     result, body = status_json(nx)
     assert result.returncode == 4, describe(result)
     assert body["valid"] is False and body["expires_in"] == 0
-    text = nx.run("token", "status")
-    assert text.returncode == 4 and "no valid session" in text.stdout
+    text = nx.fails(4, "token", "status")
+    assert "no valid session" in text.stdout
 
 
 def test_session_the_server_refused_exits_4(nx):
@@ -111,8 +111,8 @@ def test_access_token_variable_is_reported_as_the_source(nx):
     assert body["source"] == "NEXLA_ACCESS_TOKEN"
     assert "tok-variable-secret" not in result.stdout + result.stderr
     assert not nx.config_dir.exists()
-    text = nx.run("token", "status", env=nx.env_with(NEXLA_ACCESS_TOKEN="tok-variable-secret"))
-    assert text.returncode == 0 and "NEXLA_ACCESS_TOKEN" in text.stdout
+    text = nx.ok("token", "status", env=nx.env_with(NEXLA_ACCESS_TOKEN="tok-variable-secret"))
+    assert "NEXLA_ACCESS_TOKEN" in text.stdout
     assert "tok-variable-secret" not in text.stdout + text.stderr
 
 

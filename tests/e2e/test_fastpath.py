@@ -7,10 +7,10 @@ must match once the tokens and the config path are named alike. A refresh kills 
 token, so each side gets its own freshly issued one. Whether the fast path answered a case
 itself is asked of fastpath.token_print directly: it only reads, so asking changes nothing.
 
-These comparisons run in this process: what the fast path answers does not depend on being
-a process of its own. What does (that the installed console script really skips Typer, and
-hands over when it should) is checked for a few cases with the installed `nexla`, run with
-PYTHONPROFILEIMPORTTIME=1, which lists the modules it loaded.
+The comparisons of every case run in this process (tests/app/test_fastpath.py). Here, for a
+few cases, the installed console script: that it really skips Typer, and hands over when it
+should (run with PYTHONPROFILEIMPORTTIME=1, which lists the modules it loaded), and that a
+failing stdout is reported as the full app reports it.
 """
 
 import contextlib

@@ -212,9 +212,7 @@ def _jwt_exp(token: str) -> int | float | None:
 
 def configure(nx, name: str, token: str, *extra: str, env=None) -> subprocess.CompletedProcess:
     """`nexla env configure NAME --with-token` with the token on stdin; must succeed."""
-    result = nx.run("env", "configure", name, "--with-token", *extra, input=token + "\n", env=env)
-    assert result.returncode == 0, result.stderr
-    return result
+    return nx.ok("env", "configure", name, "--with-token", *extra, input=token + "\n", env=env)
 
 
 def from_key(
