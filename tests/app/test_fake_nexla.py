@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import signal
 import socket
 import ssl
 import subprocess
@@ -33,7 +32,6 @@ from tests.support.fake_nexla import (
     RequestRecord,
     _paginate,
 )
-from tests.support.processes import end_leftover_cli_processes, nexla_executable
 
 
 @pytest.fixture
@@ -810,21 +808,3 @@ def test_own_server_marker_gives_a_server_of_its_own(nexla_server, shared_server
     assert nexla_server.port != shared_server.port
 
 
-def test_leftover_cli_processes_are_ended_and_nothing_else(nx):
-    """What keeps a failed test's `nexla` from reaching the next test's server."""
-    cli = subprocess.Popen(  # waits for a token on a stdin that never ends
-        [nexla_executable(), "env", "configure", nx.server.host, "--with-token"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=nx.env,
-    )
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        end_leftover_cli_processes()
-        assert cli.wait(timeout=5) == -signal.SIGKILL
-        assert other.poll() is None
-    finally:
-        for proc in (cli, other):
-            proc.kill()
-            proc.wait()

@@ -1,9 +1,9 @@
 """`nexla api` on a terminal: JSON pretty-printed (coloured unless NO_COLOR), a spinner on
 stderr for slow calls.
 
-What a terminal shows is decided from the run's TTY flags: most tests set them in-process.
-A few run `nexla` in a real pseudo-terminal with pexpect, for what only a real process has:
-its own stdout and stderr found to be a terminal, and the spinner's real delay.
+Here `nexla` runs in a real pseudo-terminal with pexpect, for what only a real process has:
+its own stdout and stderr found to be a terminal, and the spinner's real delay. What follows
+from the run's TTY flags alone is tested in-process in tests/app/test_api_terminal.py.
 """
 
 from __future__ import annotations
