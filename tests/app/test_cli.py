@@ -31,31 +31,27 @@ LEAF_COMMANDS = [path for path in COMMANDS if path not in (("env",), ("token",))
 
 
 @pytest.mark.parametrize("args", [(), ("env",), ("token",)])
-def test_a_group_alone_shows_its_help_and_succeeds(run_nexla, args):
-    result = run_nexla(*args)
-    assert result.returncode == 0, result.stderr
+def test_a_group_alone_shows_its_help_and_succeeds(nx, args):
+    result = nx.ok(*args)
     assert result.stdout.startswith("Usage: nexla")
-    assert result.stdout == run_nexla(*args, "--help").stdout
+    assert result.stdout == nx.run(*args, "--help").stdout
     assert result.stderr == ""
 
 
-def test_nexla_alone_says_where_to_start(run_nexla):
-    result = run_nexla()
-    assert result.returncode == 0
+def test_nexla_alone_says_where_to_start(nx):
+    result = nx.ok()
     assert "Start with `nexla env configure`" in " ".join(result.stdout.split())
 
 
 @pytest.mark.parametrize("path", [(), ("env",), ("env", "configure"), ("token", "print"), ("api",)])
-def test_help_command_is_the_same_as_the_help_option(run_nexla, path):
-    asked = run_nexla("help", *path)
-    assert asked.returncode == 0, asked.stderr
-    assert asked.stdout == run_nexla(*path, "--help").stdout
+def test_help_command_is_the_same_as_the_help_option(nx, path):
+    asked = nx.ok("help", *path)
+    assert asked.stdout == nx.run(*path, "--help").stdout
     assert asked.stdout.startswith("Usage: nexla " + " ".join(path))
 
 
-def test_help_for_an_unknown_command_is_a_usage_error(run_nexla):
-    result = run_nexla("help", "env", "bogus")
-    assert result.returncode == 2
+def test_help_for_an_unknown_command_is_a_usage_error(nx):
+    result = nx.fails(2, "help", "env", "bogus")
     assert result.stderr.splitlines() == [
         "error: No such command: nexla env bogus",
         "hint: see `nexla env --help`",
@@ -64,9 +60,8 @@ def test_help_for_an_unknown_command_is_a_usage_error(run_nexla):
 
 
 @pytest.mark.parametrize("path", LEAF_COMMANDS, ids=" ".join)
-def test_every_command_help_explains_and_ends_with_examples(run_nexla, path):
-    result = run_nexla(*path, "--help")
-    assert result.returncode == 0, result.stderr
+def test_every_command_help_explains_and_ends_with_examples(nx, path):
+    result = nx.ok(*path, "--help")
     text = result.stdout
     usage = text.splitlines()[0]
     assert "{" not in usage and "}" not in usage, usage
@@ -81,16 +76,15 @@ def test_every_command_help_explains_and_ends_with_examples(run_nexla, path):
 
 
 @pytest.mark.parametrize("path", [(), ("env",), ("token",)], ids=lambda p: " ".join(p) or "nexla")
-def test_command_lists_show_whole_summaries(run_nexla, path):
-    text = run_nexla(*path, "--help").stdout
+def test_command_lists_show_whole_summaries(nx, path):
+    text = nx.run(*path, "--help").stdout
     listing = text.split("\nCommands:\n", 1)[1]
     assert listing.strip(), text
     assert "..." not in listing and "…" not in listing, listing
 
 
-def test_an_unknown_option_is_a_one_line_usage_error(run_nexla):
-    result = run_nexla("env", "list", "--bogus")
-    assert result.returncode == 2
+def test_an_unknown_option_is_a_one_line_usage_error(nx):
+    result = nx.fails(2, "env", "list", "--bogus")
     lines = result.stderr.splitlines()
     assert lines[0].startswith("error: No such option: --bogus")
     assert lines[1:] == ["hint: see `nexla env list --help`"]
