@@ -130,17 +130,18 @@ def test_refused_as_a_usage_error(raw):
     assert "\n" not in caught.value.message
 
 
-def test_plain_http_is_refused_by_name():
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        pytest.param("http://dataops.nexla.io", ("http://", "https"), id="plain-http"),
+        pytest.param("https://ada:secret@dataops.nexla.io", ("user@",), id="user-part"),
+    ],
+)
+def test_the_refusal_names_what_is_wrong(raw, named):
     with pytest.raises(UsageError) as caught:
-        normalize_env_name("http://dataops.nexla.io")
-    assert "http://" in caught.value.message
-    assert "https" in caught.value.message
-
-
-def test_user_part_is_named_in_the_refusal():
-    with pytest.raises(UsageError) as caught:
-        normalize_env_name("https://ada:secret@dataops.nexla.io")
-    assert "user@" in caught.value.message
+        normalize_env_name(raw)
+    for fragment in named:
+        assert fragment in caught.value.message
 
 
 def test_token_page_of_a_normalised_name():
