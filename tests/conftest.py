@@ -20,6 +20,7 @@ import shlex
 import signal
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,14 @@ from tests.support.signing_in import configure_options, seed_pasted_token
 # A suite started in the background by a shell without job control, or under nohup, inherits
 # these signals ignored, and every `nexla` it starts would too: Ctrl-C and SIGTERM tests
 # would then test nothing. Handlers are reset to the default at exec; "ignored" is not.
+# Where PYTHONDONTWRITEBYTECODE is set, every run of the suite (and every xdist worker)
+# would rewrite the asserts of every test module again (pytest keeps the rewritten modules
+# as bytecode) and compile the package from source: about half of collecting the suite.
+# Modules imported after this line keep their compiled form in __pycache__ (ignored by
+# git), as the `nexla` processes the tests start do (see _SCRUBBED); nothing tested
+# depends on it.
+sys.dont_write_bytecode = False
+
 for _name in ("SIGINT", "SIGTERM", "SIGHUP"):
     _signum = getattr(signal, _name, None)
     if _signum is not None and signal.getsignal(_signum) == signal.SIG_IGN:
