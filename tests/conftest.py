@@ -10,7 +10,9 @@ Fixtures
 - `cli_env`: environment variables for the CLI subprocess (a dict, with extra attributes).
 - `browser_log`: the file the fake `$BROWSER` appends each opened URL to.
 - `run_nexla`: `run(*args, input=None, env=None, timeout=60, cwd=None)` -> CompletedProcess.
-- `nx`: all of the above in one object.
+- `nx`: all of the above in one object; `nx.ok(...)` / `nx.fails(code, ...)` run and check
+  the exit code.
+- `api`, `api_by_variable`: nx signed in, or with a token in the variables (`nexla api`).
 """
 
 from __future__ import annotations
@@ -269,6 +271,7 @@ class Harness:
     """One test's world: the fake server, the CLI environment and a runner."""
 
     def __init__(self, server: FakeNexla, env: CliEnv, run: RunNexla) -> None:
+        self.token = ""  # the token a fixture signed in with (api, api_by_variable)
         self.server = server
         self.env = env
         self.run = run
@@ -327,3 +330,21 @@ class Harness:
 @pytest.fixture
 def nx(nexla_server: FakeNexla, cli_env: CliEnv, run_nexla: RunNexla) -> Harness:
     return Harness(nexla_server, cli_env, run_nexla)
+
+
+@pytest.fixture
+def api(nx: Harness) -> Harness:
+    """nx signed in to the fake server (nothing in its log yet), the token as `nx.token`:
+    for the tests of `nexla api`."""
+    nx.token = nx.sign_in()
+    return nx
+
+
+@pytest.fixture
+def api_by_variable(nx: Harness) -> Harness:
+    """nx with a valid token and the API URL in the variables, the token as `nx.token`: no
+    sign-in, so cheap, and any request the CLI wrongly sent would succeed (so "no request"
+    assertions mean something)."""
+    nx.token = nx.server.issue_token()
+    nx.env.update(NEXLA_ACCESS_TOKEN=nx.token, NEXLA_API_URL=nx.server.api_url)
+    return nx

@@ -15,22 +15,6 @@ from tests.support.fake_nexla import TEAMS, Fault
 from tests.support.inprocess import run_bytes_in_process
 
 
-@pytest.fixture
-def api(nx):
-    """nx, signed in to the fake server (nothing in its log yet)."""
-    nx.token = nx.sign_in()
-    return nx
-
-
-@pytest.fixture
-def api_by_variable(nx):
-    """nx with a valid token and the API URL in the variables: no sign-in, so cheap, and any
-    request the CLI wrongly sent would succeed (so "no request" assertions mean something)."""
-    nx.token = nx.server.issue_token()
-    nx.env.update(NEXLA_ACCESS_TOKEN=nx.token, NEXLA_API_URL=nx.server.api_url)
-    return nx
-
-
 def echoed(result) -> dict:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.support.fake_nexla import TEAMS, Fault
 from tests.support.signing_in import seed_configured
-
-
-@pytest.fixture
-def api(nx):
-    nx.token = nx.sign_in()
-    return nx
 
 
 def bearer(token: str) -> str:

@@ -11,12 +11,6 @@ from tests.support.fake_nexla import Fault
 from tests.support.inprocess import run_bytes_in_process
 
 
-@pytest.fixture
-def api(nx):
-    nx.token = nx.sign_in()
-    return nx
-
-
 def pages_requested(server) -> list[tuple[str, str]]:
     return [
         (r.query.get("page"), r.query.get("per_page")) for r in server.find("GET", "/data_sources")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from nexla_cli.deps import Timing
 from tests.support.fake_nexla import TEAMS
 from tests.support.inprocess import run_in_process
@@ -20,12 +18,6 @@ from tests.support.inprocess import run_in_process
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # rich's default "dots" spinner draws with braille characters.
 SPINNER = re.compile("[\u2800-\u28ff]")
-
-
-@pytest.fixture
-def api(nx):
-    nx.token = nx.sign_in()
-    return nx
 
 
 def terminal_env(nx, *, colour: bool) -> dict[str, str]:

@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pytest
-
 from tests.support.fake_nexla import TEAMS, Fault
 from tests.support.inprocess import run_in_process
 from tests.support.processes import nexla_executable
-
-
-@pytest.fixture
-def api(nx):
-    nx.token = nx.sign_in()
-    return nx
 
 
 def bearer(token: str) -> str:

@@ -19,12 +19,10 @@ from tests.support.processes import nexla_executable, run_bytes
 
 
 @pytest.fixture
-def api(nx):
-    """A valid token and the API URL in the variables: any request wrongly sent would
+def api(api_by_variable):
+    """Here `api` is api_by_variable (tests/conftest.py): any request wrongly sent would
     succeed, so "no request" assertions mean something."""
-    nx.token = nx.server.issue_token()
-    nx.env.update(NEXLA_ACCESS_TOKEN=nx.token, NEXLA_API_URL=nx.server.api_url)
-    return nx
+    return api_by_variable
 
 
 # ---- --paginate limits -----------------------------------------------------------------------

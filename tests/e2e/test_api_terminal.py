@@ -12,7 +12,6 @@ import json
 import re
 
 import pexpect
-import pytest
 
 from tests.support.fake_nexla import TEAMS
 from tests.support.processes import nexla_executable
@@ -20,12 +19,6 @@ from tests.support.processes import nexla_executable
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # rich's default "dots" spinner draws with braille characters.
 SPINNER = re.compile("[\u2800-\u28ff]")
-
-
-@pytest.fixture
-def api(nx):
-    nx.token = nx.sign_in()
-    return nx
 
 
 # The spinner's real delay is 0.3 s (nexla_cli.deps.Timing): a call the server holds for 1 s
