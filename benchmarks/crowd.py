@@ -3,7 +3,7 @@
     python benchmarks/crowd.py [--processes 12] [--rounds 3] [--timeout 3]
 
 Needs the test extra (`pip install -e '.[test]'`): it serves the fake Nexla API from
-tests/fake_nexla.py over real HTTPS on loopback. For each round it prints, for three cases,
+tests/support/fake_nexla.py over real HTTPS on loopback. For each round it prints, for three cases,
 how many refresh requests the server received and how long the crowd took:
 
 - healthy: refresh answered after a 1 s server-side delay; all must print one new token;
@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fake_nexla import FakeNexla, Fault  # noqa: E402
+from tests.support.fake_nexla import FakeNexla, Fault  # noqa: E402
 
 
 def seed(config_dir: Path, server: FakeNexla, token: str, *, left: int) -> None:

@@ -3,8 +3,8 @@
     python benchmarks/keyring_remint.py [--rounds 15]
 
 Needs the test extra (`pip install -e '.[test]'`), dbus-daemon and gnome-keyring-daemon: it
-serves the fake Nexla API from tests/fake_nexla.py over real HTTPS on loopback and a real
-Secret Service on a private D-Bus bus (tests/secret_service.py). Two config dirs hold the
+serves the fake Nexla API from tests/support/fake_nexla.py over real HTTPS on loopback and a real
+Secret Service on a private D-Bus bus (tests/support/secret_service.py). Two config dirs hold the
 same expired session with a saved key, one in the OS keyring and one in the credentials
 file; each round expires both again and times one `nexla token print` (one POST /token)
 in each, alternating which goes first. It prints the median and fastest wall time of each
@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fake_nexla import FakeNexla  # noqa: E402
-from tests.secret_service import SecretService, missing_programs  # noqa: E402
+from tests.support.fake_nexla import FakeNexla  # noqa: E402
+from tests.support.secret_service import SecretService, missing_programs  # noqa: E402
 
 KEY = "svc-benchmark-key"
 

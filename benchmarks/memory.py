@@ -3,7 +3,7 @@
     python benchmarks/memory.py [--body-mib 256] [--pages 1000] [--rounds 1] [--nexla CMD]
 
 Needs the test extra (`pip install -e '.[test]'`): it serves the fake Nexla API from
-tests/fake_nexla.py over real HTTPS on loopback. It prints the peak resident memory (from
+tests/support/fake_nexla.py over real HTTPS on loopback. It prints the peak resident memory (from
 wait4() on each process) and the wall time of:
 
 - baselines measured in the same run: `python -c pass` and `nexla --version`;
@@ -15,7 +15,7 @@ wait4() on each process) and the wall time of:
 `--nexla` names another build to measure, e.g. an older checkout:
 `PYTHONPATH=../old python benchmarks/memory.py --nexla "python -m nexla_cli"`.
 
-It prints figures and checks nothing; tests/test_network_size.py asserts bounds.
+It prints figures and checks nothing; tests/e2e/test_network_size.py asserts bounds.
 """
 
 import argparse
@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fake_nexla import FakeNexla, Fault  # noqa: E402
-from tests.processes import launched  # noqa: E402
+from tests.support.fake_nexla import FakeNexla, Fault  # noqa: E402
+from tests.support.processes import launched  # noqa: E402
 
 MIB = 1024 * 1024
 

@@ -4,7 +4,7 @@ Imported only when `_NEXLA_COMPLETE` is set. A TAB press runs `nexla` once, so c
 costs what start-up costs: nothing here may pull in requests or rich (see main.py).
 
 Environment names usually never get here: fastcomplete.py answers them without Typer, and
-gives exactly the answer this module would (tests/test_completion.py compares the two).
+gives exactly the answer this module would (tests/app/test_completion.py compares the two).
 
 Four changes to what Typer 0.28 does on its own:
 - bash splits words at `:` and `=` (COMP_WORDBREAKS), so `localhost:8443` reaches a plain

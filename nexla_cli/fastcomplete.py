@@ -12,7 +12,7 @@ shapes:
     nexla COMMAND… [ARGS…] --env=WORD
 
 Its answer is, byte for byte and down to the exit code, the one the full app gives through
-Typer and completion.py (tests/test_completion.py compares the two). Anything else (another
+Typer and completion.py (tests/app/test_completion.py compares the two). Anything else (another
 shape, `--` on the line, a word that starts an option, an unknown shell, any surprise)
 returns None, having printed nothing, and main.py runs Typer's completion instead.
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 # ones already configured: signing in again is what it is most often used for).
 NAME_ARGUMENT_COMMANDS = {("env", "use"), ("env", "remove"), ("env", "configure")}
 # Commands with the --env/-e option. A command missing here still completes, through
-# Typer and more slowly; tests/test_completion.py checks this list against the app.
+# Typer and more slowly; tests/app/test_completion.py checks this list against the app.
 ENV_OPTION_COMMANDS = {
     ("api",),
     ("env", "login"),

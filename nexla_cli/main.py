@@ -7,7 +7,7 @@ classes; everything else runs the full app in cli.py.
 
 `main` is the only place that looks at the real process: it builds the run's Deps from
 os.environ, sys's streams and the real clock. `run` is the program itself, given its
-arguments and Deps; tests call it in-process (tests/inprocess.py).
+arguments and Deps; tests call it in-process (tests/support/inprocess.py).
 """
 
 import os

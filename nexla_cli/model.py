@@ -1,7 +1,7 @@
 """What a stored session is, and when it is due for a refresh.
 
 Standard library only: the `token print` fast path decides freshness with this module, so
-it stays light too (no dataclasses, no typing at run time; tests/test_startup.py checks).
+it stays light too (no dataclasses, no typing at run time; tests/e2e/test_startup.py checks).
 """
 
 from __future__ import annotations

@@ -10,15 +10,15 @@ Fixtures
 - `cli_env`: environment variables for the CLI subprocess (a dict, with extra attributes).
 - `browser_log`: the file the fake `$BROWSER` appends each opened URL to.
 - `run_nexla`: `run(*args, input=None, env=None, timeout=60, cwd=None)` -> CompletedProcess.
-- `nx`: all of the above in one object.
+- `nx`: all of the above in one object; `nx.ok(...)` / `nx.fails(code, ...)` run and check
+  the exit code.
+- `api`, `api_by_variable`: nx signed in, or with a token in the variables (`nexla api`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
-import shutil
 import signal
 import stat
 import subprocess
@@ -31,13 +31,23 @@ import pytest
 import trustme
 
 from nexla_cli.runtime import Timing
-from tests.fake_nexla import FakeNexla
-from tests.inprocess import FAST, run_in_process
-from tests.signing_in import configure_options, seed_pasted_token
+from tests.support.fake_nexla import FakeNexla
+from tests.support.inprocess import FAST, run_in_process
+from tests.support.outcomes import describe
+from tests.support.processes import end_leftover_cli_processes, nexla_executable
+from tests.support.signing_in import configure_options, seed_pasted_token
 
 # A suite started in the background by a shell without job control, or under nohup, inherits
 # these signals ignored, and every `nexla` it starts would too: Ctrl-C and SIGTERM tests
 # would then test nothing. Handlers are reset to the default at exec; "ignored" is not.
+# Where PYTHONDONTWRITEBYTECODE is set, every run of the suite (and every xdist worker)
+# would rewrite the asserts of every test module again (pytest keeps the rewritten modules
+# as bytecode) and compile the package from source: about half of collecting the suite.
+# Modules imported after this line keep their compiled form in __pycache__ (ignored by
+# git), as the `nexla` processes the tests start do (see _SCRUBBED); nothing tested
+# depends on it.
+sys.dont_write_bytecode = False
+
 for _name in ("SIGINT", "SIGTERM", "SIGHUP"):
     _signum = getattr(signal, _name, None)
     if _signum is not None and signal.getsignal(_signum) == signal.SIG_IGN:
@@ -75,27 +85,28 @@ class CliEnv(dict):
     tmp_path: Path
 
 
-def nexla_executable() -> str:
-    """The `nexla` console script of the interpreter running the tests, else the one on PATH.
-
-    Looking next to sys.executable first tests the package installed in this venv, not
-    whatever `nexla` happens to come first on PATH.
-    """
-    beside = Path(sys.executable).parent / "nexla"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("nexla")
-    if found is None:
-        pytest.fail("the `nexla` console script is not installed (pip install -e .)")
-    return found
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "own_server: give this test a fake server of its own instead of the shared one "
         "(it stops the server, or needs a port no other test has used)",
     )
+
+
+_E2E_DIR = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tier is the directory: every test under tests/e2e is `e2e` (so `-m "not e2e"`
+    leaves out what needs a real process), and a test elsewhere may not claim to be."""
+    for item in items:
+        in_e2e = _E2E_DIR in item.path.parents
+        if in_e2e:
+            item.add_marker(pytest.mark.e2e)
+        elif any(mark.name == "e2e" for mark in item.iter_markers()):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked e2e outside tests/e2e: move it there"
+            )
 
 
 @pytest.fixture(scope="session")
@@ -164,39 +175,6 @@ def nexla_server(request: pytest.FixtureRequest, shared_server: FakeNexla, fresh
     _assert_no_internal_errors(shared_server)
 
 
-def end_leftover_cli_processes() -> None:
-    """Kill `nexla` processes this test started and left running (a failed test's).
-
-    Against a server of its own such a process would have met a closed port after the
-    test; against the shared server it could log requests into the next test. Linux only
-    (it reads /proc); elsewhere nothing is done.
-    """
-    executable = nexla_executable().encode()
-    for pid in _descendants(os.getpid()):
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue  # gone already
-        if executable in argv:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-
-
-def _descendants(root: int) -> list[int]:
-    """Every live process below `root`, from /proc/PID/task/TID/children; [] without them."""
-    found, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        for listing in Path(f"/proc/{pid}/task").glob("*/children"):
-            try:
-                below = [int(child) for child in listing.read_text().split()]
-            except OSError:
-                continue  # the thread or process is gone
-            found += below
-            pending += below
-    return found
-
-
 def _write_browser_recorder(tmp_path: Path, log: Path) -> Path:
     # Python's webbrowser runs $BROWSER with the URL as its only argument and waits for it,
     # so the URL is in the log by the time the CLI moves on.
@@ -243,7 +221,7 @@ RunNexla = Callable[..., subprocess.CompletedProcess]
 
 @pytest.fixture
 def run_nexla(cli_env: CliEnv, tmp_path: Path, request: pytest.FixtureRequest) -> RunNexla:
-    """Runs `nexla`: in this process (tests/inprocess.py), or as the installed program for
+    """Runs `nexla`: in this process (tests/support/inprocess.py), or as the installed program for
     tests marked `e2e`, where a real process matters."""
     real_process = request.node.get_closest_marker("e2e") is not None
 
@@ -261,7 +239,7 @@ def run_nexla(cli_env: CliEnv, tmp_path: Path, request: pytest.FixtureRequest) -
         stdin is /dev/null unless `input` is given, so nothing ever waits on the terminal.
         The working directory defaults to tmp_path so no stray files land in the repo.
         In-process only: `clock` is the run's time (default the real one), `timing` its
-        waits (default tests/inprocess.FAST); a real process has the real ones.
+        waits (default tests.support.inprocess.FAST); a real process has the real ones.
         """
         if not real_process:
             return run_in_process(
@@ -293,11 +271,25 @@ class Harness:
     """One test's world: the fake server, the CLI environment and a runner."""
 
     def __init__(self, server: FakeNexla, env: CliEnv, run: RunNexla) -> None:
+        self.token = ""  # the token a fixture signed in with (api, api_by_variable)
         self.server = server
         self.env = env
         self.run = run
         self.config_dir = env.config_dir
         self.tmp_path = env.tmp_path
+
+    def ok(self, *args: object, **options) -> subprocess.CompletedProcess:
+        """`run(ARGS, **options)` that must exit 0; the run, for what else the test checks.
+
+        A run that does not fails the test with its exit code, stdout and stderr."""
+        return self.fails(0, *args, **options)
+
+    def fails(self, code: int, *args: object, **options) -> subprocess.CompletedProcess:
+        """`run(ARGS, **options)` that must exit `code`; the run, for what else the test
+        checks. A run that does not fails the test with its exit code, stdout and stderr."""
+        result = self.run(*args, **options)
+        assert result.returncode == code, f"expected exit {code}, got {describe(result)}"
+        return result
 
     def browser_log(self) -> list[str]:
         """URLs the CLI opened in the (fake) browser, in order."""
@@ -318,7 +310,7 @@ class Harness:
         """Sign in to the fake server's environment with a pasted token; returns the token.
 
         The store is seeded with exactly what `nexla env configure HOST --with-token EXTRA`
-        would keep (tests/signing_in.py), without running it: no process, no request in the
+        would keep (tests/support/signing_in.py), without running it: no process, no request in the
         server's log. `extra` may be `--api-url URL` and `--no-verify`. A token not given is
         issued by the server first. Tests of configure itself use `sign_in_with_cli`.
         """
@@ -331,16 +323,28 @@ class Harness:
         """Sign in by running `nexla env configure HOST --with-token EXTRA`, as README.md
         describes; returns the token. Fails the test with the CLI's output if that fails."""
         token = token or self.server.issue_token()
-        result = self.run(
-            "env", "configure", self.server.host, "--with-token", *extra, input=token + "\n"
-        )
-        assert result.returncode == 0, (
-            f"sign-in failed ({result.returncode})\nstdout:\n{result.stdout}\n"
-            f"stderr:\n{result.stderr}"
-        )
+        self.ok("env", "configure", self.server.host, "--with-token", *extra, input=token + "\n")
         return token
 
 
 @pytest.fixture
 def nx(nexla_server: FakeNexla, cli_env: CliEnv, run_nexla: RunNexla) -> Harness:
     return Harness(nexla_server, cli_env, run_nexla)
+
+
+@pytest.fixture
+def api(nx: Harness) -> Harness:
+    """nx signed in to the fake server (nothing in its log yet), the token as `nx.token`:
+    for the tests of `nexla api`."""
+    nx.token = nx.sign_in()
+    return nx
+
+
+@pytest.fixture
+def api_by_variable(nx: Harness) -> Harness:
+    """nx with a valid token and the API URL in the variables, the token as `nx.token`: no
+    sign-in, so cheap, and any request the CLI wrongly sent would succeed (so "no request"
+    assertions mean something)."""
+    nx.token = nx.server.issue_token()
+    nx.env.update(NEXLA_ACCESS_TOKEN=nx.token, NEXLA_API_URL=nx.server.api_url)
+    return nx

@@ -1,0 +1,51 @@
+"""Time is bounded however slowly a server sends (docs/network.md, "Timeouts").
+
+The answers here come a byte every PAUSE seconds, so no single read ever waits long enough
+to trip a socket timeout. With NEXLA_TIMEOUT=0.5 one attempt at a session endpoint must
+end within 0.5 + 0.5 seconds of its start; the bounds asserted add room for a loaded
+machine (and for process start-up where a test starts processes), and stay far below what
+the trickle would take.
+
+The fake server's own trickle pauses half a second or more between steps, which would need
+a read timeout of about a second; `PacedFront` (tests/support/paced_front.py) passes the
+fake's answers on at the pace a test sets, so every wait here is a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.paced_front import (
+    ATTEMPT,
+    PacedFront,
+    seed_behind,
+    slow_env,
+)
+from tests.support.processes import collect, start
+
+STARTING_SLACK = 4.0  # processes started by the test: their start-up on two busy cores
+
+
+@pytest.fixture
+def front(nx, ca):
+    paced = PacedFront(ca, nx.server)
+    yield paced
+    paced.stop()
+
+
+# four nexla processes at once
+def test_a_crowd_behind_a_trickled_refresh_finishes_in_about_one_attempt(nx, front):
+    """Four `token print` on a due, valid token while the refresh trickles: one attempt,
+    then every process prints the current token (with a warning), none fails on the lock."""
+    token = seed_behind(nx, front, lifetime=3600, age=3540)
+    commands = [("token", "print")] * 4
+    results = collect([start(nx, *c, env=slow_env(nx)) for c in commands])
+    ended = time.time()
+    assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
+    assert {r.stdout for r in results} == {token + "\n"}
+    assert nx.server.count("POST", "/token/refresh") == 1
+    # Counted from the one attempt: the processes' start-up before it is not the bound's.
+    attempt = nx.server.find("POST", "/token/refresh")[0].time
+    assert ended - attempt < ATTEMPT + STARTING_SLACK, ended - attempt

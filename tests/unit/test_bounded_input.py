@@ -1,0 +1,63 @@
+"""Secrets are read with a bound (docs/storage.md, "Reading secrets").
+
+A token, key or pasted input longer than 16 KiB is refused (exit 2) without reading on:
+`--key-file /dev/zero` or an endless stdin end at once instead of filling memory. A pipe or
+FIFO is read up to its first non-blank line, so a writer that keeps it open is fine.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
+from nexla_cli import inputs
+from nexla_cli.errors import UsageError
+
+# ---- the reader, in-process ----------------------------------------------------------------
+
+
+class CountingStream(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.delivered = 0
+
+    def readline(self, size: int = -1) -> bytes:  # what inputs.first_line calls
+        line = super().readline(size)
+        self.delivered += len(line)
+        return line
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"x" * 10_000_000, b"\n" * 10_000_000, b" " * 10_000_000 + b"\n"],
+    ids=["x", "nl", "sp"],
+)
+def test_first_line_reads_no_further_than_the_bound(data):
+    stream = CountingStream(data)
+    with pytest.raises(UsageError):
+        inputs.first_line(stream, "token")
+    assert stream.delivered <= 2 * inputs.MAX_INPUT_BYTES + inputs.MAX_INPUT_BYTES + 3
+
+
+def test_first_line_takes_the_first_non_blank_line_and_stops():
+    stream = CountingStream(b"\n  \r\n tok-abc \r\nsecond line\n")
+    assert inputs.first_line(stream, "token") == "tok-abc"
+    assert stream.read() == b"second line\n"
+
+
+def test_a_token_of_exactly_16_kib_is_taken():
+    token = "t" * inputs.MAX_INPUT_BYTES
+    assert inputs.first_line(io.BytesIO(token.encode() + b"\r\n"), "token") == token
+
+
+@given(st.binary(max_size=200))
+def test_any_input_ends_in_a_line_or_a_usage_error(data):
+    try:
+        line = inputs.first_line(io.BytesIO(data), "token")
+    except UsageError:
+        return
+    assert line == line.strip() and "\n" not in line

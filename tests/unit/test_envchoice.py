@@ -1,0 +1,28 @@
+"""Which environment a command acts on, and where the choice came from (docs/usage.md):
+--env, else $NEXLA_ENV, else the current environment. One rule, in nexla_cli/envchoice.py,
+for the fast path and the full app."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nexla_cli import envchoice
+
+names = st.one_of(st.none(), st.text(max_size=12))
+
+
+@given(explicit=names, variable=names, current=names)
+def test_the_option_wins_then_the_variable_then_the_current_environment(
+    explicit, variable, current
+):
+    environ = {} if variable is None else {"NEXLA_ENV": variable}
+    choice = envchoice.choose(explicit, environ, current)
+    if explicit:
+        assert (choice.name, choice.source) == (explicit, envchoice.FROM_OPTION)
+    elif variable is not None and variable.strip():
+        assert (choice.name, choice.source) == (variable.strip(), envchoice.FROM_VARIABLE)
+    elif current:
+        assert (choice.name, choice.source) == (current, envchoice.FROM_CURRENT)
+    else:
+        assert (choice.name, choice.source) == (None, None)
