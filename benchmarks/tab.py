@@ -5,7 +5,7 @@
 Every TAB press runs `nexla` once with `_NEXLA_COMPLETE=complete_<shell>`, as the scripts in
 completions/ do. Measured, interleaved in one run so that load on the machine hits every row
 alike: `python -c pass` (the interpreter's own start), environment names as bash and zsh ask
-for them (`nexla env use <TAB>`, answered by nexla_cli/fastcomplete.py without Typer), a
+for them (`nexla env use <TAB>`, answered by nexla_cli/fast/fastcomplete.py without Typer), a
 subcommand (`nexla env u<TAB>`, answered through Typer), and `gh __complete auth ''` (GitHub
 CLI completing its `auth` subcommands, which is what its own scripts run at every TAB) when
 `gh` is installed. Prints medians and the ratio to gh.

@@ -28,14 +28,14 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from nexla_cli.runtime import Notices, Streams, Timing
+from nexla_cli.core.runtime import Notices, Streams, Timing
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from nexla_cli.client import NexlaClient
-    from nexla_cli.keys import Keyring
-    from nexla_cli.output import Output
-    from nexla_cli.store import CredentialStore
+    from nexla_cli.http.client import NexlaClient
+    from nexla_cli.storage.keys import Keyring
+    from nexla_cli.storage.store import CredentialStore
+    from nexla_cli.ui.output import Output
 
 
 class Deps:
@@ -85,7 +85,7 @@ class Deps:
     def out(self) -> Output:
         """Messages on stderr, results on stdout, colour and spinners: see output.py."""
         if self._out is None:
-            from nexla_cli.output import Output
+            from nexla_cli.ui.output import Output
 
             self._out = Output(self.streams, self.environ, debug=lambda: self.debug)
         return self._out
@@ -94,8 +94,8 @@ class Deps:
     def store(self) -> CredentialStore:
         """The credential store in this run's config directory (built once, when needed)."""
         if self._store is None:
-            from nexla_cli import paths, settings
-            from nexla_cli.store import LOCK_TIMEOUT_SECONDS, CredentialStore
+            from nexla_cli.core import paths, settings
+            from nexla_cli.storage.store import LOCK_TIMEOUT_SECONDS, CredentialStore
 
             self._store = CredentialStore(
                 paths.credentials_path(self.environ),
@@ -108,14 +108,14 @@ class Deps:
     def keyring(self) -> Keyring:
         """The OS keyring as this run reaches it (the library is loaded only on first use)."""
         if self._keyring is None:
-            from nexla_cli.keys import Keyring
+            from nexla_cli.storage.keys import Keyring
 
             self._keyring = Keyring(self.environ, timeout=self.timing.keyring_call)
         return self._keyring
 
     def client(self, api_url: str) -> NexlaClient:
         """An HTTP client for the API at api_url, with this run's settings."""
-        from nexla_cli.client import HttpContext, NexlaClient
+        from nexla_cli.http.client import HttpContext, NexlaClient
 
         context = HttpContext(
             self.environ,

@@ -26,15 +26,15 @@ def main() -> None:
 
     deps = Deps.from_process()
     if os.environ.get(COMPLETE_VARIABLE):
-        from nexla_cli.fastcomplete import complete
+        from nexla_cli.fast.fastcomplete import complete
 
         code = complete(os.environ[COMPLETE_VARIABLE])
         if code is not None:
             sys.exit(code)
-        from nexla_cli.completion import register
+        from nexla_cli.cli.completion import register
 
         register()
-        from nexla_cli.cli import run as run_app
+        from nexla_cli.cli.root import run as run_app
 
         sys.exit(run_app(sys.argv[1:], deps))
     sys.exit(run(sys.argv[1:], deps))
@@ -42,11 +42,11 @@ def main() -> None:
 
 def run(argv: "list[str]", deps: "Deps") -> int:
     """The exit code of `nexla ARGV` run with `deps`."""
-    from nexla_cli.fastpath import token_print
+    from nexla_cli.fast.fastpath import token_print
 
     code = token_print(argv, deps)
     if code is not None:
         return code
-    from nexla_cli.cli import run as run_app
+    from nexla_cli.cli.root import run as run_app
 
     return run_app(argv, deps)

@@ -27,7 +27,7 @@ def command_paths() -> list:
     """(words after `nexla`) for the root, each group and each command, in help order."""
     import typer.main
 
-    from nexla_cli.cli import app
+    from nexla_cli.cli.root import app
 
     paths = []
 
@@ -47,9 +47,9 @@ def help_text(path: tuple) -> str:
 
     from typer.testing import CliRunner
 
-    from nexla_cli.cli import app
+    from nexla_cli.cli.root import app
+    from nexla_cli.core.runtime import Streams
     from nexla_cli.deps import Deps
-    from nexla_cli.runtime import Streams
 
     # The help goes to the run's stdout; the runner only sets the width it is wrapped to.
     stdout = io.StringIO()

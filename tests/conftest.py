@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from nexla_cli.runtime import Timing
+from nexla_cli.core.runtime import Timing
 from tests.support.fake_nexla import FakeNexla
 from tests.support.inprocess import FAST, run_in_process
 from tests.support.outcomes import describe

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from nexla_cli.runtime import Timing
+from nexla_cli.core.runtime import Timing
 from tests.support.fake_nexla import TEAMS
 from tests.support.inprocess import run_in_process
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from nexla_cli.cli import app
+from nexla_cli.cli.root import app
 
 
 def _command_paths():

@@ -22,8 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import handoff, names
-from nexla_cli.errors import UsageError
+from nexla_cli.auth import handoff
+from nexla_cli.core import names
+from nexla_cli.core.errors import UsageError
 from tests.support.outcomes import assert_error, describe
 from tests.support.stores import config_bytes, edit_session
 

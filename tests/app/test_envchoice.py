@@ -1,5 +1,5 @@
 """Which environment a command acts on, and where the choice came from (docs/usage.md):
---env, else $NEXLA_ENV, else the current environment. One rule, in nexla_cli/envchoice.py,
+--env, else $NEXLA_ENV, else the current environment. One rule, in nexla_cli/core/envchoice.py,
 for the fast path and the full app."""
 
 from __future__ import annotations

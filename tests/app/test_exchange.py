@@ -1,4 +1,4 @@
-"""One exchange (nexla_cli/exchange.py), tested once, directly: a real store in the test's
+"""One exchange (nexla_cli/auth/exchange.py), tested once, directly: a real store in the test's
 config directory, real requests to the fake Nexla server, and a fault at each step.
 
 The order it owns (docs/storage.md, docs/keyring.md): lock -> reserve -> hold signals ->
@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from nexla_cli import keys
+from nexla_cli.auth.exchange import answer_not_stored, exchange
+from nexla_cli.core.errors import ConfigError, Interrupted, StoreBusy
+from nexla_cli.core.model import session_from_token_response
+from nexla_cli.core.runtime import Streams
 from nexla_cli.deps import Deps
-from nexla_cli.errors import ConfigError, Interrupted, StoreBusy
-from nexla_cli.exchange import answer_not_stored, exchange
-from nexla_cli.model import session_from_token_response
-from nexla_cli.runtime import Streams
-from nexla_cli.store import Environment, StoreWriteError
+from nexla_cli.storage import keys
+from nexla_cli.storage.store import Environment, StoreWriteError
 from tests.support.fake_nexla import Fault
 from tests.support.inprocess import FAST
 from tests.support.stores import LOCK_NAME, STORE_NAME

@@ -26,7 +26,7 @@ from typing import Callable
 
 import pytest
 
-from nexla_cli.runtime import Timing
+from nexla_cli.core.runtime import Timing
 from tests.support.fake_nexla import FakeNexla, Fault
 from tests.support.outcomes import (
     HTML_PAGE,
@@ -47,7 +47,7 @@ NETWORK = 5
 HANG_TIMEOUT = 0.3
 
 # The one (command, 429) case that waits out the real `Retry-After: 1` with the product's
-# own Timing; every command shares that retry policy (nexla_cli/client.py). The other
+# own Timing; every command shares that retry policy (nexla_cli/http/client.py). The other
 # commands' 429 cases cap the wait at RETRY_AFTER_CAP, as the product does at
 # Timing.max_retry_after (10 s): each still proves that it waits for the header, and that
 # the cap bounds the wait, in a fifth of the time.
@@ -463,7 +463,7 @@ def test_connection_refused_is_exit_5_and_changes_nothing(nx):
 
 def test_an_unexpected_failure_is_one_line_and_exit_1(monkeypatch, capsys, tmp_path):
     """A bug (here: an exception no code path expects) is `error: unexpected …`, exit 1."""
-    from nexla_cli import renewal
+    from nexla_cli.auth import renewal
     from tests.support.inprocess import run_in_process
 
     def broken(*args, **kwargs):

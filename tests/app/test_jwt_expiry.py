@@ -1,4 +1,4 @@
-"""Reading a pasted token's expiry from its JWT `exp` (nexla_cli/model.py), as
+"""Reading a pasted token's expiry from its JWT `exp` (nexla_cli/core/model.py), as
 docs/api-facts.md describes: decoded, never verified, and any string gives an answer."""
 
 from __future__ import annotations

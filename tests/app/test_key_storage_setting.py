@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from nexla_cli import settings
-from nexla_cli.errors import UsageError
+from nexla_cli.core import settings
+from nexla_cli.core.errors import UsageError
 from tests.support.outcomes import assert_presentable, describe
 from tests.support.stores import config_bytes, set_times
 

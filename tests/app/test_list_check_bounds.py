@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from nexla_cli.environments import all_at_once
+from nexla_cli.auth.environments import all_at_once
 from tests.support.outcomes import describe
 from tests.support.signing_in import seed_configured
 

@@ -83,7 +83,7 @@ def test_good_values_on_the_fast_path(nx, value):
 
 
 def test_the_bound_is_the_longest_session_a_server_can_grant():
-    from nexla_cli import model, settings
+    from nexla_cli.core import model, settings
 
     assert settings.MAX_MIN_TTL == model.MAX_LIFETIME_SECONDS == A_YEAR
 
@@ -93,7 +93,7 @@ def test_the_bound_is_the_longest_session_a_server_can_grant():
     [("0", 0), ("00", 0), ("1800", 1800), (str(A_YEAR), A_YEAR), ("0" * 12, 0)],
 )
 def test_min_ttl_takes_plain_digits_up_to_a_year(text, seconds):
-    from nexla_cli import settings
+    from nexla_cli.core import settings
 
     assert settings.min_ttl(text) == seconds
 
@@ -102,8 +102,8 @@ def test_min_ttl_takes_plain_digits_up_to_a_year(text, seconds):
     "text", [*BAD_VALUES, "+5", " 5", "5 ", "5_0", "\u00b2", "\u0661\u0662", "0" * 13, "0x10"]
 )
 def test_min_ttl_refuses_everything_else_in_one_short_line(text):
-    from nexla_cli import settings
-    from nexla_cli.errors import UsageError
+    from nexla_cli.core import settings
+    from nexla_cli.core.errors import UsageError
 
     with pytest.raises(UsageError) as caught:
         settings.min_ttl(text)
@@ -112,8 +112,8 @@ def test_min_ttl_refuses_everything_else_in_one_short_line(text):
 
 @given(text=st.text(max_size=30) | st.integers(min_value=-(10**20), max_value=10**20).map(str))
 def test_any_text_is_seconds_in_range_or_a_usage_error(text):
-    from nexla_cli import settings
-    from nexla_cli.errors import UsageError
+    from nexla_cli.core import settings
+    from nexla_cli.core.errors import UsageError
 
     try:
         seconds = settings.min_ttl(text)

@@ -118,7 +118,7 @@ def test_retries_wait_the_real_backoff_schedule(nx):
     """The product's own timing, not the shortened one of the in-process tier: a GET the
     server keeps answering 503 is sent 4 times, 0, 1 and 2 seconds apart (backoff factor
     0.5), then fails with exit 5 (docs/network.md, "Retries")."""
-    from nexla_cli.runtime import Timing
+    from nexla_cli.core.runtime import Timing
 
     token = nx.sign_in()
     nx.server.add_fault("GET", "/teams", Fault.status(503), times=None)

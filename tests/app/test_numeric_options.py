@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import settings
-from nexla_cli.errors import UsageError
+from nexla_cli.core import settings
+from nexla_cli.core.errors import UsageError
 from tests.support.outcomes import assert_error
 
 BAD_MAX_PAGES = ["0", "-1", "1e3", "1.5", "+5", "\u00b2", "9" * 400, "9" * 5000, "1000000001", ""]

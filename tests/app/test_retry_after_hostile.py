@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import client
+from nexla_cli.http import client
 from tests.support.fake_nexla import Fault
 from tests.support.outcomes import assert_presentable, describe
 

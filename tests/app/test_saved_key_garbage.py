@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from nexla_cli.model import MAX_SECRET_LENGTH
+from nexla_cli.core.model import MAX_SECRET_LENGTH
 from tests.support.outcomes import assert_error
 from tests.support.stores import store_bytes, write_store
 

@@ -16,7 +16,7 @@ import re
 import pytest
 import typer.main
 
-from nexla_cli.cli import app
+from nexla_cli.cli.root import app
 from tests.support.commands import (
     SECRET_WORDS,
     all_commands,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from nexla_cli import client
+from nexla_cli.http import client
 from tests.support.fake_nexla import Fault
 from tests.support.outcomes import assert_presentable, describe
 from tests.support.stores import config_bytes

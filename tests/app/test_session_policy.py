@@ -159,9 +159,9 @@ def test_a_session_obtained_in_the_future_is_reminted_from_a_saved_key(nx):
 def test_the_fast_path_hands_a_session_from_the_future_to_the_full_app(nx, monkeypatch):
     """The fast path (no Typer, no request) must not print it: it returns None, which
     makes main.py run the full app, which renews."""
-    from nexla_cli import fastpath
+    from nexla_cli.core.runtime import Streams
     from nexla_cli.deps import Deps
-    from nexla_cli.runtime import Streams
+    from nexla_cli.fast import fastpath
 
     old = seed(nx)
     deps = Deps({"NEXLA_CONFIG_DIR": str(nx.config_dir)}, Streams(None, None, None))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import filelock  # noqa: TID253 (tests are exempt from the start-up rule)
 import pytest
 
-from nexla_cli.errors import ExitCode, NetworkError, StoreBusy
-from nexla_cli.store import CredentialStore
+from nexla_cli.core.errors import ExitCode, NetworkError, StoreBusy
+from nexla_cli.storage.store import CredentialStore
 
 
 def test_a_held_lock_is_store_busy_not_a_network_error(tmp_path):

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from nexla_cli import keys, storedsessions
+from nexla_cli.auth import storedsessions
+from nexla_cli.core.runtime import Streams
 from nexla_cli.deps import Deps
-from nexla_cli.runtime import Streams
-from nexla_cli.store import FORMAT_VERSION, CredentialStore, read_store
+from nexla_cli.storage import keys
+from nexla_cli.storage.store import FORMAT_VERSION, CredentialStore, read_store
 from tests.support.outcomes import assert_clean_error
 from tests.support.stores import store_bytes, store_path
 

@@ -1,4 +1,4 @@
-"""The `token print` fast path (nexla_cli/fastpath.py) answers exactly as the full app would.
+"""The `token print` fast path (nexla_cli/fast/fastpath.py) answers exactly as the full app would.
 
 Each case builds the same world twice, in two config directories: `nexla token print` runs
 in one through the program's entry (main.run, which takes the fast path where it can), and

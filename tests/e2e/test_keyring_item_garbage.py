@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from nexla_cli.model import MAX_SECRET_LENGTH
+from nexla_cli.core.model import MAX_SECRET_LENGTH
 from tests.support.fake_nexla import DEFAULT_ORG, DEFAULT_USER
 from tests.support.outcomes import assert_error
 from tests.support.secret_service import SecretService, missing_programs

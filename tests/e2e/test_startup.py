@@ -83,8 +83,8 @@ def test_fresh_token_print_loads_no_third_party_module_but_platformdirs(platform
 
     assert (result.returncode, result.stdout, rest) == (0, "tok-fresh\n", "")
     assert third_party(modules) == ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT
-    assert "nexla_cli.fastpath" in modules
-    assert not {"typer", "nexla_cli.cli", "nexla_cli.storedsessions"} & modules
+    assert "nexla_cli.fast.fastpath" in modules
+    assert not {"typer", "nexla_cli.cli.root", "nexla_cli.auth.storedsessions"} & modules
     # Standard library modules that cost milliseconds here and that the path does not need
     # (paths, store, model, names and output are kept free of them on purpose).
     assert not LEAN_STDLIB_AVOIDED & modules, sorted(LEAN_STDLIB_AVOIDED & modules)
@@ -162,7 +162,7 @@ def test_tab_completion_loads_no_requests_rich_or_pydantic(shell, platform_env, 
 def test_tab_completion_of_names_loads_no_third_party_module_but_platformdirs(
     shell, platform_env, tmp_path
 ):
-    # Environment names are answered by nexla_cli/fastcomplete.py, without Typer.
+    # Environment names are answered by nexla_cli/fast/fastcomplete.py, without Typer.
     seed_store(tmp_path / "xdg" / "nexla", {"dataops.nexla.io": None}, "dataops.nexla.io")
     env = dict(platform_env, _NEXLA_COMPLETE=f"complete_{shell}", **NAME_COMPLETIONS[shell])
 
@@ -170,5 +170,5 @@ def test_tab_completion_of_names_loads_no_third_party_module_but_platformdirs(
 
     assert (result.returncode, rest) == (0, "")
     assert "dataops.nexla.io" in result.stdout
-    assert "nexla_cli.fastcomplete" in modules
+    assert "nexla_cli.fast.fastcomplete" in modules
     assert third_party(modules) == ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT

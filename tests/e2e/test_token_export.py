@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import handoff, names
+from nexla_cli.auth import handoff
+from nexla_cli.core import names
 from tests.support.stores import edit_session
 
 SHELLS = {

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nexla_cli import cli, fastpath, main
+from nexla_cli import main
+from nexla_cli.cli import root as cli
+from nexla_cli.core.runtime import Streams
 from nexla_cli.deps import Deps
-from nexla_cli.runtime import Streams
+from nexla_cli.fast import fastpath
 from tests.support.fake_nexla import Fault
 from tests.support.inprocess import FAST
 from tests.support.startup import seed_store, session_record

@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from nexla_cli.core.runtime import Streams, Timing
 from nexla_cli.deps import Deps
 from nexla_cli.main import run
-from nexla_cli.runtime import Streams, Timing
 
 # The waits the in-process tier does not test are shortened: retries go out at once, with
 # no backoff between them (a server's Retry-After is still honoured, and tested).

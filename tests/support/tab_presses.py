@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from nexla_cli import fastcomplete
+from nexla_cli.fast import fastcomplete
 from tests.support.startup import seed_store, session_record
 
 NAMES = ["dataops.nexla.io", "localhost:8443", "[::1]:8443"]
@@ -57,8 +57,8 @@ def _answer(instruction: str, answered_by: str) -> int | None:
         code = fastcomplete.complete(instruction)
         if code is not None or answered_by == "fast":
             return code
-    from nexla_cli.cli import run
-    from nexla_cli.completion import register
+    from nexla_cli.cli.completion import register
+    from nexla_cli.cli.root import run
     from nexla_cli.deps import Deps
 
     register()

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import inputs
-from nexla_cli.errors import UsageError
+from nexla_cli.core import inputs
+from nexla_cli.core.errors import UsageError
 
 # ---- the reader, in-process ----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import threading
 
-from nexla_cli import client
+from nexla_cli.http import client
 
 URL = "https://api.example.com/nexla-api/users/current"
 

@@ -1,5 +1,5 @@
 """Which environment a command acts on, and where the choice came from (docs/usage.md):
---env, else $NEXLA_ENV, else the current environment. One rule, in nexla_cli/envchoice.py,
+--env, else $NEXLA_ENV, else the current environment. One rule, in nexla_cli/core/envchoice.py,
 for the fast path and the full app."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nexla_cli import envchoice
+from nexla_cli.core import envchoice
 
 names = st.one_of(st.none(), st.text(max_size=12))
 

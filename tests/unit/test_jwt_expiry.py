@@ -1,4 +1,4 @@
-"""Reading a pasted token's expiry from its JWT `exp` (nexla_cli/model.py), as
+"""Reading a pasted token's expiry from its JWT `exp` (nexla_cli/core/model.py), as
 docs/api-facts.md describes: decoded, never verified, and any string gives an answer."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli.model import (
+from nexla_cli.core.model import (
     ESTIMATED_LIFETIME_SECONDS,
     MAX_TOKEN_LIFETIME_SECONDS,
     jwt_expiry,

@@ -6,8 +6,8 @@ CLI uses. The end-to-end tests check that a refusal reaches the user as exit 2.
 
 import pytest
 
-from nexla_cli.errors import ExitCode, UsageError
-from nexla_cli.names import normalize_api_url, normalize_env_name, token_page_url
+from nexla_cli.core.errors import ExitCode, UsageError
+from nexla_cli.core.names import normalize_api_url, normalize_env_name, token_page_url
 
 SAME_ENVIRONMENT = [
     "dataops.nexla.io",

@@ -10,8 +10,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli.errors import UsageError
-from nexla_cli.names import normalize_env_name
+from nexla_cli.core.errors import UsageError
+from nexla_cli.core.names import normalize_env_name
 
 HOSTISH = st.from_regex(
     r"(https?://)?[A-Za-z0-9.\-]{1,30}(:[0-9]{1,6})?(/token)?/?\.?", fullmatch=True

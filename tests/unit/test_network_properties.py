@@ -12,11 +12,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import client, model
-from nexla_cli.commands import api as api_command
-from nexla_cli.commands import api_support
-from nexla_cli.errors import NetworkError, UsageError
-from nexla_cli.text import escape_controls
+from nexla_cli.cli.commands import api as api_command
+from nexla_cli.cli.commands import api_support
+from nexla_cli.core import model
+from nexla_cli.core.errors import NetworkError, UsageError
+from nexla_cli.core.text import escape_controls
+from nexla_cli.http import client
 
 URL = "https://nexla.example/nexla-api/token/refresh"
 CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import client
+from nexla_cli.http import client
 
 URLS = [
     "https://api.example.com/nexla-api/users/current",

@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import renewal_plan
-from nexla_cli.errors import ConfigError, UsageError
-from nexla_cli.keys import KeyStorageError
-from nexla_cli.model import Session
-from nexla_cli.renewal_plan import Answer, Fail, Send, Situation, Use
+from nexla_cli.auth import renewal_plan
+from nexla_cli.auth.renewal_plan import Answer, Fail, Send, Situation, Use
+from nexla_cli.core.errors import ConfigError, UsageError
+from nexla_cli.core.model import Session
+from nexla_cli.storage.keys import KeyStorageError
 
 NOW = 1_700_000_000
 NAME = "dataops.nexla.io"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer.main
 
-from nexla_cli.cli import app
+from nexla_cli.cli.root import app
 from tests.support.commands import (
     SECRET_WORDS,
     all_commands,

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import settings
-from nexla_cli.errors import UsageError
+from nexla_cli.core import settings
+from nexla_cli.core.errors import UsageError
 
 USAGE = 2
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import names, timefmt
-from nexla_cli.text import escape_controls, one_line, shown
+from nexla_cli.core import names, timefmt
+from nexla_cli.core.text import escape_controls, one_line, shown
 
 
 @pytest.mark.parametrize(

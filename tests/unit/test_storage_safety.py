@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import store as store_module
-from nexla_cli.errors import ConfigError, NexlaError
-from nexla_cli.store import CorruptStore, CredentialStore, read_store
+from nexla_cli.core.errors import ConfigError, NexlaError
+from nexla_cli.storage import store as store_module
+from nexla_cli.storage.store import CorruptStore, CredentialStore, read_store
 from tests.support.signing_in import session_record
 from tests.support.stores import mode, write_store
 

@@ -8,7 +8,7 @@ rewrite, at every level of the file.
 
 from __future__ import annotations
 
-from nexla_cli.store import FORMAT_VERSION, MIGRATIONS
+from nexla_cli.storage.store import FORMAT_VERSION, MIGRATIONS
 
 
 def test_every_older_format_has_a_step_to_the_next():

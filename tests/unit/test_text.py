@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli.text import escape_controls
+from nexla_cli.core.text import escape_controls
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli import handoff
+from nexla_cli.auth import handoff
 
 
 def test_powershell_doubles_every_kind_of_single_quote():

@@ -1,0 +1,1 @@
+"""Session logic: signing in, renewal, service keys, environments, hand-off."""

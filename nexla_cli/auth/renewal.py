@@ -1,0 +1,296 @@
+"""Renewing sessions: a token that is good to use now, refreshed or re-minted when due.
+
+Renewal is single-flight across processes: it happens under the store's lock, and a
+process that waited for the lock first looks at what the previous holder left behind (a
+fresh token, or a failure remembered for FAILURE_MEMORY_SECONDS) before asking the server.
+What to do (use, refresh, mint, fail) and what each answer means is decided by
+renewal_plan.py; this module gathers the facts it needs, sends what it says and records
+what it answers, in one exchange (exchange.py): room for the answer is reserved before
+anything is sent, and signals are held from the request until the answer is stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from nexla_cli.auth import renewal_plan, storedsessions
+from nexla_cli.auth.exchange import Exchange, answer_not_stored, exchange
+from nexla_cli.core.errors import (
+    ApiRefused,
+    AuthError,
+    ConfigError,
+    NetworkError,
+    NexlaError,
+    UsageError,
+)
+from nexla_cli.core.model import Session, session_from_token_response
+from nexla_cli.http.client import NexlaClient
+from nexla_cli.storage import keys
+from nexla_cli.storage.store import Environment, StoreData, StoreWriteError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.auth.sessiondeps import SessionDeps
+
+
+def live_token(deps: SessionDeps, explicit_env: str | None = None, min_ttl: float = 0) -> str:
+    """A token that is good to use now, refreshing (or re-minting) it first when due or when
+    it has less than `min_ttl` seconds to live."""
+    override = storedsessions.access_token_override(deps)
+    if override:
+        if min_ttl > 0:
+            deps.notices.warn(
+                f"{storedsessions.ACCESS_TOKEN_VARIABLE} is set: its remaining life is unknown, so "
+                "--min-ttl is not checked (unset it to use the stored session)"
+            )
+        return override
+    return live_session(deps, explicit_env, min_ttl)[1].access_token
+
+
+def live_session(
+    deps: SessionDeps, explicit_env: str | None = None, min_ttl: float = 0
+) -> tuple[str, Session]:
+    """The chosen environment's name and stored session, renewed first as live_token says."""
+    data = storedsessions.load(deps)
+    name = storedsessions.resolve_env_name(deps, data, explicit_env)
+    return name, usable_session(deps, data, name, min_ttl)
+
+
+def usable_session(deps: SessionDeps, data: StoreData, name: str, min_ttl: float = 0) -> Session:
+    """NAME's stored session, renewed first (single-flight) when it is due or shorter-lived
+    than `min_ttl` seconds."""
+    stored = storedsessions.require_session(data, name)
+    if renewal_plan.good_as_is(stored, deps.now(), storedsessions.margin_override(deps), min_ttl):
+        return stored
+    renewed = renew(deps, name, forced=False, seen_token=stored.access_token, min_ttl=min_ttl)
+    error = renewal_plan.min_ttl_error(name, renewed, deps.now(), min_ttl)
+    if error is not None:
+        raise error
+    return renewed
+
+
+def refresh_now(deps: SessionDeps, explicit_env: str | None = None) -> tuple[str, Session]:
+    """`token refresh`: renew the session of the chosen environment whether due or not."""
+    data = storedsessions.load(deps)
+    name = storedsessions.resolve_env_name(deps, data, explicit_env)
+    seen = data.environments[name].session
+    seen_token = seen.access_token if seen else None
+    return name, renew(deps, name, forced=True, seen_token=seen_token)
+
+
+def renew(
+    deps: SessionDeps,
+    name: str,
+    *,
+    forced: bool,
+    seen_token: str | None = None,
+    seen_token_refused: bool = False,
+    min_ttl: float = 0,
+) -> Session:
+    """Refresh NAME's session under the lock; `forced` for an explicit `token refresh`.
+
+    `seen_token` is the token the caller found due (or was refused with): if the store
+    holds another by the time the lock is ours, another process renewed it meanwhile and
+    its result is used instead of asking the server again. What is done is decided by
+    renewal_plan (docs/sessions.md); this sends what it says, in one exchange.
+    """
+    outcome: list[Session | NexlaError] = []
+
+    def if_unwritten(exc: StoreWriteError, ex: Exchange) -> NexlaError | None:
+        # A session without a failure memo after a request is a new one, received and not
+        # stored; anything else failed anyway, and the lost memo is secondary.
+        if outcome and isinstance(outcome[0], Session) and outcome[0].refresh_failure is None:
+            ex.done = "after the request"
+            if "refresh" not in ex.sent:
+                return answer_not_stored(name, exc)
+            return _old_token_killed(deps, name, exc)
+        return None
+
+    with exchange(deps, done="after the request", if_unwritten=if_unwritten) as ex:
+        outcome.append(
+            _renew_locked(
+                deps,
+                ex,
+                name,
+                forced=forced,
+                seen_token=seen_token,
+                seen_token_refused=seen_token_refused,
+                min_ttl=min_ttl,
+            )
+        )
+        if ex.sent and isinstance(outcome[0], Session) and outcome[0].refresh_failure is None:
+            ex.done = "once the new session was stored"
+    result = outcome[0]
+    if isinstance(result, NexlaError):
+        raise result
+    return result
+
+
+def _renew_locked(
+    deps: SessionDeps,
+    ex: Exchange,
+    name: str,
+    *,
+    forced: bool,
+    seen_token: str | None,
+    seen_token_refused: bool,
+    min_ttl: float,
+) -> Session | NexlaError:
+    """Decide and do the renewal with the lock held; returns the outcome to report.
+
+    Failures are returned rather than raised so that what they record in the records (the
+    remembered failure) is written when the exchange ends.
+    """
+    env = ex.data.environments.get(name)
+    if env is None:
+        raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
+    stored = storedsessions.require_session(ex.data, name)
+    api_url, overridden, foreign = _api_url(deps, env, name)
+    situation = renewal_plan.Situation(
+        name=name,
+        stored=stored,
+        now=deps.now(),
+        key=_key_state(env),
+        api_url_overridden=overridden,
+        foreign_api_url=foreign,
+        margin_override=storedsessions.margin_override(deps),
+        min_ttl=min_ttl,
+        forced=forced,
+        seen_token=seen_token,
+        seen_token_refused=seen_token_refused,
+    )
+    step = renewal_plan.plan(situation)
+    if isinstance(step, renewal_plan.Send):
+        try:
+            # Before anything is sent: the server may kill the old token the moment it
+            # issues a new one, so the new one must have somewhere to go.
+            ex.reserve()
+        except ConfigError as exc:
+            step = renewal_plan.not_sent(situation, exc.message, exc)
+        else:
+            step = _ask(deps, ex, env, situation, step.request, deps.client(api_url))
+    return _settle(deps, env, step)
+
+
+def _ask(
+    deps: SessionDeps,
+    ex: Exchange,
+    env: Environment,
+    situation: renewal_plan.Situation,
+    request: renewal_plan.Request,
+    client: NexlaClient,
+) -> renewal_plan.Step:
+    """Send what the plan says, and what the verdict says next (a mint after a refused
+    refresh), recording in `env` what each verdict says to record."""
+    refused_now = False
+    while True:
+        answer = _answer(deps, ex, env, situation.name, request, client)
+        verdict = renewal_plan.judge(situation, request, answer, refused_now=refused_now)
+        stored = situation.stored
+        if verdict.failure is not None:
+            stored.refresh_failure = verdict.failure
+            refused_now = refused_now or verdict.failure.get("kind") == "rejected"
+            env.session = stored
+        if verdict.key_refused:
+            storedsessions.mark_key_refused(env, situation.now)
+            env.session = stored
+        if not isinstance(verdict.step, renewal_plan.Send):
+            if isinstance(verdict.step, renewal_plan.Use) and verdict.step.session is not stored:
+                env.session = verdict.step.session
+            return verdict.step
+        request = verdict.step.request
+
+
+def _answer(
+    deps: SessionDeps,
+    ex: Exchange,
+    env: Environment,
+    name: str,
+    request: renewal_plan.Request,
+    client: NexlaClient,
+) -> renewal_plan.Answer:
+    """The server's answer to `request`, as the plan knows answers."""
+    try:
+        if request == "mint":
+            service_key = keys.read(
+                deps.keyring, env, name
+            )  # from the file or the keyring, only now
+            ex.sending("mint")
+            body = client.mint(service_key)
+            return renewal_plan.Answer(
+                "session", session_from_token_response(body, "service_key", deps.now())
+            )
+        stored = env.session
+        assert stored is not None
+        ex.sending("refresh")
+        body = client.refresh(stored.access_token)
+        return renewal_plan.Answer(
+            "session", session_from_token_response(body, "refreshed", deps.now())
+        )
+    except AuthError:
+        return renewal_plan.Answer("refused")
+    except ApiRefused as exc:
+        # Only a refresh is answered so: a mint's 4xx other than 401/403 is an error.
+        if request == "mint":
+            raise
+        return renewal_plan.Answer("not offered", message=exc.message)
+    except NetworkError as exc:
+        return renewal_plan.Answer("unreachable", message=exc.message)
+    except keys.KeyStorageError as exc:
+        # Returned, not raised, so that what this renewal learned (a refused refresh) is
+        # still written.
+        return renewal_plan.Answer("key unreadable", error=exc)
+
+
+def _settle(deps: SessionDeps, env: Environment, step: renewal_plan.Step) -> Session | NexlaError:
+    if isinstance(step, renewal_plan.Fail):
+        return step.error
+    assert isinstance(step, renewal_plan.Use)  # a Send is always answered first
+    if step.warning:
+        deps.notices.warn(step.warning)
+    return step.session
+
+
+def _key_state(env: Environment) -> renewal_plan.KeyState:
+    if storedsessions.usable_saved_key(env):
+        return "saved"  # whether one may be used; where it is is looked at only to mint
+    return "refused" if storedsessions.key_refused(env) else "none"
+
+
+def _api_url(deps: SessionDeps, env: Environment, name: str) -> tuple[str, bool, NexlaError | None]:
+    """Where NAME's stored credentials may go, whether $NEXLA_API_URL overrides it, and the
+    error for a variable that names another host (raised only if a request is needed)."""
+    try:
+        api_url, overridden = storedsessions.url_for_stored_credentials(deps, env, name)
+    except UsageError as exc:
+        return "", False, exc
+    return api_url, overridden, None
+
+
+def _old_token_killed(deps: SessionDeps, name: str, exc: StoreWriteError) -> NexlaError:
+    """A refresh was answered but the new session could not be written: the stored token
+    is presumably dead. It is marked so (when even that can be written), so that it is
+    never printed again as if it were valid."""
+    # Best effort: an error while marking must not hide the failure being reported.
+    with contextlib.suppress(NexlaError, OSError):
+        with deps.store.transaction() as data:
+            env = data.environments.get(name)
+            stale = env.session_unless_damaged() if env else None
+            if env is not None and stale is not None:
+                stale.refresh_failure = {"at": int(deps.now()), "kind": "rejected"}
+                env.session = stale
+    return ConfigError(
+        f"the new session for {name} could not be stored ({exc.message}) and the old token "
+        "is no longer valid: a new sign-in is needed",
+        hint=f"free some disk space or make the directory writable, then "
+        f"`nexla env login --env {name}`",
+    )
+
+
+def renew_after_rejection(deps: SessionDeps, name: str, rejected_token: str) -> Session:
+    """The API answered 401 to NAME's token: refresh it, or re-mint from a saved key, once.
+
+    An explicit renewal of the refused token: when another process has already replaced
+    it, that result is used without asking the server again.
+    """
+    return renew(deps, name, forced=True, seen_token=rejected_token, seen_token_refused=True)

@@ -1,0 +1,1 @@
+"""The Typer app, its commands and shell completion."""

@@ -1,0 +1,447 @@
+"""What the command modules share: the --env option, prompts, secrets from stdin, browser."""
+
+import os
+import re
+import sys
+from types import FrameType
+from typing import Annotated, Any, Dict, List, Mapping, Optional, Tuple
+
+import typer
+from typer._click.core import Context as ClickContext
+from typer.core import TyperCommand, TyperGroup
+
+from nexla_cli.core import timefmt
+from nexla_cli.core.errors import NetworkError, UsageError
+from nexla_cli.core.model import MAX_SECRET_LENGTH, Session, fits_a_header
+
+# Re-exported: the commands' one place for times.
+from nexla_cli.core.timefmt import duration as duration
+from nexla_cli.core.timefmt import iso_utc as iso_utc
+from nexla_cli.deps import Deps
+
+
+def complete_env_names(ctx: typer.Context, incomplete: str) -> List[str]:
+    """Stored environment names, for TAB completion: read from the store, no network."""
+    from nexla_cli.cli.completion import TabPress
+    from nexla_cli.fast.fastcomplete import env_names
+
+    deps: Deps = ctx.find_root().obj
+    TabPress.names_offered = True  # names are never files: the shell must not offer any
+    return env_names(incomplete, deps.environ)
+
+
+def _refuse_empty_env(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
+    # `--env "$UNSET"` must not quietly mean the current environment (and log it out).
+    if value is not None and not value.strip() and not ctx.resilient_parsing:
+        raise UsageError("--env needs an environment name, e.g. --env dataops.nexla.io")
+    return value
+
+
+def _show_help(ctx: typer.Context, param: object, value: bool) -> None:
+    """--help: the help goes to the run's stdout (Deps), like any other result."""
+    if not value or ctx.resilient_parsing:
+        return
+    deps: Deps = ctx.find_root().obj
+    deps.out.result(ctx.get_help())
+    ctx.exit()
+
+
+class _HelpOnTheRunsStdout:
+    """Click writes --help to sys.stdout itself; nexla writes to the run's stdout."""
+
+    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.callback = _show_help
+        return option
+
+
+class Group(_HelpOnTheRunsStdout, TyperGroup):
+    """A command group (`nexla`, `nexla env`, `nexla token`)."""
+
+
+class Command(_HelpOnTheRunsStdout, TyperCommand):
+    """A command whose usage line shows a required argument as `NAME`, as people write it.
+
+    Typer 0.28 writes it `{NAME}`, which reads like a literal brace or a choice.
+    """
+
+    def collect_usage_pieces(self, ctx: ClickContext) -> List[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
+EnvOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--env",
+        "-e",
+        metavar="NAME",
+        help="Environment to act on (default: $NEXLA_ENV, else the current one).",
+        autocompletion=complete_env_names,
+        show_default=False,
+        callback=_refuse_empty_env,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
+
+
+def stdin_is_terminal(deps: Deps) -> bool:
+    return deps.streams.stdin is not None and deps.streams.stdin_tty
+
+
+def read_secret_line_from_stdin(deps: Deps, what: str) -> str:
+    """The first non-empty line of stdin, stripped (the rest is never read)."""
+    stdin = deps.streams.stdin
+    stream = stdin.buffer if stdin is not None else None
+    if stream is None:
+        raise UsageError(f"no {what} given on stdin")
+    from nexla_cli.core import inputs
+
+    return inputs.first_line(stream, f"{what} on stdin")  # bounded: 16 KiB, one line
+
+
+# Linux's terminal driver keeps at most 4095 characters of a line in canonical mode and
+# silently drops the rest of a longer paste, so a line that long has been cut.
+TERMINAL_LINE_LIMIT = 4095
+# An empty line at a secret prompt (Enter pressed before pasting) asks again this often.
+SECRET_PROMPT_TRIES = 3
+
+
+def read_hidden(deps: Deps, label: str, *, pipe_hint: str = "") -> Optional[str]:
+    """A prompt on stderr, the answer typed without echo and stripped; None at end of input.
+
+    Echo stays off for the whole prompt, also after Ctrl-Z and `fg`: a shell gives the
+    terminal back to a resumed job with echo on, so it is turned off again on SIGCONT (and
+    the prompt shown again). A line that fills the terminal's line limit was cut by the
+    terminal and is refused (pipe_hint says how to pipe the secret instead).
+    """
+    try:
+        import termios
+
+        stdin = deps.streams.stdin
+        assert stdin is not None
+        fd = stdin.fileno()
+        before = termios.tcgetattr(fd)
+    except (ImportError, AttributeError, AssertionError, ValueError, OSError):
+        return _prompt_hidden_elsewhere(deps, label)
+    hidden = [*before[:6], list(before[6])]
+    hidden[3] &= ~termios.ECHO
+    line = _read_line_hidden(deps, fd, label, before, hidden)
+    if not line:
+        return None
+    if len(line.rstrip(b"\r\n")) >= TERMINAL_LINE_LIMIT:
+        raise UsageError(
+            f"the terminal cut the pasted line at {TERMINAL_LINE_LIMIT} characters (its limit "
+            "for one typed line); nothing was sent",
+            hint=pipe_hint or "pipe it in instead of pasting it",
+        )
+    try:
+        return line.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise UsageError("what was typed is not UTF-8 text; nothing was sent") from None
+
+
+def _read_line_hidden(
+    deps: Deps, fd: int, label: str, before: List[Any], hidden: List[Any]
+) -> bytes:
+    # `before` and `hidden` are termios attribute lists (flags, speeds, control characters).
+    import signal
+    import termios
+
+    def hide() -> None:
+        try:
+            termios.tcsetattr(fd, termios.TCSANOW, hidden)
+        except termios.error:
+            pass  # the terminal went away; the read that follows ends the prompt
+
+    def on_stop(signum: int, frame: Optional[FrameType]) -> None:
+        # Give the shell its terminal back as it was, then stop as SIGTSTP would have.
+        try:
+            termios.tcsetattr(fd, termios.TCSANOW, before)
+        except termios.error:
+            pass
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)
+        signal.signal(signal.SIGTSTP, on_stop)
+
+    def on_continue(signum: int, frame: Optional[FrameType]) -> None:
+        hide()
+        deps.out.prompt("\n" + label + " ")
+
+    previous_stop = signal.signal(signal.SIGTSTP, on_stop)
+    previous_continue = signal.signal(signal.SIGCONT, on_continue)
+    try:
+        # Echo goes off before the prompt is shown, and TCSAFLUSH drops anything typed
+        # earlier: what is typed after the prompt appears is never echoed.
+        termios.tcsetattr(fd, termios.TCSAFLUSH, hidden)
+        deps.out.prompt(label + " ")
+        line = b""
+        # In canonical mode each read returns at most one line; Ctrl-D ends the input.
+        while not line.endswith(b"\n") and len(line) <= MAX_SECRET_LENGTH:
+            chunk = os.read(fd, MAX_SECRET_LENGTH + 1)
+            if not chunk:
+                break
+            line += chunk
+        # The Enter that ended the line was not echoed: end the prompt's line here.
+        deps.out.prompt("\n")
+        return line
+    finally:
+        try:
+            termios.tcsetattr(fd, termios.TCSADRAIN, before)
+        except termios.error:
+            pass
+        signal.signal(signal.SIGTSTP, previous_stop)
+        signal.signal(signal.SIGCONT, previous_continue)
+
+
+def _prompt_hidden_elsewhere(deps: Deps, label: str) -> Optional[str]:
+    """Where there is no POSIX terminal (Windows): getpass knows the console."""
+    import getpass
+
+    try:
+        return getpass.getpass(label + " ", stream=deps.streams.stderr).strip()
+    except EOFError:
+        return None
+
+
+def prompt_secret(deps: Deps, label: str, what: str, *, pipe_hint: str) -> str:
+    """A hidden prompt that asks again after an empty line (Enter pressed before pasting).
+
+    End of input (Ctrl-D), or SECRET_PROMPT_TRIES empty lines, is a usage error.
+    """
+    for tries_left in range(SECRET_PROMPT_TRIES - 1, -1, -1):
+        value = read_hidden(deps, label, pipe_hint=pipe_hint)
+        if value is None:
+            break
+        if value:
+            return check_secret(value, what)
+        if tries_left:
+            deps.out.info(f"No {what} entered; paste it and press Enter ({tries_left} more tries).")
+    raise UsageError(f"no {what} entered: nothing was changed", hint=pipe_hint)
+
+
+def prompt_visible(deps: Deps, label: str) -> str:
+    deps.out.prompt(label + " ")
+    stdin = deps.streams.stdin
+    line = stdin.readline() if stdin is not None else ""
+    if not line:
+        deps.out.prompt("\n")
+    return line.strip()
+
+
+_BEARER = re.compile(r"bearer\s+(?=\S)", re.IGNORECASE)
+
+
+def check_secret(value: str, what: str) -> str:
+    value = value.strip()
+    if what == "token":
+        # Copied from an Authorization header: `Bearer <token>` means <token>.
+        value = _BEARER.sub("", value, count=1) if _BEARER.match(value) else value
+    if not value:
+        raise UsageError(f"empty {what}: nothing was changed")
+    if len(value) > MAX_SECRET_LENGTH:
+        raise UsageError(
+            f"the {what} is {len(value)} characters long, too long to be a Nexla {what}"
+        )
+    if not fits_a_header(value):
+        raise UsageError(
+            f"the {what} contains spaces, control or non-ASCII characters: nothing was changed"
+        )
+    return value
+
+
+# The browser ----------------------------------------------------------------------------
+
+# Graphical launchers tried in order on Linux and the BSDs when a display is set. Text-mode
+# browsers are never on this list: they would take over the terminal the prompt is on.
+_GRAPHICAL_LAUNCHERS = (
+    ("xdg-open",),
+    ("gio", "open"),
+    ("x-www-browser",),
+    ("firefox",),
+    ("google-chrome",),
+    ("chromium",),
+    ("chromium-browser",),
+)
+
+
+def open_browser(deps: Deps, url: str) -> bool:
+    """Start a browser on url in the background; False when there is none to start.
+
+    $BROWSER is honoured (a list of commands separated by the path separator; `%s` stands
+    for the URL, which is otherwise added at the end), even with no display; else `open` on
+    macOS, the default handler on Windows, or a graphical launcher when a display is set.
+    The browser is started in a session of its own, with stdin, stdout and stderr on the
+    null device, and never waited for: one that hangs cannot block the prompt, one that
+    prints cannot write into nexla's output, and none can take over the terminal. Whether
+    it showed the page cannot be known, so the caller prints the link either way.
+    """
+    if sys.platform == "win32" and not deps.environ.get("BROWSER"):
+        try:
+            os.startfile(url)  # type: ignore[attr-defined]  # returns at once
+        except OSError:
+            return False
+        return True
+    import subprocess
+
+    for command in browser_commands(url, deps.environ):
+        try:
+            subprocess.Popen(
+                command,
+                env=dict(deps.environ),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+                start_new_session=True,
+            )
+        except (OSError, ValueError):
+            continue  # not installed, not executable: try the next one
+        deps.out.debug(f"started the browser: {command[0]}")
+        return True
+    return False
+
+
+def browser_commands(url: str, environ: Mapping[str, str]) -> List[List[str]]:
+    """The commands open_browser would try, in order."""
+    import shlex
+    import shutil
+
+    chosen = environ.get("BROWSER", "")
+    if chosen.strip():
+        commands = []
+        for entry in chosen.split(os.pathsep):
+            try:
+                words = shlex.split(entry)
+            except ValueError:
+                continue
+            if not words:
+                continue
+            if any("%s" in word for word in words):
+                commands.append([word.replace("%s", url) for word in words])
+            else:
+                commands.append([*words, url])
+        return commands
+    if sys.platform == "darwin":
+        return [["open", url]]
+    if not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")):
+        return []
+    path = environ.get("PATH")
+    return [
+        [*launcher, url]
+        for launcher in _GRAPHICAL_LAUNCHERS
+        if shutil.which(launcher[0], path=path)
+    ]
+
+
+# Checks before anyone is sent to a browser ---------------------------------------------
+
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+def check_host_resolves(deps: Deps, name: str) -> None:
+    """Exit 5 when the environment's host cannot be looked up, before a browser opens on it.
+
+    Skipped behind a proxy, which looks names up itself (the local resolver may not know
+    them). A lookup slower than deps.timing.host_lookup is left to the request that
+    follows.
+    """
+    if any(deps.environ.get(variable) for variable in _PROXY_VARIABLES):
+        return
+    import socket
+    import threading
+
+    host, port = _host_and_port(name)
+    outcome: Dict[str, Exception] = {}
+
+    def look_up() -> None:
+        try:
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            outcome["error"] = exc
+        except OSError:
+            pass  # anything else is for the request to report
+
+    worker = threading.Thread(target=look_up, daemon=True)
+    worker.start()
+    worker.join(deps.timing.host_lookup)
+    error = outcome.get("error")
+    if error is None:
+        return
+    reason = getattr(error, "strerror", None) or "no such host"
+    raise NetworkError(
+        f"cannot find the host {host}: {reason}; no browser was opened and nothing was sent",
+        hint="check the name for a typo (e.g. dataops.nexla.io), or your network connection",
+    )
+
+
+def _host_and_port(name: str) -> Tuple[str, int]:
+    if name.startswith("["):
+        address, _, rest = name[1:].partition("]")
+        return address, int(rest[1:]) if rest.startswith(":") else 443
+    host, colon, port = name.partition(":")
+    return host, int(port) if colon else 443
+
+
+def print_notes(deps: Deps, notes: List[str]) -> None:
+    for note in notes:
+        deps.out.info(note)
+
+
+# Presenting sessions -------------------------------------------------------------------
+
+
+# How an expiry that the server did not give is marked where it is shown.
+EXPIRY_NOTES = {"estimate": ", estimated", "token": ", from the token"}
+
+
+def describe_expiry(session: Session, now: float) -> str:
+    """`expires in 59m (2026-11-27T22:00:00Z, estimated)` or `expired 3d ago (…)`."""
+    if session.rejected:
+        return f"refused by the server (it was to expire {iso_utc(session.expires_at)})"
+    note = EXPIRY_NOTES.get(session.expiry_source, "")
+    return timefmt.until(session.expires_at, now, note=note)
+
+
+def describe_user(
+    user: Dict[str, Any], org: Optional[Dict[str, Any]] = None, *, impersonation: bool = True
+) -> str:
+    """`Ada <ada@example.com> (org Example), impersonated by Grace <grace@nexla.com>`."""
+    who = describe_person(user)
+    if org and org.get("name"):
+        who += f" (org {org['name']})"
+    if impersonation and user.get("impersonated"):
+        who += f", impersonated by {describe_impersonator(user)}"
+    return who
+
+
+def describe_person(person: Dict[str, Any]) -> str:
+    name = person.get("full_name") or ""
+    email = person.get("email") or ""
+    return f"{name} <{email}>" if name and email else (name or email or "an unknown user")
+
+
+def describe_impersonator(user: Dict[str, Any]) -> str:
+    """The admin acting as `user` (the server names them; an old record may not)."""
+    admin = user.get("impersonator")
+    return describe_person(admin) if isinstance(admin, dict) else "an administrator"
+
+
+def mask_token(token: str) -> str:
+    if len(token) < 24:
+        return "****"
+    return f"{token[:4]}…{token[-4:]}"
+
+
+def session_json(name: str, session: Session, now: float) -> Dict[str, Any]:
+    """The stored session as `token refresh --json` and `token from-key --json` print it."""
+    return {
+        "access_token": session.access_token,
+        "token_type": session.token_type,
+        "expires_at": iso_utc(session.expires_at),
+        "expires_in": max(int(session.seconds_left(now)), 0),
+        "environment": name,
+        "user": session.user,
+        "org": session.org,
+    }

@@ -1,0 +1,169 @@
+"""Shell completion: Typer's protocol (`_NEXLA_COMPLETE=source_bash nexla`, …), tuned.
+
+Imported only when `_NEXLA_COMPLETE` is set. A TAB press runs `nexla` once, so completion
+costs what start-up costs: nothing here may pull in requests or rich (see main.py).
+
+Environment names usually never get here: fastcomplete.py answers them without Typer, and
+gives exactly the answer this module would (tests/app/test_completion.py compares the two).
+
+Four changes to what Typer 0.28 does on its own:
+- bash splits words at `:` and `=` (COMP_WORDBREAKS), so `localhost:8443` reaches a plain
+  completion function as `localhost`, `:`, `8443` and never completes once the colon is
+  typed. The bash script below glues such pieces back together, asks nexla about the whole
+  word, and gives bash back only the part after the last break, which is what bash replaces.
+- the zsh script also works autoloaded from $fpath, not only sourced.
+- Typer renders help texts of zsh, fish and PowerShell candidates through rich when rich is
+  installed. Our help has no markup (`rich_markup_mode=None`), so it is passed on as is.
+- environment names are never file names: when none matches, bash, zsh and fish offer
+  nothing, where Typer's scripts would fall back to the files of the current directory.
+"""
+
+import os
+import sys
+from typing import Any, MutableMapping
+
+from typer import _completion_classes
+from typer._click.shell_completion import ShellComplete, add_completion_class
+
+from nexla_cli.fast import fastcomplete
+
+# Rendered with %-formatting by click's ShellComplete.source(): a literal % is written %%.
+BASH_SCRIPT = r"""
+%(complete_func)s() {
+    # Glue the pieces bash split at ':' or '=' with no blank between them back into one
+    # word: `localhost`, `:`, `84` -> `localhost:84`; `--env`, `=`, `lo` -> `--env=lo`.
+    local IFS=$'\n'
+    local line=$COMP_LINE word before
+    local -a words=()
+    local i n=-1 cword=0
+    for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+        word=${COMP_WORDS[i]}
+        if [[ -n $word ]]; then before=${line%%%%"$word"*}; else before=$line; fi
+        if ((n >= 1)) && [[ -z $before ]] && [[ $word == [:=]* || ${words[n]} == *[:=] ]]; then
+            words[n]+=$word
+        else
+            words[++n]=$word
+        fi
+        line=${line#"$before$word"}
+        ((i == COMP_CWORD)) && cword=$n
+    done
+    # Bash replaces only the text after the last break: drop what comes before it.
+    local raw=${COMP_WORDS[COMP_CWORD]} typed=${words[cword]}
+    [[ -z ${raw//[:=]/} ]] && raw=''
+    [[ $typed == -*=* ]] && typed=${typed#*=}
+    local prefix=${typed%%"$raw"}
+    COMPREPLY=()
+    while IFS= read -r word; do
+        if [[ $word == %(no_files)s ]]; then
+            compopt +o default  # environment names: when none matches, offer no files
+        elif [[ -n $word ]]; then
+            COMPREPLY+=("${word#"$prefix"}")
+        fi
+    done < <(env COMP_WORDS="${words[*]}" COMP_CWORD="$cword" \
+                 %(autocomplete_var)s=complete_bash "$1")
+    return 0
+}
+
+complete -o default -F %(complete_func)s %(prog_name)s
+"""
+
+
+# Typer's zsh script, made to work both ways zsh users install completions: sourced from
+# .zshrc after compinit, or autoloaded as `_nexla` from a directory on $fpath (where the
+# file is the completion function itself; Typer's script would only register on that
+# first TAB and complete nothing). compinit only finds the file if `#compdef` is its
+# very first line, which Typer's script (starting with a blank line) misses too.
+ZSH_SCRIPT = r"""#compdef %(prog_name)s
+
+%(complete_func)s() {
+  eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" \
+             %(autocomplete_var)s=complete_zsh %(prog_name)s)
+}
+
+if [[ $zsh_eval_context[-1] == (loadautofunc|shfunc) ]]; then
+  # autoloaded: this file is the body of the completion function _%(prog_name)s
+  %(complete_func)s "$@"
+else
+  compdef %(complete_func)s %(prog_name)s
+fi
+"""
+
+
+class TabPress:
+    """What the TAB press being answered offered. A process answers one press at a time
+    (in-process tests answer several in turn): each answer starts from a clean slate."""
+
+    names_offered = False
+
+    @classmethod
+    def start(cls) -> None:
+        cls.names_offered = False
+
+
+class _ScriptOnTheRunsStdout:
+    """Typer prints the script with click.echo, where a full disk is an unexpected error
+    (exit 1); it goes out as every result does instead (Output.result: exit 3 when stdout
+    cannot be written, 141 when its reader left), and the run ends there."""
+
+    ctx_args: MutableMapping[str, Any]
+
+    def source(self) -> str:
+        script: str = super().source()  # type: ignore[misc]
+        deps = self.ctx_args.get("obj")
+        if deps is None:
+            return script
+        deps.out.result(script)
+        sys.exit(0)
+
+
+class BashComplete(_ScriptOnTheRunsStdout, _completion_classes.BashComplete):
+    source_template = BASH_SCRIPT
+
+    def source_vars(self) -> dict[str, Any]:
+        return {**super().source_vars(), "no_files": fastcomplete.NO_FILES}
+
+    def complete(self) -> str:
+        TabPress.start()
+        answer = super().complete()
+        if not _names_were_offered(self):
+            return answer
+        return fastcomplete.NO_FILES + ("\n" + answer if answer else "")
+
+
+class ZshComplete(_ScriptOnTheRunsStdout, _completion_classes.ZshComplete):
+    source_template = ZSH_SCRIPT
+
+    def complete(self) -> str:
+        TabPress.start()
+        answer = super().complete()
+        # Typer answers `_files` when there is nothing to offer; names are never files.
+        return "" if answer == "_files" and _names_were_offered(self) else answer
+
+
+class FishComplete(_ScriptOnTheRunsStdout, _completion_classes.FishComplete):
+    def complete(self) -> str:
+        TabPress.start()
+        if os.getenv("_TYPER_COMPLETE_FISH_ACTION", "") == "is-args":
+            # fish offers files when `is-args` fails, as Typer's does when nothing matches.
+            args, incomplete = self.get_completion_args()
+            found = self.get_completions(args, incomplete)
+            sys.exit(0 if found or _names_were_offered(self) else 1)
+        return super().complete()
+
+
+def _names_were_offered(completion: ShellComplete) -> bool:
+    """Whether this TAB press asked for environment names (see commands/common.py)."""
+    return TabPress.names_offered
+
+
+def _plain_help(text: str) -> str:
+    return text
+
+
+def register() -> None:
+    """Make `_NEXLA_COMPLETE=source_<shell>` / `complete_<shell>` work (add_completion=False)."""
+    _completion_classes.completion_init()
+    add_completion_class(BashComplete, BashComplete.name)
+    add_completion_class(ZshComplete, ZshComplete.name)
+    add_completion_class(FishComplete, FishComplete.name)
+    _completion_classes._sanitize_help_text = _plain_help

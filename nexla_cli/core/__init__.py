@@ -1,0 +1,1 @@
+"""Foundations: errors, settings, names, paths, times, text, the stored-session model."""

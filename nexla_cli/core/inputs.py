@@ -1,0 +1,77 @@
+"""Secrets read from stdin or a file, read with a bound.
+
+A token or a service key is a few KB at most. Input longer than MAX_INPUT_BYTES is refused
+(exit 2) without reading on, so `--key-file /dev/zero` or an endless pipe into
+`--with-token` ends at once instead of filling memory; and a pipe or FIFO is read only up
+to the first non-blank line, so a writer that keeps it open does not hang nexla.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from nexla_cli.core.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+MAX_INPUT_BYTES = 16 * 1024
+# Blank lines before the secret, and blanks around it, are allowed up to this much in all.
+_BUDGET = 2 * MAX_INPUT_BYTES
+
+
+def _too_long(what: str) -> UsageError:
+    return UsageError(
+        f"the {what} is longer than {MAX_INPUT_BYTES // 1024} KiB: not read further, "
+        "nothing was changed"
+    )
+
+
+def _decoded(line: bytes, what: str) -> str:
+    try:
+        return line.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise UsageError(f"the {what} is not UTF-8 text") from None
+
+
+def first_line(stream: BinaryIO, what: str) -> str:
+    """The first non-blank line of a binary stream, stripped; "" at end of input.
+
+    Reads at most about 32 KiB, one line at a time, and nothing after that line.
+    """
+    consumed = 0
+    while consumed <= _BUDGET:
+        line = stream.readline(MAX_INPUT_BYTES + 3)  # room for the secret, blanks and CRLF
+        if not line:
+            return ""
+        consumed += len(line)
+        if not line.strip():
+            continue
+        if len(line.strip()) > MAX_INPUT_BYTES or len(line) > MAX_INPUT_BYTES + 2:
+            raise _too_long(what)
+        return _decoded(line, what)
+    raise UsageError(
+        f"no {what} in the first {_BUDGET // 1024} KiB, only blank lines: not read further"
+    )
+
+
+def read_file(path: str, what: str) -> str:
+    """The secret in the file at path (as given: a link the user names is followed).
+
+    A regular file is read whole (at most _BUDGET bytes); anything else (a FIFO, a device,
+    `/dev/stdin`) up to its first non-blank line, bounded like stdin. OSError when it
+    cannot be opened or read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as stream:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return first_line(stream, what)
+        if st.st_size > _BUDGET:
+            raise _too_long(what)
+        data = stream.read(_BUDGET + 1)
+        if len(data) > _BUDGET:
+            raise _too_long(what)
+        return _decoded(data, what)

@@ -1,0 +1,1 @@
+"""Answers that must not import Typer, requests or rich."""

@@ -1,0 +1,133 @@
+"""`nexla token print` of a fresh token, answered before Typer is even imported.
+
+Scripts run `$(nexla token print)` in loops, so this one case costs what reading a JSON file
+costs: the standard library, and platformdirs only where paths.py needs it. It takes
+exactly these shapes:
+
+    nexla token print
+    nexla token print --env NAME | -e NAME | --env=NAME
+    nexla token print --min-ttl SECONDS | --min-ttl=SECONDS   (beside --env, either order)
+
+and answers only when $NEXLA_ACCESS_TOKEN is set (without --min-ttl above 0), or the chosen
+environment's stored session is fresh (outside the refresh margin) and has at least
+SECONDS left. It never decides an error: any other argument, a due or expired token, no
+or unknown environment, a name that normalisation would change, an unreadable store or a
+damaged session, a bad $NEXLA_REFRESH_MARGIN or any surprise at all returns None, having
+printed nothing, and main.py runs the full app as if this module did not exist. What it
+prints is what the full app prints in the same case.
+
+The store is read without the lock: it is only ever replaced whole (see store.py). The
+environment is chosen by envchoice.py, as in the full app; what the full app decides
+beyond that (renewal, errors) this module leaves to it.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nexla_cli.deps import Deps
+
+
+def token_print(argv: list[str], deps: Deps) -> int | None:
+    """The exit code when this call was answered here; None to run the full app."""
+    accepted, explicit_env, min_ttl = _shape(argv)
+    if not accepted or deps.streams.stdout is None:  # a closed stdout: the full app says so
+        return None
+    try:
+        answer = _fresh_token(deps, explicit_env, min_ttl)
+    except Exception:  # anything unexpected: the full app knows what to say
+        return None
+    if answer is None:
+        return None
+    token, warning = answer
+    try:
+        if warning:
+            deps.out.warn(warning)
+        deps.out.result(token)
+    except Exception:
+        # A closed pipe, a full disk: the full app meets the same failure and reports it.
+        return None
+    return 0
+
+
+def _shape(argv: list[str]) -> tuple[bool, str | None, int]:
+    """(True, NAME or None, SECONDS) for the shapes above, else (False, None, 0)."""
+    refused = (False, None, 0)
+    if argv[:2] != ["token", "print"]:
+        return refused
+    options: dict[str, str] = {}
+    rest = argv[2:]
+    while rest:
+        flag, _, attached = rest[0].partition("=")
+        if flag == "-e" and attached:
+            return refused  # `-e=NAME` means a name starting with "=" to the full app
+        key = {"--env": "env", "-e": "env", "--min-ttl": "min_ttl"}.get(flag)
+        if key is None or key in options:
+            return refused
+        if attached or rest[0].endswith("="):
+            options[key], rest = attached, rest[1:]
+        elif len(rest) >= 2:
+            options[key], rest = rest[1], rest[2:]
+        else:
+            return refused
+    name = options.get("env")
+    if name == "":
+        return refused
+    from nexla_cli.core import settings
+
+    try:
+        # A bad value (a sign, "1e3", more than a year, thousands of digits) is the full
+        # app's to report.
+        min_ttl = settings.min_ttl(options.get("min_ttl", "0"))
+    except Exception:
+        return refused
+    return True, name, min_ttl
+
+
+def _fresh_token(
+    deps: Deps, explicit_env: str | None, min_ttl: int
+) -> tuple[str, str | None] | None:
+    """(token, permission warning or None) when it can be printed as it is, else None."""
+    from nexla_cli.core import settings
+
+    environ = deps.environ
+    # Every NEXLA_* setting is checked on every path: a bad one is left to the full app,
+    # which says what is wrong (exit 2), even when this run would not have used it.
+    settings.check_all(environ)
+    # As renewal.live_token: the variable wins before the store is even read.
+    override = settings.access_token(environ)
+    if override:
+        if min_ttl > 0:
+            return None  # the full app warns that the variable's life is unknown
+        return _printable(deps, override), None
+
+    from nexla_cli.core import envchoice, names, paths
+    from nexla_cli.storage.store import permission_warning, read_store
+
+    path = paths.credentials_path(environ)
+    data = read_store(path)
+    # As storedsessions.resolve_env_name, but only for a name already in its normal form.
+    name = envchoice.choose(explicit_env, environ, data.current).name
+    if not name or names.normalize_env_name(name) != name:
+        return None
+    env = data.environments.get(name)
+    # A damaged session is the full app's to report (store.py, "A damaged session").
+    if env is None or env.session_damaged:
+        return None
+    session = env.session
+    if session is None:
+        return None
+    now = deps.now()
+    if not session.is_fresh(now, settings.refresh_margin(environ)):
+        return None
+    if session.seconds_left(now) < min_ttl:
+        return None
+    return _printable(deps, session.access_token), permission_warning(path)
+
+
+def _printable(deps: Deps, token: str) -> str:
+    # Fail here, before anything is printed, rather than halfway through printing.
+    stdout = deps.streams.stdout
+    encoding = getattr(stdout, "encoding", None) or "utf-8"
+    token.encode(encoding, getattr(stdout, "errors", None) or "strict")
+    return token

@@ -1,0 +1,1 @@
+"""The one place HTTP happens."""

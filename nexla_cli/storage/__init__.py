@@ -1,0 +1,1 @@
+"""The credentials file and the OS keyring."""

@@ -1,0 +1,1 @@
+"""What is shown: results to stdout, messages to stderr."""
