@@ -14,7 +14,7 @@ satisfies. None of them imports this module (the import contracts in pyproject.t
 Below the entry point nothing reads `os.environ`, `sys.stdout` or `time.time()` itself,
 with one exception: a TAB press. The shell hands the words being completed over in
 variables (`COMP_WORDS`, `_TYPER_COMPLETE_ARGS`, …) and reads the answer from stdout, so
-fastcomplete.py (and Typer's completion after it) reads both from the process.
+fast/fastcomplete.py (and Typer's completion after it) reads both from the process.
 
 The `token print` fast path builds one too, so this module imports neither `typing` nor
 `dataclasses` (each costs several milliseconds a run): plain classes, annotations for the
@@ -83,7 +83,7 @@ class Deps:
 
     @property
     def out(self) -> Output:
-        """Messages on stderr, results on stdout, colour and spinners: see output.py."""
+        """Messages on stderr, results on stdout, colour and spinners: see ui/output.py."""
         if self._out is None:
             from nexla_cli.ui.output import Output
 

@@ -1,9 +1,9 @@
 """Exit codes and the exceptions that carry them.
 
-Every failure the user can cause or meet is a NexlaError; cli.run turns it into one
+Every failure the user can cause or meet is a NexlaError; cli.root.run turns it into one
 `error: …` line on stderr (plus a hint) and its exit code. Anything else is a bug (exit 1).
 (The `token print` fast path answers only when nothing can fail; on any error it leaves
-the run to cli.run.)
+the run to cli.root.run.)
 """
 
 import enum

@@ -2,9 +2,9 @@
 
 Instants are ISO 8601 in UTC to the second (`2026-11-27T22:02:16Z`); durations are one or
 two units (`40s`, `59m`, `1h 2m`, `3d`). `--json` output keeps its own documented fields and
-does not come through here except for its instants. This module sits below storedsessions.py and
-the commands, so that warnings written deep in the renewal logic read the same as `env
-show`; commands/common.py re-exports these for the commands.
+does not come through here except for its instants. This module sits in core, below the
+session layer (auth/) and the commands, so that warnings written deep in the renewal logic
+read the same as `env show`; cli/commands/common.py re-exports these for the commands.
 """
 
 import datetime

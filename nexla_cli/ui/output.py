@@ -35,7 +35,7 @@ class OutputError(ConfigError):
 class ReaderLeft(Exception):
     """The reader of stdout left early (EPIPE: `nexla … | head -1`): nothing more is wanted.
 
-    Not an OSError, so that Click's own handling of EPIPE (exit 1) never sees it: cli.run
+    Not an OSError, so that Click's own handling of EPIPE (exit 1) never sees it: cli.root.run
     ends the run quietly with exit 141, as a shell reports a death by SIGPIPE."""
 
 
