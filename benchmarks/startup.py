@@ -89,7 +89,9 @@ def config_dir(python, env):
     # paths.config_dir takes the run's environment since the Deps seam; older builds (the
     # baseline being compared) take none.
     code = (
-        "import os; from nexla_cli import paths\n"
+        "import os\n"
+        "try:\n    from nexla_cli.core import paths\n"
+        "except ImportError:\n    from nexla_cli import paths\n"
         "try:\n    print(paths.config_dir(os.environ))\n"
         "except TypeError:\n    print(paths.config_dir())"
     )

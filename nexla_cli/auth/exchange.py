@@ -97,9 +97,9 @@ def exchange(
     """The store's records under its lock, written (and unnamed keyring items deleted) when
     the body ends; signals held from `Exchange.sending` until then.
 
-    A write that fails after a request was sent becomes `if_unwritten(error, exchange)`
-    (None: suppressed, the operation reports its own outcome); before any request, the
-    StoreWriteError itself (exit 3).
+    A write that fails becomes `if_unwritten(error, exchange)`: the operation's own error
+    (`exchange.sent` says whether a request went out), or None when the operation reports
+    its own outcome. Without `if_unwritten`, the StoreWriteError itself (exit 3).
     """
     held = SignalsHeld()
     current = Exchange(deps, held, done)
@@ -108,7 +108,7 @@ def exchange(
             current.data = data
             yield current
     except StoreWriteError as exc:
-        if not held.sent or if_unwritten is None:
+        if if_unwritten is None:
             raise
         error = if_unwritten(exc, current)
         if error is not None:

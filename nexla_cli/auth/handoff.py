@@ -15,18 +15,17 @@ import json
 from typing import Dict, Optional
 
 from nexla_cli.auth import apitarget, renewal, storedsessions
-from nexla_cli.core import timefmt
+from nexla_cli.core import settings, timefmt
 from nexla_cli.core.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nexla_cli.auth.sessiondeps import SessionDeps
 
-API_URL_VARIABLE = "NEXLA_API_URL"
-ENV_VARIABLE = "NEXLA_ENV"
-SERVICE_KEY_VARIABLE = "NEXLA_SERVICE_KEY"
+API_URL_VARIABLE = settings.API_URL_VARIABLE
+ENV_VARIABLE = settings.ENV_VARIABLE
+SERVICE_KEY_VARIABLE = settings.SERVICE_KEY_VARIABLE
 FORMATS = ("sh", "fish", "powershell", "dotenv", "json")
-
 
 
 class Handoff:

@@ -97,9 +97,11 @@ def renew(
     outcome: list[Session | NexlaError] = []
 
     def if_unwritten(exc: StoreWriteError, ex: Exchange) -> NexlaError | None:
+        if not ex.sent:
+            return exc  # nothing was sent: the store's own error says it all
         # A session without a failure memo after a request is a new one, received and not
         # stored; anything else failed anyway, and the lost memo is secondary.
-        if outcome and isinstance(outcome[0], Session) and outcome[0].refresh_failure is None:
+        if _new_session(outcome):
             ex.done = "after the request"
             if "refresh" not in ex.sent:
                 return answer_not_stored(name, exc)
@@ -118,12 +120,18 @@ def renew(
                 min_ttl=min_ttl,
             )
         )
-        if ex.sent and isinstance(outcome[0], Session) and outcome[0].refresh_failure is None:
+        if ex.sent and _new_session(outcome):
             ex.done = "once the new session was stored"
     result = outcome[0]
     if isinstance(result, NexlaError):
         raise result
     return result
+
+
+def _new_session(outcome: list[Session | NexlaError]) -> bool:
+    """Whether the renewal's outcome is a session the server just sent (one that carries no
+    remembered failure)."""
+    return bool(outcome) and isinstance(outcome[0], Session) and outcome[0].refresh_failure is None
 
 
 def _renew_locked(
@@ -138,8 +146,8 @@ def _renew_locked(
 ) -> Session | NexlaError:
     """Decide and do the renewal with the lock held; returns the outcome to report.
 
-    Failures are returned rather than raised so that what they record in the records (the
-    remembered failure) is written when the exchange ends.
+    Failures are returned rather than raised so that the failure they remember (in the
+    session's record) is written when the exchange ends.
     """
     env = ex.data.environments.get(name)
     if env is None:
@@ -212,9 +220,8 @@ def _answer(
     """The server's answer to `request`, as the plan knows answers."""
     try:
         if request == "mint":
-            service_key = keys.read(
-                deps.keyring, env, name
-            )  # from the file or the keyring, only now
+            # From the file or the keyring, and only now that it is needed.
+            service_key = keys.read(deps.keyring, env, name)
             ex.sending("mint")
             body = client.mint(service_key)
             return renewal_plan.Answer(

@@ -117,7 +117,7 @@ def plan(situation: Situation) -> Step:
     if s.foreign_api_url is not None:
         return Fail(s.foreign_api_url)
     if stored.rejected and s.key != "saved":
-        return Fail(dead_session(s.name, key_refused=s.key == "refused"))
+        return Fail(dead_session_error(s.name, key_refused=s.key == "refused"))
     if s.api_url_overridden:
         return not_sent(
             s,
@@ -186,7 +186,7 @@ def judge(
     failure: JsonObject | None = (
         {"at": at, "kind": "rejected"} if s.expired and not rejected else None
     )
-    return Verdict(Fail(key_refused(s.name)), failure=failure, key_refused=True)
+    return Verdict(Fail(key_refused_error(s.name)), failure=failure, key_refused=True)
 
 
 def _judge_refresh(s: Situation, answer: Answer, at: int) -> Verdict:
@@ -194,7 +194,7 @@ def _judge_refresh(s: Situation, answer: Answer, at: int) -> Verdict:
         failure: JsonObject = {"at": at, "kind": "rejected"}
         if s.key == "saved":
             return Verdict(Send("mint"), failure)
-        return Verdict(Fail(dead_session(s.name, key_refused=s.key == "refused")), failure)
+        return Verdict(Fail(dead_session_error(s.name, key_refused=s.key == "refused")), failure)
     if answer.kind == "not offered":
         # This server has no refresh: not an outage, and asking again won't help.
         failure = {"at": at, "kind": "not_offered", "message": answer.message}
@@ -319,7 +319,7 @@ def _unreachable(s: Situation, reason: str, *, remembered_at: float | None = Non
     )
 
 
-def dead_session(name: str, *, key_refused: bool = False) -> AuthError:
+def dead_session_error(name: str, *, key_refused: bool = False) -> AuthError:
     if key_refused:
         return AuthError(
             f"the session for {name} has expired or was revoked, and its saved service key "
@@ -333,7 +333,7 @@ def dead_session(name: str, *, key_refused: bool = False) -> AuthError:
     )
 
 
-def key_refused(name: str) -> AuthError:
+def key_refused_error(name: str) -> AuthError:
     return AuthError(
         f"the saved service key for {name} was rejected; it will not be sent again",
         hint=f"save a valid key with `nexla token from-key --env {name} --save-key`, "

@@ -6,6 +6,7 @@ import contextlib
 
 from nexla_cli.auth import storedsessions
 from nexla_cli.auth.exchange import Exchange, answer_not_stored, exchange
+from nexla_cli.core import settings
 from nexla_cli.core.errors import AuthError, ConfigError, NexlaError
 from nexla_cli.core.model import Session, session_from_token_response
 from nexla_cli.storage import keys
@@ -21,7 +22,7 @@ def key_target(deps: SessionDeps, explicit_env: str | None) -> str:
 
     Checked before the key is asked for, so nobody types a key only to hear it is useless.
     """
-    keys.storage_choice(deps.environ)  # a bad $NEXLA_KEY_STORAGE is exit 2 before any read
+    settings.key_storage(deps.environ)  # a bad $NEXLA_KEY_STORAGE is exit 2 before any read
     return _key_target(deps, explicit_env)[0]
 
 

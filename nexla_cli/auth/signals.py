@@ -6,7 +6,11 @@ from typing import Any, Dict, Optional, Set
 
 from nexla_cli.core.errors import Interrupted
 
-_HELD_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+# What a job is stopped with: held during an exchange, passed on by `token exec`. SIGHUP does
+# not exist on Windows.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 class SignalsHeld:
@@ -28,10 +32,7 @@ class SignalsHeld:
         self.sent.add(what)
         if self._previous:
             return
-        for signal_name in _HELD_SIGNALS:
-            signum = getattr(signal, signal_name, None)
-            if signum is None:
-                continue  # SIGHUP does not exist on Windows
+        for signum in STOP_SIGNALS:
             try:
                 previous = signal.getsignal(signum)
                 signal.signal(signum, self._note)

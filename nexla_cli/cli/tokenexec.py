@@ -10,12 +10,11 @@ import signal
 import subprocess
 from typing import Any, Dict, List, Optional
 
+from nexla_cli.auth.signals import STOP_SIGNALS
 from nexla_cli.deps import Deps
 
-# The signals `token exec` passes on to its command. SIGHUP does not exist on Windows.
-FORWARDED_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
+# The signals `token exec` passes on to its command.
+FORWARDED_SIGNALS = STOP_SIGNALS
 # As shells report them.
 EXIT_NOT_EXECUTABLE = 126
 EXIT_NOT_FOUND = 127

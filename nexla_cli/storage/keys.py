@@ -18,10 +18,10 @@ and forgotten wherever the file says it is.
 `keyring` is imported only when a command saves, uses (re-mints with) or forgets a key
 that lives there. Reading the file (`token print`, `token status`, `env show`, completion)
 never loads it, nor D-Bus behind it, and this module itself imports only the standard
-library and errors.py (the store reads SavedKey records on every run). Every keyring call runs
-in a daemon thread and is given up after TIMEOUT_SECONDS: a keyring that hangs (a stopped
-daemon, a prompt nobody answers) must never hang a job, and the abandoned thread does not
-keep the process alive.
+library and errors.py (the store reads SavedKey records on every run). Every keyring call
+runs in a daemon thread and is given up after the run's keyring timeout (3 s): a keyring
+that hangs (a stopped daemon, a prompt nobody answers) must never hang a job, and the
+abandoned thread does not keep the process alive.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
 
 
 STORAGE_VARIABLE = "NEXLA_KEY_STORAGE"
-TIMEOUT_SECONDS = 3.0  # the default of runtime.Timing.keyring_call
 # What the keyring shows as the item's service (Keychain "Name"); the account names the
 # environment and the config dir, so two config dirs never share (or delete) one item.
 SERVICE_NAME = "nexla service key"
@@ -66,7 +65,7 @@ class Keyring:
     a call may take, and whether a call has already gone unanswered (then every later call
     in the run fails at once: that thread may hold the keyring's locks or connection)."""
 
-    def __init__(self, environ: Mapping[str, str], *, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(self, environ: Mapping[str, str], *, timeout: float) -> None:
         self.environ = environ
         self.timeout = timeout
         self.unanswered = False
@@ -81,15 +80,7 @@ class _NoBackend(Exception):
 
 
 class _Unanswered(Exception):
-    """A keyring call did not return within TIMEOUT_SECONDS."""
-
-
-def storage_choice(environ: Mapping[str, str]) -> str:
-    """$NEXLA_KEY_STORAGE, default auto; anything else is a usage error (settings.py, which
-    checks it on every run)."""
-    from nexla_cli.core import settings
-
-    return settings.key_storage(environ)
+    """A keyring call did not return within the run's keyring timeout."""
 
 
 # What the credentials file says ------------------------------------------------------------
@@ -362,7 +353,9 @@ def plan_save(keyring: Keyring, name: str, store_path: Path) -> SavePlan:
     auto: the keyring when usable; the file, with a warning, when no backend exists at all.
     keyring: the keyring or exit 3. file: the file, and the keyring is never touched.
     """
-    choice = storage_choice(keyring.environ)
+    from nexla_cli.core import settings
+
+    choice = settings.key_storage(keyring.environ)
     if choice == "file":
         return SavePlan(name, IN_FILE, store_path, choice=choice)
     item = KeyringItem(SERVICE_NAME, _account(name, store_path))
@@ -518,7 +511,7 @@ def _delete(backend: Any, service: str, username: str) -> None:
 
 def _call(keyring: Keyring, work: Callable[[Any], _Result]) -> _Result:
     """`work(backend)` in a daemon thread, given up after the run's keyring timeout
-    (keyring.timeout, TIMEOUT_SECONDS unless a test shortens it): _Unanswered.
+    (keyring.timeout: runtime.Timing.keyring_call, 3 s unless a test shortens it): _Unanswered.
 
     Once a call has not returned, that thread may hold the keyring's locks or connection,
     so every later call in this run fails at once instead of waiting again.

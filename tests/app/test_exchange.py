@@ -218,17 +218,32 @@ def test_a_lock_not_obtained_sends_nothing_and_changes_nothing(deps, nx, memory_
     assert (nx.config_dir / STORE_NAME).read_bytes() == before
 
 
-def test_a_write_that_fails_before_any_request_is_exit_3_as_it_is(deps, nx, memory_keyring):
+def test_a_write_that_fails_before_any_request_is_the_operations_error(deps, nx, memory_keyring):
     item = saved(deps, nx, KEY)
     mapped = []
 
-    with pytest.raises(StoreWriteError) as raised:
-        with exchange(deps, done="…", if_unwritten=lambda exc, ex: mapped.append(exc)) as ex:
+    def if_unwritten(exc, ex):
+        mapped.append(set(ex.sent))
+        return ConfigError(f"could not forget: {exc.message}")
+
+    with pytest.raises(ConfigError, match="could not forget") as raised:
+        with exchange(deps, done="…", if_unwritten=if_unwritten) as ex:
             ex.forget_key(ex.data.environments[nx.server.host], nx.server.host)
             make_the_write_fail(nx.config_dir)
 
     assert raised.value.exit_code == 3
-    assert mapped == []  # nothing was sent: nothing to explain
+    assert mapped == [set()]  # told that nothing was sent
+    # The file was not rewritten, so it may still name the item: it stays.
+    assert memory_keyring.items[(item.service, item.username)] == KEY
+
+
+def test_a_write_that_fails_with_no_mapping_is_the_stores_error(deps, nx, memory_keyring):
+    item = saved(deps, nx, KEY)
+    with pytest.raises(StoreWriteError) as raised:
+        with exchange(deps, done="…") as ex:
+            ex.forget_key(ex.data.environments[nx.server.host], nx.server.host)
+            make_the_write_fail(nx.config_dir)
+    assert raised.value.exit_code == 3
     # The file was not rewritten, so it may still name the item: it stays.
     assert memory_keyring.items[(item.service, item.username)] == KEY
 

@@ -39,8 +39,6 @@ PrintOption = Annotated[bool, typer.Option("--print", help="Print the new token 
 def _print_session(
     deps: Deps, name: str, renewed: Session, *, as_json: bool, print_token: bool, verb: str
 ) -> None:
-    if as_json and print_token:
-        raise UsageError("--json and --print cannot be used together")
     deps.out.info(f"{verb} the session for {name}; it {describe_expiry(renewed, deps.now())}.")
     if print_token:
         deps.out.result(renewed.access_token)
@@ -164,7 +162,7 @@ def _read_service_key(deps: Deps, key_file: Optional[Path]) -> str:
                 f"cannot read the service key from {key_file}: {exc.strerror}"
             ) from None
     # The variable is set on purpose; an inherited stdin may be a pipe that never ends.
-    from_variable = deps.environ.get("NEXLA_SERVICE_KEY")
+    from_variable = deps.environ.get(settings.SERVICE_KEY_VARIABLE)
     if from_variable is not None:
         return from_variable
     if not stdin_is_terminal(deps):
