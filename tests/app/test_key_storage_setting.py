@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.bad_values import BAD_KEY_STORAGE
+from tests.support.hostile_values import BAD_KEY_STORAGE
 from tests.support.outcomes import assert_presentable, describe
 from tests.support.signing_in import signed_in_with_time_left
 from tests.support.stores import config_bytes

@@ -13,23 +13,12 @@ from __future__ import annotations
 import time
 
 from tests.support.outcomes import describe
-from tests.support.signing_in import seed_configured
-
-
-def _add_envs(nx, count: int) -> dict[str, str]:
-    """`count` environments (env0.test, env1.test, …) whose API is the fake server."""
-    tokens = {}
-    for index in range(count):
-        name = f"env{index}.test"
-        tokens[name] = nx.server.issue_token()
-        seed_configured(nx, name, tokens[name], "--api-url", nx.server.api_url)
-    nx.server.clear_log()
-    return tokens
+from tests.support.signing_in import seed_environments
 
 
 def test_forty_environments_are_asked_at_once(nx):
     count, delay = 40, 2.0
-    tokens = _add_envs(nx, count)
+    tokens = seed_environments(nx, count)
     nx.server.set_delay("GET", "/users/current", delay)
     started = time.monotonic()
     result = nx.run("env", "list", "--check")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.bad_values import A_YEAR, BAD_MIN_TTL
+from tests.support.hostile_values import A_YEAR, BAD_MIN_TTL
 from tests.support.outcomes import assert_presentable, describe
 from tests.support.signing_in import signed_in_with_time_left
 from tests.support.stores import config_bytes, set_times

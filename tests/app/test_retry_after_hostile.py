@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.support.bad_values import UNREADABLE_RETRY_AFTER
 from tests.support.fake_nexla import Fault
+from tests.support.hostile_values import UNREADABLE_RETRY_AFTER
 from tests.support.outcomes import assert_presentable, describe
 
 

@@ -99,6 +99,18 @@ def signed_in_with_time_left(nx, *, left: float, lifetime: float = 3600) -> str:
     return token
 
 
+def seed_environments(nx, count: int) -> dict[str, str]:
+    """`count` environments (env0.test, env1.test, …) whose API is the fake server; their
+    tokens by name, and an empty request log."""
+    tokens = {}
+    for index in range(count):
+        name = f"env{index}.test"
+        tokens[name] = nx.server.issue_token()
+        seed_configured(nx, name, tokens[name], "--api-url", nx.server.api_url)
+    nx.server.clear_log()
+    return tokens
+
+
 def configure_options(extra: tuple[str, ...]) -> tuple[str | None, bool]:
     """(api_url, verify) from `env configure` options: `--api-url URL` and `--no-verify`.
 

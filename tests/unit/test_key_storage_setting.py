@@ -9,7 +9,7 @@ import pytest
 
 from nexla_cli.core import settings
 from nexla_cli.core.errors import UsageError
-from tests.support.bad_values import BAD_KEY_STORAGE
+from tests.support.hostile_values import BAD_KEY_STORAGE
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from tests.support.bad_values import A_YEAR, BAD_MIN_TTL
+from tests.support.hostile_values import A_YEAR, BAD_MIN_TTL
 
 
 def test_the_bound_is_the_longest_session_a_server_can_grant():

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli.http import client
-from tests.support.bad_values import UNREADABLE_RETRY_AFTER
+from tests.support.hostile_values import UNREADABLE_RETRY_AFTER
 
 CAP = 10.0
 

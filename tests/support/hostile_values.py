@@ -1,5 +1,5 @@
-"""Values a rule of the CLI refuses, shared by the unit test of the rule and the tests that
-run commands with them (tests/unit and tests/app modules of the same name)."""
+"""Hostile values shared by the tiers that test one rule: values the CLI refuses, and values
+it must carry unchanged (unit tests of the rule, and tests that run commands with them)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,10 @@ BAD_KEY_STORAGE = ["bogus", "KEYRING", "files", "keyring,file", "auto\x1b[2J"]
 UNREADABLE_RETRY_AFTER = [
     "garbage", "-5", "1e3", "1.5", "", " ", "\xff\xfe", "Mon, 99 Foo", "\xd9\xa1"
 ]
+
+# An API URL's path may hold any printable character but spaces, `?` and `#` after
+# normalisation; a token any printable ASCII character but the space. These are the worst of
+# them for a shell: commands without spaces (none is allowed), each would leave a file behind
+# if it ran (docs/scripting.md, `token export`).
+HOSTILE_PATH = "/nexla-api/it's$HOME`>PWNED1`\"\\;>PWNED2|&*!{}\u2019\u00e9%(x)<y>~^[]$(>PWNED3)"
+HOSTILE_TOKEN = "tok'\"$(>PWNED4)`>PWNED5`\\;>PWNED6|&*!{}~%^[]<>=#,"
