@@ -13,6 +13,7 @@ Fixtures
 - `nx`: all of the above in one object; `nx.ok(...)` / `nx.fails(code, ...)` run and check
   the exit code.
 - `api`, `api_by_variable`: nx signed in, or with a token in the variables (`nexla api`).
+- `seeded`: nx with one signed-in environment and an empty request log; the store's bytes.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from tests.support.fake_nexla import FakeNexla
 from tests.support.inprocess import FAST, run_in_process
 from tests.support.outcomes import describe
 from tests.support.processes import end_leftover_cli_processes, nexla_executable
-from tests.support.signing_in import configure_options, seed_pasted_token
+from tests.support.signing_in import configure_options, seed, seed_pasted_token
+from tests.support.stores import store_bytes
 
 # A suite started in the background by a shell without job control, or under nohup, inherits
 # these signals ignored, and every `nexla` it starts would too: Ctrl-C and SIGTERM tests
@@ -348,3 +350,11 @@ def api_by_variable(nx: Harness) -> Harness:
     nx.token = nx.server.issue_token()
     nx.env.update(NEXLA_ACCESS_TOKEN=nx.token, NEXLA_API_URL=nx.server.api_url)
     return nx
+
+
+@pytest.fixture
+def seeded(nx: Harness) -> bytes | None:
+    """A store with one signed-in environment; returns its bytes to compare against."""
+    seed(nx)
+    nx.server.clear_log()
+    return store_bytes(nx.config_dir)

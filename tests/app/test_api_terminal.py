@@ -9,22 +9,11 @@ delay) is tested in a real pseudo-terminal in tests/e2e/test_api_terminal.py.
 from __future__ import annotations
 
 import json
-import re
 
 from nexla_cli.core.runtime import Timing
 from tests.support.fake_nexla import TEAMS
 from tests.support.inprocess import run_in_process
-
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# rich's default "dots" spinner draws with braille characters.
-SPINNER = re.compile("[\u2800-\u28ff]")
-
-
-def terminal_env(nx, *, colour: bool) -> dict[str, str]:
-    env = nx.env_with(TERM="xterm-256color", COLUMNS="100", LINES="40")
-    if colour:
-        env.pop("NO_COLOR", None)
-    return env
+from tests.support.screens import ANSI, SPINNER, terminal_env
 
 
 def on_terminal(nx, *args: str, colour: bool, timing: Timing, stderr_tty: bool = True):

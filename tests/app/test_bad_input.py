@@ -19,14 +19,6 @@ from tests.support.stores import read_store, store_bytes, write_store
 USAGE, CONFIG = 2, 3
 
 
-@pytest.fixture
-def seeded(nx):
-    """A store with one signed-in environment; returns its bytes to compare against."""
-    seed(nx)
-    nx.server.clear_log()
-    return store_bytes(nx.config_dir)
-
-
 def assert_unchanged(nx, before: bytes | None) -> None:
     assert store_bytes(nx.config_dir) == before, "the store changed"
     extra = sorted(

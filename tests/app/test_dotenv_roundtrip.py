@@ -13,22 +13,16 @@ docs above state them, are checked as predicates on the line written:
 
 from __future__ import annotations
 
-import io
 import json
 import time
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli.auth import handoff
 from nexla_cli.core import names
-from nexla_cli.core.errors import UsageError
+from tests.support.dotenv_readers import docker_reads_back, python_dotenv, systemd_reads_back
 from tests.support.outcomes import assert_error, describe
 from tests.support.stores import config_bytes, edit_session
-
-dotenv = pytest.importorskip("dotenv")
 
 HOSTILE_TOKENS = [
     "tok_${HOME}",
@@ -41,26 +35,6 @@ HOSTILE_TOKENS = [
     "tok`id`",
     "'tok",
 ]
-
-
-def _python_dotenv(text: str) -> dict:
-    return dict(dotenv.dotenv_values(stream=io.StringIO(text), interpolate=True))
-
-
-def _docker_reads_back(line: str, name: str, value: str) -> bool:
-    # Literal to the end of the line; one line; UTF-8.
-    return line == f"{name}={value}" and "\n" not in line and "\r" not in line
-
-
-def _systemd_reads_back(line: str, name: str, value: str) -> bool:
-    # Bare: nothing escaped, not taken for a quoted value, no whitespace to drop.
-    written = line.partition("=")[2]
-    return (
-        written == value
-        and "\\" not in written
-        and written[:1] not in ("'", '"')
-        and written == written.strip()
-    )
 
 
 @pytest.mark.parametrize("token", HOSTILE_TOKENS)
@@ -103,58 +77,8 @@ def test_an_ordinary_session_is_read_back_exactly_by_each_reader(nx):
         "NEXLA_ACCESS_TOKEN": token,
         "NEXLA_ENV": nx.server.host,
     }
-    assert _python_dotenv(result.stdout) == expected
+    assert python_dotenv(result.stdout) == expected
     lines = result.stdout.splitlines()
     for line, (name, value) in zip(lines, expected.items(), strict=True):
-        assert _docker_reads_back(line, name, value)
-        assert _systemd_reads_back(line, name, value)
-
-
-@pytest.mark.parametrize(
-    "value, refused",
-    [
-        ("tok-AZaz09_.~+/=:@%,[]{}!&*()|;<>?^", False),
-        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_", False),
-        ("https://dataops.nexla.io/nexla-api", False),
-        ("https://h/caf\u00e9", False),
-        ("${HOME}", True),
-        ("a$b", True),
-        ("a\\b", True),
-        ("'a", True),
-        ('a"', True),
-        ("a`b", True),
-        ("a#b", True),
-        ("a b", True),
-        ("a\nb", True),
-        ("a\rb", True),
-        ("a\tb", True),
-        ("a\x1bb", True),
-    ],
-)
-def test_dotenv_refusal(value, refused):
-    assert bool(handoff.dotenv_refusal(value)) == refused
-
-
-# Values as a server or a user may make them: any printable text without spaces, weighted
-# towards the characters the readers treat specially.
-_SPECIAL = st.sampled_from(list("${}:-'\"\\#`=~%/"))
-_VALUE = st.lists(_SPECIAL | st.characters(blacklist_categories=("Cs",)), min_size=1).map("".join)
-
-
-@given(value=_VALUE)
-def test_a_value_is_written_so_every_reader_reads_it_back_or_refused(value):
-    try:
-        written = handoff.quote_dotenv(value, "V")
-    except UsageError as exc:
-        assert "V " in exc.message and "\n" not in exc.message
-        return
-    line = f"V={written}"
-    assert _python_dotenv(line + "\n") == {"V": value}
-    assert _docker_reads_back(line, "V", value)
-    assert _systemd_reads_back(line, "V", value)
-
-
-@given(head=_VALUE, name=st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True))
-def test_a_value_python_dotenv_would_expand_is_always_refused(head, name):
-    with pytest.raises(UsageError):
-        handoff.quote_dotenv(f"{head}${{{name}}}", "V")
+        assert docker_reads_back(line, name, value)
+        assert systemd_reads_back(line, name, value)

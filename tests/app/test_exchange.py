@@ -318,11 +318,14 @@ def test_an_item_another_config_directory_made_is_never_deleted(deps, nx, memory
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_signal_during_the_request_is_acted_on_once_the_answer_is_written(deps, nx, signum):
     nx.server.add_service_key(KEY)
-    nx.server.add_fault("POST", "/token", Fault.delay(1.0))
+    # The answer waits until the signal has been sent: the signal lands during the request.
+    signal_sent = threading.Event()
+    nx.server.add_fault("POST", "/token", Fault.held(signal_sent))
 
     def signal_during_the_request() -> None:
         assert nx.server.wait_for_count("POST", "/token", timeout=10)
         os.kill(os.getpid(), signum)
+        signal_sent.set()
 
     sender = threading.Thread(target=signal_during_the_request)
     sender.start()

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.outcomes import assert_error, assert_presentable, describe, warnings_in
 from tests.support.signing_in import seed
-from tests.support.stores import mode, read_store, store_bytes, store_path
+from tests.support.stores import mode, read_store, store_bytes, store_path, write_raw_store
 
 CONFIG = 3
 
@@ -70,18 +70,10 @@ READERS = [
 ]
 
 
-def corrupt(nx, content: bytes) -> Path:
-    nx.config_dir.mkdir(mode=0o700)
-    path = store_path(nx.config_dir)
-    path.write_bytes(content)
-    path.chmod(0o600)
-    return path
-
-
 @pytest.mark.parametrize("args", READERS, ids=" ".join)
 @pytest.mark.parametrize("kind", ["truncated", "empty"])
 def test_reading_commands_refuse_a_corrupt_file(nx, args, kind):
-    path = corrupt(nx, CORRUPTIONS[kind])
+    path = write_raw_store(nx, CORRUPTIONS[kind])
     result = nx.run(*args)
     assert_error(result, CONFIG, str(path))
     assert path.read_bytes() == CORRUPTIONS[kind]
@@ -91,7 +83,7 @@ def test_reading_commands_refuse_a_corrupt_file(nx, args, kind):
 
 @pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
 def test_every_kind_of_corruption_is_refused_by_token_print(nx, kind):
-    path = corrupt(nx, CORRUPTIONS[kind])
+    path = write_raw_store(nx, CORRUPTIONS[kind])
     result = nx.run("token", "print", env=nx.env_with(NEXLA_ENV="a.example"))
     assert_error(result, CONFIG, str(path))
     assert path.read_bytes() == CORRUPTIONS[kind]
@@ -111,7 +103,7 @@ def _assert_kept_aside(nx, result, original: bytes) -> Path:
 )
 def test_commands_that_start_over_move_a_corrupt_file_aside(nx, command):
     original = CORRUPTIONS["truncated"]
-    corrupt(nx, original)
+    write_raw_store(nx, original)
     host = nx.server.host
     key = "svc-start-over-key"
     nx.server.add_service_key(key)
@@ -131,7 +123,7 @@ def test_commands_that_start_over_move_a_corrupt_file_aside(nx, command):
 def test_env_login_without_a_name_sets_a_corrupt_file_aside_and_asks_for_one(nx):
     """With the file unreadable there is no current environment to sign in to."""
     original = CORRUPTIONS["truncated"]
-    corrupt(nx, original)
+    write_raw_store(nx, original)
     result = nx.fails(CONFIG, "env", "login", "--with-token", input=nx.server.issue_token())
     assert "--env" in result.stderr
     _assert_kept_aside(nx, result, original)
@@ -144,7 +136,7 @@ def test_env_login_without_a_name_sets_a_corrupt_file_aside_and_asks_for_one(nx)
 )
 def test_a_failed_sign_in_still_keeps_the_corrupt_file_aside(nx, command):
     original = CORRUPTIONS["truncated"]
-    corrupt(nx, original)
+    write_raw_store(nx, original)
     args = {
         "env configure": ["env", "configure", nx.server.host, "--with-token"],
         "token from-key --env": ["token", "from-key", "--env", nx.server.host],
@@ -167,7 +159,7 @@ def test_a_failed_sign_in_still_keeps_the_corrupt_file_aside(nx, command):
 )
 def test_commands_that_forget_move_a_corrupt_file_aside(nx, args, code):
     original = CORRUPTIONS["truncated"]
-    corrupt(nx, original)
+    write_raw_store(nx, original)
     result = nx.run(*args)
     assert result.returncode == code, describe(result)
     assert_presentable(result)
@@ -178,7 +170,7 @@ def test_commands_that_forget_move_a_corrupt_file_aside(nx, args, code):
 
 def test_a_file_from_a_newer_version_is_refused_not_rewritten(nx):
     raw = json.dumps({"version": 99, "environments": {}}).encode()
-    path = corrupt(nx, raw)
+    path = write_raw_store(nx, raw)
     for args in (("token", "print"), ("env", "configure", nx.server.host, "--with-token")):
         result = nx.run(*args, input=nx.server.issue_token())
         assert_error(result, CONFIG, "newer")

@@ -18,7 +18,6 @@ import time
 import pytest
 
 from tests.support.fake_nexla import Fault
-from tests.support.inprocess import run_in_process
 from tests.support.paced_front import (
     ATTEMPT,
     TIMEOUT,
@@ -76,7 +75,7 @@ def test_a_get_that_trickles_every_time_ends_within_its_attempts_and_backoff(nx,
     assert token not in result.stderr
     assert nx.server.count("GET", "/users/current") == 4
     # In this process retries go out at once (tests/support/inprocess.py: FAST); the real 0, 1 and
-    # 2 s pauses are test_retries_wait_the_real_backoff_schedule's.
+    # 2 s pauses are tests/e2e/test_network_time.py::test_retries_wait_the_real_backoff_schedule's.
     backoff = 0
     assert seconds < 4 * ATTEMPT + backoff + SLACK, seconds
 
@@ -112,20 +111,3 @@ def test_api_body_that_stalls_longer_than_the_read_timeout_is_exit_5(nx, front):
     assert result.returncode == 5, result.stderr
     assert "timed out" in result.stderr
     assert seconds < 2 * ATTEMPT + SLACK, seconds
-
-
-def test_retries_wait_the_real_backoff_schedule(nx):
-    """The product's own timing, not the shortened one of the in-process tier: a GET the
-    server keeps answering 503 is sent 4 times, 0, 1 and 2 seconds apart (backoff factor
-    0.5), then fails with exit 5 (docs/network.md, "Retries")."""
-    from nexla_cli.core.runtime import Timing
-
-    token = nx.sign_in()
-    nx.server.add_fault("GET", "/teams", Fault.status(503), times=None)
-    result = run_in_process(["api", "/teams"], env=nx.env, timing=Timing(), cwd=nx.tmp_path)
-    assert result.returncode == 5, result.stderr
-    sent = [record.time for record in nx.server.find("GET", "/teams")]
-    assert len(sent) == 4
-    gaps = [later - earlier for earlier, later in zip(sent, sent[1:], strict=False)]
-    assert gaps[0] < 0.5 and 0.9 <= gaps[1] < 1.9 and 1.9 <= gaps[2] < 3.5, gaps
-    assert all(token in r.headers["authorization"] for r in nx.server.find("GET", "/teams"))

@@ -7,25 +7,17 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
-from nexla_cli.http import client
 from tests.support.fake_nexla import Fault
+from tests.support.hostile_values import UNREADABLE_RETRY_AFTER
 from tests.support.outcomes import assert_presentable, describe
-
-# Each character of a header value below is one byte on the wire (Latin-1): "\xd9\xa1" is
-# the Arabic-Indic digit one in UTF-8, which str.isdigit() would take for a digit.
-UNREADABLE = ["garbage", "-5", "1e3", "1.5", "", " ", "\xff\xfe", "Mon, 99 Foo", "\xd9\xa1"]
-CAP = 10.0
 
 
 def _rate_limited(value: str, code: int = 429) -> Fault:
     return Fault.status(code, {"message": "slow down"}, headers={"Retry-After": value})
 
 
-@pytest.mark.parametrize("value", UNREADABLE, ids=lambda v: v[:10] or "empty")
+@pytest.mark.parametrize("value", UNREADABLE_RETRY_AFTER, ids=lambda v: v[:10] or "empty")
 def test_a_get_refused_with_an_unreadable_retry_after_is_retried(nx, value):
     nx.sign_in()
     nx.server.clear_log()
@@ -58,31 +50,3 @@ def test_refused_every_time_is_exit_5_naming_the_status_not_the_headers(nx):
     assert "malformed headers" not in result.stderr
     assert nx.server.count("GET", "/users/current") == 4  # the first try and 3 retries
     assert_presentable(result)
-
-
-@pytest.mark.parametrize(
-    "value, seconds",
-    [("0", 0.0), ("3", 3.0), (" 7 ", 7.0), ("3600", CAP), ("9" * 40, CAP), ("9" * 5000, CAP)],
-    ids=lambda v: str(v)[:10],
-)
-def test_a_readable_retry_after_is_honoured_up_to_the_cap(value, seconds):
-    assert client.retry_after_seconds(value, CAP, time.time()) == seconds
-
-
-@pytest.mark.parametrize("value", [*UNREADABLE, "\u0661"])
-def test_an_unreadable_retry_after_is_none(value):
-    assert client.retry_after_seconds(value, CAP, time.time()) is None
-
-
-def test_a_date_is_the_time_until_it_up_to_the_cap():
-    past = "Wed, 21 Oct 2015 07:28:00 GMT"
-    now = 1_700_000_000.0
-    assert client.retry_after_seconds(past, CAP, now) == 0.0
-    assert client.retry_after_seconds("Tue, 14 Nov 2023 22:13:24 GMT", CAP, now) == 4.0
-    assert client.retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT", CAP, now) == CAP
-
-
-@given(value=st.text(max_size=60))
-def test_any_retry_after_is_none_or_a_wait_within_the_cap(value):
-    seconds = client.retry_after_seconds(value, CAP, time.time())
-    assert seconds is None or 0.0 <= seconds <= CAP

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from nexla_cli.http import client
 from tests.support.fake_nexla import Fault
 from tests.support.outcomes import assert_presentable, describe
 from tests.support.stores import config_bytes
@@ -61,17 +60,3 @@ def test_debug_shows_header_bytes_escaped(nx):
     assert result.returncode == 5, describe(result)
     assert f"< Location: {SHOWN}" in result.stderr, describe(result)
     assert "\xff" not in result.stderr
-
-
-@pytest.mark.parametrize(
-    "received, shown",
-    [
-        ("plain", "plain"),
-        ("caf\xc3\xa9", "café"),  # UTF-8, as http.client hands it on (read as Latin-1)
-        ("\xff\xfe", "\\xff\\xfe"),
-        ("a\xc3", "a\\xc3"),  # UTF-8 cut short
-        ("\u20ac", "\u20ac"),  # not Latin-1 at all: already text, left as it is
-    ],
-)
-def test_header_text(received, shown):
-    assert client.header_text(received) == shown

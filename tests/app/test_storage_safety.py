@@ -26,7 +26,7 @@ import pytest
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from tests.support.outcomes import assert_error, describe
 from tests.support.signing_in import seed
-from tests.support.stores import edit_session, write_store
+from tests.support.stores import edit_session, make_fifo_store, write_store
 from tests.support.stores import read_store as read_store_json
 
 CONFIG = 3
@@ -58,13 +58,6 @@ def configure(nx, env=None) -> subprocess.CompletedProcess:
     )
 
 
-def make_fifo(nx) -> Path:
-    nx.config_dir.mkdir(mode=0o700)
-    path = nx.config_dir / "credentials.json"
-    os.mkfifo(path, 0o600)
-    return path
-
-
 # ---- a credentials file that is not a regular file ------------------------------------------
 
 READERS = [
@@ -78,7 +71,7 @@ READERS = [
 
 @pytest.mark.parametrize("args", READERS, ids=" ".join)
 def test_a_fifo_is_refused_at_once_by_reading_commands(nx, args):
-    path = make_fifo(nx)
+    path = make_fifo_store(nx)
     result = run(nx, *args, env=nx.env_with(NEXLA_ENV=nx.server.host))
     assert_error(result, CONFIG, str(path))
     assert "FIFO" in result.stderr
@@ -87,7 +80,7 @@ def test_a_fifo_is_refused_at_once_by_reading_commands(nx, args):
 
 
 def test_env_configure_sets_a_fifo_aside_and_starts_afresh(nx):
-    path = make_fifo(nx)
+    path = make_fifo_store(nx)
     result = configure(nx)
     assert result.returncode == 0, describe(result)
     (kept,) = nx.config_dir.glob("credentials.json.corrupt-*")

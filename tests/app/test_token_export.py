@@ -13,11 +13,6 @@ import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis pr
 from tests.support.outcomes import describe
 from tests.support.stores import edit_session, set_times, stored_session
 
-# After normalisation an API URL's path may hold any printable character but spaces, `?` and
-# `#`; a token any printable ASCII character but the space. These are the worst of them.
-# Commands without spaces (none is allowed): each would leave a file behind if it ran.
-HOSTILE_PATH = "/nexla-api/it's$HOME`>PWNED1`\"\\;>PWNED2|&*!{}\u2019\u00e9%(x)<y>~^[]$(>PWNED3)"
-HOSTILE_TOKEN = "tok'\"$(>PWNED4)`>PWNED5`\\;>PWNED6|&*!{}~%^[]<>=#,"
 # The worst of the above that dotenv carries: what some dotenv reader changes ($, \\, quotes,
 # backticks, #) is refused instead (tests/app/test_dotenv_roundtrip.py).
 DOTENV_HOSTILE_PATH = "/nexla-api/it;>PWNED2|&*!{}\u2019\u00e9%(x)<y>~^[]"

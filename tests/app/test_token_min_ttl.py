@@ -9,20 +9,12 @@ import pytest
 
 from tests.support.fake_nexla import Fault
 from tests.support.outcomes import describe
-from tests.support.signing_in import from_key
+from tests.support.signing_in import from_key, signed_in_with_time_left
 from tests.support.stores import config_bytes, set_times, stored_session
 
 
-def _signed_in(nx, *, left: float, lifetime: float = 3600) -> str:
-    """A refreshed-looking session with `left` seconds to go, valid on the server too."""
-    token = nx.sign_in()
-    set_times(nx, lifetime=lifetime, left=left, source="refreshed", expires_estimated=False)
-    nx.server.clear_log()
-    return token
-
-
 def test_enough_life_left_makes_no_request(nx):
-    token = _signed_in(nx, left=2000)
+    token = signed_in_with_time_left(nx, left=2000)
     before = config_bytes(nx)
     result = nx.run("token", "print", "--min-ttl", "1800")
     assert (result.returncode, result.stdout, result.stderr) == (0, token + "\n", "")
@@ -31,7 +23,7 @@ def test_enough_life_left_makes_no_request(nx):
 
 
 def test_too_little_life_left_is_renewed_with_one_request(nx):
-    old = _signed_in(nx, left=1000)  # fresh by the margin, short of what is asked
+    old = signed_in_with_time_left(nx, left=1000)  # fresh by the margin, short of what is asked
     result = nx.ok("token", "print", "--min-ttl", "1800")
     new = nx.server.issued[-1]
     assert result.stdout == new + "\n" and new != old
@@ -42,14 +34,14 @@ def test_too_little_life_left_is_renewed_with_one_request(nx):
 
 
 def test_min_ttl_zero_is_the_plain_rule(nx):
-    token = _signed_in(nx, left=1000)
+    token = signed_in_with_time_left(nx, left=1000)
     result = nx.run("token", "print", "--min-ttl", "0")
     assert (result.returncode, result.stdout) == (0, token + "\n")
     assert nx.server.count() == 0
 
 
 def test_min_ttl_equals_form_is_accepted(nx):
-    _signed_in(nx, left=1000)
+    signed_in_with_time_left(nx, left=1000)
     nx.ok("token", "print", "--min-ttl=1800", "--env", nx.server.host)
     assert nx.server.count("POST", "/token/refresh") == 1
 
@@ -64,7 +56,7 @@ def test_expired_session_with_a_saved_key_is_re_minted(nx):
 
 
 def test_longer_than_the_server_grants_renews_once_then_exit_2(nx):
-    old = _signed_in(nx, left=2000)
+    old = signed_in_with_time_left(nx, left=2000)
     result = nx.fails(2, "token", "print", "--min-ttl", "7200")
     assert result.stdout == ""
     assert "--min-ttl 7200" in result.stderr and "(1h)" in result.stderr
@@ -88,7 +80,7 @@ def test_short_lifetime_server_exit_2_names_its_lifetime(nx):
 
 
 def test_unreachable_server_cannot_give_the_ttl_asked_exit_5(nx):
-    old = _signed_in(nx, left=1000)
+    old = signed_in_with_time_left(nx, left=1000)
     nx.server.add_fault("POST", "/token/refresh", Fault.status(503), times=None)
     result = nx.fails(5, "token", "print", "--min-ttl", "1800", env=nx.env_with(NEXLA_TIMEOUT="2"))
     assert result.stdout == "" and old not in result.stderr
@@ -99,7 +91,7 @@ def test_unreachable_server_cannot_give_the_ttl_asked_exit_5(nx):
 
 def test_unreachable_server_token_with_enough_life_is_used_with_a_warning(nx):
     # Inside the refresh margin but with the life asked for: the old token still serves.
-    old = _signed_in(nx, left=250)
+    old = signed_in_with_time_left(nx, left=250)
     nx.server.add_fault("POST", "/token/refresh", Fault.status(503), times=None)
     result = nx.run("token", "print", "--min-ttl", "200", env=nx.env_with(NEXLA_TIMEOUT="2"))
     assert (result.returncode, result.stdout) == (0, old + "\n"), describe(result)
@@ -107,14 +99,14 @@ def test_unreachable_server_token_with_enough_life_is_used_with_a_warning(nx):
 
 
 def test_refused_refresh_is_exit_4(nx):
-    old = _signed_in(nx, left=1000)
+    old = signed_in_with_time_left(nx, left=1000)
     nx.server.invalidate(old)
     result = nx.fails(4, "token", "print", "--min-ttl", "1800")
     assert result.stdout == "" and "nexla env login" in result.stderr
 
 
 def test_access_token_variable_is_printed_with_a_warning(nx):
-    _signed_in(nx, left=1000)
+    signed_in_with_time_left(nx, left=1000)
     result = nx.run(
         "token", "print", "--min-ttl", "1800", env=nx.env_with(NEXLA_ACCESS_TOKEN="tok-var")
     )
@@ -125,7 +117,7 @@ def test_access_token_variable_is_printed_with_a_warning(nx):
 
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5", ""])
 def test_bad_min_ttl_is_a_usage_error(nx, value):
-    _signed_in(nx, left=1000)
+    signed_in_with_time_left(nx, left=1000)
     result = nx.fails(2, "token", "print", "--min-ttl", value)
     assert result.stdout == "" and result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
@@ -137,7 +129,7 @@ def test_a_refresh_that_cannot_be_had_near_the_minimum_is_a_network_error(nx):
     does (exit 5 for an unreachable server), never with the claim that the server grants
     shorter sessions. The token has just over the minimum left when the run starts and less
     once the hanging refresh has timed out."""
-    _signed_in(nx, lifetime=3600, left=202)
+    signed_in_with_time_left(nx, lifetime=3600, left=202)
     nx.server.add_fault("POST", "/token/refresh", Fault.hang(30), times=None)
     # The run's clock: 202 s left until the refresh reaches the server, 199 s once it has
     # (three seconds of hanging, by this clock; by the real one, the 0.3-second timeout).

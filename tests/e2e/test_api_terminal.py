@@ -9,28 +9,16 @@ from the run's TTY flags alone is tested in-process in tests/app/test_api_termin
 from __future__ import annotations
 
 import json
-import re
 
 import pexpect
 
 from tests.support.fake_nexla import TEAMS
 from tests.support.processes import nexla_executable
-
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# rich's default "dots" spinner draws with braille characters.
-SPINNER = re.compile("[\u2800-\u28ff]")
-
+from tests.support.screens import ANSI, SPINNER, terminal_env
 
 # The spinner's real delay is 0.3 s (nexla_cli.deps.Timing): a call the server holds for 1 s
 # is slow enough for it to be drawn, even on a loaded machine.
 SLOW_CALL = 1.0
-
-
-def terminal_env(nx, *, colour: bool) -> dict[str, str]:
-    env = nx.env_with(TERM="xterm-256color", COLUMNS="100", LINES="40")
-    if colour:
-        env.pop("NO_COLOR", None)
-    return env
 
 
 def run_in_terminal(nx, command: str, *, colour: bool, timeout: float = 60) -> tuple[str, int]:

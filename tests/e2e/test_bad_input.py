@@ -22,14 +22,6 @@ from tests.support.terminals import close_ended
 USAGE, CONFIG = 2, 3
 
 
-@pytest.fixture
-def seeded(nx):
-    """A store with one signed-in environment; returns its bytes to compare against."""
-    seed(nx)
-    nx.server.clear_log()
-    return store_bytes(nx.config_dir)
-
-
 # ---- Ctrl-C and end of input at every prompt ------------------------------------------------
 
 PROMPTS = [

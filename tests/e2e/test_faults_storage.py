@@ -10,11 +10,10 @@ draws a warning.
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 from tests.support.outcomes import describe
 from tests.support.processes import nexla_executable
-from tests.support.stores import mode, store_path
+from tests.support.stores import mode
 
 
 def run_with_umask(nx, *args, umask: int, input: str | None = None, env=None):
@@ -85,9 +84,3 @@ def test_umask_000_still_gives_private_dir_file_lock_and_kept_file(nx):
 # ---- a corrupt file ------------------------------------------------------------------------
 
 
-def corrupt(nx, content: bytes) -> Path:
-    nx.config_dir.mkdir(mode=0o700)
-    path = store_path(nx.config_dir)
-    path.write_bytes(content)
-    path.chmod(0o600)
-    return path

@@ -10,44 +10,14 @@ import subprocess
 import pytest
 
 from tests.support.processes import nexla_executable
-from tests.support.stores import set_times
-
-COMMANDS = [
-    ("token", "print"),  # a fresh token: the fast path's case
-    ("token", "print", "--min-ttl", "60"),
-    ("token", "status"),
-    ("token", "export"),
-    ("token", "exec", "--", "true"),
-    ("token", "refresh"),
-    ("env", "list"),
-    ("env", "show"),
-    ("env", "use", "--env", "PLACEHOLDER"),
-    ("env", "logout"),
-    ("api", "/users/current"),
-]
-BAD = ["bogus", "KEYRING", "files", "keyring,file", "auto\x1b[2J"]
-
-
-def _fresh(nx) -> str:
-    token = nx.sign_in()
-    set_times(nx, lifetime=3600, left=3000, source="refreshed", expires_estimated=False)
-    nx.server.clear_log()
-    return token
-
-
-def _imported(stderr: str) -> set[str]:
-    """Module names from PYTHONPROFILEIMPORTTIME's lines on stderr."""
-    return {
-        line.rsplit("|", 1)[-1].strip()
-        for line in stderr.splitlines()
-        if line.startswith("import time:") and "|" in line
-    }
+from tests.support.signing_in import signed_in_with_time_left
+from tests.support.startup import split_importtime
 
 
 # what a fresh interpreter loads
 @pytest.mark.parametrize("value, code", [("keyring", 0), ("bogus", 2)])
 def test_the_fast_path_checks_it_without_loading_keyring(nx, value, code):
-    token = _fresh(nx)
+    token = signed_in_with_time_left(nx, left=3000)
     env = dict(nx.env_with(NEXLA_KEY_STORAGE=value), PYTHONPROFILEIMPORTTIME="1")
     result = subprocess.run(
         [nexla_executable(), "token", "print"],
@@ -57,7 +27,7 @@ def test_the_fast_path_checks_it_without_loading_keyring(nx, value, code):
         text=True,
         timeout=60,
     )
-    modules = _imported(result.stderr)
+    modules, _ = split_importtime(result.stderr)
     assert result.returncode == code, result.stderr[-2000:]
     assert not {"keyring", "secretstorage", "jeepney"} & modules
     if code == 0:

@@ -15,23 +15,12 @@ import subprocess
 import time
 
 from tests.support.processes import nexla_executable
-from tests.support.signing_in import seed_configured
-
-
-def _add_envs(nx, count: int) -> dict[str, str]:
-    """`count` environments (env0.test, env1.test, …) whose API is the fake server."""
-    tokens = {}
-    for index in range(count):
-        name = f"env{index}.test"
-        tokens[name] = nx.server.issue_token()
-        seed_configured(nx, name, tokens[name], "--api-url", nx.server.api_url)
-    nx.server.clear_log()
-    return tokens
+from tests.support.signing_in import seed_environments
 
 
 # a real SIGINT to a real process
 def test_ctrl_c_ends_the_checks_at_once_with_130(nx):
-    _add_envs(nx, 3)
+    seed_environments(nx, 3)
     # Answers that would take far longer than the test waits; every attempt is retried.
     nx.server.set_delay("GET", "/users/current", 60)
     proc = subprocess.Popen(

@@ -15,23 +15,15 @@ store's own rules are checked in-process.
 
 from __future__ import annotations
 
-import os
 import subprocess
-from pathlib import Path
 
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from tests.support.outcomes import describe
 from tests.support.processes import nexla_executable
+from tests.support.stores import make_fifo_store
 
 # Generous: a hang is what is being ruled out, not slowness on a loaded machine.
 PROMPTLY = 30
-
-
-def make_fifo(nx) -> Path:
-    nx.config_dir.mkdir(mode=0o700)
-    path = nx.config_dir / "credentials.json"
-    os.mkfifo(path, 0o600)
-    return path
 
 
 # ---- a credentials file that is not a regular file ------------------------------------------
@@ -39,7 +31,7 @@ def make_fifo(nx) -> Path:
 
 # TAB completion: the real program's own entry (it reads os.environ)
 def test_tab_completion_does_not_hang_on_a_fifo(nx):
-    make_fifo(nx)
+    make_fifo_store(nx)
     result = subprocess.run(
         [nexla_executable()],
         env=nx.env_with(

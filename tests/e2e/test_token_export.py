@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli.auth import handoff
 from nexla_cli.core import names
+from tests.support.hostile_values import HOSTILE_PATH, HOSTILE_TOKEN
 from tests.support.stores import edit_session
 
 SHELLS = {
@@ -33,9 +34,6 @@ SHELLS = {
     ),
 }
 VARIABLES = ("NEXLA_API_URL", "NEXLA_ACCESS_TOKEN", "NEXLA_ENV")
-# Values an API URL and a token may hold that a shell would act on if they were badly quoted.
-HOSTILE_PATH = "/nexla-api/it's$HOME`>PWNED1`\"\\;>PWNED2|&*!{}\u2019\u00e9%(x)<y>~^[]$(>PWNED3)"
-HOSTILE_TOKEN = "tok'\"$(>PWNED4)`>PWNED5`\\;>PWNED6|&*!{}~%^[]<>=#,"
 
 
 def _shell_env(nx) -> dict:

@@ -5,16 +5,7 @@ from __future__ import annotations
 
 from tests.support.outcomes import describe
 from tests.support.processes import run_together
-from tests.support.stores import set_times
-
-
-def _signed_in(nx, *, left: float, lifetime: float = 3600) -> str:
-    """A refreshed-looking session with `left` seconds to go, valid on the server too."""
-    token = nx.sign_in()
-    set_times(nx, lifetime=lifetime, left=left, source="refreshed", expires_estimated=False)
-    nx.server.clear_log()
-    return token
-
+from tests.support.signing_in import signed_in_with_time_left
 
 # Four processes at once, the refresh held long enough for the others to find the token
 # short and wait for the lock behind it: the single-flight rule needs a crowd, not twelve
@@ -25,7 +16,7 @@ REFRESH_HELD = 0.5
 
 # several nexla processes at once
 def test_crowd_asking_for_more_life_makes_one_refresh(nx):
-    _signed_in(nx, left=1000)
+    signed_in_with_time_left(nx, left=1000)
     nx.server.set_delay("POST", "/token/refresh", REFRESH_HELD)
     results = run_together(nx, [("token", "print", "--min-ttl", "1800")] * MIN_TTL_CROWD)
     assert all(r.returncode == 0 for r in results), describe(results)
@@ -36,7 +27,7 @@ def test_crowd_asking_for_more_life_makes_one_refresh(nx):
 # several nexla processes at once
 def test_crowd_asking_more_than_the_server_grants_renews_once(nx):
     # Those that waited for the lock take the renewed session rather than renewing again.
-    _signed_in(nx, left=1000)
+    signed_in_with_time_left(nx, left=1000)
     # Each must have read the short session before the renewed one is stored: a process
     # starting later finds a session shorter than asked and rightly renews it once itself.
     # So the refresh is held for longer than four processes take to start on a busy machine.

@@ -124,13 +124,14 @@ class Fault:
     """A misbehaviour to inject for one request. Build one with the class methods below."""
 
     # Fields are not named "status"/"body": those names belong to the constructors below.
-    # "status", "hang", "delay", "reset", "redirect", "trickle", "trickle_all", "huge"
+    # "status", "hang", "delay", "held", "reset", "redirect", "trickle", "trickle_all", "huge"
     kind: str
     code: int = 200
     content: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
     content_type: str | None = None
     seconds: float = 0.0
+    gate: threading.Event | None = field(default=None, compare=False)
 
     @classmethod
     def status(
@@ -177,6 +178,13 @@ class Fault:
         """Wait `seconds`, then answer normally (stop() and reset() cut the wait short, and the
         connection is then closed unanswered)."""
         return cls(kind="delay", seconds=seconds)
+
+    @classmethod
+    def held(cls, gate: threading.Event, seconds: float = 10.0) -> Fault:
+        """Answer normally once the test sets `gate` (at most `seconds` later): for a test that
+        acts while a request is in flight, and then needs the answer at once (stop() and
+        reset() cut the wait short, and the connection is then closed unanswered)."""
+        return cls(kind="held", seconds=seconds, gate=gate)
 
     @classmethod
     def reset(cls) -> Fault:
@@ -1243,6 +1251,9 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.kind == "delay":
                 if self._sleep(fault.seconds):
                     return
+            elif fault.kind == "held":
+                if self._held(fault):
+                    return
             elif fault.kind == "reset":
                 self._reset()
                 return
@@ -1267,6 +1278,17 @@ class _Handler(BaseHTTPRequestHandler):
         response = self._routed(record)
         if response is not None:
             self._send(response)
+
+    def _held(self, fault: Fault) -> bool:
+        """Wait for the fault's gate; True if stop() or reset() cut the wait short."""
+        assert fault.gate is not None
+        deadline = time.monotonic() + fault.seconds
+        while not fault.gate.wait(0.01):
+            if self.wake.is_set():
+                return True
+            if time.monotonic() >= deadline:
+                break
+        return False
 
     def _sleep(self, seconds: float) -> bool:
         """Sleep unless stop() or reset() is called; True if the sleep was cut short."""

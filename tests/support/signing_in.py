@@ -6,6 +6,7 @@ request before it starts, and the server's log holds only what the test itself d
 - `seed`: one environment for the fake server, with a session of chosen age and lifetime.
 - `seed_pasted_token` / `seed_configured`: exactly what `env configure … --with-token` would
   store (tests/app/test_signing_in.py compares the two); `nx.sign_in()` uses it.
+- `signed_in_with_time_left`: signed in, the session's times set to `left` seconds to go.
 - `configure`, `from_key`: the real commands, for tests about them.
 """
 
@@ -24,6 +25,7 @@ from tests.support.fake_nexla import API_PREFIX, DEFAULT_ORG, DEFAULT_USER, Fake
 from tests.support.stores import (
     FORMAT_VERSION,
     LOCK_NAME,
+    set_times,
     store_path,
     write_store,
     write_store_data,
@@ -86,6 +88,27 @@ def seed_configured(nx, name: str, token: str, *extra: str) -> dict:
     """What `configure(nx, name, token, *extra)` would store, seeded: see seed_pasted_token."""
     api_url, verify = configure_options(extra)
     return seed_pasted_token(nx.config_dir, nx.server, token, name, api_url=api_url, verify=verify)
+
+
+def signed_in_with_time_left(nx, *, left: float, lifetime: float = 3600) -> str:
+    """A refreshed-looking session with `left` seconds to go, valid on the server too, and
+    an empty request log."""
+    token: str = nx.sign_in()
+    set_times(nx, lifetime=lifetime, left=left, source="refreshed", expires_estimated=False)
+    nx.server.clear_log()
+    return token
+
+
+def seed_environments(nx, count: int) -> dict[str, str]:
+    """`count` environments (env0.test, env1.test, …) whose API is the fake server; their
+    tokens by name, and an empty request log."""
+    tokens = {}
+    for index in range(count):
+        name = f"env{index}.test"
+        tokens[name] = nx.server.issue_token()
+        seed_configured(nx, name, tokens[name], "--api-url", nx.server.api_url)
+    nx.server.clear_log()
+    return tokens
 
 
 def configure_options(extra: tuple[str, ...]) -> tuple[str | None, bool]:

@@ -168,3 +168,20 @@ def files_containing(root: Path, *secrets: str) -> dict[str, list[str]]:
         if hits:
             found[str(path.relative_to(root))] = hits
     return found
+
+
+def write_raw_store(nx, content: bytes) -> Path:
+    """A credentials file of exactly `content`, in a config directory made for it."""
+    nx.config_dir.mkdir(mode=0o700)
+    path = store_path(nx.config_dir)
+    path.write_bytes(content)
+    path.chmod(0o600)
+    return path
+
+
+def make_fifo_store(nx) -> Path:
+    """A FIFO where the credentials file should be: a read of it would wait forever."""
+    nx.config_dir.mkdir(mode=0o700)
+    path = store_path(nx.config_dir)
+    os.mkfifo(path, 0o600)
+    return path
