@@ -25,7 +25,7 @@ from urllib.parse import urljoin
 import requests
 from requests.auth import AuthBase
 
-from nexla_cli.auth import apitarget, renewal, renewal_plan, storedsessions
+from nexla_cli.auth import apitarget, renewal, storedsessions
 from nexla_cli.core import settings
 from nexla_cli.core.errors import ConfigError, UsageError
 from nexla_cli.core.runtime import Notices, Streams
@@ -33,8 +33,6 @@ from nexla_cli.deps import Deps
 
 if TYPE_CHECKING:
     from nexla_sdk import NexlaClient as SdkClient
-
-    from nexla_cli.core.model import Session
 
 # What to install for sdk_client(): the extra that brings Nexla's SDK.
 SDK_EXTRA_HINT = "pip install 'nexla-auth-cli[sdk]'"
@@ -131,7 +129,9 @@ class NexlaAuth(AuthBase):
         self.api_url = target.api_url
         # A token from $NEXLA_ACCESS_TOKEN is used as it is and never renewed, as by the CLI.
         self._fixed = target.token() if target.from_variable else None
-        self._session: Session | None = None
+        # One renewal at a time in this process: threads that find the session due wait for
+        # it and then find the renewed session in the store (other processes: the store's
+        # lock, in renewal.py).
         self._lock = threading.Lock()
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -147,34 +147,32 @@ class NexlaAuth(AuthBase):
         return request
 
     def token(self) -> str:
-        """The live token this object sends: the stored one, renewed first when due."""
+        """The token this object sends now: the stored one, renewed first when due, as
+        `nexla token print` prints it (read from the store each time, so a session another
+        process renewed is used at once)."""
         if self._fixed is not None:
             return self._fixed
+        assert self.env is not None
         with self._lock:
             deps = library_deps()
-            margin = storedsessions.margin_override(deps)
-            if self._session is None or not renewal_plan.good_as_is(
-                self._session, deps.now(), margin, 0
-            ):
-                assert self.env is not None
-                data = storedsessions.load(deps)
-                self._session = renewal.usable_session(deps, data, self.env)
-            return self._session.access_token
+            data = storedsessions.load(deps)
+            return renewal.usable_session(deps, data, self.env).access_token
 
     def _renewed_after_rejection(self, rejected: str) -> str:
-        """The token after `rejected` was answered 401: renewed once, by one thread (the
-        others find it renewed), and by one process (renew_after_rejection's single-flight)."""
+        """The token after `rejected` was answered 401: renewed once, by one thread and one
+        process (renew_after_rejection uses a session another has stored meanwhile)."""
+        assert self.env is not None
         with self._lock:
-            if self._session is not None and self._session.access_token != rejected:
-                return self._session.access_token
-            assert self.env is not None
-            self._session = renewal.renew_after_rejection(library_deps(), self.env, rejected)
-            return self._session.access_token
+            return renewal.renew_after_rejection(library_deps(), self.env, rejected).access_token
 
     def _after_response(
         self, response: requests.Response, resent: list[bool], send_options: dict[str, Any]
     ) -> requests.Response:
         request = response.request
+        if request.url is None or not within_api_base(request.url, self.api_url):
+            # This hook travels with the copies requests makes to follow redirects: an
+            # answer from elsewhere (a 401 there above all) is none of the token's business.
+            return response
         if response.is_redirect:
             # requests copies this request's headers into the next one and strips the token
             # only on a change of host or scheme: a redirect out of the API base must not
