@@ -6,13 +6,13 @@ from typing import Annotated, List, Optional
 import typer
 import typer.main
 
-from nexla_cli import __version__
 from nexla_cli.cli.commands.api import api
 from nexla_cli.cli.commands.common import Command, Group
 from nexla_cli.cli.commands.env import env_app
 from nexla_cli.cli.commands.token import token_app
 from nexla_cli.core import settings
 from nexla_cli.core.errors import ExitCode, NetworkError, NexlaError, UsageError
+from nexla_cli.core.version import __version__
 from nexla_cli.deps import Deps
 
 ROOT_HELP = """Sign in to Nexla environments and keep session tokens alive for shells and scripts.

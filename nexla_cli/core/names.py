@@ -154,3 +154,33 @@ def normalize_api_url(raw: str) -> str:
     except UsageError:
         raise UsageError(f"not a valid API URL: {shown(raw)}") from None
     return f"https://{host}{parts.path.rstrip('/')}"
+
+
+def path_stays_under(path: str, base_path: str) -> bool:
+    """Whether `path`, however a server may resolve it, is `base_path` or below it.
+
+    Percent-encoding is undone (repeatedly: a proxy may decode once more), then dot
+    segments are removed, in each of the ways servers differ: backslashes as slashes or
+    not, and repeated slashes merged or not. Every reading must stay under the base.
+    """
+    from urllib.parse import unquote
+
+    for _ in range(4):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    base_path = base_path.rstrip("/")
+    for text in {path, path.replace("\\", "/")}:
+        for merge_slashes in (False, True):
+            kept: list[str] = []
+            for segment in text.split("/")[1:]:
+                if segment == "..":
+                    if kept:
+                        kept.pop()
+                elif segment != "." and not (merge_slashes and segment == ""):
+                    kept.append(segment)
+            resolved = "/" + "/".join(kept)
+            if base_path and resolved != base_path and not resolved.startswith(base_path + "/"):
+                return False
+    return True

@@ -34,12 +34,12 @@ from typing import (
     Tuple,
 )
 
-from nexla_cli import __version__
 from nexla_cli.core import settings
 from nexla_cli.core.errors import ApiRefused, AuthError, NetworkError, UsageError
 from nexla_cli.core.model import MAX_SECRET_LENGTH, fits_a_header
 from nexla_cli.core.names import host_of
 from nexla_cli.core.text import escape_controls, one_line
+from nexla_cli.core.version import __version__
 
 if TYPE_CHECKING:
     import socket

@@ -12,6 +12,7 @@ The import checker and the seeded stores are in tests/support/startup.py (the fa
 and completion's tests use them too).
 """
 
+import ast
 import os
 import subprocess
 import sys
@@ -85,6 +86,7 @@ def test_fresh_token_print_loads_no_third_party_module_but_platformdirs(platform
     assert third_party(modules) == ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT
     assert "nexla_cli.fast.fastpath" in modules
     assert not {"typer", "nexla_cli.cli.root", "nexla_cli.auth.storedsessions"} & modules
+    assert "nexla_cli.library" not in modules  # the Python API (docs/python.md)
     # Standard library modules that cost milliseconds here and that the path does not need
     # (paths, store, model, names and output are kept free of them on purpose).
     assert not LEAN_STDLIB_AVOIDED & modules, sorted(LEAN_STDLIB_AVOIDED & modules)
@@ -112,6 +114,21 @@ def test_fresh_token_print_finds_the_store_where_platformdirs_says(platform_env,
     assert (result.returncode, result.stdout, rest) == (0, "tok-fresh\n", "")
     assert third_party(modules) == ALLOWED_THIRD_PARTY_FOR_TOKEN_PRINT
     assert "typer" not in modules
+
+
+def test_importing_the_package_loads_not_the_python_api_until_asked(tmp_path):
+    # docs/python.md: `import nexla_cli` is cheap; its names are loaded on first use.
+    code = "import nexla_cli; import sys; print(sorted(sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code + "; nexla_cli.get_token; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    before, after = (set(ast.literal_eval(line)) for line in result.stdout.splitlines())
+    assert not {"nexla_cli.library", "requests", "nexla_cli.deps"} & before
+    assert "nexla_cli.library" in after  # the check above is about something
 
 
 def test_access_token_variable_print_loads_nothing_but_the_fast_path(platform_env, tmp_path):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import tests.support.hypothesis_profile  # noqa: F401 (the suite's Hypothesis profiles)
 from nexla_cli.cli.commands import api as api_command
 from nexla_cli.cli.commands import api_support
-from nexla_cli.core import model
+from nexla_cli.core import model, names
 from nexla_cli.core.errors import NetworkError, UsageError
 from nexla_cli.core.text import escape_controls
 from nexla_cli.http import client
@@ -164,7 +164,7 @@ def test_a_path_is_under_the_api_base_or_refused(path):
     sent = parse_url(url).path or "/"  # as urllib3 sends it (plain dot segments removed)
     assert sent == "/nexla-api" or sent.startswith("/nexla-api/")
     decoded = unquote(unquote(unquote(sent))).replace("\\", "/")
-    assert api_support._stays_under(decoded, "/nexla-api")
+    assert names.path_stays_under(decoded, "/nexla-api")
 
 
 @given(st.text())

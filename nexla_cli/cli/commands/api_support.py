@@ -40,7 +40,7 @@ def resolve_api_url(api_url: str, path: str) -> str:
     )
     if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):
         url = base + "/" + path.lstrip("/")
-        if not _stays_under(urlsplit(url).path, base_parts.path):
+        if not names.path_stays_under(urlsplit(url).path, base_parts.path):
             raise outside
         if not _sent_path_stays_under(url, base_parts.path):
             raise outside
@@ -57,7 +57,7 @@ def resolve_api_url(api_url: str, path: str) -> str:
         base_host = names.normalize_env_name(base_parts.netloc)
     except UsageError:
         raise outside from None
-    if host != base_host or not _stays_under(parts.path, base_parts.path):
+    if host != base_host or not names.path_stays_under(parts.path, base_parts.path):
         raise outside
     if parts.path.rstrip("/") != base_parts.path and not parts.path.startswith(
         base_parts.path + "/"
@@ -82,37 +82,9 @@ def _sent_path_stays_under(url: str, base_path: str) -> bool:
     base_sent = (parse_url("https://base.invalid" + base_path).path or "").rstrip("/")
     if sent != base_sent and not sent.startswith(base_sent + "/"):
         return False
-    return _stays_under(sent, base_path)
+    return names.path_stays_under(sent, base_path)
 
 
-def _stays_under(path: str, base_path: str) -> bool:
-    """Whether `path`, however a server may resolve it, is `base_path` or below it.
-
-    Percent-encoding is undone (repeatedly: a proxy may decode once more), then dot
-    segments are removed, in each of the ways servers differ: backslashes as slashes or
-    not, and repeated slashes merged or not. Every reading must stay under the base.
-    """
-    from urllib.parse import unquote
-
-    for _ in range(4):
-        decoded = unquote(path)
-        if decoded == path:
-            break
-        path = decoded
-    base_path = base_path.rstrip("/")
-    for text in {path, path.replace("\\", "/")}:
-        for merge_slashes in (False, True):
-            kept: List[str] = []
-            for segment in text.split("/")[1:]:
-                if segment == "..":
-                    if kept:
-                        kept.pop()
-                elif segment != "." and not (merge_slashes and segment == ""):
-                    kept.append(segment)
-            resolved = "/" + "/".join(kept)
-            if base_path and resolved != base_path and not resolved.startswith(base_path + "/"):
-                return False
-    return True
 
 
 def pages(
