@@ -59,6 +59,8 @@ class Deps:
         self.cwd = cwd
         # --debug or NEXLA_DEBUG=1: log HTTP exchanges (redacted) and tracebacks.
         self.debug = False
+        # -q/--quiet (NEXLA_QUIET=1 is read when asked): no messages on success.
+        self.quiet = False
         # What lower layers want said goes to this run's stderr, through its Output.
         self.notices = Notices(sink=self._print_notice)
         # True when this run is the whole process (the `nexla` program): `token exec` may
@@ -87,8 +89,23 @@ class Deps:
         if self._out is None:
             from nexla_cli.ui.output import Output
 
-            self._out = Output(self.streams, self.environ, debug=lambda: self.debug)
+            self._out = Output(
+                self.streams, self.environ, debug=lambda: self.debug, quiet=self.is_quiet
+            )
         return self._out
+
+    def is_quiet(self) -> bool:
+        """-q/--quiet on the line, or NEXLA_QUIET=1. A bad NEXLA_QUIET is an error of its
+        own (exit 2, settings.check_all); until it is reported, nothing is left out."""
+        if self.quiet:
+            return True
+        from nexla_cli.core import settings
+        from nexla_cli.core.errors import UsageError
+
+        try:
+            return settings.quiet(self.environ)
+        except UsageError:
+            return False
 
     @property
     def store(self) -> CredentialStore:

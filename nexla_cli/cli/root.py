@@ -94,7 +94,18 @@ def root(
             "on the line; NEXLA_DEBUG=1 does the same.",
         ),
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No messages on success (warnings and errors are still shown; results on "
+            "stdout are unchanged). Accepted anywhere on the line; NEXLA_QUIET=1 does the same.",
+        ),
+    ] = False,
 ) -> None:
+    if quiet:
+        ctx.obj.quiet = True
     if debug:
         ctx.obj.debug = True
     # Every NEXLA_* setting, whether or not this command would use it: a typo fails now.
@@ -102,19 +113,24 @@ def root(
 
 
 DEBUG_VARIABLE = "NEXLA_DEBUG"
+QUIET_FLAGS = ("-q", "--quiet")
 
 
-def _take_debug_flag(deps: Deps, args: List[str]) -> List[str]:
-    """Turn on debugging for `--debug` anywhere before `--` (and for NEXLA_DEBUG=1); the
-    arguments without it. Words after `--` belong to another program and stay as they are.
+def _take_global_flags(deps: Deps, args: List[str]) -> List[str]:
+    """Turn on debugging for `--debug` anywhere before `--` (and for NEXLA_DEBUG=1), quiet
+    for `-q`/`--quiet` (NEXLA_QUIET is Deps's to read); the arguments without them. Words
+    after `--` belong to another program and stay as they are.
     """
     if deps.environ.get(DEBUG_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on"):
         deps.debug = True
     end = _end_of_own_words(args)
-    if "--debug" not in args[:end]:
-        return args
-    deps.debug = True
-    return [arg for arg in args[:end] if arg != "--debug"] + args[end:]
+    own = args[:end]
+    if "--debug" in own:
+        deps.debug = True
+    if any(arg in QUIET_FLAGS for arg in own):
+        deps.quiet = True
+    kept = [arg for arg in own if arg != "--debug" and arg not in QUIET_FLAGS]
+    return kept + args[end:]
 
 
 # Options of `token exec` that take a value: the word after them is not COMMAND.
@@ -169,7 +185,7 @@ def run(args: List[str], deps: Deps) -> int:
     from nexla_cli.ui.output import ReaderLeft
 
     output = deps.out
-    args = _take_debug_flag(deps, list(args))
+    args = _take_global_flags(deps, list(args))
     try:
         result = _click_command().main(
             args=args, prog_name="nexla", standalone_mode=False, obj=deps
@@ -194,7 +210,7 @@ def run(args: List[str], deps: Deps) -> int:
         output.error(exc.format_message(), hint=f"see `{command} --help`")
         return exc.exit_code
     except (Abort, KeyboardInterrupt):
-        output.info("")
+        output.tell("")
         return int(ExitCode.INTERRUPTED)
     except (ReaderLeft, BrokenPipeError):
         # The reader left early (`| head`): nothing more is wanted, and nothing is wrong.
@@ -207,5 +223,5 @@ def run(args: List[str], deps: Deps) -> int:
         output.error(f"unexpected {type(exc).__name__}", hint="this is a bug; rerun with --debug")
         return int(ExitCode.BUG)
     if result == int(ExitCode.INTERRUPTED):
-        output.info("")
+        output.tell("")
     return result if isinstance(result, int) else 0

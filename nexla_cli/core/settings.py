@@ -27,6 +27,11 @@ ACCESS_TOKEN_VARIABLE = "NEXLA_ACCESS_TOKEN"
 ENV_VARIABLE = "NEXLA_ENV"
 API_URL_VARIABLE = "NEXLA_API_URL"
 SERVICE_KEY_VARIABLE = "NEXLA_SERVICE_KEY"
+QUIET_VARIABLE = "NEXLA_QUIET"
+
+# The words a yes-or-no setting takes, in any case; empty is unset, as everywhere.
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off")
 
 
 _DECIMAL_CHARACTERS = frozenset("0123456789+-.eE")
@@ -148,6 +153,23 @@ def key_storage(environ: Mapping[str, str]) -> str:
     return text
 
 
+def quiet(environ: Mapping[str, str]) -> bool:
+    """$NEXLA_QUIET: whether messages on success are left out (as `-q`); False when unset.
+
+    A value other than 1/0, true/false, yes/no, on/off is refused: a cron line that
+    misspells it would otherwise mail every run without saying why.
+    """
+    text = raw(QUIET_VARIABLE, environ)
+    if text is None or text.lower() in _NO:
+        return False
+    if text.lower() in _YES:
+        return True
+    raise UsageError(
+        f"{QUIET_VARIABLE} must be 1 or 0 (or true/false, yes/no, on/off), "
+        f"not {shown(text, limit=40)}"
+    )
+
+
 def env_name(environ: Mapping[str, str]) -> str | None:
     """$NEXLA_ENV as given (not normalised); None when unset or empty."""
     return raw(ENV_VARIABLE, environ)
@@ -163,6 +185,7 @@ def check_all(environ: Mapping[str, str]) -> None:
     for setting in NUMBERS:
         seconds(setting, environ)
     key_storage(environ)
+    quiet(environ)
     access_token(environ)
     name, api_url = env_name(environ), raw(API_URL_VARIABLE, environ)
     if name is None and api_url is None:

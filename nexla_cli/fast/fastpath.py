@@ -8,6 +8,9 @@ exactly these shapes:
     nexla token print --env NAME | -e NAME | --env=NAME
     nexla token print --min-ttl SECONDS | --min-ttl=SECONDS   (beside --env, either order)
 
+with `-q`/`--quiet` anywhere among them, as the full app takes it (this path prints no
+message that quiet would leave out: only a warning, and the token),
+
 and answers only when $NEXLA_ACCESS_TOKEN is set (without --min-ttl above 0), or the chosen
 environment's stored session is fresh (outside the refresh margin) and has at least
 SECONDS left. It never decides an error: any other argument, a due or expired token, no
@@ -53,6 +56,7 @@ def token_print(argv: list[str], deps: Deps) -> int | None:
 def _shape(argv: list[str]) -> tuple[bool, str | None, int]:
     """(True, NAME or None, SECONDS) for the shapes above, else (False, None, 0)."""
     refused = (False, None, 0)
+    argv = [arg for arg in argv if arg not in ("-q", "--quiet")]
     if argv[:2] != ["token", "print"]:
         return refused
     options: dict[str, str] = {}

@@ -63,16 +63,23 @@ _COLOURS = {"red": "31", "yellow": "33", "green": "32", "bold": "1"}
 class Output:
     """One run's messages and results, written to its streams.
 
-    `environ` decides colour (NO_COLOR, TERM); `debug` says whether debug lines are shown
-    (asked each time: --debug is parsed after the run's Output may exist).
+    `environ` decides colour (NO_COLOR, TERM); `debug` says whether debug lines are shown,
+    `quiet` whether messages on success are left out (-q, NEXLA_QUIET): both asked each
+    time, as the flags are parsed after the run's Output may exist.
     """
 
     def __init__(
-        self, streams: Streams, environ: Mapping[str, str], *, debug: Callable[[], bool]
+        self,
+        streams: Streams,
+        environ: Mapping[str, str],
+        *,
+        debug: Callable[[], bool],
+        quiet: Callable[[], bool] = lambda: False,
     ) -> None:
         self.streams = streams
         self._environ = environ
         self._debug = debug
+        self._quiet = quiet
 
     def use_colour(self, stdout: bool = False) -> bool:
         """Escape sequences only on a terminal that understands them, never with NO_COLOR."""
@@ -101,6 +108,14 @@ class Output:
             pass
 
     def info(self, message: str) -> None:
+        """A message on success or progress: left out when quiet, so that cron mails nothing
+        when all went well."""
+        if not self._quiet():
+            self._to_stderr(escape_controls(message))
+
+    def tell(self, message: str) -> None:
+        """A line the person must see even when quiet: what to open or paste while signing
+        in, the hint of a failure reported without an error line."""
         self._to_stderr(escape_controls(message))
 
     def warn(self, message: str) -> None:

@@ -217,7 +217,7 @@ def prompt_secret(deps: Deps, label: str, what: str, *, pipe_hint: str) -> str:
         if value:
             return check_secret(value, what)
         if tries_left:
-            deps.out.info(f"No {what} entered; paste it and press Enter ({tries_left} more tries).")
+            deps.out.tell(f"No {what} entered; paste it and press Enter ({tries_left} more tries).")
     raise UsageError(f"no {what} entered: nothing was changed", hint=pipe_hint)
 
 

@@ -224,8 +224,9 @@ def _obtain_token(
         link = names.token_page_url(name)
         if not no_browser:
             open_browser(deps, link)
-        deps.out.info("If your browser didn't open, please go to the following link:")
-        deps.out.info(link)
+        # Shown even when quiet: without the link there is nothing to paste.
+        deps.out.tell("If your browser didn't open, please go to the following link:")
+        deps.out.tell(link)
     # With --with-token at a terminal: no browser and no link, but never echoed either.
     return prompt_secret(deps, "Enter ACCESS TOKEN:", "token", pipe_hint=pipe_hint)
 

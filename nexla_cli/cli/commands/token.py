@@ -344,7 +344,7 @@ def run_token_status(deps: Deps, env: Optional[str], *, as_json: bool = False) -
         _print_status(deps, report, expires_at)
     if not report["valid"]:
         name = report["environment"]
-        deps.out.info(f"hint: sign in with `nexla env login --env {name}`")
+        deps.out.tell(f"hint: sign in with `nexla env login --env {name}`")
         raise typer.Exit(int(AuthError.exit_code))
 
 
