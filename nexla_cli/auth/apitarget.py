@@ -45,6 +45,12 @@ class ApiTarget:
             self._token = renewal.usable_session(self.deps, self._data, self.name).access_token
         return self._token
 
+    def refused_hint(self) -> str:
+        """What to do when the API refuses the stored session even after renewing it."""
+        assert self.name is not None
+        env = self._data.environments.get(self.name) if self._data is not None else None
+        return storedsessions.session_hint(self.name, env)
+
     def renew_after_rejection(self) -> str:
         """After a 401: refresh, or re-mint from a saved key, and return the new token."""
         assert self.name is not None and self._token is not None

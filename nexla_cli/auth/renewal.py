@@ -105,7 +105,7 @@ def renew(
             ex.done = "after the request"
             if "refresh" not in ex.sent:
                 return answer_not_stored(name, exc)
-            return _old_token_killed(deps, name, exc)
+            return _old_token_killed(deps, name, exc, ex.data.environments.get(name))
         return None
 
     with exchange(deps, done="after the request", if_unwritten=if_unwritten) as ex:
@@ -274,7 +274,9 @@ def _api_url(deps: SessionDeps, env: Environment, name: str) -> tuple[str, bool,
     return api_url, overridden, None
 
 
-def _old_token_killed(deps: SessionDeps, name: str, exc: StoreWriteError) -> NexlaError:
+def _old_token_killed(
+    deps: SessionDeps, name: str, exc: StoreWriteError, env_before: Environment | None
+) -> NexlaError:
     """A refresh was answered but the new session could not be written: the stored token
     is presumably dead. It is marked so (when even that can be written), so that it is
     never printed again as if it were valid."""
@@ -288,9 +290,9 @@ def _old_token_killed(deps: SessionDeps, name: str, exc: StoreWriteError) -> Nex
                 env.session = stale
     return ConfigError(
         f"the new session for {name} could not be stored ({exc.message}) and the old token "
-        "is no longer valid: a new sign-in is needed",
-        hint=f"free some disk space or make the directory writable, then "
-        f"`nexla env login --env {name}`",
+        "is no longer valid: a new session is needed",
+        hint="free some disk space or make the directory writable, then "
+        + storedsessions.session_hint(name, env_before),
     )
 
 

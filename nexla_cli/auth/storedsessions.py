@@ -13,7 +13,7 @@ SessionDeps (deps.py) and say what the user should hear through `deps.notices`, 
 from __future__ import annotations
 
 from nexla_cli.core import envchoice, names, settings
-from nexla_cli.core.errors import AuthError, ConfigError, UsageError
+from nexla_cli.core.errors import LOGIN_HINT, AuthError, ConfigError, UsageError
 from nexla_cli.core.model import Session
 from nexla_cli.storage.store import CorruptStore, Environment, StoreData
 
@@ -181,6 +181,24 @@ def usable_saved_key(env: Environment) -> bool:
     """Whether a key is saved that the server has not refused (a refused one is not sent
     again). Where it is (file or OS keyring) is looked at only to mint."""
     return env.saved_key is not None and env.saved_key.rejected_at is None
+
+
+def session_hint(name: str, env: Environment | None) -> str:
+    """The next step for NAME's session that the server refused or that ran out, fitting
+    what is saved. `nexla env login` drops a saved service key, so it is offered only when
+    none is saved that could be used: with one, `token refresh` mints a new session from it.
+    """
+    if env is not None and usable_saved_key(env):
+        return (
+            f"run `nexla token refresh --env {name}`: it gets a new session from the saved "
+            "service key, which stays saved"
+        )
+    if env is not None and key_refused(env):
+        return (
+            f"save a valid key with `nexla token from-key --env {name} --save-key`, or "
+            f"{LOGIN_HINT} (`nexla env login --env {name}`)"
+        )
+    return f"{LOGIN_HINT} (`nexla env login --env {name}`)"
 
 
 def mark_key_refused(env: Environment, now: float) -> None:

@@ -1,4 +1,4 @@
-"""`-q/--quiet` anywhere on the line, and NEXLA_QUIET (README.md, "Variables"; docs/scripting.md,
+"""`-q/--quiet` anywhere on the line, and NEXLA_QUIET (README.md, "Settings"; docs/scripting.md,
 the cron recipe): no message on success, warnings and errors still on stderr, stdout as it
 would be without it. A bad NEXLA_QUIET is exit 2 on every path, the `token print` fast path
 included."""

@@ -11,7 +11,7 @@ from nexla_cli.auth.apitarget import ApiTarget
 from nexla_cli.cli.commands import api_support
 from nexla_cli.cli.commands.common import EnvOption
 from nexla_cli.core import settings
-from nexla_cli.core.errors import LOGIN_HINT, AuthError, UsageError
+from nexla_cli.core.errors import AuthError, UsageError
 from nexla_cli.core.text import escape_controls
 from nexla_cli.deps import Deps
 from nexla_cli.http import client
@@ -377,7 +377,7 @@ def _raise_for_error(response: "requests.Response", target: ApiTarget, head: byt
         raise AuthError(
             f"the API refused the session token for {target.name} even after renewing it: "
             f"{message}",
-            hint=LOGIN_HINT,
+            hint=target.refused_hint(),
         )
     if status == 403:
         raise AuthError(message, hint="the signed-in user may not be allowed to do this")

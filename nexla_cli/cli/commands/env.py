@@ -26,7 +26,6 @@ from nexla_cli.cli.commands.common import (
 )
 from nexla_cli.core import names
 from nexla_cli.core.errors import (
-    LOGIN_HINT,
     AuthError,
     ConfigError,
     NetworkError,
@@ -310,7 +309,7 @@ def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> N
                 detail += f"  [{_describe_check(checks[name])}]"
             out.display(f"{marker} {name.ljust(width)}  {detail}")
     if check:
-        _raise_for_checks(checks)
+        _raise_for_checks(checks, data)
 
 
 _SOURCE_WORDS = {"service_key": "service key"}
@@ -339,7 +338,7 @@ def _check_json(result: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     }
 
 
-def _raise_for_checks(checks: Dict[str, Dict[str, Any]]) -> None:
+def _raise_for_checks(checks: Dict[str, Dict[str, Any]], data: StoreData) -> None:
     from nexla_cli.auth.environments import REJECTED, UNREACHABLE
 
     rejected = [name for name, result in checks.items() if result["status"] == REJECTED]
@@ -348,7 +347,7 @@ def _raise_for_checks(checks: Dict[str, Dict[str, Any]]) -> None:
         also = f" ({', '.join(unreachable)} could not be reached)" if unreachable else ""
         raise AuthError(
             f"the server rejected the token of {', '.join(rejected)}{also}",
-            hint=f"{LOGIN_HINT} (`nexla env login --env {rejected[0]}`)",
+            hint=storedsessions.session_hint(rejected[0], data.environments.get(rejected[0])),
         )
     if unreachable:
         raise NetworkError(f"could not reach the server of {', '.join(unreachable)}")
@@ -450,7 +449,7 @@ def run_env_show(
         )
     if check and not accepted:
         reason = check_result.get("reason") or "the token was not accepted"
-        raise AuthError(f"{name}: {reason}", hint=f"{LOGIN_HINT} (`nexla env login --env {name}`)")
+        raise AuthError(f"{name}: {reason}", hint=storedsessions.session_hint(name, record))
 
 
 def _print_show(

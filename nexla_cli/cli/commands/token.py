@@ -343,9 +343,16 @@ def run_token_status(deps: Deps, env: Optional[str], *, as_json: bool = False) -
     else:
         _print_status(deps, report, expires_at)
     if not report["valid"]:
-        name = report["environment"]
-        deps.out.tell(f"hint: sign in with `nexla env login --env {name}`")
+        deps.out.tell("hint: " + _status_hint(deps, report["environment"]))
         raise typer.Exit(int(AuthError.exit_code))
+
+
+def _status_hint(deps: Deps, name: str) -> str:
+    """What to do about NAME's missing or invalid session, fitting what is saved."""
+    env = storedsessions.load(deps).environments.get(name)
+    if env is None or env.session is None:
+        return f"sign in with `nexla env login --env {name}`"
+    return storedsessions.session_hint(name, env)
 
 
 def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Optional[float]]:
