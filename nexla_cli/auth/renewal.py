@@ -288,9 +288,11 @@ def _old_token_killed(
             if env is not None and stale is not None:
                 stale.refresh_failure = {"at": int(deps.now()), "kind": "rejected"}
                 env.session = stale
+    from_key = env_before is not None and storedsessions.usable_saved_key(env_before)
     return ConfigError(
         f"the new session for {name} could not be stored ({exc.message}) and the old token "
-        "is no longer valid: a new session is needed",
+        "is no longer valid: "
+        + ("a new session from the saved key is needed" if from_key else "a new sign-in is needed"),
         hint="free some disk space or make the directory writable, then "
         + storedsessions.session_hint(name, env_before),
     )
