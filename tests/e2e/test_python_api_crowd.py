@@ -19,8 +19,9 @@ import pytest
 from tests.support.stores import set_times
 
 ROOT = Path(__file__).resolve().parents[2]
-SHORT = 2  # seconds: the life of every session the fake server issues here
-LIFETIMES = 4  # how long the job runs, in session lifetimes
+SHORT = 4  # seconds: the life of every session the fake server issues here; its margin (a
+# quarter) leaves a busy machine a second to use a token before it is renewed
+LIFETIMES = 3  # how long the job runs, in session lifetimes
 PROCESSES, THREADS = 3, 4
 
 
