@@ -67,6 +67,11 @@ def sign_in_with_token(
     return signed_in, dropped_key
 
 
+def check_url(deps: SessionDeps, name: str, api_url: str | None) -> str:
+    """The API URL a pasted token for NAME will be checked with (sign_in_with_token)."""
+    return api_url or storedsessions.api_url_for(deps, _peek_env(deps, name), name)
+
+
 def _store(
     deps: SessionDeps,
     name: str,

@@ -376,6 +376,65 @@ def check_host_resolves(deps: Deps, name: str) -> None:
     )
 
 
+def check_api_accepts_connections(deps: Deps, api_url: str) -> None:
+    """Exit 5 when the API's host and port refuse a connection, or do not answer one within
+    deps.timing.api_connect, before a browser opens: a wrong port would otherwise show only
+    after the token was fetched and pasted.
+
+    Skipped behind a proxy, which makes the connection itself. A name that cannot be looked
+    up, or any other failure to connect, is left to the request that follows.
+    """
+    if any(deps.environ.get(variable) for variable in _PROXY_VARIABLES):
+        return
+    from urllib.parse import urlsplit
+
+    netloc = urlsplit(api_url).netloc
+    host, port = _host_and_port(netloc)
+    bound = deps.timing.api_connect
+    reason = _connect_failure(host, port, bound)
+    if reason is None:
+        return
+    raise NetworkError(
+        f"cannot connect to {netloc}: {reason}; no browser was opened and nothing was sent",
+        hint="check the host name and port (e.g. dataops.nexla.io, localhost:8443), "
+        "and that the server is running",
+    )
+
+
+def _connect_failure(host: str, port: int, bound: float) -> Optional[str]:
+    """Why no address of host:port took a TCP connection within `bound` seconds in all
+    (`connection refused`, `no answer within 2s`); None when one did, or when the reason is
+    for the request to report."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + bound
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None  # the lookup was checked before; anything else is the request's
+    failures = []
+    for family, kind, proto, _, address in addresses:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            failures.append("timed out")
+            break
+        try:
+            with socket.socket(family, kind, proto) as connection:
+                connection.settimeout(left)
+                connection.connect(address)
+            return None
+        except ConnectionRefusedError:
+            failures.append("refused")
+        except (socket.timeout, TimeoutError):
+            failures.append("timed out")
+        except OSError:
+            failures.append("other")
+    if "timed out" in failures:
+        return f"no answer within {bound:g}s"
+    return "connection refused" if "refused" in failures else None
+
+
 def _host_and_port(name: str) -> Tuple[str, int]:
     if name.startswith("["):
         address, _, rest = name[1:].partition("]")
