@@ -41,7 +41,9 @@ def sign_in_with_token(
         except AuthError:
             raise AuthError(
                 f"the token was rejected by {name}; nothing was saved",
-                hint=f"copy a fresh token from {names.token_page_url(name)}",
+                # A service key pasted at the token prompt ends here too.
+                hint=f"copy a fresh token from {names.token_page_url(name)}; a service key "
+                f"is not a token: sign in with it by `nexla token from-key --env {name}`",
             ) from None
         except NetworkError as exc:
             raise NetworkError(

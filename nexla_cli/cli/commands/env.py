@@ -12,7 +12,7 @@ from nexla_cli.cli.commands.common import (
     JsonOption,
     check_api_accepts_connections,
     check_host_resolves,
-    check_secret,
+    check_token,
     complete_env_names,
     describe_expiry,
     describe_impersonator,
@@ -227,7 +227,8 @@ def _obtain_token(
     the token will be checked with; None with --no-verify) that takes no connection.
     """
     if not stdin_is_terminal(deps):
-        return check_secret(read_secret_line_from_stdin(deps, "token"), "token")
+        piped = read_secret_line_from_stdin(deps, "token")
+        return check_token(piped, name, source="given on stdin")
     client.check_ca_bundle(deps.environ)
     check_host_resolves(deps, name)
     if check_url is not None:
@@ -239,7 +240,13 @@ def _obtain_token(
         deps.out.info("If your browser didn't open, please go to the following link:")
         deps.out.info(link)
     # With --with-token at a terminal: no browser and no link, but never echoed either.
-    return prompt_secret(deps, "Enter ACCESS TOKEN:", "token", pipe_hint=pipe_hint)
+    return prompt_secret(
+        deps,
+        "Enter ACCESS TOKEN:",
+        "token",
+        pipe_hint=pipe_hint,
+        check=lambda typed: check_token(typed, name, source="pasted"),
+    )
 
 
 def _sign_in(
