@@ -41,7 +41,9 @@ def sign_in_with_token(
         except AuthError:
             raise AuthError(
                 f"the token was rejected by {name}; nothing was saved",
-                hint=f"copy a fresh token from {names.token_page_url(name)}",
+                # A service key pasted at the token prompt ends here too.
+                hint=f"copy a fresh token from {names.token_page_url(name)}; a service key "
+                f"is not a token: sign in with it by `nexla token from-key --env {name}`",
             ) from None
         except NetworkError as exc:
             raise NetworkError(
@@ -65,6 +67,11 @@ def sign_in_with_token(
         deps, name, existing, signed_in, api_url=api_url, make_current=make_current
     )
     return signed_in, dropped_key
+
+
+def check_url(deps: SessionDeps, name: str, api_url: str | None) -> str:
+    """The API URL a pasted token for NAME will be checked with (sign_in_with_token)."""
+    return api_url or storedsessions.api_url_for(deps, _peek_env(deps, name), name)
 
 
 def _store(

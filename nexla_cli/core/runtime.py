@@ -29,6 +29,7 @@ class Timing:
         retry_backoff: float = 0.5,
         max_retry_after: float = 10.0,
         host_lookup: float = 10.0,
+        api_connect: float = 2.0,
         keyring_call: float = 3.0,
         spinner_delay: float = 0.3,
     ) -> None:
@@ -38,6 +39,8 @@ class Timing:
         self.max_retry_after = max_retry_after
         # The host is looked up before the browser opens, for at most this long.
         self.host_lookup = host_lookup
+        # Then the API's host and port are connected to, for at most this long in all.
+        self.api_connect = api_connect
         # Each call into the OS keyring (D-Bus, Keychain) must answer within this.
         self.keyring_call = keyring_call
         # `nexla api` shows a spinner once a call has taken this long (on a terminal).

@@ -16,3 +16,42 @@ def close_ended(child: pexpect.spawn, timeout: float = 30) -> None:
         time.sleep(0.005)
     child.ptyproc.delayafterclose = 0
     child.close()
+
+
+class NexlaTerminal:
+    """`nexla ARGS` in a pseudo-terminal; everything it writes to the terminal is kept."""
+
+    def __init__(self, nx, *args: str, env=None) -> None:
+        import io
+
+        from tests.support.processes import nexla_executable
+
+        self.transcript = io.StringIO()
+        self.child = pexpect.spawn(
+            nexla_executable(),
+            list(args),
+            env=env or nx.env,
+            cwd=str(nx.tmp_path),
+            encoding="utf-8",
+            timeout=30,
+            dimensions=(24, 200),
+        )
+        self.child.logfile_read = self.transcript
+        # nexla turns echo off (and drops earlier input) before its prompt: no need to wait.
+        self.child.delaybeforesend = None
+
+    def expect(self, text: str) -> None:
+        self.child.expect_exact(text)
+
+    def type(self, line: str) -> None:
+        self.child.sendline(line)
+
+    def finish(self) -> int:
+        self.child.expect(pexpect.EOF)
+        close_ended(self.child)
+        assert self.child.signalstatus is None
+        return int(self.child.exitstatus)
+
+    @property
+    def output(self) -> str:
+        return self.transcript.getvalue()

@@ -1,16 +1,15 @@
 """What the command modules share: the --env option, prompts, secrets from stdin, browser."""
 
 import os
-import re
 import sys
 from types import FrameType
-from typing import Annotated, Any, Dict, List, Mapping, Optional, Tuple
+from typing import Annotated, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import typer
 from typer._click.core import Context as ClickContext
 from typer.core import TyperCommand, TyperGroup
 
-from nexla_cli.core import timefmt
+from nexla_cli.core import names, pasted, timefmt
 from nexla_cli.core.errors import NetworkError, UsageError
 from nexla_cli.core.model import MAX_SECRET_LENGTH, Session, fits_a_header
 
@@ -205,17 +204,25 @@ def _prompt_hidden_elsewhere(deps: Deps, label: str) -> Optional[str]:
         return None
 
 
-def prompt_secret(deps: Deps, label: str, what: str, *, pipe_hint: str) -> str:
+def prompt_secret(
+    deps: Deps,
+    label: str,
+    what: str,
+    *,
+    pipe_hint: str,
+    check: Optional[Callable[[str], str]] = None,
+) -> str:
     """A hidden prompt that asks again after an empty line (Enter pressed before pasting).
 
-    End of input (Ctrl-D), or SECRET_PROMPT_TRIES empty lines, is a usage error.
+    End of input (Ctrl-D), or SECRET_PROMPT_TRIES empty lines, is a usage error. What was
+    typed goes through `check` (default: check_secret).
     """
     for tries_left in range(SECRET_PROMPT_TRIES - 1, -1, -1):
         value = read_hidden(deps, label, pipe_hint=pipe_hint)
         if value is None:
             break
         if value:
-            return check_secret(value, what)
+            return check(value) if check is not None else check_secret(value, what)
         if tries_left:
             deps.out.tell(f"No {what} entered; paste it and press Enter ({tries_left} more tries).")
     raise UsageError(f"no {what} entered: nothing was changed", hint=pipe_hint)
@@ -230,14 +237,28 @@ def prompt_visible(deps: Deps, label: str) -> str:
     return line.strip()
 
 
-_BEARER = re.compile(r"bearer\s+(?=\S)", re.IGNORECASE)
+def check_token(value: str, name: str, *, source: str) -> str:
+    """The access token in pasted or piped text (`source`: "pasted", "given on stdin"):
+    spaces, `Bearer ` and quotes around it removed; a URL, or a quote at one end only,
+    refused before anything is sent."""
+    judged = pasted.judge_pasted_token(value)
+    if judged.kind == pasted.URL:
+        raise UsageError(
+            f"a URL was {source} instead of the token; nothing was sent",
+            hint=f"open {names.token_page_url(name)} and copy the token the page shows, "
+            "not an address",
+        )
+    if judged.kind == pasted.STRAY_QUOTE:
+        raise UsageError(
+            f"the token {source} has a quote mark at one end only (a token holds no "
+            "quotes); nothing was sent",
+            hint="copy the token again, with no quote marks or with both",
+        )
+    return check_secret(judged.text, "token")
 
 
 def check_secret(value: str, what: str) -> str:
     value = value.strip()
-    if what == "token":
-        # Copied from an Authorization header: `Bearer <token>` means <token>.
-        value = _BEARER.sub("", value, count=1) if _BEARER.match(value) else value
     if not value:
         raise UsageError(f"empty {what}: nothing was changed")
     if len(value) > MAX_SECRET_LENGTH:
@@ -374,6 +395,65 @@ def check_host_resolves(deps: Deps, name: str) -> None:
         f"cannot find the host {host}: {reason}; no browser was opened and nothing was sent",
         hint="check the name for a typo (e.g. dataops.nexla.io), or your network connection",
     )
+
+
+def check_api_accepts_connections(deps: Deps, api_url: str) -> None:
+    """Exit 5 when the API's host and port refuse a connection, or do not answer one within
+    deps.timing.api_connect, before a browser opens: a wrong port would otherwise show only
+    after the token was fetched and pasted.
+
+    Skipped behind a proxy, which makes the connection itself. A name that cannot be looked
+    up, or any other failure to connect, is left to the request that follows.
+    """
+    if any(deps.environ.get(variable) for variable in _PROXY_VARIABLES):
+        return
+    from urllib.parse import urlsplit
+
+    netloc = urlsplit(api_url).netloc
+    host, port = _host_and_port(netloc)
+    bound = deps.timing.api_connect
+    reason = _connect_failure(host, port, bound)
+    if reason is None:
+        return
+    raise NetworkError(
+        f"cannot connect to {netloc}: {reason}; no browser was opened and nothing was sent",
+        hint="check the host name and port (e.g. dataops.nexla.io, localhost:8443), "
+        "and that the server is running",
+    )
+
+
+def _connect_failure(host: str, port: int, bound: float) -> Optional[str]:
+    """Why no address of host:port took a TCP connection within `bound` seconds in all
+    (`connection refused`, `no answer within 2s`); None when one did, or when the reason is
+    for the request to report."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + bound
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None  # the lookup was checked before; anything else is the request's
+    failures = []
+    for family, kind, proto, _, address in addresses:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            failures.append("timed out")
+            break
+        try:
+            with socket.socket(family, kind, proto) as connection:
+                connection.settimeout(left)
+                connection.connect(address)
+            return None
+        except ConnectionRefusedError:
+            failures.append("refused")
+        except (socket.timeout, TimeoutError):
+            failures.append("timed out")
+        except OSError:
+            failures.append("other")
+    if "timed out" in failures:
+        return f"no answer within {bound:g}s"
+    return "connection refused" if "refused" in failures else None
 
 
 def _host_and_port(name: str) -> Tuple[str, int]:

@@ -10,8 +10,9 @@ from nexla_cli.cli.commands.common import (
     EnvOption,
     Group,
     JsonOption,
+    check_api_accepts_connections,
     check_host_resolves,
-    check_secret,
+    check_token,
     complete_env_names,
     describe_expiry,
     describe_impersonator,
@@ -127,8 +128,9 @@ def run_env_configure(
         asked = prompt_visible(deps, "NEXLA Environment (ex:dataops.nexla.io):")
         name = names.normalize_env_name(asked)
     pipe_hint = f"pipe it in: nexla env configure {name} --with-token < token.txt"
+    check_url = None if no_verify else signin.check_url(deps, name, api_url)
     token = _obtain_token(
-        deps, name, with_token=with_token, no_browser=no_browser, pipe_hint=pipe_hint
+        deps, name, check_url, with_token=with_token, no_browser=no_browser, pipe_hint=pipe_hint
     )
     _sign_in(deps, name, token, api_url=api_url, verify=not no_verify, make_current=True)
 
@@ -175,8 +177,9 @@ def run_env_login(
     else:
         deps.out.info(f"Signing in to {name}.")
     pipe_hint = f"pipe it in: nexla env login --env {name} --with-token < token.txt"
+    check_url = None if no_verify else signin.check_url(deps, name, None)
     token = _obtain_token(
-        deps, name, with_token=with_token, no_browser=no_browser, pipe_hint=pipe_hint
+        deps, name, check_url, with_token=with_token, no_browser=no_browser, pipe_hint=pipe_hint
     )
     _sign_in(deps, name, token, api_url=None, verify=not no_verify, make_current=False)
 
@@ -208,17 +211,27 @@ def _print_available_environments(deps: Deps, data: StoreData) -> None:
 
 
 def _obtain_token(
-    deps: Deps, name: str, *, with_token: bool, no_browser: bool, pipe_hint: str
+    deps: Deps,
+    name: str,
+    check_url: Optional[str],
+    *,
+    with_token: bool,
+    no_browser: bool,
+    pipe_hint: str,
 ) -> str:
     """The token from a pipe, else typed at the terminal (hidden) after the browser and link.
 
     Before anyone is asked to paste, what would make the paste useless is ruled out: a CA
-    bundle that is not there, a host that cannot be found.
+    bundle that is not there, a host that cannot be found, an API (at check_url, the one
+    the token will be checked with; None with --no-verify) that takes no connection.
     """
     if not stdin_is_terminal(deps):
-        return check_secret(read_secret_line_from_stdin(deps, "token"), "token")
+        piped = read_secret_line_from_stdin(deps, "token")
+        return check_token(piped, name, source="given on stdin")
     client.check_ca_bundle(deps.environ)
     check_host_resolves(deps, name)
+    if check_url is not None:
+        check_api_accepts_connections(deps, check_url)
     if not with_token:
         link = names.token_page_url(name)
         if not no_browser:
@@ -227,7 +240,13 @@ def _obtain_token(
         deps.out.tell("If your browser didn't open, please go to the following link:")
         deps.out.tell(link)
     # With --with-token at a terminal: no browser and no link, but never echoed either.
-    return prompt_secret(deps, "Enter ACCESS TOKEN:", "token", pipe_hint=pipe_hint)
+    return prompt_secret(
+        deps,
+        "Enter ACCESS TOKEN:",
+        "token",
+        pipe_hint=pipe_hint,
+        check=lambda typed: check_token(typed, name, source="pasted"),
+    )
 
 
 def _sign_in(
