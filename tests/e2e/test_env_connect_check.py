@@ -6,7 +6,7 @@ import time
 
 from tests.support.ports import closed_port
 from tests.support.stores import store_path, stored_session
-from tests.support.terminals import NexlaTerminal
+from tests.support.terminals import Terminal
 
 TOKEN_PROMPT = "Enter ACCESS TOKEN:"
 LINK_LINE = "If your browser didn't open, please go to the following link:"
@@ -15,7 +15,7 @@ LINK_LINE = "If your browser didn't open, please go to the following link:"
 # a real terminal
 def test_a_refused_port_stops_before_the_browser_and_the_prompt(nx):
     port = closed_port()
-    term = NexlaTerminal(nx, "env", "configure", f"localhost:{port}")
+    term = Terminal(nx, "env", "configure", f"localhost:{port}")
     term.expect(f"error: cannot connect to localhost:{port}: connection refused")
     term.expect("hint: check the host name and port")
     assert term.finish() == 5
@@ -29,7 +29,7 @@ def test_a_refused_port_stops_before_the_browser_and_the_prompt(nx):
 # a real terminal
 def test_behind_a_proxy_the_port_is_not_tried_locally(nx):
     env = nx.env_with(HTTPS_PROXY="http://127.0.0.1:9")
-    term = NexlaTerminal(nx, "env", "configure", f"localhost:{closed_port()}", env=env)
+    term = Terminal(nx, "env", "configure", f"localhost:{closed_port()}", env=env)
     term.expect(TOKEN_PROMPT)
     term.child.sendintr()
     assert term.finish() == 130
@@ -39,7 +39,7 @@ def test_behind_a_proxy_the_port_is_not_tried_locally(nx):
 def test_no_verify_signs_in_without_connecting(nx):
     # --no-verify is for an API that cannot be reached from here: nothing is tried.
     name = f"localhost:{closed_port()}"
-    term = NexlaTerminal(nx, "env", "configure", name, "--no-browser", "--no-verify")
+    term = Terminal(nx, "env", "configure", name, "--no-browser", "--no-verify")
     term.expect(TOKEN_PROMPT)
     term.type("a-token-checked-later")
     assert term.finish() == 0

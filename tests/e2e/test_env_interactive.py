@@ -14,49 +14,11 @@ import pytest
 from tests.support.processes import nexla_executable
 from tests.support.signing_in import second_name, seed_configured
 from tests.support.stores import read_store, store_bytes, store_path, stored_session
-from tests.support.terminals import close_ended
+from tests.support.terminals import Terminal, close_ended
 
 HOST_PROMPT = "NEXLA Environment (ex:dataops.nexla.io):"
 LINK_LINE = "If your browser didn't open, please go to the following link:"
 TOKEN_PROMPT = "Enter ACCESS TOKEN:"
-
-
-class Terminal:
-    """`nexla ARGS` in a pseudo-terminal; everything it writes to the terminal is kept."""
-
-    def __init__(self, nx, *args, env=None, script="exec {nexla}"):
-        """`script` is the shell command line run in the terminal; {nexla} is the command."""
-        self.transcript = io.StringIO()
-        command = script.format(nexla=shlex.join([nexla_executable(), *args]))
-        self.child = pexpect.spawn(
-            "/bin/sh",
-            ["-c", command],
-            env=env or nx.env,
-            cwd=str(nx.tmp_path),
-            encoding="utf-8",
-            timeout=30,
-            dimensions=(24, 200),
-        )
-        self.child.logfile_read = self.transcript
-        # pexpect waits 50 ms before each send for programs that show a password prompt
-        # before turning echo off; nexla turns it off (and drops earlier input) first.
-        self.child.delaybeforesend = None
-
-    def expect(self, text):
-        self.child.expect_exact(text)
-
-    def type(self, line):
-        self.child.sendline(line)
-
-    def finish(self) -> int:
-        self.child.expect(pexpect.EOF)
-        close_ended(self.child)
-        assert self.child.signalstatus is None
-        return self.child.exitstatus
-
-    @property
-    def output(self) -> str:
-        return self.transcript.getvalue()
 
 
 def token_page(nx, name=None):

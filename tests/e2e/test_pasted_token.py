@@ -2,7 +2,7 @@
 (docs/signing-in.md, "Step by step" and "What each failure means")."""
 
 from tests.support.stores import store_path, stored_session
-from tests.support.terminals import NexlaTerminal
+from tests.support.terminals import Terminal
 
 TOKEN_PROMPT = "Enter ACCESS TOKEN:"
 
@@ -10,7 +10,7 @@ TOKEN_PROMPT = "Enter ACCESS TOKEN:"
 # a real terminal
 def test_a_pasted_url_is_refused_before_anything_is_sent(nx):
     page = f"https://{nx.server.host}/token"
-    term = NexlaTerminal(nx, "env", "configure", nx.server.host, "--no-browser")
+    term = Terminal(nx, "env", "configure", nx.server.host, "--no-browser")
     term.expect(TOKEN_PROMPT)
     term.type(page)
     term.expect("error: a URL was pasted instead of the token; nothing was sent")
@@ -24,7 +24,7 @@ def test_a_pasted_url_is_refused_before_anything_is_sent(nx):
 # a real terminal
 def test_a_pasted_token_in_quotes_is_taken_without_them(nx):
     token = nx.server.issue_token()
-    term = NexlaTerminal(nx, "env", "configure", nx.server.host, "--no-browser")
+    term = Terminal(nx, "env", "configure", nx.server.host, "--no-browser")
     term.expect(TOKEN_PROMPT)
     term.type(f'"{token}"')
     assert term.finish() == 0
@@ -36,7 +36,7 @@ def test_a_pasted_token_in_quotes_is_taken_without_them(nx):
 def test_a_pasted_service_key_is_rejected_with_the_from_key_hint(nx):
     key = "a-service-key-0123456789"
     nx.server.add_service_key(key)
-    term = NexlaTerminal(nx, "env", "configure", nx.server.host, "--no-browser")
+    term = Terminal(nx, "env", "configure", nx.server.host, "--no-browser")
     term.expect(TOKEN_PROMPT)
     term.type(key)
     term.expect(f"error: the token was rejected by {nx.server.host}; nothing was saved")

@@ -18,18 +18,23 @@ def close_ended(child: pexpect.spawn, timeout: float = 30) -> None:
     child.close()
 
 
-class NexlaTerminal:
-    """`nexla ARGS` in a pseudo-terminal; everything it writes to the terminal is kept."""
+class Terminal:
+    """`nexla ARGS` in a pseudo-terminal; everything it writes to the terminal is kept.
 
-    def __init__(self, nx, *args: str, env=None) -> None:
+    `script` is the shell command line run in the terminal, {nexla} the command (a test of
+    job control runs it under a shell)."""
+
+    def __init__(self, nx, *args: str, env=None, script: str = "exec {nexla}") -> None:
         import io
+        import shlex
 
         from tests.support.processes import nexla_executable
 
         self.transcript = io.StringIO()
+        command = script.format(nexla=shlex.join([nexla_executable(), *args]))
         self.child = pexpect.spawn(
-            nexla_executable(),
-            list(args),
+            "/bin/sh",
+            ["-c", command],
             env=env or nx.env,
             cwd=str(nx.tmp_path),
             encoding="utf-8",
@@ -37,7 +42,8 @@ class NexlaTerminal:
             dimensions=(24, 200),
         )
         self.child.logfile_read = self.transcript
-        # nexla turns echo off (and drops earlier input) before its prompt: no need to wait.
+        # pexpect waits 50 ms before each send for programs that show a password prompt
+        # before turning echo off; nexla turns it off (and drops earlier input) first.
         self.child.delaybeforesend = None
 
     def expect(self, text: str) -> None:
