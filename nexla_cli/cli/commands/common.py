@@ -217,7 +217,10 @@ def prompt_secret(deps: Deps, label: str, what: str, *, pipe_hint: str) -> str:
         if value:
             return check_secret(value, what)
         if tries_left:
-            deps.out.info(f"No {what} entered; paste it and press Enter ({tries_left} more tries).")
+            tries = "try" if tries_left == 1 else "tries"
+            deps.out.info(
+                f"No {what} entered; paste it and press Enter ({tries_left} more {tries})."
+            )
     raise UsageError(f"no {what} entered: nothing was changed", hint=pipe_hint)
 
 
@@ -390,6 +393,14 @@ def print_notes(deps: Deps, notes: List[str]) -> None:
 
 
 # Presenting sessions -------------------------------------------------------------------
+
+
+# Where a session came from, in words for people; --json keeps the stored ids.
+SOURCE_WORDS = {"service_key": "service key", "pasted": "pasted", "refreshed": "refreshed"}
+
+
+def describe_source(source: str) -> str:
+    return SOURCE_WORDS.get(source, source.replace("_", " "))
 
 
 # How an expiry that the server did not give is marked where it is shown.
