@@ -7,10 +7,12 @@ from types import FrameType
 from typing import Annotated, Any, Dict, List, Mapping, Optional, Tuple
 
 import typer
+from typer._click.core import Command as ClickCommand
 from typer._click.core import Context as ClickContext
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperCommand, TyperGroup
 
-from nexla_cli.core import timefmt
+from nexla_cli.core import suggest, timefmt
 from nexla_cli.core.errors import NetworkError, UsageError
 from nexla_cli.core.model import MAX_SECRET_LENGTH, Session, fits_a_header
 
@@ -58,6 +60,18 @@ class _HelpOnTheRunsStdout:
 
 class Group(_HelpOnTheRunsStdout, TyperGroup):
     """A command group (`nexla`, `nexla env`, `nexla token`)."""
+
+    def resolve_command(
+        self, ctx: ClickContext, args: List[str]
+    ) -> Tuple[Optional[str], Optional[ClickCommand], List[str]]:
+        # Typer suggests any command difflib finds at its loose default; only a close one here.
+        try:
+            return self._click_resolve_command(ctx, args)
+        except ClickUsageError as exc:
+            if args:
+                closest = suggest.close_names(args[0], self.list_commands(ctx))
+                exc.message = exc.message + suggest.did_you_mean(closest)
+            raise
 
 
 class Command(_HelpOnTheRunsStdout, TyperCommand):
