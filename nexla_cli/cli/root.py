@@ -11,7 +11,7 @@ from nexla_cli.cli.commands.common import Command, Group
 from nexla_cli.cli.commands.env import env_app
 from nexla_cli.cli.commands.token import token_app
 from nexla_cli.core import settings, suggest
-from nexla_cli.core.errors import ExitCode, NetworkError, NexlaError, UsageError
+from nexla_cli.core.errors import ExitCode, NetworkError, NexlaError, UsageError, network_hint
 from nexla_cli.core.version import __version__
 from nexla_cli.deps import Deps
 
@@ -183,7 +183,7 @@ def run(args: List[str], deps: Deps) -> int:
             # A usage error always has a next step: the command's own help.
             hint = f"see `{_command_path(args)} --help`"
         elif not hint and isinstance(exc, NetworkError):
-            hint = "try again when the server is reachable; --debug shows each request"
+            hint = network_hint(exc.message)
         output.error(exc.message, hint)
         return int(exc.exit_code)
     except click_exceptions.NoArgsIsHelpError as exc:
