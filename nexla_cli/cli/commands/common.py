@@ -61,6 +61,12 @@ class _HelpOnTheRunsStdout:
 class Group(_HelpOnTheRunsStdout, TyperGroup):
     """A command group (`nexla`, `nexla env`, `nexla token`)."""
 
+    def list_commands(self, ctx: ClickContext) -> List[str]:
+        # Groups first: a newcomer's first commands are `env` and `token`, not `api` or `help`
+        # (Typer builds the plain commands before the groups).
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda name: not isinstance(self.commands[name], TyperGroup))
+
     def resolve_command(
         self, ctx: ClickContext, args: List[str]
     ) -> Tuple[Optional[str], Optional[ClickCommand], List[str]]:
