@@ -13,6 +13,7 @@ COMMANDS = [
     ("api", "/users/current"),
     ("token", "refresh"),
     ("env", "configure", "HOST", "--with-token"),
+    ("env", "list", "--check"),
 ]
 
 
@@ -24,7 +25,7 @@ def test_an_untrusted_certificate_hints_at_the_ca(nx, tmp_path, args):
     args = tuple(nx.server.host if arg == "HOST" else arg for arg in args)
     result = nx.fails(5, *args, input="tok\n", env=nx.env_with(REQUESTS_CA_BUNDLE=str(other_ca)))
     hint = result.stderr.splitlines()[-1]
-    assert "the certificate is not trusted" in result.stderr, describe(result)
+    assert "the certificate is not trusted" in result.stdout + result.stderr, describe(result)
     assert hint.startswith("hint: point REQUESTS_CA_BUNDLE at a PEM file"), describe(result)
     assert "reachable" not in result.stderr
 

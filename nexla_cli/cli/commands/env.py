@@ -32,6 +32,7 @@ from nexla_cli.core.errors import (
     ConfigError,
     NetworkError,
     UsageError,
+    network_hint,
 )
 from nexla_cli.core.model import Session
 from nexla_cli.deps import Deps
@@ -348,7 +349,11 @@ def _raise_for_checks(checks: Dict[str, Dict[str, Any]]) -> None:
             hint=f"{LOGIN_HINT} (`nexla env login --env {rejected[0]}`)",
         )
     if unreachable:
-        raise NetworkError(f"could not reach the server of {', '.join(unreachable)}")
+        # The reasons are on the listing's lines; the hint follows them (a CA, or waiting).
+        reasons = " ".join(str(checks[name].get("error") or "") for name in unreachable)
+        raise NetworkError(
+            f"could not reach the server of {', '.join(unreachable)}", hint=network_hint(reasons)
+        )
 
 
 def _env_json(
