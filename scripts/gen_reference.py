@@ -16,15 +16,17 @@ REFERENCE = ROOT / "docs" / "reference.md"
 COMMAND = "python scripts/gen_reference.py"
 WIDTH = "80"
 
-HEADER = f"""# Command reference
+# For readers only: how the file is made is for maintainers (docs/architecture.md, "Adding a
+# command"), not in the page.
+HEADER = """# Command reference
 
-Every command's `--help`, as `nexla` prints it. This file is generated: edit the help texts in
-`nexla_cli/`, then run `{COMMAND}`.
+Every command's `--help`, as `nexla` prints it.
 """
 
 
 def command_paths() -> list:
     """(words after `nexla`) for the root, each group and each command, in help order."""
+    import typer.core
     import typer.main
 
     from nexla_cli.cli.root import app
@@ -33,7 +35,10 @@ def command_paths() -> list:
 
     def walk(command, path):
         paths.append(path)
-        for name in getattr(command, "commands", {}):
+        if not isinstance(command, typer.core.TyperGroup):
+            return
+        # In the order `--help` lists them.
+        for name in command.list_commands(typer.Context(command)):
             sub = command.commands[name]
             if not getattr(sub, "hidden", False):
                 walk(sub, (*path, name))

@@ -104,7 +104,7 @@ def _mint_and_store(
     data = ex.data
     if env is None:
         env = data.environments[name] = Environment(api_url)
-        notes.append(f"added environment {name}")
+        notes.append(f"Added environment {name}.")
     if not data.current:
         data.current = name
     env.session = minted
@@ -127,7 +127,7 @@ def _settle_saved_key(
     elif keys.is_saved(env) and not keys.holds(deps.keyring, env, name, service_key):
         # A key saved for another identity must not re-mint this one's sessions.
         ex.forget_key(env, name)
-        notes.append(f"dropped the service key saved earlier for {name}")
+        notes.append(f"Dropped the service key saved earlier for {name}.")
     else:
         storedsessions.clear_key_refusal(env)  # a fresh sign-in by key
 

@@ -10,8 +10,8 @@ from nexla_cli.cli.commands.api import api
 from nexla_cli.cli.commands.common import Command, Group
 from nexla_cli.cli.commands.env import env_app
 from nexla_cli.cli.commands.token import token_app
-from nexla_cli.core import settings
-from nexla_cli.core.errors import ExitCode, NetworkError, NexlaError, UsageError
+from nexla_cli.core import settings, suggest
+from nexla_cli.core.errors import ExitCode, NetworkError, NexlaError, UsageError, network_hint
 from nexla_cli.core.version import __version__
 from nexla_cli.deps import Deps
 
@@ -66,7 +66,10 @@ def help_command(
         found = getattr(target.command, "get_command", lambda _ctx, _name: None)(target, word)
         if found is None:
             shown = target.command_path
-            raise UsageError(f"No such command: {shown} {word}", hint=f"see `{shown} --help`")
+            names: List[str] = getattr(target.command, "list_commands", lambda _ctx: [])(target)
+            closest = suggest.did_you_mean(suggest.close_names(word, names))
+            message = f"No such command: {shown} {word}" + (f".{closest}" if closest else "")
+            raise UsageError(message, hint=f"see `{shown} --help`")
         target = typer.Context(found, info_name=word, parent=target)
     ctx.obj.out.result(target.get_help())
 
@@ -196,7 +199,7 @@ def run(args: List[str], deps: Deps) -> int:
             # A usage error always has a next step: the command's own help.
             hint = f"see `{_command_path(args)} --help`"
         elif not hint and isinstance(exc, NetworkError):
-            hint = "try again when the server is reachable; --debug shows each request"
+            hint = network_hint(exc.message)
         output.error(exc.message, hint)
         return int(exc.exit_code)
     except click_exceptions.NoArgsIsHelpError as exc:
@@ -205,6 +208,9 @@ def run(args: List[str], deps: Deps) -> int:
         return int(ExitCode.OK)
     except click_exceptions.ClickException as exc:
         # Only some click errors (UsageError and its kin) know their command.
+        if isinstance(exc, click_exceptions.NoSuchOption) and exc.possibilities:
+            # click offers any option difflib finds at its loose default; only a close one.
+            exc.possibilities = suggest.close_names(exc.option_name, exc.possibilities)
         failed_in = getattr(exc, "ctx", None)
         command = failed_in.command_path if failed_in else "nexla"
         output.error(exc.format_message(), hint=f"see `{command} --help`")

@@ -22,6 +22,20 @@ class ExitCode(enum.IntEnum):
     READER_LEFT = 141
 
 
+# A transport failure that waiting will not cure, and the next step for it: trusting the CA.
+UNTRUSTED_CERTIFICATE = "the certificate is not trusted"
+TRUST_HINT = (
+    "point REQUESTS_CA_BUNDLE at a PEM file holding the CA that signed the server's "
+    "certificate (docs/network.md)"
+)
+REACHABLE_HINT = "try again when the server is reachable; --debug shows each request"
+
+
+def network_hint(message: str) -> str:
+    """The next step for a network error that carries no hint of its own."""
+    return TRUST_HINT if UNTRUSTED_CERTIFICATE in message else REACHABLE_HINT
+
+
 class NexlaError(Exception):
     # An int, not only an ExitCode: Interrupted exits 128 + the signal's number.
     exit_code: int = ExitCode.BUG

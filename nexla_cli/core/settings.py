@@ -34,6 +34,9 @@ _YES = ("1", "true", "yes", "on")
 _NO = ("0", "false", "no", "off")
 
 
+# Where a refused setting is explained: the help pages do not list the NEXLA_* variables.
+SETTINGS_HINT = 'see "Settings" in docs/storage.md (or the README) for what each accepts'
+
 _DECIMAL_CHARACTERS = frozenset("0123456789+-.eE")
 
 
@@ -63,7 +66,8 @@ def seconds(setting: tuple[str, float, float, bool], environ: Mapping[str, str])
         above = "at least" if lowest_allowed else "more than"
         raise UsageError(
             f"{name} must be a number of seconds, {above} {lowest:g} and at most "
-            f"{highest:g}, not {shown(text, limit=40)}"
+            f"{highest:g}, not {shown(text, limit=40)}",
+            hint=SETTINGS_HINT,
         )
     return value
 
@@ -148,7 +152,8 @@ def key_storage(environ: Mapping[str, str]) -> str:
         return "auto"
     if text not in KEY_STORAGE_CHOICES:
         raise UsageError(
-            f"{KEY_STORAGE_VARIABLE} must be auto, keyring or file, not {shown(text, limit=40)}"
+            f"{KEY_STORAGE_VARIABLE} must be auto, keyring or file, not {shown(text, limit=40)}",
+            hint=SETTINGS_HINT,
         )
     return text
 

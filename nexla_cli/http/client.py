@@ -35,7 +35,13 @@ from typing import (
 )
 
 from nexla_cli.core import settings
-from nexla_cli.core.errors import ApiRefused, AuthError, NetworkError, UsageError
+from nexla_cli.core.errors import (
+    UNTRUSTED_CERTIFICATE,
+    ApiRefused,
+    AuthError,
+    NetworkError,
+    UsageError,
+)
 from nexla_cli.core.model import MAX_SECRET_LENGTH, fits_a_header
 from nexla_cli.core.names import host_of
 from nexla_cli.core.text import escape_controls, one_line
@@ -343,12 +349,28 @@ def check_ca_bundle(environ: Mapping[str, str]) -> None:
             problem = "does not exist"
         elif not os.access(path, os.R_OK):
             problem = "cannot be read"
+        elif os.path.isfile(path) and not _holds_a_certificate(path):
+            # ssl would refuse it in the handshake, reported as a server not trusted.
+            problem = "is not a certificate file"
         else:
             return
         raise UsageError(
             f"the CA bundle named by {variable} {problem}: {one_line(path)}",
             hint=f"point {variable} at a PEM file of trusted CA certificates, or unset it",
         )
+
+
+# How much of a CA bundle is searched for a certificate: bundles are a few hundred KiB.
+CA_BUNDLE_SEARCHED = 8 * 1024 * 1024
+
+
+def _holds_a_certificate(path: str) -> bool:
+    """Whether a CA bundle has a PEM certificate in it, as ssl loads them."""
+    try:
+        with open(path, "rb") as bundle:
+            return b"-----BEGIN " in bundle.read(CA_BUNDLE_SEARCHED)
+    except OSError:
+        return True  # unreadable now: the request reports it as it happens
 
 
 def _RefusePlainHttp() -> BaseAdapter:
@@ -973,10 +995,7 @@ def describe_failure(exc: Exception, url: str, clock: Optional[AttemptClock] = N
         if "CERTIFICATE_VERIFY_FAILED" not in reason and "certificate" not in reason.lower():
             # A connection cut mid-way also surfaces as an SSL error; it is not about trust.
             return f"the TLS connection to {host} broke"
-        return (
-            f"TLS verification failed for {host}: the certificate is not trusted "
-            "(set REQUESTS_CA_BUNDLE for a private CA)"
-        )
+        return f"TLS verification failed for {host}: {UNTRUSTED_CERTIFICATE}"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"timed out connecting to {host}"
     if isinstance(exc, requests.exceptions.ReadTimeout):

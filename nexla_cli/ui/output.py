@@ -57,6 +57,25 @@ def _encodable(text: str, stream: object) -> str:
     return text
 
 
+def json_text(data: object, stream: object) -> str:
+    """JSON with its characters as they are (`…`, `é`) where the stream's encoding holds
+    them; where it does not (LC_ALL=C), all of it in \\u escapes, still the same JSON."""
+    import re
+
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    # json.dumps leaves DEL, C1 controls (a terminal may act on them) and lone surrogates
+    # (no encoding writes them) as they are; they sit only inside strings, so escape them.
+    text = re.sub("[\x7f-\x9f\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return json.dumps(data, indent=2)
+    except LookupError:
+        pass
+    return text
+
+
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "bold": "1"}
 
 
@@ -155,7 +174,7 @@ class Output:
         self.result(escape_controls(text))
 
     def json_result(self, data: object) -> None:
-        self.result(json.dumps(data, indent=2, sort_keys=False))
+        self.result(json_text(data, self.streams.stdout))
 
     @contextlib.contextmanager
     def spinner(self, message: str, delay: float = 0.0) -> Iterator[None]:

@@ -46,7 +46,7 @@ def test_key_from_the_variable_mints_a_session_for_a_new_environment(nx):
     assert session["user"] == DEFAULT_USER and session["org"] == DEFAULT_ORG
 
     assert result.stdout == ""
-    assert f"added environment {nx.server.host}" in result.stderr
+    assert f"Added environment {nx.server.host}." in result.stderr
     assert "Minted" in result.stderr
     # Without --save-key the key is written nowhere, nor shown.
     assert "saved_key" not in env
@@ -148,7 +148,7 @@ def test_environment_from_nexla_env_is_added_but_not_made_current(nx):
     assert data["current"] == nx.server.host
     assert data["environments"][other]["api_url"] == f"https://{other}/nexla-api"
     assert data["environments"][other]["session"]["access_token"] == nx.server.issued[-1]
-    assert f"added environment {other}" in result.stderr
+    assert f"Added environment {other}." in result.stderr
 
 
 def test_no_environment_named_anywhere_is_a_configuration_error(nx):
@@ -206,7 +206,7 @@ def test_a_different_key_without_save_key_drops_the_saved_one(nx):
     result = from_key(nx, "svc-second")
     assert result.returncode == 0, describe(result)
     assert "saved_key" not in read_store(nx.config_dir)["environments"][nx.server.host]
-    assert "dropped the service key" in result.stderr
+    assert "Dropped the service key" in result.stderr
     assert config_contains(nx, "svc-first") == [] and config_contains(nx, "svc-second") == []
 
 

@@ -42,7 +42,7 @@ def test_valid_session_in_text(nx):
     assert "valid session" in result.stdout and "no valid session" not in result.stdout
     assert DEFAULT_USER["email"] in result.stdout
     assert DEFAULT_ORG["name"] in result.stdout
-    assert "service_key" in result.stdout
+    assert "source: service key" in result.stdout
     assert time.strftime("%Y-%m-%dT", time.gmtime()) in result.stdout
     assert token not in result.stdout + result.stderr
     assert nx.server.count() == 0

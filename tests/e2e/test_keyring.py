@@ -266,7 +266,7 @@ def test_a_different_key_used_without_save_key_drops_the_saved_one(nx, secret_se
 
     other = from_key(nx, OTHER_KEY, env=env)
     assert other.returncode == 0, describe(other)
-    assert "dropped the service key" in other.stderr
+    assert "Dropped the service key" in other.stderr
     assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
     assert secret_service.lookup(**item) is None
 

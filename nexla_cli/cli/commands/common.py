@@ -6,10 +6,12 @@ from types import FrameType
 from typing import Annotated, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import typer
+from typer._click.core import Command as ClickCommand
 from typer._click.core import Context as ClickContext
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperCommand, TyperGroup
 
-from nexla_cli.core import names, pasted, timefmt
+from nexla_cli.core import names, pasted, suggest, timefmt
 from nexla_cli.core.errors import NetworkError, UsageError
 from nexla_cli.core.model import MAX_SECRET_LENGTH, Session, fits_a_header
 
@@ -57,6 +59,24 @@ class _HelpOnTheRunsStdout:
 
 class Group(_HelpOnTheRunsStdout, TyperGroup):
     """A command group (`nexla`, `nexla env`, `nexla token`)."""
+
+    def list_commands(self, ctx: ClickContext) -> List[str]:
+        # Groups first: a newcomer's first commands are `env` and `token`, not `api` or `help`
+        # (Typer builds the plain commands before the groups).
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda name: not isinstance(self.commands[name], TyperGroup))
+
+    def resolve_command(
+        self, ctx: ClickContext, args: List[str]
+    ) -> Tuple[Optional[str], Optional[ClickCommand], List[str]]:
+        # Typer suggests any command difflib finds at its loose default; only a close one here.
+        try:
+            return self._click_resolve_command(ctx, args)
+        except ClickUsageError as exc:
+            if args:
+                closest = suggest.close_names(args[0], self.list_commands(ctx))
+                exc.message = exc.message + suggest.did_you_mean(closest)
+            raise
 
 
 class Command(_HelpOnTheRunsStdout, TyperCommand):
@@ -224,7 +244,10 @@ def prompt_secret(
         if value:
             return check(value) if check is not None else check_secret(value, what)
         if tries_left:
-            deps.out.tell(f"No {what} entered; paste it and press Enter ({tries_left} more tries).")
+            tries = "try" if tries_left == 1 else "tries"
+            deps.out.tell(
+                f"No {what} entered; paste it and press Enter ({tries_left} more {tries})."
+            )
     raise UsageError(f"no {what} entered: nothing was changed", hint=pipe_hint)
 
 
@@ -470,6 +493,14 @@ def print_notes(deps: Deps, notes: List[str]) -> None:
 
 
 # Presenting sessions -------------------------------------------------------------------
+
+
+# Where a session came from, in words for people; --json keeps the stored ids.
+SOURCE_WORDS = {"service_key": "service key", "pasted": "pasted", "refreshed": "refreshed"}
+
+
+def describe_source(source: str) -> str:
+    return SOURCE_WORDS.get(source, source.replace("_", " "))
 
 
 # How an expiry that the server did not give is marked where it is shown.

@@ -16,6 +16,7 @@ from nexla_cli.cli.commands.common import (
     complete_env_names,
     describe_expiry,
     describe_impersonator,
+    describe_source,
     describe_user,
     iso_utc,
     mask_token,
@@ -31,6 +32,7 @@ from nexla_cli.core.errors import (
     ConfigError,
     NetworkError,
     UsageError,
+    network_hint,
 )
 from nexla_cli.core.model import Session
 from nexla_cli.deps import Deps
@@ -171,7 +173,7 @@ def run_env_login(
     storedsessions.warn_if_access_token_override(deps)
     name, current = _login_env_name(deps, env)
     if name == current:
-        deps.out.info(f"Current Environment: {name}")
+        deps.out.info(f"Current environment: {name}")
     elif current:
         deps.out.info(f"Signing in to {name} (the current environment stays {current}).")
     else:
@@ -331,16 +333,13 @@ def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> N
         _raise_for_checks(checks, data)
 
 
-_SOURCE_WORDS = {"service_key": "service key"}
-
-
 def _describe_check(result: Dict[str, Any]) -> str:
     """`valid, token pasted`, `unreachable: timed out …, token from NEXLA_ACCESS_TOKEN`."""
     source = result["token_source"]
     if source == storedsessions.ACCESS_TOKEN_VARIABLE:
         whence = f"token from {source}"
     else:
-        whence = f"token {_SOURCE_WORDS.get(source, source)}"
+        whence = f"token {describe_source(source)}"
     status = result["status"]
     if result.get("error"):
         status += f": {result['error']}"
@@ -369,7 +368,11 @@ def _raise_for_checks(checks: Dict[str, Dict[str, Any]], data: StoreData) -> Non
             hint=storedsessions.session_hint(rejected[0], data.environments.get(rejected[0])),
         )
     if unreachable:
-        raise NetworkError(f"could not reach the server of {', '.join(unreachable)}")
+        # The reasons are on the listing's lines; the hint follows them (a CA, or waiting).
+        reasons = " ".join(str(checks[name].get("error") or "") for name in unreachable)
+        raise NetworkError(
+            f"could not reach the server of {', '.join(unreachable)}", hint=network_hint(reasons)
+        )
 
 
 def _env_json(
@@ -505,7 +508,7 @@ def _print_show(
                 f"{stored.org.get('name')} (id {stored.org.get('id')})" if stored.org else "none",
             ),
             ("Token", details["token"]),
-            ("Source", stored.source),
+            ("Source", describe_source(stored.source)),
             ("Obtained", iso_utc(stored.obtained_at)),
             ("Session", describe_expiry(stored, deps.now())),
         ]

@@ -15,6 +15,7 @@ from nexla_cli.cli.commands.common import (
     JsonOption,
     check_secret,
     describe_expiry,
+    describe_source,
     describe_user,
     iso_utc,
     print_notes,
@@ -75,7 +76,7 @@ def run_token_refresh(
         raise UsageError("--json and --print cannot be used together")
     storedsessions.warn_if_access_token_override(deps)
     name, renewed = renewal.refresh_now(deps, env)
-    verb = "Minted a new" if renewed.source == "service_key" else "Refreshed"
+    verb = "Minted" if renewed.source == "service_key" else "Refreshed"
     _print_session(deps, name, renewed, as_json=as_json, print_token=print_token, verb=verb)
 
 
@@ -227,6 +228,13 @@ class ExportFormat(str, enum.Enum):
     powershell = "powershell"
     dotenv = "dotenv"
     json = "json"
+    # People name their shell: bash and zsh read POSIX single quotes, as `sh` writes them.
+    bash = "bash"
+    zsh = "zsh"
+
+
+# The formats that are another name for one `handoff.render` writes.
+SAME_AS_SH = (ExportFormat.bash, ExportFormat.zsh)
 
 
 @token_app.command(
@@ -237,7 +245,11 @@ def token_export(
     env: EnvOption = None,
     fmt: Annotated[
         ExportFormat,
-        typer.Option("--format", help="Shell or file format to print for.", show_default=True),
+        typer.Option(
+            "--format",
+            help="Shell or file format to print for (bash and zsh are sh).",
+            show_default=True,
+        ),
     ] = ExportFormat.sh,
     min_ttl: MinTtlOption = 0,
 ) -> None:
@@ -259,7 +271,7 @@ def token_export(
     handed = handoff.handoff(deps, env, min_ttl)
     if fmt is not ExportFormat.json:  # json escapes what the encoding cannot hold itself
         _refuse_what_stdout_cannot_hold(deps, handed.variables)
-    deps.out.result(handoff.render(handed, fmt.value))
+    deps.out.result(handoff.render(handed, "sh" if fmt in SAME_AS_SH else fmt.value))
 
 
 def _refuse_what_stdout_cannot_hold(deps: Deps, variables: Dict[str, str]) -> None:
@@ -431,7 +443,7 @@ def _print_status(deps: Deps, report: Dict[str, Any], expires_at: Optional[float
     note = EXPIRY_NOTES.get(report["expiry_source"], "")
     assert expires_at is not None
     out.display(f"  {timefmt.until(expires_at, deps.now(), note=note)}{due}")
-    out.display(f"  source: {report['source']}")
+    out.display(f"  source: {describe_source(report['source'])}")
     _print_key_location(deps, report)
 
 
