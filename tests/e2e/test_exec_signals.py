@@ -141,10 +141,13 @@ def test_a_signal_sent_to_every_process_reaches_the_command_once(nx):
 
 def test_timeout_reaches_the_command_once(nx):
     # coreutils `timeout` signals its command, then the whole process group it made. Its
-    # duration leaves a busy machine time to start nexla and the recorder's handlers.
+    # time runs out when the recorder is ready: SIGALRM is how `timeout` itself learns that
+    # its time is up, so the test does not guess how long a busy machine takes to start.
     nx.sign_in()
     command, log, ready = _recorder(nx.tmp_path)
-    proc = _start(nx, ["timeout", "10", nexla_executable(), "token", "exec", "--", *command])
+    proc = _start(nx, ["timeout", "60", nexla_executable(), "token", "exec", "--", *command])
+    _wait_until(ready.exists, timeout=60)
+    os.kill(proc.pid, signal.SIGALRM)
     code, err = _finish(proc)
     assert _received(log) == ["SIGTERM"], err
     assert code == 124, err  # timeout's own status for a command it had to stop
@@ -181,9 +184,11 @@ def test_timeout_foreground_on_a_terminal_reaches_the_command_once(nx):
     # `timeout --foreground` signals its command alone (nexla), never the group.
     nx.sign_in()
     command, log, ready = _recorder(nx.tmp_path)
-    args = ["--foreground", "-s", "INT", "4", nexla_executable(), "token", "exec", "--"]
+    args = ["--foreground", "-s", "INT", "60", nexla_executable(), "token", "exec", "--"]
     child = _spawn_on_a_terminal(nx, "timeout", [*args, *command])
     try:
+        _wait_until(ready.exists, timeout=60)
+        os.kill(child.pid, signal.SIGALRM)  # its time is up (see the test above)
         _wait_until(lambda: _received(log) or not child.isalive(), timeout=60)
     finally:
         code = _close(child)
