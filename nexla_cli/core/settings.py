@@ -171,7 +171,8 @@ def quiet(environ: Mapping[str, str]) -> bool:
         return True
     raise UsageError(
         f"{QUIET_VARIABLE} must be 1 or 0 (or true/false, yes/no, on/off), "
-        f"not {shown(text, limit=40)}"
+        f"not {shown(text, limit=40)}",
+        hint=SETTINGS_HINT,
     )
 
 

@@ -14,6 +14,7 @@ CASES = [
     ("NEXLA_REFRESH_MARGIN", "-1"),
     ("NEXLA_LOCK_TIMEOUT", "10s"),
     ("NEXLA_KEY_STORAGE", "vault"),
+    ("NEXLA_QUIET", "maybe"),
 ]
 
 
