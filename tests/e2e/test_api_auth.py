@@ -1,4 +1,6 @@
-"""`nexla api` and tokens: refresh when due, renew once after a 401, the variables."""
+"""The e2e tier of tests/app/test_api_auth.py, whose docstring says what is promised: the cases
+that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""`nexla api` against hostile input and servers (docs/network.md): paths that climb out of
-the API base, a Host header, odd fields, malformed answers, 304, long error lines, endless
-listings, a clock before the build date, and bodies that would drive a terminal."""
+"""The e2e tier of tests/app/test_api_hostile.py, whose docstring says what is promised: the cases
+that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""Bad input of every shape: one `error:` line, the right exit code, nothing changed, nothing sent.
-
-Hosts and URLs, tokens and keys, stdin that is not UTF-8, unknown or missing environments,
-invalid NEXLA_TIMEOUT / NEXLA_REFRESH_MARGIN, and Ctrl-C (or end of input) at every prompt.
-"""
+"""The e2e tier of tests/app/test_bad_input.py, whose docstring says what is promised: the cases
+that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

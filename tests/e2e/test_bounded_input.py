@@ -1,9 +1,6 @@
-"""Secrets are read with a bound (docs/storage.md, "Reading secrets").
-
-A token, key or pasted input longer than 16 KiB is refused (exit 2) without reading on:
-`--key-file /dev/zero` or an endless stdin end at once instead of filling memory. A pipe or
-FIFO is read up to its first non-blank line, so a writer that keeps it open is fine.
-"""
+"""The e2e tier of tests/app/test_bounded_input.py, whose docstring says what is promised: the
+cases that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""`nexla env …` end to end: the installed `nexla` in a subprocess against the fake API.
-
-Tokens come from stdin here (`--with-token`, or a stdin that is not a terminal); the prompts
-at a real terminal are in test_env_interactive.py, files and modes in test_env_storage.py.
-"""
+"""The e2e tier of tests/app/test_env_commands.py, whose docstring says what is promised: the cases
+that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 import subprocess
 import sys

@@ -1,5 +1,6 @@
-"""Where `nexla env` keeps things: file modes whatever the umask, a corrupt store, order of
-the logout steps as seen in the file."""
+"""The e2e tier of tests/app/test_env_storage.py, whose docstring says what is promised: the cases
+that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 import os
 import subprocess

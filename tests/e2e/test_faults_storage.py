@@ -1,11 +1,6 @@
-"""Storage faults: a hostile umask, a corrupt file, a file others can read.
-
-README.md and docs/file-format.md: the config dir is 0700 and every file in it 0600 from the
-moment it exists, whatever the umask (the lock and any file moved aside too). A file that
-cannot be parsed is never overwritten: reading commands exit 3 naming it, commands that start
-over or forget move it aside (kept, named). A credentials file readable by group or others
-draws a warning.
-"""
+"""The e2e tier of tests/app/test_faults_storage.py, whose docstring says what is promised: the
+cases that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

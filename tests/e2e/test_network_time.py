@@ -1,15 +1,6 @@
-"""Time is bounded however slowly a server sends (docs/network.md, "Timeouts").
-
-The answers here come a byte every PAUSE seconds, so no single read ever waits long enough
-to trip a socket timeout. With NEXLA_TIMEOUT=0.5 one attempt at a session endpoint must
-end within 0.5 + 0.5 seconds of its start; the bounds asserted add room for a loaded
-machine (and for process start-up where a test starts processes), and stay far below what
-the trickle would take.
-
-The fake server's own trickle pauses half a second or more between steps, which would need
-a read timeout of about a second; `PacedFront` (tests/support/paced_front.py) passes the
-fake's answers on at the pace a test sets, so every wait here is a fraction of a second.
-"""
+"""The e2e tier of tests/app/test_network_time.py, whose docstring says what is promised: the cases
+that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,6 @@
-"""What each answer to a renewal leads to (docs/sessions.md, "What each answer means").
-
-With a saved service key, a refresh refused or not offered (any 4xx) is followed by a mint,
-as Nexla's SDK renews. Without one, 401/403 mean the session is dead, and 400/404/405 mean
-the server has no refresh: the token is used while valid, and past that a sign-in is needed
-(exit 4, never 5). A saved key the server refuses is not sent again. A session obtained
-"in the future" means the clock moved: it is renewed rather than trusted.
-"""
+"""The e2e tier of tests/app/test_session_policy.py, whose docstring says what is promised: the
+cases that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

@@ -1,17 +1,6 @@
-"""Odd files and directories where the credentials live (docs/storage.md).
-
-- The credentials file is read only when it is a regular file of at most 16 MiB: a FIFO, a
-  device or a huge file is exit 3 at once (never a hang, never all memory), and commands
-  that start over set it aside as they do a corrupt file. JSON nested thousands deep is a
-  corrupt file like any other.
-- No chmod, read or write follows a symlink: a credentials file or lock file that is a link
-  is refused (exit 3) and left alone.
-- A shared config directory (sticky, setgid, writable by others) is refused and never
-  chmod-ed; one of ours that others may read is tightened to 0700 with a notice.
-
-Commands run as real `nexla` processes where a hang or a crash would show only there; the
-store's own rules are checked in-process.
-"""
+"""The e2e tier of tests/app/test_storage_safety.py, whose docstring says what is promised: the
+cases that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,6 @@
-"""Output streams and text from outside (docs/storage.md, "Output streams").
-
-- stdout of `token print` and `--print` holds the token alone, even when stderr is closed or
-  cannot be written: a warning that cannot go to stderr is dropped, the exit code unchanged.
-- A closed stdout, an encoding that cannot hold a user's name, a lone surrogate from a
-  server, no home directory: a clean outcome, never exit 1.
-- Text from a server is shown with control characters escaped; TERM=dumb gets no escape
-  sequences.
-"""
+"""The e2e tier of tests/app/test_streams.py, whose docstring says what is promised: the cases that
+need a real `nexla` process (a terminal, signals, several processes, what a fresh interpreter
+loads)."""
 
 from __future__ import annotations
 

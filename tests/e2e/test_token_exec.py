@@ -1,10 +1,6 @@
-"""`nexla token exec -- COMMAND` (docs/scripting.md), with a real child process: its
-environment, its streams, its exit status, and the signals passed on to it.
-
-The child is a shell (the cheapest to start) wherever its language does not matter. What
-reaches it through its environment, its arguments and its exit status is checked with
-`nexla` in-process, the child writing what it got to a file; its streams, the descriptors
-it inherits, /proc and signals need `nexla` as a real process (e2e)."""
+"""The e2e tier of tests/app/test_token_exec.py, whose docstring says what is promised: the cases
+that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

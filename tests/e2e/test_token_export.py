@@ -1,5 +1,6 @@
-"""`nexla token export` (docs/scripting.md): the variables, quoted so that each shell named
-gets back exactly the values, whatever characters an API URL or a token may hold."""
+"""The e2e tier of tests/app/test_token_export.py, whose docstring says what is promised: the cases
+that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""`nexla token from-key`: where the key comes from, POST /token, and what is stored."""
+"""The e2e tier of tests/app/test_token_from_key.py, whose docstring says what is promised: the
+cases that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

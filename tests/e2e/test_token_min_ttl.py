@@ -1,5 +1,6 @@
-"""`nexla token print --min-ttl SECONDS` (docs/scripting.md): the printed token has at least
-SECONDS of life left, renewed under the same single-flight lock when it has less."""
+"""The e2e tier of tests/app/test_token_min_ttl.py, whose docstring says what is promised: the
+cases that need a real `nexla` process (a terminal, signals, several processes, what a fresh
+interpreter loads)."""
 
 from __future__ import annotations
 

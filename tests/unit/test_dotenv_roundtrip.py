@@ -1,15 +1,5 @@
-"""`nexla token export --format dotenv` (docs/scripting.md, "Details"): written bare, so that
-python-dotenv, docker's `--env-file` and systemd's `EnvironmentFile=` each read back exactly
-the values; a value one of them would read differently (`${…}` and `$`, backslashes,
-quotes, `#`) is refused with exit 2 and nothing written, whoever sent it.
-
-python-dotenv is the real one. docker and systemd cannot run here; their rules, as the
-docs above state them, are checked as predicates on the line written:
-- docker `--env-file`: a line is NAME=VALUE, the value taken literally to the end of the
-  line (quotes, `$` and backslashes included), the file UTF-8;
-- systemd `EnvironmentFile=`: a bare value has its surrounding whitespace dropped, a
-  backslash escapes the next character (and drops itself), and a value that starts with a
-  single or double quote is a quoted one; `$` is not expanded."""
+"""The unit tier of tests/app/test_dotenv_roundtrip.py, whose docstring says what is promised: the
+pure functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

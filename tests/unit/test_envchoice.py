@@ -1,6 +1,5 @@
-"""Which environment a command acts on, and where the choice came from (docs/usage.md):
---env, else $NEXLA_ENV, else the current environment. One rule, in nexla_cli/core/envchoice.py,
-for the fast path and the full app."""
+"""The unit tier of tests/app/test_envchoice.py, whose docstring says what is promised: the pure
+functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Reading a pasted token's expiry from its JWT `exp` (nexla_cli/core/model.py), as
-docs/api-facts.md describes: decoded, never verified, and any string gives an answer."""
+"""The unit tier of tests/app/test_jwt_expiry.py, whose docstring says what is promised: the pure
+functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""`NEXLA_KEY_STORAGE` (docs/storage.md, docs/keyring.md) is checked on every run like
-every other NEXLA_* setting: `auto`, `keyring`, `file` or unset (empty is unset); anything
-else is exit 2 at once, whatever the command, the `token print` fast path included, which
-still never loads the keyring library."""
+"""The unit tier of tests/app/test_key_storage_setting.py, whose docstring says what is promised:
+the pure functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""What people read: messages that say what happened and what to do next, and one style
-for times and durations (docs/signing-in.md, "What the messages mean")."""
+"""The unit tier of tests/app/test_messages.py, whose docstring says what is promised: the pure
+functions behind its promises, called directly: no server, no run of the app."""
 
 import re
 

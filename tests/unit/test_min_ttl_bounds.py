@@ -1,6 +1,5 @@
-"""`--min-ttl SECONDS` (docs/scripting.md): a whole number of seconds from 0 to a year, the
-longest session any server can grant; anything else is exit 2 before any request, for
-`token print` (its fast path included), `token export` and `token exec`."""
+"""The unit tier of tests/app/test_min_ttl_bounds.py, whose docstring says what is promised: the
+pure functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Numbers given on the command line (docs/network.md, `--paginate`; docs/scripting.md,
-`--min-ttl`): plain ASCII digits within the option's range, else exit 2 in one short line
-before anything is sent, however long or odd the value."""
+"""The unit tier of tests/app/test_numeric_options.py, whose docstring says what is promised: the
+pure functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

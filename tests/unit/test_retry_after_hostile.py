@@ -1,6 +1,5 @@
-"""A 429 or 503 whose `Retry-After` cannot be read (docs/network.md, "Retries"): retried
-with the usual backoff, as if the header were not there; never given up at once as a
-malformed answer."""
+"""The unit tier of tests/app/test_retry_after_hostile.py, whose docstring says what is promised:
+the pure functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Header bytes a server sends that are not UTF-8 (docs/network.md, "Redirects"): a
-`Location` holding raw bytes is an unexpected answer like any other redirect, exit 5, with
-the bytes shown escaped, for `nexla api` and for every session endpoint."""
+"""The unit tier of tests/app/test_server_header_bytes.py, whose docstring says what is promised:
+the pure functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

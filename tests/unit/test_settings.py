@@ -1,10 +1,5 @@
-"""The NEXLA_* settings (docs/storage.md, "Settings"): checked in one place, on every path.
-
-A bad NEXLA_TIMEOUT (0 < t <= 3600), NEXLA_REFRESH_MARGIN (0 <= m <= 86400) or
-NEXLA_LOCK_TIMEOUT (0 <= l <= 3600) is exit 2 at once, whether or not the run would use it:
-also on the `token print` fast path, which used to print a fresh token and fail only an hour
-later. An empty setting is unset. `--env ''` is exit 2. NEXLA_ACCESS_TOKEN must be a token.
-"""
+"""The unit tier of tests/app/test_settings.py, whose docstring says what is promised: the pure
+functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

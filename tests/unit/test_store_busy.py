@@ -1,7 +1,5 @@
-"""A credentials file locked by another nexla for longer than NEXLA_LOCK_TIMEOUT: the store is
-busy, not the network (README.md, "Exit codes"; docs/storage.md, "Atomic writes and the
-lock"). It is its own error, StoreBusy, with exit 5 ("a retry later may work"), a hint to try
-again, and not the hint about the server being unreachable."""
+"""The unit tier of tests/app/test_store_busy.py, whose docstring says what is promised: the pure
+functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

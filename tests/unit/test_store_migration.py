@@ -1,10 +1,5 @@
-"""Files written by an older nexla (docs/file-format.md, "Versions" and "Migrations").
-
-A file in an older format is brought up to date as it is read, in memory: nothing is
-written by reading, and the next write stores the current format. A file from a newer nexla
-is refused (exit 3) and never rewritten. Fields this version does not know survive a
-rewrite, at every level of the file.
-"""
+"""The unit tier of tests/app/test_store_migration.py, whose docstring says what is promised: the
+pure functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 

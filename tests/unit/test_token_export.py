@@ -1,5 +1,5 @@
-"""`nexla token export` (docs/scripting.md): the variables, quoted so that each shell named
-gets back exactly the values, whatever characters an API URL or a token may hold."""
+"""The unit tier of tests/app/test_token_export.py, whose docstring says what is promised: the pure
+functions behind its promises, called directly: no server, no run of the app."""
 
 from __future__ import annotations
 
