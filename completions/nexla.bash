@@ -25,7 +25,9 @@ _nexla_completion() {
     COMPREPLY=()
     while IFS= read -r word; do
         if [[ $word == :nofiles ]]; then
-            compopt +o default  # environment names: when none matches, offer no files
+            # Environment names: when none matches, offer no files. macOS's bash 3.2 has
+            # no compopt (there bash falls back to files): asked first, so never an error.
+            type compopt >/dev/null 2>&1 && compopt +o default
         elif [[ -n $word ]]; then
             COMPREPLY+=("${word#"$prefix"}")
         fi
