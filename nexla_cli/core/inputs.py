@@ -8,6 +8,7 @@ to the first non-blank line, so a writer that keeps it open does not hang nexla.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 
@@ -29,23 +30,41 @@ def _too_long(what: str) -> UsageError:
     )
 
 
-def _decoded(line: bytes, what: str) -> str:
+def decode_text(data: bytes) -> str:
+    """Text in the encoding its byte-order mark names (UTF-8, UTF-16 LE or BE), the mark
+    dropped; UTF-8 without one. Notepad and PowerShell 5.1 write secrets with a mark
+    (`>` in PowerShell 5.1 writes UTF-16). UnicodeDecodeError when it is no such text."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")  # the codec reads the mark and drops it
+    return data.decode("utf-8")
+
+
+def _decoded(data: bytes, what: str) -> str:
     try:
-        return line.decode("utf-8").strip()
+        return decode_text(data).strip()
     except UnicodeDecodeError:
-        raise UsageError(f"the {what} is not UTF-8 text") from None
+        raise UsageError(
+            f"the {what} is not text (UTF-8, or UTF-16 with a byte-order mark)"
+        ) from None
 
 
 def first_line(stream: BinaryIO, what: str) -> str:
     """The first non-blank line of a binary stream, stripped; "" at end of input.
 
-    Reads at most about 32 KiB, one line at a time, and nothing after that line.
+    Reads at most about 32 KiB, one line at a time, and nothing after that line. A stream
+    that starts with a UTF-16 byte-order mark is read as UTF-16 (first_utf16_line).
     """
     consumed = 0
     while consumed <= _BUDGET:
         line = stream.readline(MAX_INPUT_BYTES + 3)  # room for the secret, blanks and CRLF
         if not line:
             return ""
+        if consumed == 0 and line.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return _first_utf16_line(stream, line, what)
+        if consumed == 0 and line.startswith(codecs.BOM_UTF8):
+            consumed, line = len(codecs.BOM_UTF8), line[len(codecs.BOM_UTF8) :]
         consumed += len(line)
         if not line.strip():
             continue
@@ -55,6 +74,34 @@ def first_line(stream: BinaryIO, what: str) -> str:
     raise UsageError(
         f"no {what} in the first {_BUDGET // 1024} KiB, only blank lines: not read further"
     )
+
+
+def _first_utf16_line(stream: BinaryIO, head: bytes, what: str) -> str:
+    """The first non-blank line of a UTF-16 stream whose first bytes (and mark) are `head`.
+
+    The stream is read a line of bytes at a time (in UTF-16 LE, a newline's second byte
+    starts the next one), bounded as UTF-8 input is, counted in bytes twice over.
+    """
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    text, chunk, consumed = "", head, 0
+    while consumed <= 2 * _BUDGET:
+        consumed += len(chunk)
+        try:
+            text += decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError:
+            raise UsageError(f"the {what} is not UTF-16 text, though it starts like it") from None
+        lines = text.split("\n")
+        for line in lines[:-1] if chunk else lines:
+            if len(line.strip()) > MAX_INPUT_BYTES:
+                raise _too_long(what)
+            if line.strip():
+                return line.strip()
+        if len(lines[-1].strip()) > MAX_INPUT_BYTES:
+            raise _too_long(what)
+        if not chunk:
+            return ""
+        chunk = stream.readline(MAX_INPUT_BYTES + 3)
+    raise _too_long(what)
 
 
 def read_file(path: str, what: str) -> str:

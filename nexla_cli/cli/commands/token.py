@@ -165,7 +165,8 @@ def _read_service_key(deps: Deps, key_file: Optional[Path]) -> str:
     # The variable is set on purpose; an inherited stdin may be a pipe that never ends.
     from_variable = deps.environ.get(settings.SERVICE_KEY_VARIABLE)
     if from_variable is not None:
-        return from_variable
+        # Set from a file read with its byte-order mark (PowerShell), it starts with one.
+        return from_variable.removeprefix("\ufeff")
     if not stdin_is_terminal(deps):
         key = read_secret_line_from_stdin(deps, "service key")
         if not key.strip():
