@@ -318,31 +318,6 @@ def test_the_token_stays_hidden_after_ctrl_z_and_fg(nx):
 
 
 # a real terminal
-def test_a_paste_cut_by_the_terminal_is_refused_and_nothing_is_sent(nx):
-    # The terminal keeps 4095 characters of a typed line and drops the rest of a longer
-    # paste; what is left would only be "rejected by the server".
-    term = Terminal(nx, "env", "configure", nx.server.host, "--no-browser")
-    term.expect(TOKEN_PROMPT)
-    term.type("n" * 5000)
-    term.expect("error: the terminal cut the pasted line at 4095 characters")
-    term.expect(f"hint: pipe it in: nexla env configure {nx.server.host} --with-token")
-    assert term.finish() == 2
-    assert nx.server.count() == 0
-    assert not store_path(nx.config_dir).exists()
-
-
-# a real terminal
-def test_a_line_just_under_the_terminal_limit_is_taken(nx):
-    # 4094 characters fit in a typed line: sent as they are (the fake server refuses them).
-    term = Terminal(nx, "env", "configure", nx.server.host, "--no-browser")
-    term.expect(TOKEN_PROMPT)
-    term.type("n" * 4094)
-    term.expect("error: the token was rejected")
-    assert term.finish() == 4
-    assert nx.server.last("GET", "/users/current").authorization == "Bearer " + "n" * 4094
-
-
-# a real terminal
 def test_a_pasted_bearer_header_value_is_taken_as_the_token(nx):
     token = nx.server.issue_token()
     term = Terminal(nx, "env", "configure", nx.server.host, "--no-browser")

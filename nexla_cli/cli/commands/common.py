@@ -11,7 +11,7 @@ from typer._click.core import Context as ClickContext
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperCommand, TyperGroup
 
-from nexla_cli.core import names, pasted, suggest, timefmt
+from nexla_cli.core import lineedit, names, pasted, suggest, timefmt
 from nexla_cli.core.errors import NetworkError, UsageError
 from nexla_cli.core.model import MAX_SECRET_LENGTH, Session, fits_a_header
 
@@ -120,9 +120,6 @@ def read_secret_line_from_stdin(deps: Deps, what: str) -> str:
     return inputs.first_line(stream, f"{what} on stdin")  # bounded: 16 KiB, one line
 
 
-# Linux's terminal driver keeps at most 4095 characters of a line in canonical mode and
-# silently drops the rest of a longer paste, so a line that long has been cut.
-TERMINAL_LINE_LIMIT = 4095
 # An empty line at a secret prompt (Enter pressed before pasting) asks again this often.
 SECRET_PROMPT_TRIES = 3
 
@@ -130,29 +127,31 @@ SECRET_PROMPT_TRIES = 3
 def read_hidden(deps: Deps, label: str, *, pipe_hint: str = "") -> Optional[str]:
     """A prompt on stderr, the answer typed without echo and stripped; None at end of input.
 
-    Echo stays off for the whole prompt, also after Ctrl-Z and `fg`: a shell gives the
-    terminal back to a resumed job with echo on, so it is turned off again on SIGCONT (and
-    the prompt shown again). A line that fills the terminal's line limit was cut by the
-    terminal and is refused (pipe_hint says how to pipe the secret instead).
+    On a POSIX terminal the line is read without the terminal's line editing, whose line
+    limit (Linux 4095 bytes, macOS 1024) would drop the rest of a long paste, Enter
+    included: nexla does the editing itself (core/lineedit.py) and takes a paste whole up
+    to MAX_SECRET_LENGTH; longer is refused (pipe_hint says how to pipe the secret instead).
     """
-    try:
-        import termios
+    if sys.platform == "win32":  # no termios (the type checker skips what follows there)
+        return _prompt_hidden_elsewhere(deps, label)
+    import termios
 
+    try:
         stdin = deps.streams.stdin
         assert stdin is not None
         fd = stdin.fileno()
         before = termios.tcgetattr(fd)
-    except (ImportError, AttributeError, AssertionError, ValueError, OSError):
+    except (AttributeError, AssertionError, ValueError, OSError, termios.error):
         return _prompt_hidden_elsewhere(deps, label)
-    hidden = [*before[:6], list(before[6])]
-    hidden[3] &= ~termios.ECHO
-    line = _read_line_hidden(deps, fd, label, before, hidden)
-    if not line:
+    line, outcome = _read_line_hidden(deps, fd, label, before)
+    if outcome == lineedit.END_OF_INPUT:
         return None
-    if len(line.rstrip(b"\r\n")) >= TERMINAL_LINE_LIMIT:
+    if outcome == lineedit.INTERRUPT:
+        raise KeyboardInterrupt
+    if outcome == lineedit.TOO_LONG:
         raise UsageError(
-            f"the terminal cut the pasted line at {TERMINAL_LINE_LIMIT} characters (its limit "
-            "for one typed line); nothing was sent",
+            f"what was pasted is longer than {MAX_SECRET_LENGTH // 1024} KiB, more than a "
+            "token or key can be: not read further, nothing was sent",
             hint=pipe_hint or "pipe it in instead of pasting it",
         )
     try:
@@ -161,12 +160,51 @@ def read_hidden(deps: Deps, label: str, *, pipe_hint: str = "") -> Optional[str]
         raise UsageError("what was typed is not UTF-8 text; nothing was sent") from None
 
 
+def _without_line_editing(before: List[Any]) -> List[Any]:
+    """Terminal attributes for the hidden prompt: no echo, no canonical mode (so no line
+    limit), no extended input processing (Ctrl-V, Ctrl-O). ISIG stays on: Ctrl-C and
+    Ctrl-Z are signals as everywhere else (130; job control, echo off again on `fg`)."""
+    if sys.platform == "win32":  # never called there (read_hidden)
+        raise OSError("no POSIX terminal on Windows")
+    import termios
+
+    hidden = [*before[:6], list(before[6])]
+    hidden[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN)
+    hidden[6][termios.VMIN] = 1
+    hidden[6][termios.VTIME] = 0
+    return hidden
+
+
+def _edit_keys(before: List[Any]) -> lineedit.EditKeys:
+    """The terminal's own erase, kill-line, end-of-input and interrupt characters."""
+    if sys.platform == "win32":  # never called there (read_hidden)
+        raise OSError("no POSIX terminal on Windows")
+    import termios
+
+    chars = before[6]
+
+    def key(*indices: int) -> List[int]:
+        return [byte for index in indices for byte in lineedit.control_byte(chars[index])]
+
+    return lineedit.EditKeys(
+        erase=key(termios.VERASE),
+        kill=key(termios.VKILL, termios.VWERASE),
+        end=key(termios.VEOF),
+        interrupt=key(termios.VINTR),
+    )
+
+
 def _read_line_hidden(
-    deps: Deps, fd: int, label: str, before: List[Any], hidden: List[Any]
-) -> bytes:
-    # `before` and `hidden` are termios attribute lists (flags, speeds, control characters).
+    deps: Deps, fd: int, label: str, before: List[Any]
+) -> Tuple[bytes, Optional[str]]:
+    # `before` is the termios attribute list (flags, speeds, control characters).
+    if sys.platform == "win32":  # never called there (read_hidden)
+        raise OSError("no POSIX terminal on Windows")
     import signal
     import termios
+
+    hidden = _without_line_editing(before)
+    keys = _edit_keys(before)
 
     def hide() -> None:
         try:
@@ -190,24 +228,29 @@ def _read_line_hidden(
 
     previous_stop = signal.signal(signal.SIGTSTP, on_stop)
     previous_continue = signal.signal(signal.SIGCONT, on_continue)
+    outcome: Optional[str] = lineedit.END_OF_INPUT
     try:
         # Echo goes off before the prompt is shown, and TCSAFLUSH drops anything typed
         # earlier: what is typed after the prompt appears is never echoed.
         termios.tcsetattr(fd, termios.TCSAFLUSH, hidden)
         deps.out.prompt(label + " ")
-        line = b""
-        # In canonical mode each read returns at most one line; Ctrl-D ends the input.
-        while not line.endswith(b"\n") and len(line) <= MAX_SECRET_LENGTH:
-            chunk = os.read(fd, MAX_SECRET_LENGTH + 1)
-            if not chunk:
-                break
-            line += chunk
+        line, outcome = b"", None
+        while outcome is None:
+            try:
+                typed = os.read(fd, 4096)
+            except OSError:  # EIO: the terminal went away
+                typed = b""
+            if not typed:  # the terminal hung up: a line cut short is never sent
+                return b"", lineedit.END_OF_INPUT
+            line, outcome = lineedit.edit(line, typed, keys, MAX_SECRET_LENGTH)
         # The Enter that ended the line was not echoed: end the prompt's line here.
         deps.out.prompt("\n")
-        return line
+        return line, outcome
     finally:
+        # The rest of a paste refused as too long must not reach the shell after nexla.
+        when = termios.TCSAFLUSH if outcome == lineedit.TOO_LONG else termios.TCSADRAIN
         try:
-            termios.tcsetattr(fd, termios.TCSADRAIN, before)
+            termios.tcsetattr(fd, when, before)
         except termios.error:
             pass
         signal.signal(signal.SIGTSTP, previous_stop)
@@ -215,7 +258,8 @@ def _read_line_hidden(
 
 
 def _prompt_hidden_elsewhere(deps: Deps, label: str) -> Optional[str]:
-    """Where there is no POSIX terminal (Windows): getpass knows the console."""
+    """Where there is no POSIX terminal (Windows, or stdin is not a terminal): getpass
+    knows the console (on Windows it reads key by key, with no line limit)."""
     import getpass
 
     try:
