@@ -234,15 +234,7 @@ def _read_line_hidden(
         # earlier: what is typed after the prompt appears is never echoed.
         termios.tcsetattr(fd, termios.TCSAFLUSH, hidden)
         deps.out.prompt(label + " ")
-        line, outcome = b"", None
-        while outcome is None:
-            try:
-                typed = os.read(fd, 4096)
-            except OSError:  # EIO: the terminal went away
-                typed = b""
-            if not typed:  # the terminal hung up: a line cut short is never sent
-                return b"", lineedit.END_OF_INPUT
-            line, outcome = lineedit.edit(line, typed, keys, MAX_SECRET_LENGTH)
+        line, outcome = _read_edited(fd, keys)
         # The Enter that ended the line was not echoed: end the prompt's line here.
         deps.out.prompt("\n")
         return line, outcome
@@ -255,6 +247,20 @@ def _read_line_hidden(
             pass
         signal.signal(signal.SIGTSTP, previous_stop)
         signal.signal(signal.SIGCONT, previous_continue)
+
+
+def _read_edited(fd: int, keys: lineedit.EditKeys) -> Tuple[bytes, str]:
+    """Read and edit until the line ends (lineedit's outcomes), bounded by MAX_SECRET_LENGTH."""
+    line, outcome = b"", None
+    while outcome is None:
+        try:
+            typed = os.read(fd, 4096)
+        except OSError:  # EIO: the terminal went away
+            typed = b""
+        if not typed:  # the terminal hung up: a line cut short is never sent
+            return b"", lineedit.END_OF_INPUT
+        line, outcome = lineedit.edit(line, typed, keys, MAX_SECRET_LENGTH)
+    return line, outcome
 
 
 def _prompt_hidden_elsewhere(deps: Deps, label: str) -> Optional[str]:
