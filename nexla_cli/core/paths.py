@@ -4,7 +4,8 @@ Kept to the standard library and platformdirs: the `token print` fast path impor
 platformdirs is imported only when $NEXLA_CONFIG_DIR is not set.
 """
 
-from collections.abc import Mapping
+import os
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from nexla_cli.core.errors import ConfigError
@@ -58,10 +59,52 @@ def _expand_home(path: str, environ: Mapping[str, str]) -> Path:
 
 
 def _platform_config_dir(environ: Mapping[str, str]) -> Path:
-    """platformdirs.user_config_dir("nexla"). platformdirs reads the process's own
+    """platformdirs.user_config_dir("nexla"), unless a store exists only where another
+    platformdirs release put it (choose_config_dir). platformdirs reads the process's own
     environment (HOME, XDG_CONFIG_HOME), not `environ`: the one place below the entry point
     that does, kept so that the store is found exactly where platformdirs says, as
     documented. Tests set NEXLA_CONFIG_DIR instead."""
+    import sys
+
     import platformdirs
 
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    named = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    candidates = config_dir_candidates(environ, sys.platform)
+    if not candidates:
+        return named
+    holding = {place for place in (named, *candidates) if holds_a_store(place)}
+    return choose_config_dir(named, candidates, holding)
+
+
+def config_dir_candidates(environ: Mapping[str, str], platform: str) -> list[Path]:
+    """Where platformdirs releases allowed by `platformdirs>=3` name the config directory on
+    this platform. On macOS, 3.x names ~/Library/Application Support/nexla whatever is set,
+    and recent releases $XDG_CONFIG_HOME/nexla when that is set (an absolute path). Linux's
+    has always honoured XDG_CONFIG_HOME, Windows' never: one place each, nothing to choose."""
+    if platform != "darwin":
+        return []
+    places = []
+    home = environ.get("HOME", "")
+    if home.startswith("/"):
+        places.append(Path(home) / "Library" / "Application Support" / APP_NAME)
+    xdg = environ.get("XDG_CONFIG_HOME", "")
+    if xdg.startswith("/"):
+        places.append(Path(xdg) / APP_NAME)
+    return places
+
+
+def choose_config_dir(named: Path, candidates: list[Path], holding: Collection[Path]) -> Path:
+    """The config directory: `named` (what platformdirs names now) when it holds a store or
+    no candidate does; else the first candidate that holds one (`holding`: the directories
+    that hold a credentials file). An existing store wins, so that upgrading or downgrading
+    platformdirs never makes a signed-in user look signed out."""
+    if named in holding:
+        return named
+    for place in candidates:
+        if place in holding:
+            return place
+    return named
+
+
+def holds_a_store(directory: Path) -> bool:
+    return os.path.isfile(directory / STORE_FILENAME)
