@@ -65,10 +65,15 @@ class Keyring:
     a call may take, and whether a call has already gone unanswered (then every later call
     in the run fails at once: that thread may hold the keyring's locks or connection)."""
 
-    def __init__(self, environ: Mapping[str, str], *, timeout: float) -> None:
+    def __init__(
+        self, environ: Mapping[str, str], *, timeout: float, platform: str = sys.platform
+    ) -> None:
         self.environ = environ
         self.timeout = timeout
         self.unanswered = False
+        #: sys.platform: on macOS ("darwin") a silent or refusing keyring is the Keychain's
+        #: access dialog, and is explained as such.
+        self.platform = platform
 
 
 class KeyStorageError(ConfigError):
@@ -272,8 +277,8 @@ def read(keyring: Keyring, env: KeyHolder, name: str) -> str:
     except Exception as exc:
         raise KeyStorageError(
             f"cannot read the service key for {name} from the OS keyring: {_cause(keyring, exc)}",
-            hint="unlock the keyring and try again, or save the key again with "
-            f"`NEXLA_KEY_STORAGE=file nexla token from-key --env {name} --save-key`",
+            hint=f"{_way_out(keyring, exc, 'unlock the keyring and try again')}, or save the "
+            f"key again with `NEXLA_KEY_STORAGE=file nexla token from-key --env {name} --save-key`",
         ) from None
     if key is None:
         raise KeyStorageError(
@@ -502,8 +507,10 @@ def _delete(backend: Any, service: str, username: str) -> None:
 
     try:
         backend.delete_password(service, username)
-    except PasswordDeleteError:
-        pass  # already gone: the goal is met
+    except PasswordDeleteError as exc:
+        if _denied_in_dialog(exc):
+            raise  # macOS: Deny in the Keychain's dialog, not an item already gone
+        # already gone: the goal is met
 
 
 # The keyring, bounded -----------------------------------------------------------------------
@@ -586,7 +593,13 @@ def _backend_name(backend: Any) -> str:
 def _cause(keyring: Keyring, exc: BaseException) -> str:
     """What went wrong, in words, for an error line."""
     if isinstance(exc, _Unanswered):
-        return f"it did not answer within {keyring.timeout:g} seconds"
+        waited = f"it did not answer within {keyring.timeout:g} seconds"
+        if keyring.platform == "darwin":
+            # macOS asks again after every Python upgrade: a dialog nobody has answered yet.
+            waited += " (a Keychain dialog may be waiting for an answer)"
+        return waited
+    if keyring.platform == "darwin" and _denied_in_dialog(exc):
+        return "access was denied in the Keychain dialog"
     if isinstance(exc, _NoBackend):
         return f"none is available ({exc})"
     # Looked up, not imported: after a call that never returned, nothing more is loaded.
@@ -600,14 +613,38 @@ def _cause(keyring: Keyring, exc: BaseException) -> str:
     return f"it failed ({label})"
 
 
+def _denied_in_dialog(exc: BaseException) -> bool:
+    """Whether keyring's macOS backend reports a Deny (or Cancel) in the Keychain's access
+    dialog: it raises its api.KeychainDenied (errSecUserCanceled, -128) as KeyringLocked,
+    or as PasswordDeleteError on delete. Found by name: that module loads only on macOS."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if type(seen).__name__ == "KeychainDenied":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _way_out(keyring: Keyring, exc: BaseException, otherwise: str) -> str:
+    """The first way out of a keyring failure: on macOS, the Keychain's dialog."""
+    if keyring.platform == "darwin":
+        if isinstance(exc, _Unanswered):
+            return "answer the Keychain dialog (Always Allow) and run again"
+        if _denied_in_dialog(exc):
+            return "run again and choose Always Allow in the Keychain dialog"
+    return otherwise
+
+
 def _save_error(
     keyring: Keyring, exc: BaseException, store_path: Path, outcome: str
 ) -> KeyStorageError:
     """Exit 3 naming the cause and both ways out; never a silent fall back to plain text."""
     return KeyStorageError(
         f"cannot keep the service key in the OS keyring: {_cause(keyring, exc)}; {outcome}",
-        hint=f"unlock the keyring (or make it answer) and try again, or set "
-        f"{STORAGE_VARIABLE}=file to keep the key in {store_path} (plain text)",
+        hint=f"{_way_out(keyring, exc, 'unlock the keyring (or make it answer) and try again')}"
+        f", or set {STORAGE_VARIABLE}=file to keep the key in {store_path} (plain text)",
     )
 
 
