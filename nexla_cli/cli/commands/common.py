@@ -228,7 +228,7 @@ def _read_line_hidden(
 
     previous_stop = signal.signal(signal.SIGTSTP, on_stop)
     previous_continue = signal.signal(signal.SIGCONT, on_continue)
-    outcome: Optional[str] = lineedit.END_OF_INPUT
+    outcome: Optional[str] = None
     try:
         # Echo goes off before the prompt is shown, and TCSAFLUSH drops anything typed
         # earlier: what is typed after the prompt appears is never echoed.
