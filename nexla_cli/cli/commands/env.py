@@ -21,8 +21,8 @@ from nexla_cli.cli.commands.common import (
     iso_utc,
     mask_token,
     open_browser,
+    prompt_host,
     prompt_secret,
-    prompt_visible,
     read_secret_line_from_stdin,
     stdin_is_terminal,
 )
@@ -125,10 +125,11 @@ def run_env_configure(
     if api_url is not None:
         api_url = names.normalize_api_url(api_url)
     storedsessions.warn_if_access_token_override(deps)
-    _print_available_environments(deps, storedsessions.load_or_set_aside(deps))
+    known = storedsessions.load_or_set_aside(deps)
     if name is None:
-        asked = prompt_visible(deps, "NEXLA Environment (ex:dataops.nexla.io):")
-        name = names.normalize_env_name(asked)
+        # The list helps choose a host; once one is given it would only be noise.
+        _print_available_environments(deps, known)
+        name = names.normalize_env_name(prompt_host(deps))
     pipe_hint = f"pipe it in: nexla env configure {name} --with-token < token.txt"
     check_url = None if no_verify else signin.check_url(deps, name, api_url)
     token = _obtain_token(
