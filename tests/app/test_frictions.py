@@ -4,6 +4,7 @@ docs/network.md): each test states one friction that is gone."""
 from __future__ import annotations
 
 from tests.support.signing_in import second_name, seed_configured
+from tests.support.stores import set_times
 
 
 def test_configure_with_a_host_does_not_list_the_environments(nx):
@@ -14,3 +15,49 @@ def test_configure_with_a_host_does_not_list_the_environments(nx):
     assert "Available Environments:" not in result.stderr
     assert f"- {nx.server.host}" not in result.stderr
     assert f"Signed in to {second_name(nx)}" in result.stderr
+
+
+def _hint(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.startswith("hint: ")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_status_of_a_refused_unchecked_session_says_refused_not_a_countdown(nx):
+    # Stored without a check (--no-verify), then refused by the server at its first use.
+    nx.ok("env", "configure", nx.server.host, "--with-token", "--no-verify", input="tok-gone\n")
+    nx.fails(4, "token", "refresh")
+    result = nx.fails(4, "token", "status")
+    assert "refused by the server" in result.stdout
+    assert "expires in" not in result.stdout
+    assert "an unknown user" not in result.stdout
+    assert "user unknown" in result.stdout
+    assert f"nexla env login --env {nx.server.host}" in _hint(result)
+
+
+def test_status_of_a_refused_session_names_its_user_and_no_countdown(nx):
+    token = nx.sign_in()
+    nx.server.invalidate(token)
+    nx.fails(4, "token", "refresh")
+    result = nx.fails(4, "token", "status")
+    assert "Ada Lovelace" in result.stdout
+    assert "refused by the server" in result.stdout
+    assert "expires in" not in result.stdout
+
+
+def test_an_estimated_expiry_that_passed_hints_at_a_refresh_that_works(nx):
+    nx.sign_in()  # pasted: its hour is an estimate, and the server still takes the token
+    set_times(nx, lifetime=3600, left=-400)
+    hint = _hint(nx.fails(4, "token", "status"))
+    assert "env login" not in hint
+    assert f"nexla token refresh --env {nx.server.host}" in hint
+    # Following the hint works: the server still took the token.
+    nx.ok("token", "refresh")
+    nx.ok("token", "status")
+
+
+def test_an_expiry_the_server_gave_that_passed_hints_at_signing_in(nx):
+    nx.sign_in()
+    set_times(nx, lifetime=3600, left=-400, source="refreshed", expires_estimated=False)
+    hint = _hint(nx.fails(4, "token", "status"))
+    assert f"nexla env login --env {nx.server.host}" in hint
