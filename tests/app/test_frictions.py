@@ -3,8 +3,11 @@ docs/network.md): each test states one friction that is gone."""
 
 from __future__ import annotations
 
+import json
+
+from tests.support.ports import closed_port
 from tests.support.signing_in import second_name, seed_configured
-from tests.support.stores import set_times
+from tests.support.stores import read_store, set_times, write_store_data
 
 
 def test_configure_with_a_host_does_not_list_the_environments(nx):
@@ -61,3 +64,17 @@ def test_an_expiry_the_server_gave_that_passed_hints_at_signing_in(nx):
     set_times(nx, lifetime=3600, left=-400, source="refreshed", expires_estimated=False)
     hint = _hint(nx.fails(4, "token", "status"))
     assert f"nexla env login --env {nx.server.host}" in hint
+
+
+def test_show_check_with_the_server_down_shows_the_environment_too(nx):
+    nx.sign_in()
+    data = read_store(nx.config_dir)
+    data["environments"][nx.server.host]["api_url"] = f"https://127.0.0.1:{closed_port()}/x"
+    write_store_data(nx.config_dir, data)
+    result = nx.fails(5, "env", "show", "--check")
+    assert f"Environment: {nx.server.host}" in result.stdout.replace("  ", " ")
+    assert "Ada Lovelace" in result.stdout
+    assert "Server check:" in result.stdout and "not reached" in result.stdout
+    assert "connection refused" in result.stderr
+    as_json = json.loads(nx.fails(5, "env", "show", "--check", "--json").stdout)
+    assert as_json["name"] == nx.server.host and as_json["accepted"] is None

@@ -453,18 +453,17 @@ def run_env_show(
     # Not signed in and no $NEXLA_ACCESS_TOKEN: there is nothing to ask the server about.
     nothing_to_check = stored is None and not storedsessions.access_token_override(deps)
     check_result: Dict[str, Any] = {}
+    unreached: Optional[NetworkError] = None
     if check:
-        check_result = (
-            {"accepted": False}
-            if nothing_to_check
-            else environments.check_token(deps, name, record, stored)
-        )
+        check_result, unreached = _show_check(deps, name, record, stored, nothing_to_check)
         accepted = check_result["accepted"]
         details["accepted"] = accepted
     if as_json:
         deps.out.json_result(details)
     else:
         _print_show(deps, details, stored, checked=check and not nothing_to_check)
+    if unreached is not None:
+        raise unreached  # after the environment, as `env list --check` shows its lines
     if check and nothing_to_check:
         raise AuthError(
             f"not signed in to {name}: nothing was checked",
@@ -473,6 +472,19 @@ def run_env_show(
     if check and not accepted:
         reason = check_result.get("reason") or "the token was not accepted"
         raise AuthError(f"{name}: {reason}", hint=storedsessions.session_hint(name, record))
+
+
+def _show_check(
+    deps: Deps, name: str, record: Environment, stored: Optional[Session], nothing_to_check: bool
+) -> Tuple[Dict[str, Any], Optional[NetworkError]]:
+    """The server's word on the token ({"accepted": None} when it could not be asked), and
+    the error that kept it from being asked."""
+    if nothing_to_check:
+        return {"accepted": False}, None
+    try:
+        return environments.check_token(deps, name, record, stored), None
+    except NetworkError as exc:
+        return {"accepted": None}, exc
 
 
 def _print_show(
@@ -519,6 +531,8 @@ def _print_show(
     )
     if "accepted" in details and not checked:
         lines.append(("Server check", "not signed in, nothing checked"))
+    elif "accepted" in details and details["accepted"] is None:
+        lines.append(("Server check", "server not reached, nothing checked (error below)"))
     elif "accepted" in details:
         lines.append(
             ("Server check", "token accepted" if details["accepted"] else "token NOT accepted")
