@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from tests.support.fake_nexla import Fault
 from tests.support.ports import closed_port
 from tests.support.signing_in import second_name, seed_configured
 from tests.support.stores import read_store, set_times, write_store_data
@@ -78,3 +79,19 @@ def test_show_check_with_the_server_down_shows_the_environment_too(nx):
     assert "connection refused" in result.stderr
     as_json = json.loads(nx.fails(5, "env", "show", "--check", "--json").stdout)
     assert as_json["name"] == nx.server.host and as_json["accepted"] is None
+
+
+def test_logout_all_asks_a_failing_server_once_and_says_so_once(nx):
+    nx.sign_in()
+    seed_configured(nx, second_name(nx), nx.server.issue_token(), "--api-url", nx.server.api_url)
+    nx.server.add_fault("POST", "/token/logout", Fault.status(503), times=None)
+    one_environment = 1 + 3  # a 503 is retried three times, for a POST too
+    result = nx.ok("env", "logout", "--all")
+    assert nx.server.count("POST", "/token/logout") == one_environment
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1, result.stderr
+    assert nx.server.host in warnings[0] and second_name(nx) in warnings[0]
+    assert "stay valid on the server" in warnings[0]
+    assert result.stderr.count("Logged out of") == 1
+    for name in (nx.server.host, second_name(nx)):
+        assert "session" not in read_store(nx.config_dir)["environments"][name]

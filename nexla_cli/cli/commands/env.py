@@ -560,8 +560,14 @@ def env_logout(
     """
     deps: Deps = ctx.obj
     storedsessions.warn_if_access_token_override(deps)
-    for name, had_session in environments.logout(deps, env, all_envs=all_envs):
-        deps.out.info(f"Logged out of {name}." if had_session else f"Not signed in to {name}.")
+    results = environments.logout(deps, env, all_envs=all_envs)
+    logged_out = [result.name for result in results if result.had_session]
+    signed_out = [result.name for result in results if not result.had_session]
+    # One line each, however many environments: the warnings above said what the server missed.
+    if logged_out:
+        deps.out.info(f"Logged out of {', '.join(logged_out)}.")
+    if signed_out:
+        deps.out.info(f"Not signed in to {', '.join(signed_out)}.")
 
 
 @env_app.command("remove", cls=Command, short_help="Log out of NAME and forget it.")
