@@ -95,3 +95,22 @@ def test_logout_all_asks_a_failing_server_once_and_says_so_once(nx):
     assert result.stderr.count("Logged out of") == 1
     for name in (nx.server.host, second_name(nx)):
         assert "session" not in read_store(nx.config_dir)["environments"][name]
+
+
+def test_a_timeout_says_how_many_attempts_of_how_long(api):
+    api.server.add_fault("GET", "/flows", Fault.hang(30), times=None)
+    result = api.fails(5, "api", "/flows", env=api.env_with(NEXLA_TIMEOUT="0.5"))
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert "timed out" in error
+    assert "4 attempts" in error  # the first and 3 retries (docs/network.md)
+    assert "each allowed 0.5 s to connect and 0.5 s to answer" in error
+    assert api.server.count("GET", "/flows") == 4
+
+
+def test_a_post_that_times_out_says_it_was_one_attempt(nx):
+    nx.sign_in()
+    nx.server.add_fault("POST", "/token/refresh", Fault.hang(30), times=None)
+    result = nx.fails(5, "token", "refresh", env=nx.env_with(NEXLA_TIMEOUT="0.5"))
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert "1 attempt," in error and "each allowed" not in error
+    assert "allowed 0.5 s to connect and 0.5 s to answer" in error
