@@ -642,7 +642,10 @@ class NexlaClient:
                 if response is not None:
                     retries_left -= _retries_spent(response)
                 if response is None or retries_left <= 0:
-                    note = timeout_note(clock, connect, read) if _timed_out(exc, clock) else ""
+                    note = ""
+                    if _timed_out(exc, clock):
+                        spent = time.monotonic() - clock.began
+                        note = timeout_note(clock.attempts, spent, connect, read)
                     raise NetworkError(describe_failure(exc, url, clock) + note) from None
                 response.close()
                 context.log(f"! the answer broke off ({type(exc).__name__}); sending it again")
@@ -987,14 +990,13 @@ def credentials_in(data: object, depth: int = 0) -> List[str]:
     return found
 
 
-def timeout_note(clock: AttemptClock, connect: float, read: float) -> str:
-    """How many attempts a request that timed out had, over how long, and what each was
-    allowed: the bound docs/network.md states, as this run met it."""
+def timeout_note(attempts: int, spent: float, connect: float, read: float) -> str:
+    """How many attempts a request that timed out had, over how many seconds, and what each
+    was allowed: the bound docs/network.md states, as this run met it."""
     allowed = f"allowed {connect:g} s to connect and {read:g} s to answer"
-    if clock.attempts <= 1:
+    if attempts <= 1:
         return f" (1 attempt, {allowed})"
-    spent = time.monotonic() - clock.began
-    return f" ({clock.attempts} attempts over {spent:.0f} s, each {allowed})"
+    return f" ({attempts} attempts over {spent:.0f} s, each {allowed})"
 
 
 def _timed_out(exc: Exception, clock: AttemptClock) -> bool:

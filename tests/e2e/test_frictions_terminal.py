@@ -42,9 +42,10 @@ def test_enter_at_the_host_prompt_asks_again(nx):
     term.type(token)
     term.expect(f"Signed in to {nx.server.host}")
     assert term.finish() == 0
-    assert read_store(nx.config_dir)["environments"][nx.server.host]["session"][
-        "access_token"
-    ] == token
+    assert (
+        read_store(nx.config_dir)["environments"][nx.server.host]["session"]["access_token"]
+        == token
+    )
 
 
 # a real terminal
