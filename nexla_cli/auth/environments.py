@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from nexla_cli.auth import storedsessions
 from nexla_cli.auth.exchange import Exchange, exchange
@@ -30,14 +30,22 @@ def use_env(deps: SessionDeps, raw_name: str) -> str:
     return name
 
 
-def logout(
-    deps: SessionDeps, explicit_env: str | None, *, all_envs: bool
-) -> list[tuple[str, bool]]:
+class LoggedOut(NamedTuple):
+    """One environment of `env logout`: whether it had a session, and why the server could
+    not be told of its end (None when it was told, or had nothing to tell)."""
+
+    name: str
+    had_session: bool
+    not_told: str | None = None
+
+
+def logout(deps: SessionDeps, explicit_env: str | None, *, all_envs: bool) -> list[LoggedOut]:
     """Tell the server (best effort), then forget the session and any saved key.
 
     One environment at a time, each under the lock, so that the token logged out is the
-    one forgotten and the lock is held for one request at most. Returns (environment,
-    had a session) pairs.
+    one forgotten and the lock is held for one request at most. A server that could not be
+    reached (or failed) for one environment is not asked again for the next ones in this
+    run: its retries and timeouts are paid once, not once per environment.
     """
     kept_earlier = deps.store.kept_aside()
     data = storedsessions.load_or_set_aside(deps)
@@ -46,7 +54,10 @@ def logout(
         if all_envs
         else [storedsessions.resolve_env_name(deps, data, explicit_env)]
     )
-    results = [(name, _logout_one(deps, name)) for name in targets]
+    failed_servers: dict[str, str] = {}
+    results = [_logout_one(deps, name, failed_servers) for name in targets]
+    for reason, names_not_told in not_told_by_reason(results).items():
+        deps.notices.warn(not_told_warning(names_not_told, reason))
     for kept in kept_earlier:
         if Path(kept).exists():
             deps.notices.warn(
@@ -56,7 +67,30 @@ def logout(
     return results
 
 
-def _logout_one(deps: SessionDeps, name: str) -> bool:
+def not_told_by_reason(results: Sequence[LoggedOut]) -> dict[str, list[str]]:
+    """The environments whose server was not told, by the reason (in the order met)."""
+    grouped: dict[str, list[str]] = {}
+    for result in results:
+        if result.not_told is not None:
+            grouped.setdefault(result.not_told, []).append(result.name)
+    return grouped
+
+
+def not_told_warning(names_not_told: Sequence[str], reason: str) -> str:
+    """One warning for every environment whose logout the server did not hear of."""
+    if len(names_not_told) == 1:
+        return (
+            f"could not log out of {names_not_told[0]} on the server ({reason}); forgot it "
+            "locally, but the token stays valid on the server until it expires"
+        )
+    return (
+        f"could not log out of {', '.join(names_not_told)} on the server ({reason}); forgot "
+        "them locally, but their tokens stay valid on the server until they expire"
+    )
+
+
+def _logout_one(deps: SessionDeps, name: str, failed_servers: dict[str, str]) -> LoggedOut:
+    not_told = None
     with exchange(
         deps,
         done="once the session was forgotten",
@@ -64,14 +98,14 @@ def _logout_one(deps: SessionDeps, name: str) -> bool:
     ) as ex:
         env = ex.data.environments.get(name)
         if env is None:
-            return False  # removed by another process meanwhile
+            return LoggedOut(name, False)  # removed by another process meanwhile
         # A damaged session is forgotten like any other, with nothing sent (store.py).
         stored = env.session_unless_damaged()
         if stored is not None:
-            _server_logout_then_forget(deps, ex, name, env, stored)
+            not_told = _server_logout_then_forget(deps, ex, name, env, stored, failed_servers)
         env.session = None
         ex.forget_key(env, name)
-    return stored is not None
+    return LoggedOut(name, stored is not None, not_told)
 
 
 def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
@@ -89,8 +123,13 @@ def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
             raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
         # A damaged session is forgotten like any other, with nothing sent (store.py).
         stored = env.session_unless_damaged()
-        if stored is not None:
-            _server_logout_then_forget(deps, ex, name, env, stored)
+        not_told = (
+            _server_logout_then_forget(deps, ex, name, env, stored, {})
+            if stored is not None
+            else None
+        )
+        if not_told is not None:
+            deps.notices.warn(not_told_warning([name], not_told))
         ex.forget_key(env, name)
         del data.environments[name]
         if data.current == name:
@@ -109,21 +148,32 @@ def current_env(deps: SessionDeps) -> str | None:
 
 
 def _server_logout_then_forget(
-    deps: SessionDeps, ex: Exchange, name: str, env: Environment, stored: Session
-) -> None:
+    deps: SessionDeps,
+    ex: Exchange,
+    name: str,
+    env: Environment,
+    stored: Session,
+    failed_servers: dict[str, str],
+) -> str | None:
     """Log out on the server, only once forgetting locally cannot fail for want of room:
-    never a session ended on the server and still stored here."""
+    never a session ended on the server and still stored here. Returns why the server
+    could not be told, or None. `failed_servers` (API URL: why) holds the servers that
+    already failed in this run, which are not asked again."""
     api_url, _ = storedsessions.url_for_stored_credentials(deps, env, name)
+    if api_url in failed_servers:
+        return failed_servers[api_url]
     ex.reserve()
     ex.sending("logout")
     try:
         deps.client(api_url).logout(stored.access_token)
     except AuthError:
         pass  # already invalid server-side: the goal is met
+    except NetworkError as exc:
+        failed_servers[api_url] = exc.message
+        return exc.message
     except NexlaError as exc:
-        deps.notices.warn(
-            f"could not log out of {name} on the server ({exc.message}); forgot it locally"
-        )
+        return exc.message
+    return None
 
 
 def _forget_failed(name: str, exc: StoreWriteError, ex: Exchange) -> ConfigError:

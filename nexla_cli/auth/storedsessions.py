@@ -201,6 +201,24 @@ def session_hint(name: str, env: Environment | None) -> str:
     return f"{LOGIN_HINT} (`nexla env login --env {name}`)"
 
 
+def refresh_may_revive(session: Session) -> bool:
+    """Whether a session past its expiry may still be renewed by a refresh: its expiry was
+    only estimated (a pasted token that said nothing of it), and the server has neither
+    refused it nor said it offers no refresh. The next use tries, and the server decides."""
+    return (
+        session.expiry_source == "estimate"
+        and not session.rejected
+        and not session.refresh_not_offered
+    )
+
+
+def refresh_hint(name: str) -> str:
+    return (
+        f"run `nexla token refresh --env {name}`: its expiry was only estimated, so the "
+        "server may still renew it (the next `nexla token print` or `nexla api` tries too)"
+    )
+
+
 def mark_key_refused(env: Environment, now: float) -> None:
     if env.saved_key is not None:
         env.saved_key.rejected_at = int(now)

@@ -402,12 +402,16 @@ class AttemptClock:
         self.limit = limit
         self.whole_body = whole_body
         self.fired = False
+        # How many attempts were started, since when: what a timeout's message reports.
+        self.attempts = 0
+        self.began = time.monotonic()
         self._lock = threading.Lock()
         self._timer: Optional[threading.Timer] = None
 
     # `connection` is urllib3's connection for the attempt; only its socket is used.
     def start(self, connection: object) -> None:
         self.stop()
+        self.attempts += 1
         with self._lock:
             self._timer = self._arm(self.limit, connection)
 
@@ -638,7 +642,11 @@ class NexlaClient:
                 if response is not None:
                     retries_left -= _retries_spent(response)
                 if response is None or retries_left <= 0:
-                    raise NetworkError(describe_failure(exc, url, clock)) from None
+                    note = ""
+                    if _timed_out(exc, clock):
+                        spent = time.monotonic() - clock.began
+                        note = timeout_note(clock.attempts, spent, connect, read)
+                    raise NetworkError(describe_failure(exc, url, clock) + note) from None
                 response.close()
                 context.log(f"! the answer broke off ({type(exc).__name__}); sending it again")
             finally:
@@ -980,6 +988,24 @@ def credentials_in(data: object, depth: int = 0) -> List[str]:
         for item in data:
             found += credentials_in(item, depth + 1)
     return found
+
+
+def timeout_note(attempts: int, spent: float, connect: float, read: float) -> str:
+    """How many attempts a request that timed out had, over how many seconds, and what each
+    was allowed: the bound docs/network.md states, as this run met it."""
+    allowed = f"allowed {connect:g} s to connect and {read:g} s to answer"
+    if attempts <= 1:
+        return f" (1 attempt, {allowed})"
+    return f" ({attempts} attempts over {spent:.0f} s, each {allowed})"
+
+
+def _timed_out(exc: Exception, clock: AttemptClock) -> bool:
+    import requests
+
+    if clock.fired or isinstance(exc, requests.exceptions.Timeout):
+        return True
+    # Retries spent on timeouts end as a ConnectionError that says so.
+    return isinstance(exc, requests.exceptions.ConnectionError) and "timed out" in str(exc)
 
 
 def describe_failure(exc: Exception, url: str, clock: Optional[AttemptClock] = None) -> str:

@@ -73,17 +73,6 @@ def test_configure_normalises_the_host(nx):
     assert list(read_store(nx.config_dir)["environments"]) == [nx.server.host]
 
 
-def test_configure_lists_available_environments_with_the_current_one_marked(nx):
-    other = second_name(nx)
-    configure(nx, nx.server.host, nx.server.issue_token())
-    configure(nx, other, nx.server.issue_token())
-    result = configure(nx, other, nx.server.issue_token())
-    lines = result.stderr.splitlines()
-    start = lines.index("Available Environments:")
-    assert lines[start + 1 : start + 3] == [f"- {nx.server.host}", f"- {other} *"]
-    assert result.stdout == ""
-
-
 def test_configure_with_no_verify_sends_nothing(nx):
     nx.ok(
         "env", "configure", nx.server.host, "--with-token", "--no-verify", input="tok-unchecked\n"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import subprocess
 import time
 from typing import Callable
 
@@ -345,6 +346,15 @@ def _check_success(nx, command, setup, before, result):
         assert result.stdout == stored["access_token"] + "\n"
 
 
+def _assert_network_error(result, command, *needles):
+    """assert_error, except that `env show --check` shows the environment on stdout before
+    the error, as `env list --check` does (docs/usage.md)."""
+    if command.kind == "check":
+        assert "Server check: server not reached" in result.stdout, describe(result)
+        result = subprocess.CompletedProcess(result.args, result.returncode, "", result.stderr)
+    assert_error(result, NETWORK, *needles)
+
+
 def _check_failure(nx, command, setup, before, result, fault):
     if command.kind == "print":
         # The old token is still valid: it is used, with a one-line warning.
@@ -354,7 +364,7 @@ def _check_failure(nx, command, setup, before, result, fault):
         (warning,) = warnings_in(result)
         assert any(n.lower() in warning.lower() for n in fault.needles), describe(result)
     else:
-        assert_error(result, NETWORK, *fault.needles)
+        _assert_network_error(result, command, *fault.needles)
     after = store_bytes(nx.config_dir)
     if command.kind in ("refresh", "print"):
         data = read_store(nx.config_dir)
@@ -416,7 +426,7 @@ def test_persistent_fault_exhausts_retries(nx, command, fault, sent, needles):
 
     result = nx.run(*setup["args"], input=setup["stdin"], env=nx.env_with(**setup["env"]))
 
-    assert_error(result, NETWORK, *needles)
+    _assert_network_error(result, command, *needles)
     assert nx.server.count(command.method, command.path) == sent
     if command.kind == "refresh":
         assert without_memo(read_store(nx.config_dir)) == without_memo(_parse(before))

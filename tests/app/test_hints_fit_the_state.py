@@ -30,9 +30,11 @@ def _rejected(nx, *, key: bool) -> None:
 
 
 def _expired(nx, *, key: bool) -> None:
+    """A session past the expiry the server gave (an estimated one that passed may still be
+    refreshed: tests/app/test_frictions.py)."""
     if key:
         nx.server.add_service_key(KEY)
-    seed(nx, service_key=KEY if key else None, age=7200, lifetime=3600)
+    seed(nx, service_key=KEY if key else None, age=7200, lifetime=3600, source="refreshed")
 
 
 def _refused_twice(nx, *, key: bool) -> None:

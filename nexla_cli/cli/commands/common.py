@@ -301,13 +301,40 @@ def prompt_secret(
     raise UsageError(f"no {what} entered: nothing was changed", hint=pipe_hint)
 
 
-def prompt_visible(deps: Deps, label: str) -> str:
+HOST_PROMPT = "NEXLA Environment (ex:dataops.nexla.io):"
+
+
+def prompt_host(deps: Deps) -> str:
+    """The environment's host, typed at the terminal; an empty line (Enter pressed before
+    typing) asks again, as the token prompt does. End of input, or SECRET_PROMPT_TRIES
+    empty lines, is a usage error."""
+    for tries_left in range(SECRET_PROMPT_TRIES - 1, -1, -1):
+        line = prompt_visible_line(deps, HOST_PROMPT)
+        if line is None:
+            break
+        if line.strip():
+            return line.strip()
+        if tries_left:
+            tries = "try" if tries_left == 1 else "tries"
+            deps.out.tell(
+                f"No environment entered; type its host and press Enter ({tries_left} more "
+                f"{tries})."
+            )
+    raise UsageError(
+        "no environment entered: nothing was changed",
+        hint="name it: nexla env configure dataops.nexla.io",
+    )
+
+
+def prompt_visible_line(deps: Deps, label: str) -> Optional[str]:
+    """A line typed at a visible prompt, or None at end of input."""
     deps.out.prompt(label + " ")
     stdin = deps.streams.stdin
     line = stdin.readline() if stdin is not None else ""
     if not line:
         deps.out.prompt("\n")
-    return line.strip()
+        return None
+    return line
 
 
 def check_token(value: str, name: str, *, source: str) -> str:

@@ -21,8 +21,8 @@ from nexla_cli.cli.commands.common import (
     iso_utc,
     mask_token,
     open_browser,
+    prompt_host,
     prompt_secret,
-    prompt_visible,
     read_secret_line_from_stdin,
     stdin_is_terminal,
 )
@@ -125,10 +125,11 @@ def run_env_configure(
     if api_url is not None:
         api_url = names.normalize_api_url(api_url)
     storedsessions.warn_if_access_token_override(deps)
-    _print_available_environments(deps, storedsessions.load_or_set_aside(deps))
+    known = storedsessions.load_or_set_aside(deps)
     if name is None:
-        asked = prompt_visible(deps, "NEXLA Environment (ex:dataops.nexla.io):")
-        name = names.normalize_env_name(asked)
+        # The list helps choose a host; once one is given it would only be noise.
+        _print_available_environments(deps, known)
+        name = names.normalize_env_name(prompt_host(deps))
     pipe_hint = f"pipe it in: nexla env configure {name} --with-token < token.txt"
     check_url = None if no_verify else signin.check_url(deps, name, api_url)
     token = _obtain_token(
@@ -452,18 +453,17 @@ def run_env_show(
     # Not signed in and no $NEXLA_ACCESS_TOKEN: there is nothing to ask the server about.
     nothing_to_check = stored is None and not storedsessions.access_token_override(deps)
     check_result: Dict[str, Any] = {}
+    unreached: Optional[NetworkError] = None
     if check:
-        check_result = (
-            {"accepted": False}
-            if nothing_to_check
-            else environments.check_token(deps, name, record, stored)
-        )
+        check_result, unreached = _show_check(deps, name, record, stored, nothing_to_check)
         accepted = check_result["accepted"]
         details["accepted"] = accepted
     if as_json:
         deps.out.json_result(details)
     else:
         _print_show(deps, details, stored, checked=check and not nothing_to_check)
+    if unreached is not None:
+        raise unreached  # after the environment, as `env list --check` shows its lines
     if check and nothing_to_check:
         raise AuthError(
             f"not signed in to {name}: nothing was checked",
@@ -472,6 +472,19 @@ def run_env_show(
     if check and not accepted:
         reason = check_result.get("reason") or "the token was not accepted"
         raise AuthError(f"{name}: {reason}", hint=storedsessions.session_hint(name, record))
+
+
+def _show_check(
+    deps: Deps, name: str, record: Environment, stored: Optional[Session], nothing_to_check: bool
+) -> Tuple[Dict[str, Any], Optional[NetworkError]]:
+    """The server's word on the token ({"accepted": None} when it could not be asked), and
+    the error that kept it from being asked."""
+    if nothing_to_check:
+        return {"accepted": False}, None
+    try:
+        return environments.check_token(deps, name, record, stored), None
+    except NetworkError as exc:
+        return {"accepted": None}, exc
 
 
 def _print_show(
@@ -518,6 +531,8 @@ def _print_show(
     )
     if "accepted" in details and not checked:
         lines.append(("Server check", "not signed in, nothing checked"))
+    elif "accepted" in details and details["accepted"] is None:
+        lines.append(("Server check", "server not reached, nothing checked (error below)"))
     elif "accepted" in details:
         lines.append(
             ("Server check", "token accepted" if details["accepted"] else "token NOT accepted")
@@ -545,8 +560,14 @@ def env_logout(
     """
     deps: Deps = ctx.obj
     storedsessions.warn_if_access_token_override(deps)
-    for name, had_session in environments.logout(deps, env, all_envs=all_envs):
-        deps.out.info(f"Logged out of {name}." if had_session else f"Not signed in to {name}.")
+    results = environments.logout(deps, env, all_envs=all_envs)
+    logged_out = [result.name for result in results if result.had_session]
+    signed_out = [result.name for result in results if not result.had_session]
+    # One line each, however many environments: the warnings above said what the server missed.
+    if logged_out:
+        deps.out.info(f"Logged out of {', '.join(logged_out)}.")
+    if signed_out:
+        deps.out.info(f"Not signed in to {', '.join(signed_out)}.")
 
 
 @env_app.command("remove", cls=Command, short_help="Log out of NAME and forget it.")

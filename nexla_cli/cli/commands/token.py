@@ -350,11 +350,11 @@ def token_status(ctx: typer.Context, env: EnvOption = None, as_json: JsonOption 
 
 
 def run_token_status(deps: Deps, env: Optional[str], *, as_json: bool = False) -> None:
-    report, expires_at = _status_report(deps, env)
+    report, expires_at, stored = _status_report(deps, env)
     if as_json:
         deps.out.json_result(report)
     else:
-        _print_status(deps, report, expires_at)
+        _print_status(deps, report, expires_at, stored)
     if not report["valid"]:
         deps.out.tell("hint: " + _status_hint(deps, report["environment"]))
         raise typer.Exit(int(AuthError.exit_code))
@@ -365,11 +365,18 @@ def _status_hint(deps: Deps, name: str) -> str:
     env = storedsessions.load(deps).environments.get(name)
     if env is None or env.session is None:
         return f"sign in with `nexla env login --env {name}`"
+    if not storedsessions.usable_saved_key(env) and storedsessions.refresh_may_revive(
+        env.session
+    ):
+        return storedsessions.refresh_hint(name)
     return storedsessions.session_hint(name, env)
 
 
-def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Optional[float]]:
-    """The `--json` report, and the expiry as a time for the text form (None if unknown)."""
+def _status_report(
+    deps: Deps, env: Optional[str]
+) -> Tuple[Dict[str, Any], Optional[float], Optional[Session]]:
+    """The `--json` report, the expiry as a time for the text form (None if unknown), and
+    the stored session it describes (None for NEXLA_ACCESS_TOKEN or none stored)."""
     override = storedsessions.access_token_override(deps)
     now = deps.now()
     if override:
@@ -388,7 +395,7 @@ def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Opti
             "user": None,
             "org": None,
             "service_key_location": None,
-        }, stated
+        }, stated, None
     data = storedsessions.load(deps)
     name = storedsessions.resolve_env_name(deps, data, env)
     stored = data.environments[name].session
@@ -407,7 +414,7 @@ def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Opti
             "user": None,
             "org": None,
             "service_key_location": key_location,
-        }, None
+        }, None, None
     return {
         "environment": name,
         "valid": not stored.is_expired(now) and not stored.rejected,
@@ -420,10 +427,12 @@ def _status_report(deps: Deps, env: Optional[str]) -> Tuple[Dict[str, Any], Opti
         "user": stored.user,
         "org": stored.org,
         "service_key_location": key_location,
-    }, stored.expires_at
+    }, stored.expires_at, stored
 
 
-def _print_status(deps: Deps, report: Dict[str, Any], expires_at: Optional[float]) -> None:
+def _print_status(
+    deps: Deps, report: Dict[str, Any], expires_at: Optional[float], stored: Optional[Session]
+) -> None:
     name = report["environment"] or "(no environment)"
     out = deps.out
     if report["source"] == storedsessions.ACCESS_TOKEN_VARIABLE:
@@ -438,12 +447,19 @@ def _print_status(deps: Deps, report: Dict[str, Any], expires_at: Optional[float
         out.display(f"{name}: not signed in")
         _print_key_location(deps, report)
         return
+    assert expires_at is not None and stored is not None
     state = "valid session" if report["valid"] else "no valid session"
     due = "; refresh due" if report["refresh_due"] and report["valid"] else ""
-    out.display(f"{name}: {state} for {describe_user(report['user'] or {}, report['org'])}")
-    note = EXPIRY_NOTES.get(report["expiry_source"], "")
-    assert expires_at is not None
-    out.display(f"  {timefmt.until(expires_at, deps.now(), note=note)}{due}")
+    user = report["user"] or {}
+    # A token stored unchecked (--no-verify) names nobody until the server is asked.
+    who = (
+        f" for {describe_user(user, report['org'])}"
+        if user.get("full_name") or user.get("email")
+        else " (user unknown)"
+    )
+    out.display(f"{name}: {state}{who}")
+    # A refused session has no time left to count down: say it was refused.
+    out.display(f"  {describe_expiry(stored, deps.now())}{due}")
     out.display(f"  source: {describe_source(report['source'])}")
     _print_key_location(deps, report)
 
