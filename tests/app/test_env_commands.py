@@ -269,7 +269,7 @@ def test_login_signs_in_again_to_the_current_environment(nx):
     nx.server.clear_log()
     token = nx.server.issue_token()
     result = nx.ok("env", "login", "--with-token", input=token + "\n")
-    assert f"Current environment: {nx.server.host}" in result.stderr.splitlines()
+    assert f"Current Environment: {nx.server.host}" in result.stderr.splitlines()
     assert result.stdout == ""
     assert nx.server.count() == 1
     assert nx.server.count("GET", "/users/current") == 1
@@ -288,7 +288,7 @@ def test_login_does_not_change_the_current_environment(nx):
     assert f"Signing in to {nx.server.host} (the current environment stays {other})." in (
         result.stderr.splitlines()
     )
-    assert "Current environment:" not in result.stderr
+    assert "Current Environment:" not in result.stderr
     data = read_store(nx.config_dir)
     assert data["current"] == other
     assert data["environments"][nx.server.host]["session"]["access_token"] == token

@@ -119,7 +119,7 @@ def test_quiet_success_prints_no_message_and_the_same_stdout(nx, command, how):
 def test_nexla_quiet_off_values_keep_the_messages(nx, value):
     nx.sign_in()
     result = nx.ok("env", "use", nx.server.host, env=nx.env_with(NEXLA_QUIET=value))
-    assert "Current environment" in result.stderr
+    assert "Current Environment" in result.stderr
 
 
 def test_a_warning_is_still_shown(nx):

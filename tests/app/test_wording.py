@@ -32,7 +32,7 @@ def test_login_and_use_say_current_environment_the_same_way(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     login = nx.ok("env", "login", "--with-token", input=nx.server.issue_token() + "\n")
     use = nx.ok("env", "use", nx.server.host)
-    expected = f"Current environment: {nx.server.host}"
+    expected = f"Current Environment: {nx.server.host}"
     assert expected in login.stderr.splitlines()
     assert expected in use.stderr.splitlines()
 

@@ -130,7 +130,7 @@ def test_login_prompts_and_keeps_the_current_environment(nx):
     term.type(token)
     assert term.finish() == 0
     assert token not in term.output
-    assert "Current environment:" not in term.output  # it is not the current one
+    assert "Current Environment:" not in term.output  # it is not the current one
     assert opened(nx) == [token_page(nx)]
     data = read_store(nx.config_dir)
     assert data["current"] == other
@@ -212,7 +212,7 @@ def test_login_of_the_current_environment_names_it_and_a_rejected_token_saves_no
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     before = store_bytes(nx.config_dir)
     term = Terminal(nx, "env", "login")
-    term.expect(f"Current environment: {nx.server.host}")
+    term.expect(f"Current Environment: {nx.server.host}")
     term.expect(TOKEN_PROMPT)
     term.type("tok-rejected-by-the-server")
     term.expect("error: ")

@@ -174,7 +174,7 @@ def run_env_login(
     storedsessions.warn_if_access_token_override(deps)
     name, current = _login_env_name(deps, env)
     if name == current:
-        deps.out.info(f"Current environment: {name}")
+        deps.out.info(f"Current Environment: {name}")
     elif current:
         deps.out.info(f"Signing in to {name} (the current environment stays {current}).")
     else:
@@ -413,7 +413,7 @@ def env_use(ctx: typer.Context, name: EnvNameArgument) -> None:
     """
     deps: Deps = ctx.obj
     chosen = environments.use_env(deps, name)
-    deps.out.info(f"Current environment: {chosen}")
+    deps.out.info(f"Current Environment: {chosen}")
 
 
 @env_app.command("show", cls=Command, short_help="Show one environment in full.")
