@@ -19,15 +19,22 @@ comment above them is a few lines (tests/support/doc_blocks.py).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
 from tests.support.doc_blocks import console_blocks, difference, matches
-from tests.support.fake_nexla import ADMIN_USER, API_PREFIX
-from tests.support.signing_in import session_record
-from tests.support.stores import write_store
+from tests.support.fake_nexla import (
+    ADMIN_USER,
+    API_PREFIX,
+    DEFAULT,
+    DEFAULT_ORG,
+    DEFAULT_USER,
+)
+from tests.support.stores import write_store_data
 from tests.support.transcripts import (
     ExampleHosts,
     NotRunnable,
@@ -40,6 +47,7 @@ BLOCKS = console_blocks()
 EXAMPLES = [block for block in BLOCKS if block.marker == "example"]
 TOKEN_PROMPT = "Enter ACCESS TOKEN:"
 KEY_PROMPT = "Enter SERVICE KEY:"
+SERVICE_KEY = "svc-key-of-the-examples"
 
 
 @dataclass
@@ -47,21 +55,41 @@ class World:
     """What a setup prepares: the store, the server's tokens and keys, the hosts, and the
     secrets typed at hidden prompts."""
 
-    nx: object
+    nx: Any
     hosts: ExampleHosts
     secrets: dict[str, str] = field(default_factory=dict)
     environments: dict[str, dict] = field(default_factory=dict)
     current: str | None = None
 
-    def add(self, name: str, session: dict | None = None, **record) -> None:
+    def add(self, name: str, session: dict | None = None, **record: Any) -> None:
         self.environments[name] = {"api_url": f"https://{name}{API_PREFIX}", **record}
         if session is not None:
             self.environments[name]["session"] = session
         self.current = self.current or name
 
+    def session(
+        self, token: str | None = None, *, source: str = "pasted", user=DEFAULT, org=DEFAULT
+    ) -> dict:
+        """A session obtained now that lasts an hour (a token of the server's if none is
+        given), as file format 2 stores it (docs/file-format.md)."""
+        now = int(time.time())
+        return {
+            "access_token": token or self.nx.server.issue_token(),
+            "token_type": "Bearer",
+            "obtained_at": now,
+            "expires_at": now + 3600,
+            "expires_estimated": source == "pasted",
+            "source": source,
+            "user": dict(DEFAULT_USER) if user is DEFAULT else user,
+            "org": dict(DEFAULT_ORG) if org is DEFAULT else org,
+        }
+
     def store(self) -> None:
+        # Format 2, whatever the current one: every later version reads it (migrating it),
+        # so the setups keep working when the format moves on.
         if self.environments:
-            write_store(self.nx.config_dir, self.environments, self.current)
+            data = {"version": 2, "current": self.current, "environments": self.environments}
+            write_store_data(self.nx.config_dir, data)
 
 
 # ---- the setups an example can name -------------------------------------------------------
@@ -76,14 +104,13 @@ def signed_in(world: World, *names: str) -> None:
     """Signed in to each NAME with a pasted token (the first is current); another token of
     the server to paste at a prompt."""
     for name in names:
-        world.add(name, session_record(world.nx.server.issue_token()))
+        world.add(name, world.session())
     first_sign_in(world)
 
 
 def signed_in_with_a_jwt(world: World, name: str) -> None:
     """Signed in to NAME with a pasted JWT, whose `exp` gives the session's expiry."""
-    token = world.nx.server.issue_token(jwt=True)
-    session = session_record(token)
+    session = world.session(world.nx.server.issue_token(jwt=True))
     session.update(expires_estimated=False)
     world.add(name, session)
 
@@ -93,37 +120,31 @@ def impersonated(world: World) -> None:
     world.secrets[TOKEN_PROMPT] = world.nx.server.issue_token(impersonator=ADMIN_USER)
 
 
+def from_key(world: World, name: str) -> None:
+    """Signed in to NAME with a session minted from a service key (not saved); the server
+    takes the key `SERVICE_KEY`, which is also typed at a key prompt."""
+    world.nx.server.add_service_key(SERVICE_KEY)
+    world.secrets[KEY_PROMPT] = SERVICE_KEY
+    world.add(name, world.session(source="service_key"))
+
+
 def key_in_keyring(world: World, name: str) -> None:
     """Signed in to NAME from a service key that is saved in the OS keyring."""
-    world.add(
-        name,
-        session_record(world.nx.server.issue_token(), source="service_key"),
-        saved_key={
-            "in": "keyring",
-            "service": "nexla service key",
-            "username": f"{name} in {world.nx.config_dir}",
-        },
-    )
-
-
-def from_key(world: World, name: str) -> None:
-    """Signed in to NAME with a session minted from a service key (not saved)."""
-    world.add(name, session_record(world.nx.server.issue_token(), source="service_key"))
+    from_key(world, name)
+    world.environments[name]["saved_key"] = {
+        "in": "keyring",
+        "service": "nexla service key",
+        "username": f"{name} in {world.nx.config_dir}",
+    }
 
 
 def three_to_check(world: World) -> None:
     """beta.nexla.com: a pasted token the server no longer takes (user known, no org);
     dataops.nexla.io: valid, from a service key; staging.example.com, current: added with
     --no-verify (no user known), its host refusing connections."""
-    rejected = session_record("tok-revoked-on-the-server")
-    rejected["org"] = None
-    world.add("beta.nexla.com", rejected)
-    world.add(
-        "dataops.nexla.io", session_record(world.nx.server.issue_token(), source="service_key")
-    )
-    unverified = session_record("tok-never-checked")
-    unverified.update(user={}, org=None)
-    world.add("staging.example.com", unverified)
+    world.add("beta.nexla.com", world.session("tok-revoked-on-the-server", org=None))
+    world.add("dataops.nexla.io", world.session(source="service_key"))
+    world.add("staging.example.com", world.session("tok-never-checked", user={}, org=None))
     world.current = "staging.example.com"
     world.hosts.refuse("staging.example.com")
 
@@ -133,8 +154,8 @@ SETUPS: dict[str, Callable[..., None]] = {
     "signed-in": signed_in,
     "signed-in-with-a-jwt": signed_in_with_a_jwt,
     "impersonated": impersonated,
-    "key-in-keyring": key_in_keyring,
     "from-key": from_key,
+    "key-in-keyring": key_in_keyring,
     "three-to-check": three_to_check,
 }
 
@@ -162,9 +183,12 @@ def test_the_examples_are_found():
 def test_the_example_shows_what_nexla_prints(nx, monkeypatch, block):
     world = World(nx, ExampleHosts(monkeypatch, nx.server.port))
     name, args = block.setup
+    if name not in SETUPS:
+        pytest.fail(f"{block.where}: no setup {name!r} (there are: {', '.join(SETUPS)})")
     SETUPS[name](world, *args)
     world.store()
-    shell = Shell(nx.env, nx.tmp_path, world.secrets)
+    nx.env.home.mkdir(exist_ok=True)
+    shell = Shell(nx.env, nx.env.home, world.secrets)
     try:
         shown = run_transcript(shell, block.steps())
     except NotRunnable as exc:

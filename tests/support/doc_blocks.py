@@ -127,6 +127,9 @@ _NORMALISED = [
     # A token of the test server, whole or masked (tok-AbC…xYz), or a JWT
     (re.compile(r"\btok-[A-Za-z0-9_\-…]+"), "tok-…"),
     (re.compile(r"\beyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*"), "<JWT>"),
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]?…[A-Za-z0-9_\-]{4}\b"), "<JWT>"),  # masked: eyJh…AbCd
+    # Seconds and Unix times in JSON: "expires_in": 3599, "obtained_at": 1796252400
+    (re.compile(r'("(?:expires_in|expires_at|obtained_at|[a-z_]*_at)": )\d+'), r"\1N"),
 ]
 
 

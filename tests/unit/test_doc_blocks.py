@@ -21,6 +21,8 @@ from tests.support.doc_blocks import blocks_of, difference, matches, normalise
         ("cannot connect to 127.0.0.1:43211: refused", "cannot connect to 127.0.0.1:PORT: refused"),
         ("Token:           tok-AbCd…wXyZ", "Token:           tok-…"),
         ("Bearer eyJhbGciOiJI.eyJzdWIiOiI0MiJ9.c2ln", "Bearer <JWT>"),
+        ("Token:           eyJh…AbCd", "Token:           <JWT>"),
+        ('"expires_in": 3599, "obtained_at": 1796252400', '"expires_in": N, "obtained_at": N'),
         ("trailing blanks   ", "trailing blanks"),
         # What does not vary stays: exit codes, statuses, option values, host names.
         ("exit 5, HTTP 200, --min-ttl 7200", "exit 5, HTTP 200, --min-ttl 7200"),
