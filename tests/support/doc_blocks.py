@@ -128,6 +128,11 @@ _NORMALISED = [
     (re.compile(r"\btok-[A-Za-z0-9_\-…]+"), "tok-…"),
     (re.compile(r"\beyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*"), "<JWT>"),
     (re.compile(r"\beyJ[A-Za-z0-9_\-]?…[A-Za-z0-9_\-]{4}\b"), "<JWT>"),  # masked: eyJh…AbCd
+    # A temporary directory of a run: /tmp/pytest-of-ada/pytest-12/test_x0, /tmp/fake-nexla-ab12
+    (
+        re.compile(r"/tmp/(?:pytest-of-[^/\s]+/pytest-\d+/[^/\s]+|fake-nexla-[^/\s]+|tmp\w+)"),
+        "<TMP>",
+    ),
     # Seconds and Unix times in JSON: "expires_in": 3599, "obtained_at": 1796252400
     (re.compile(r'("(?:expires_in|expires_at|obtained_at|[a-z_]*_at)": )\d+'), r"\1N"),
 ]

@@ -23,6 +23,11 @@ from tests.support.doc_blocks import blocks_of, difference, matches, normalise
         ("Bearer eyJhbGciOiJI.eyJzdWIiOiI0MiJ9.c2ln", "Bearer <JWT>"),
         ("Token:           eyJh…AbCd", "Token:           <JWT>"),
         ('"expires_in": 3599, "obtained_at": 1796252400', '"expires_in": N, "obtained_at": N'),
+        (
+            "set REQUESTS_CA_BUNDLE=/tmp/fake-nexla-x1_y/ca.pem",
+            "set REQUESTS_CA_BUNDLE=<TMP>/ca.pem",
+        ),
+        ("in /tmp/pytest-of-ada/pytest-3/test_it0/key.txt", "in <TMP>/key.txt"),
         ("trailing blanks   ", "trailing blanks"),
         # What does not vary stays: exit codes, statuses, option values, host names.
         ("exit 5, HTTP 200, --min-ttl 7200", "exit 5, HTTP 200, --min-ttl 7200"),
