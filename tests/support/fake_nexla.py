@@ -45,6 +45,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import trustme
 
 API_PREFIX = "/nexla-api"
+# Names the docs' examples give their environments (dataops.nexla.io, beta.nexla.com,
+# staging.example.com, …): the server's certificate covers them too.
+EXAMPLE_HOSTS = ("*.nexla.io", "*.nexla.com", "*.example.com")
 
 DEFAULT_USER = {"id": 42, "email": "ada@example.com", "full_name": "Ada Lovelace"}
 DEFAULT_ORG = {"id": 7, "name": "Example Org"}
@@ -327,7 +330,11 @@ class FakeNexla:
         self.ca.cert_pem.write_to_path(self.ca_bundle)
 
         self._ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(self._ssl_context)
+        # Also the host names the docs' examples use: their tests point those names at this
+        # server (tests/support/transcripts.py), and TLS checks the name as for a real host.
+        self.ca.issue_cert("127.0.0.1", "localhost", *EXAMPLE_HOSTS).configure_cert(
+            self._ssl_context
+        )
 
         self.port = 0
         self._lock = threading.Lock()

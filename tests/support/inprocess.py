@@ -138,3 +138,23 @@ def run_bytes_in_process(nx, *args: str, stdin: bytes | None = None):
     decoding, no newline translation): what tests.support.processes.run_bytes gives, without
     starting a process."""
     return run_in_process(list(args), env=nx.env, input=stdin, cwd=nx.tmp_path, text=False)
+
+
+def run_on_streams(
+    args: list[str],
+    *,
+    env: Mapping[str, str],
+    streams: Streams,
+    cwd: str | Path | None = None,
+    timing: Timing = FAST,
+    timeout: float = 60,
+) -> int:
+    """`nexla ARGS` in this process on streams the caller made (a pseudo-terminal's stdin,
+    one screen for stdout and stderr: tests/support/transcripts.py); its exit code."""
+    deps = Deps(dict(env), streams, timing=timing, cwd=Path(cwd) if cwd else None)
+    argv = [str(arg) for arg in args]
+    try:
+        with _watchdog(argv, timeout):
+            return run(argv, deps)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
