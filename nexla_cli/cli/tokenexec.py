@@ -8,6 +8,7 @@ exit status a shell gives (126, 127).
 import os
 import signal
 import subprocess
+import sys
 from typing import Any, Dict, List, Optional
 
 from nexla_cli.auth.signals import STOP_SIGNALS
@@ -158,7 +159,7 @@ class _Forwarder:
 def _terminal_signalled_the_child(child_pid: int) -> bool:
     """Whether a Ctrl-C typed at the terminal reached the child as well as this process:
     both in one process group, which is the terminal's foreground group."""
-    if not hasattr(os, "tcgetpgrp"):
+    if sys.platform == "win32" or not hasattr(os, "tcgetpgrp"):
         return False
     try:
         group = os.getpgrp()

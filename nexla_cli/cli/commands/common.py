@@ -135,6 +135,8 @@ def read_hidden(deps: Deps, label: str, *, pipe_hint: str = "") -> Optional[str]
     the prompt shown again). A line that fills the terminal's line limit was cut by the
     terminal and is refused (pipe_hint says how to pipe the secret instead).
     """
+    if sys.platform == "win32":
+        return _prompt_hidden_elsewhere(deps, label)
     try:
         import termios
 
@@ -165,6 +167,8 @@ def _read_line_hidden(
     deps: Deps, fd: int, label: str, before: List[Any], hidden: List[Any]
 ) -> bytes:
     # `before` and `hidden` are termios attribute lists (flags, speeds, control characters).
+    if sys.platform == "win32":  # no termios there: read_hidden asks the console instead
+        raise NotImplementedError
     import signal
     import termios
 
@@ -321,12 +325,13 @@ def open_browser(deps: Deps, url: str) -> bool:
     prints cannot write into nexla's output, and none can take over the terminal. Whether
     it showed the page cannot be known, so the caller prints the link either way.
     """
-    if sys.platform == "win32" and not deps.environ.get("BROWSER"):
-        try:
-            os.startfile(url)  # type: ignore[attr-defined]  # returns at once
-        except OSError:
-            return False
-        return True
+    if sys.platform == "win32":
+        if not deps.environ.get("BROWSER"):
+            try:
+                os.startfile(url)  # returns at once
+            except OSError:
+                return False
+            return True
     import subprocess
 
     for command in browser_commands(url, deps.environ):
