@@ -454,6 +454,37 @@ def _restrict_to_owner(directory: Path, account: str | None) -> str | None:
     return None
 
 
+# Another process that has the file open without FILE_SHARE_DELETE (an antivirus scanner, the
+# search indexer, a backup agent, an editor) makes a rename onto it fail for a moment with
+# ERROR_ACCESS_DENIED (5) or ERROR_SHARING_VIOLATION (32). A refresh already sent would be
+# lost, so the rename is tried again for about a second, as pip does; on POSIX a
+# PermissionError is final.
+SHARING_VIOLATIONS = (5, 32)
+REPLACE_WAITS = (0.1, 0.2, 0.3, 0.4)
+
+
+def is_sharing_violation(exc: OSError, platform: str | None = None) -> bool:
+    """Whether exc is one of Windows' passing refusals (see SHARING_VIOLATIONS)."""
+    return (
+        not posix_modes(platform)
+        and isinstance(exc, PermissionError)
+        and getattr(exc, "winerror", None) in SHARING_VIOLATIONS
+    )
+
+
+def replace_file(source: str | Path, target: str | Path) -> None:
+    """os.replace, tried again after each of REPLACE_WAITS while Windows reports a sharing
+    violation; the last error is raised as it came."""
+    for wait in (*REPLACE_WAITS, None):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError as exc:
+            if wait is None or not is_sharing_violation(exc):
+                raise
+        time.sleep(wait)
+
+
 def _acl_not_set(directory: Path, reason: str) -> str:
     return (
         f"could not make {directory} private to you ({reason}); it keeps the permissions "
@@ -715,7 +746,7 @@ class CredentialStore:
                 handle.truncate()  # a reserved file is longer than what was written
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(temp_name, self.path)
+            replace_file(temp_name, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temp_name)
@@ -779,7 +810,7 @@ class CredentialStore:
         while os.path.lexists(target):
             counter += 1
             target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{counter}")
-        os.replace(self.path, target)
+        replace_file(self.path, target)
         # It may hold tokens. Never through a link (read_store refuses those anyway).
         if posix_modes() and not _is_symlink(target):
             os.chmod(target, 0o600)

@@ -11,9 +11,7 @@ in which order, bounded, and what a failure says. Nothing here has run on Window
 from __future__ import annotations
 
 import subprocess
-import sys
 
-import filelock  # noqa: F401 (chosen for Linux at import, before the platform is simulated)
 import pytest
 
 from nexla_cli.core.runtime import Notices
@@ -24,6 +22,7 @@ from nexla_cli.storage.store import (
     permission_warning,
     windows_account,
 )
+from tests.support.other_systems import simulate
 from tests.support.stores import mode
 
 ACCOUNT = "CORP\\ann"
@@ -31,7 +30,7 @@ ACCOUNT = "CORP\\ann"
 
 @pytest.fixture
 def windows(monkeypatch):
-    monkeypatch.setattr(sys, "platform", "win32")
+    simulate(monkeypatch, "win32")
 
 
 class _Icacls:
