@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.fake_nexla import FakeNexla, Fault  # noqa: E402
-from tests.support.processes import launched  # noqa: E402
+from tests.support.processes import launched, maxrss_mib  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -57,7 +57,7 @@ def measure(command: list, env: dict) -> tuple:
             env=env,
         )
         seconds = time.monotonic() - started
-        peak = int(rss.read() or 0) / 1024
+        peak = maxrss_mib(int(rss.read() or 0))
     return code, peak, seconds
 
 

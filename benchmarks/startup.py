@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -107,11 +106,18 @@ def editable_install(python):
 
 
 def run_once(argv, env):
-    """(wall seconds, CPU seconds of the child, CompletedProcess)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """(wall seconds, CPU seconds of the child or NaN where getrusage is missing: Windows,
+    CompletedProcess)."""
+    try:
+        import resource
+    except ImportError:
+        resource = None
+    before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
     started = time.perf_counter()
     completed = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True)
     elapsed = time.perf_counter() - started
+    if resource is None:
+        return elapsed, float("nan"), completed
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return elapsed, cpu, completed

@@ -112,12 +112,17 @@ class Deps:
         """The credential store in this run's config directory (built once, when needed)."""
         if self._store is None:
             from nexla_cli.core import paths, settings
-            from nexla_cli.storage.store import LOCK_TIMEOUT_SECONDS, CredentialStore
+            from nexla_cli.storage.store import (
+                LOCK_TIMEOUT_SECONDS,
+                CredentialStore,
+                windows_account,
+            )
 
             self._store = CredentialStore(
                 paths.credentials_path(self.environ),
                 lock_timeout=settings.lock_timeout(LOCK_TIMEOUT_SECONDS, self.environ),
                 notices=self.notices,
+                account=windows_account(self.environ),
             )
         return self._store
 

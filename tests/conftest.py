@@ -34,6 +34,7 @@ import trustme
 from nexla_cli.core.runtime import Timing
 from tests.support.fake_nexla import FakeNexla
 from tests.support.inprocess import FAST, run_in_process
+from tests.support.other_systems import POSIX_ONLY_E2E, posix_only_skip
 from tests.support.outcomes import describe
 from tests.support.processes import end_leftover_cli_processes, nexla_executable
 from tests.support.signing_in import configure_options, seed, seed_pasted_token
@@ -93,6 +94,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "own_server: give this test a fake server of its own instead of the shared one "
         "(it stops the server, or needs a port no other test has used)",
     )
+    config.addinivalue_line(
+        "markers",
+        "posix_only(reason): needs what only POSIX systems have (a pseudo-terminal, "
+        "signals, file modes); skipped on Windows with the reason",
+    )
 
 
 _E2E_DIR = Path(__file__).parent / "e2e"
@@ -100,15 +106,25 @@ _E2E_DIR = Path(__file__).parent / "e2e"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tier is the directory: every test under tests/e2e is `e2e` (so `-m "not e2e"`
-    leaves out what needs a real process), and a test elsewhere may not claim to be."""
+    leaves out what needs a real process), and a test elsewhere may not claim to be. On
+    Windows, tests marked `posix_only` (the e2e modules in POSIX_ONLY_E2E among them) are
+    skipped, each saying what it needs."""
     for item in items:
         in_e2e = _E2E_DIR in item.path.parents
         if in_e2e:
             item.add_marker(pytest.mark.e2e)
+            needs = POSIX_ONLY_E2E.get(item.path.name)
+            if needs is not None:
+                item.add_marker(pytest.mark.posix_only(reason=needs))
         elif any(mark.name == "e2e" for mark in item.iter_markers()):
             raise pytest.UsageError(
                 f"{item.nodeid} is marked e2e outside tests/e2e: move it there"
             )
+        posix_only = item.get_closest_marker("posix_only")
+        if posix_only is not None:
+            skip = posix_only_skip(posix_only.kwargs.get("reason") or "a POSIX system")
+            if skip is not None:
+                item.add_marker(pytest.mark.skip(reason=skip))
 
 
 @pytest.fixture(scope="session")

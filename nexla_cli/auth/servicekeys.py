@@ -51,6 +51,8 @@ def mint_from_key(
     name, data = _key_target(deps, explicit_env)
     if save_key and (key_storage is None or key_storage.name != name):
         key_storage = key_storage_plan(deps, name)
+    if save_key and key_storage is not None:
+        key_storage.check_fits(service_key)  # before anything is sent or written
     named = storedsessions.choose_env(deps, None, explicit_env).name is not None
     existed = name in data.environments
     notes: list[str] = []

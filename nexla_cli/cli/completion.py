@@ -6,7 +6,7 @@ costs what start-up costs: nothing here may pull in requests or rich (see main.p
 Environment names usually never get here: fastcomplete.py answers them without Typer, and
 gives exactly the answer this module would (tests/app/test_completion.py compares the two).
 
-Four changes to what Typer 0.28 does on its own:
+Five changes to what Typer 0.28 does on its own:
 - bash splits words at `:` and `=` (COMP_WORDBREAKS), so `localhost:8443` reaches a plain
   completion function as `localhost`, `:`, `8443` and never completes once the colon is
   typed. The bash script below glues such pieces back together, asks nexla about the whole
@@ -16,6 +16,11 @@ Four changes to what Typer 0.28 does on its own:
   installed. Our help has no markup (`rich_markup_mode=None`), so it is passed on as is.
 - environment names are never file names: when none matches, bash, zsh and fish offer
   nothing, where Typer's scripts would fall back to the files of the current directory.
+- the PowerShell script registers a completer and nothing else: Typer's rebinds TAB for the
+  whole session (Set-PSReadLineKeyHandler), and leaves `_NEXLA_COMPLETE` set in the session
+  when a TAB press is interrupted (Ctrl-C), after which every `nexla` prints completions
+  instead of running. Its variables are now removed in a `finally`, which PowerShell runs
+  on Ctrl-C too.
 """
 
 import os
@@ -91,6 +96,31 @@ fi
 """
 
 
+# Typer's PowerShell script without its key binding, its variables removed however it ends.
+POWERSHELL_SCRIPT = r"""# nexla completion for PowerShell 7 and Windows PowerShell 5.1.
+# It registers a completer for nexla only: TAB keeps the key binding the session has.
+Register-ArgumentCompleter -Native -CommandName %(prog_name)s -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+    try {
+        $Env:%(autocomplete_var)s = "complete_powershell"
+        $Env:_TYPER_COMPLETE_ARGS = $commandAst.ToString()
+        $Env:_TYPER_COMPLETE_WORD_TO_COMPLETE = $wordToComplete
+        %(prog_name)s | ForEach-Object {
+            $commandArray = $_ -Split ":::"
+            $command = $commandArray[0]
+            $helpString = $commandArray[1]
+            [System.Management.Automation.CompletionResult]::new(
+                $command, $command, 'ParameterValue', $helpString)
+        }
+    } finally {
+        # Also after Ctrl-C: a variable left set would make every later nexla answer TAB.
+        Remove-Item -Path Env:%(autocomplete_var)s, Env:_TYPER_COMPLETE_ARGS, `
+            Env:_TYPER_COMPLETE_WORD_TO_COMPLETE -ErrorAction SilentlyContinue
+    }
+}
+"""
+
+
 class TabPress:
     """What the TAB press being answered offered. A process answers one press at a time
     (in-process tests answer several in turn): each answer starts from a clean slate."""
@@ -153,6 +183,10 @@ class FishComplete(_ScriptOnTheRunsStdout, _completion_classes.FishComplete):
         return super().complete()
 
 
+class PowerShellComplete(_ScriptOnTheRunsStdout, _completion_classes.PowerShellComplete):
+    source_template = POWERSHELL_SCRIPT
+
+
 def _names_were_offered(completion: ShellComplete) -> bool:
     """Whether this TAB press asked for environment names (see commands/common.py)."""
     return TabPress.names_offered
@@ -168,4 +202,6 @@ def register() -> None:
     add_completion_class(BashComplete, BashComplete.name)
     add_completion_class(ZshComplete, ZshComplete.name)
     add_completion_class(FishComplete, FishComplete.name)
+    add_completion_class(PowerShellComplete, "powershell")
+    add_completion_class(PowerShellComplete, "pwsh")
     _completion_classes._sanitize_help_text = _plain_help

@@ -8,13 +8,17 @@ exit status a shell gives (126, 127).
 import os
 import signal
 import subprocess
+import sys
 from typing import Any, Dict, List, Optional
 
 from nexla_cli.auth.signals import STOP_SIGNALS
 from nexla_cli.deps import Deps
 
-# The signals `token exec` passes on to its command.
-FORWARDED_SIGNALS = STOP_SIGNALS
+# The signals `token exec` passes on to its command, and on Windows Ctrl-Break (SIGBREAK),
+# which the console delivers to the command itself: nexla only waits for it.
+FORWARDED_SIGNALS = STOP_SIGNALS + tuple(
+    getattr(signal, name) for name in ("SIGBREAK",) if hasattr(signal, name)
+)
 # As shells report them.
 EXIT_NOT_EXECUTABLE = 126
 EXIT_NOT_FOUND = 127
@@ -35,7 +39,8 @@ def run_command(deps: Deps, argv: List[str], variables: Dict[str, str]) -> int:
     systemd's control-group kill). A process that stayed around to pass signals on cannot
     tell a signal sent to it alone from one sent to its whole group, and would either drop
     the first or double the second. Elsewhere (Windows, the app run inside another
-    program) the command runs as a child, and SIGINT, SIGTERM and SIGHUP are passed on.
+    program) the command runs as a child, and SIGINT, SIGTERM and SIGHUP are passed on
+    (pass_on_as says which, and how on Windows).
     """
     environment = dict(deps.environ)
     environment.update(variables)
@@ -72,16 +77,36 @@ def _become_command(deps: Deps, argv: List[str], environment: Dict[str, str]) ->
     raise AssertionError("exec returned")  # pragma: no cover - exec never returns
 
 
+def resolve_command(
+    command: str, environment: Dict[str, str], platform: Optional[str] = None
+) -> Optional[str]:
+    """What to start for COMMAND as a child: on POSIX the name as it is (subprocess looks
+    it up on the child's PATH); on Windows the file shutil.which finds on the child's PATH
+    with PATHEXT (`npm` is `npm.cmd`, `az` is `az.cmd`), None when there is none. Windows'
+    own search (CreateProcess) would look in nexla's installation directory before PATH,
+    search the parent's PATH rather than the child's, and add nothing but `.exe`."""
+    if (platform or sys.platform) != "win32":
+        return command
+    import shutil
+
+    return shutil.which(command, path=environment.get("PATH", os.defpath))
+
+
 def _run_child(deps: Deps, argv: List[str], environment: Dict[str, str]) -> int:
     # Handlers go in before the command starts, so no signal falls between the two; the
     # command itself starts with the default actions (exec resets caught signals).
+    executable = resolve_command(argv[0], environment)
+    if executable is None:
+        return _cannot_run(deps, argv, FileNotFoundError(2, "not found", argv[0]))
     forwarder = _Forwarder()
     try:
         try:
             # close_fds=False: descriptors the caller opened for COMMAND (`3>log`, a make
             # jobserver) reach it as they would from a shell; this process's own are
             # non-inheritable anyway.
-            child = subprocess.Popen(argv, env=environment, close_fds=False, cwd=deps.cwd)
+            child = subprocess.Popen(
+                [executable, *argv[1:]], env=environment, close_fds=False, cwd=deps.cwd
+            )
         except OSError as exc:
             return _cannot_run(deps, argv, exc)
         forwarder.child = child
@@ -95,7 +120,7 @@ def _run_child(deps: Deps, argv: List[str], environment: Dict[str, str]) -> int:
 def _cannot_run(deps: Deps, argv: List[str], exc: OSError) -> int:
     """Say why the command could not be started; the status a shell gives for that."""
     if isinstance(exc, FileNotFoundError):
-        missing = "no such file" if os.sep in argv[0] else "command not found"
+        missing = "no such file" if os.sep in argv[0] or "/" in argv[0] else "command not found"
         deps.out.error(f"{argv[0]}: {missing}")
         return EXIT_NOT_FOUND
     if isinstance(exc, (PermissionError, IsADirectoryError, NotADirectoryError)):
@@ -142,23 +167,47 @@ class _Forwarder:
         if child is None:
             return
         if typed is None:
-            typed = signum == signal.SIGINT and _terminal_signalled_the_child(child.pid)
-        if typed:
+            typed = _typed(signum, child.pid)
+        send = pass_on_as(signum, typed)
+        if send is None:
             return
         try:
-            child.send_signal(signum)
-        except OSError:
-            pass  # it has just exited: wait() collects its status
+            child.send_signal(send)
+        except (OSError, ValueError):
+            pass  # it has just exited (wait() collects its status), or nothing can be sent
 
     def restore(self) -> None:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
 
 
+def pass_on_as(signum: int, typed: bool, platform: Optional[str] = None) -> Optional[int]:
+    """The signal to send the child for `signum` received by nexla, None to send nothing.
+
+    A Ctrl-C typed at the terminal (`typed`) has reached the child already. On Windows the
+    console delivers Ctrl-C and Ctrl-Break to every process attached to it, the child
+    included, so nexla just waits; and there Popen.send_signal knows only SIGTERM (which
+    terminates the child, exit status 1), CTRL_C_EVENT and CTRL_BREAK_EVENT, so a Ctrl-C
+    that arrived before the child existed, and a SIGTERM, terminate it.
+    """
+    if (platform or sys.platform) == "win32":
+        if typed and signum != signal.SIGTERM:
+            return None
+        return signal.SIGTERM
+    return None if typed else signum
+
+
+def _typed(signum: int, child_pid: int) -> bool:
+    """Whether the signal came from the terminal, to the child as well as to nexla."""
+    if sys.platform == "win32":
+        return signum != signal.SIGTERM  # Ctrl-C, Ctrl-Break: console events, to both
+    return signum == signal.SIGINT and _terminal_signalled_the_child(child_pid)
+
+
 def _terminal_signalled_the_child(child_pid: int) -> bool:
     """Whether a Ctrl-C typed at the terminal reached the child as well as this process:
     both in one process group, which is the terminal's foreground group."""
-    if not hasattr(os, "tcgetpgrp"):
+    if sys.platform == "win32" or not hasattr(os, "tcgetpgrp"):
         return False
     try:
         group = os.getpgrp()

@@ -76,6 +76,7 @@ class Streams:
 
     @classmethod
     def system(cls) -> Streams:
+        results_end_in_lf(sys.stdout)
         return cls(
             sys.stdin,
             sys.stdout,
@@ -84,6 +85,22 @@ class Streams:
             stdout_tty=_isatty(sys.stdout),
             stderr_tty=_isatty(sys.stderr),
         )
+
+
+def results_end_in_lf(stdout: object, platform: str | None = None) -> None:
+    """On Windows a text-mode stdout writes every "\\n" as "\\r\\n", and Git Bash keeps the
+    "\\r" in `$(nexla token print)`: there stdout is told to write "\\n" as it is, so every
+    result (the token, export lines, JSON, lists) ends lines the same on every system.
+    Elsewhere "\\n" is already written as it is. Nothing has been written yet when this runs."""
+    if (platform or sys.platform) != "win32":
+        return
+    reconfigure = getattr(stdout, "reconfigure", None)
+    if reconfigure is None:  # replaced by something that is not a text file: left alone
+        return
+    try:
+        reconfigure(newline="\n")
+    except (ValueError, OSError):
+        pass  # closed, or not reconfigurable: results are written as before
 
 
 class Notices:

@@ -312,10 +312,11 @@ def _system_proxies() -> Dict[str, str]:
     import sys
     import urllib.request
 
+    # Looked up by name: typeshed does not declare these two (they exist on their systems).
     if sys.platform == "darwin":
-        return dict(urllib.request.getproxies_macosx_sysconf())
+        return dict(getattr(urllib.request, "getproxies_macosx_sysconf")())  # noqa: B009
     if sys.platform == "win32":
-        return dict(urllib.request.getproxies_registry())
+        return dict(getattr(urllib.request, "getproxies_registry")())  # noqa: B009
     return {}
 
 
@@ -326,7 +327,7 @@ def _system_bypass(hostname: str) -> bool:
     if sys.platform == "darwin":
         import urllib.request
 
-        return bool(urllib.request.proxy_bypass_macosx_sysconf(hostname))
+        return bool(getattr(urllib.request, "proxy_bypass_macosx_sysconf")(hostname))  # noqa: B009
     if sys.platform == "win32":
         from requests.utils import proxy_bypass_registry
 

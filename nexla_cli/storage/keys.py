@@ -323,6 +323,32 @@ def holds(keyring: Keyring, env: KeyHolder, name: str, key: str) -> bool:
 # Saving -----------------------------------------------------------------------------------
 
 
+# What a backend can hold, by its class name: Windows Credential Manager keeps at most 2560
+# bytes a credential (CRED_MAX_CREDENTIAL_BLOB_SIZE), and keyring writes the key as UTF-16.
+_LONGEST_KEY = {"WinVaultKeyring": 1280}
+_BACKEND_LABELS = {"WinVaultKeyring": "Windows Credential Manager"}
+
+
+def longest_key(backend_classes: list[str]) -> tuple[int, str] | None:
+    """(the longest key, in characters, the backend keeps; the backend's name) when one of
+    the backend's classes (a chainer's included) has a limit, else None."""
+    limits = [
+        (_LONGEST_KEY[name], _BACKEND_LABELS.get(name, name))
+        for name in backend_classes
+        if name in _LONGEST_KEY
+    ]
+    return min(limits) if limits else None
+
+
+def _backend_classes(backend: Any) -> list[str]:
+    """The class names of the backend and of those it chains (keyring's ChainerBackend)."""
+    chained = getattr(backend, "backends", None)
+    names = [type(backend).__name__]
+    if isinstance(chained, (list, tuple)):
+        names.extend(type(each).__name__ for each in chained)
+    return names
+
+
 class SavePlan:
     """Where `--save-key` will keep a key, decided before anything is sent."""
 
@@ -335,6 +361,7 @@ class SavePlan:
         backend: str = "",
         warning: str = "",
         choice: str = "auto",
+        limit: tuple[int, str] | None = None,
     ) -> None:
         self.name = name
         self.where = where
@@ -344,6 +371,23 @@ class SavePlan:
         #: For the user when the key will be kept in plain text only because no keyring exists.
         self.warning = warning
         self.choice = choice
+        #: (longest key, backend's name) when the keyring cannot hold every key.
+        self.limit = limit
+
+    def check_fits(self, key: str) -> None:
+        """KeyStorageError (exit 3) when the keyring planned for cannot hold `key`: found
+        out before anything is sent, so no session is minted for a key that cannot be kept
+        (a Credential Manager write of a longer key fails only after the mint)."""
+        if self.where != IN_KEYRING or self.limit is None:
+            return
+        longest, backend = self.limit
+        if len(key) > longest:
+            raise KeyStorageError(
+                f"the service key is {len(key)} characters long and {backend} keeps at most "
+                f"{longest}: it cannot be saved in the OS keyring; nothing was sent",
+                hint=f"set {STORAGE_VARIABLE}=file to keep the key in {self.store_path} "
+                "(plain text, mode 0600)",
+            )
 
     def describe(self) -> str:
         if self.where == IN_KEYRING:
@@ -366,6 +410,7 @@ def plan_save(keyring: Keyring, name: str, store_path: Path) -> SavePlan:
     item = KeyringItem(SERVICE_NAME, _account(name, store_path))
     try:
         backend = _call(keyring, _backend_name)
+        limit = longest_key(_call(keyring, _backend_classes))
         # A read of the item itself: a locked collection or a refusing keyring fails here.
         _call(keyring, lambda backend: backend.get_password(item.service, item.username))
     except _NoBackend as exc:
@@ -387,7 +432,9 @@ def plan_save(keyring: Keyring, name: str, store_path: Path) -> SavePlan:
         )
     except Exception as exc:
         raise _save_error(keyring, exc, store_path, "nothing was sent") from None
-    return SavePlan(name, IN_KEYRING, store_path, item, backend=backend, choice=choice)
+    return SavePlan(
+        name, IN_KEYRING, store_path, item, backend=backend, choice=choice, limit=limit
+    )
 
 
 def save(

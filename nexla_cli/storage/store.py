@@ -32,8 +32,9 @@ import contextlib
 import json
 import os
 import stat
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from nexla_cli.core.errors import ConfigError, StoreBusy
@@ -394,8 +395,111 @@ def _check_shape(path: Path, data: object) -> None:
         raise CorruptStore(path, "the current environment is not in it")
 
 
-def permission_warning(path: Path) -> str | None:
-    """A warning when the credentials file is open to group or others, else None."""
+# Windows -------------------------------------------------------------------------------------
+# NTFS has no POSIX modes: os.stat reports 0666 for every file and 0777 for every directory,
+# and os.chmod only sets or clears the read-only flag. Privacy there is the directory's ACL:
+# nexla makes the one it creates owner-only and otherwise leaves modes, owners and ACLs alone.
+
+# icacls is bounded in time like every outside call; it answers in milliseconds.
+ACL_TIMEOUT_SECONDS = 10.0
+
+
+def posix_modes(platform: str | None = None) -> bool:
+    """Whether file modes and owners mean what POSIX says (everywhere but Windows)."""
+    return (platform or sys.platform) != "win32"
+
+
+def windows_account(environ: Mapping[str, str]) -> str | None:
+    """This run's account as icacls names it (DOMAIN\\user), from the variables Windows sets
+    for every logon; None when they are missing."""
+    user = environ.get("USERNAME", "").strip()
+    if not user:
+        return None
+    domain = environ.get("USERDOMAIN", "").strip()
+    return f"{domain}\\{user}" if domain else user
+
+
+def owner_only_acl_commands(directory: Path, account: str) -> list[list[str]]:
+    """The icacls calls that make `directory` (and what is created in it) the account's alone.
+
+    Two calls, in this order: the account is granted full control first, and only once that
+    has worked are the inherited entries removed, so a name icacls cannot resolve leaves the
+    directory as it was (inheriting the profile's ACL) and never locks its owner out.
+    """
+    return [
+        ["icacls", str(directory), "/grant:r", f"{account}:(OI)(CI)F"],
+        ["icacls", str(directory), "/inheritance:r"],
+    ]
+
+
+def _restrict_to_owner(directory: Path, account: str | None) -> str | None:
+    """Run owner_only_acl_commands; a notice when that could not be done."""
+    import subprocess
+
+    if account is None:
+        return _acl_not_set(directory, "USERNAME is not set")
+    for command in owner_only_acl_commands(directory, account):
+        try:
+            done = subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=ACL_TIMEOUT_SECONDS,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            return _acl_not_set(directory, reason)
+        if done.returncode != 0:
+            return _acl_not_set(directory, f"icacls exit status {done.returncode}")
+    return None
+
+
+# Another process that has the file open without FILE_SHARE_DELETE (an antivirus scanner, the
+# search indexer, a backup agent, an editor) makes a rename onto it fail for a moment with
+# ERROR_ACCESS_DENIED (5) or ERROR_SHARING_VIOLATION (32). A refresh already sent would be
+# lost, so the rename is tried again for about a second, as pip does; on POSIX a
+# PermissionError is final.
+SHARING_VIOLATIONS = (5, 32)
+REPLACE_WAITS = (0.1, 0.2, 0.3, 0.4)
+
+
+def is_sharing_violation(exc: OSError, platform: str | None = None) -> bool:
+    """Whether exc is one of Windows' passing refusals (see SHARING_VIOLATIONS)."""
+    return (
+        not posix_modes(platform)
+        and isinstance(exc, PermissionError)
+        and getattr(exc, "winerror", None) in SHARING_VIOLATIONS
+    )
+
+
+def replace_file(source: str | Path, target: str | Path) -> None:
+    """os.replace, tried again after each of REPLACE_WAITS while Windows reports a sharing
+    violation; the last error is raised as it came."""
+    for wait in (*REPLACE_WAITS, None):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError as exc:
+            if wait is None or not is_sharing_violation(exc):
+                raise
+        time.sleep(wait)
+
+
+def _acl_not_set(directory: Path, reason: str) -> str:
+    return (
+        f"could not make {directory} private to you ({reason}); it keeps the permissions "
+        f"of {directory.parent}"
+    )
+
+
+# Modes -------------------------------------------------------------------------------------
+
+
+def permission_warning(path: Path, platform: str | None = None) -> str | None:
+    """A warning when the credentials file is open to group or others, else None (always
+    None on Windows, where modes say nothing: see above)."""
+    if not posix_modes(platform):
+        return None
     try:
         mode = os.lstat(path).st_mode
     except OSError:
@@ -408,12 +512,12 @@ def permission_warning(path: Path) -> str | None:
     return None
 
 
-def _shared(mode: int) -> bool:
+def _shared(mode: int, platform: str | None = None) -> bool:
     """Sticky, setgid, or writable by others (o+w): a directory meant for many users, like
     /tmp, where others can place or swap files, so nothing in it can be trusted or kept
     private. Group-writable alone is not: with a private group per user (umask 002) that is
     how a `mkdir` comes out, and it is tightened like a readable one."""
-    if os.name == "nt":  # modes mean little there; ACLs guard the profile directory
+    if not posix_modes(platform):  # modes mean nothing there; ACLs guard the directory
         return False
     return bool(mode & (stat.S_ISVTX | stat.S_ISGID | stat.S_IWOTH))
 
@@ -439,11 +543,17 @@ def check_config_dir(directory: Path) -> None:
         )
 
 
-def ensure_config_dir(directory: Path) -> str | None:
+def ensure_config_dir(directory: Path, account: str | None = None) -> str | None:
     """Create the config dir 0700, or tighten one of ours that others may read (returns a
     notice saying so); a warning if it is not ours. A shared directory is refused, never
-    chmod-ed: as root with NEXLA_CONFIG_DIR=/tmp that would lock every user out of /tmp."""
+    chmod-ed: as root with NEXLA_CONFIG_DIR=/tmp that would lock every user out of /tmp.
+
+    On Windows a directory nexla creates is made owner-only by its ACL (`account`, see
+    windows_account); one that exists is left as it is.
+    """
     check_config_dir(directory)
+    if not posix_modes():
+        return _ensure_windows_dir(directory, account)
     try:
         _make_private_dirs(directory)
         st = os.stat(directory)
@@ -459,6 +569,16 @@ def ensure_config_dir(directory: Path) -> str | None:
             )
         return f"{directory} is accessible by group or others and not owned by you"
     return None
+
+
+def _ensure_windows_dir(directory: Path, account: str | None) -> str | None:
+    if directory.is_dir():
+        return None
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create {directory}: {exc.strerror}") from None
+    return _restrict_to_owner(directory, account)
 
 
 def _make_private_dirs(directory: Path) -> None:
@@ -496,6 +616,7 @@ class CredentialStore:
         *,
         lock_timeout: float = LOCK_TIMEOUT_SECONDS,
         notices: Notices | None = None,
+        account: str | None = None,
     ) -> None:
         from nexla_cli.core.runtime import Notices
 
@@ -503,6 +624,8 @@ class CredentialStore:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout = lock_timeout
         self.notices = notices if notices is not None else Notices()
+        # Windows only: whom a config directory nexla creates is made private to.
+        self.account = account
         # (fd, path) of the temporary file reserve() set aside for the next write.
         self._reserved: tuple[int, str] | None = None
 
@@ -526,7 +649,7 @@ class CredentialStore:
         `after_write(records)` runs once they are on disk, the lock still held (it is how
         a keyring item the file stopped naming is deleted before another process can look).
         """
-        self._note(ensure_config_dir(self.path.parent))
+        self._note(ensure_config_dir(self.path.parent, self.account))
         with self._locked():
             self._remove_stale_temp_files()
             try:
@@ -580,7 +703,8 @@ class CredentialStore:
             raise ConfigError(f"cannot lock {self.lock_path}: {exc.strerror}") from None
         try:
             # filelock creates the file with the mode, but an older file may be wider.
-            os.chmod(self.lock_path, 0o600)
+            if posix_modes():
+                os.chmod(self.lock_path, 0o600)
             yield
         finally:
             lock.release()
@@ -622,7 +746,7 @@ class CredentialStore:
                 handle.truncate()  # a reserved file is longer than what was written
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(temp_name, self.path)
+            replace_file(temp_name, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temp_name)
@@ -686,9 +810,9 @@ class CredentialStore:
         while os.path.lexists(target):
             counter += 1
             target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{counter}")
-        os.replace(self.path, target)
+        replace_file(self.path, target)
         # It may hold tokens. Never through a link (read_store refuses those anyway).
-        if not _is_symlink(target):
+        if posix_modes() and not _is_symlink(target):
             os.chmod(target, 0o600)
         return target
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Iterator
 
 from nexla_cli.core.errors import ConfigError
@@ -23,7 +24,7 @@ from nexla_cli.core.text import escape_controls
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from typing import Any
+    from typing import Any, TextIO
 
     from nexla_cli.core.runtime import Streams
 
@@ -78,6 +79,35 @@ def json_text(data: object, stream: object) -> str:
 
 _COLOURS = {"red": "31", "yellow": "33", "green": "32", "bold": "1"}
 
+# SetConsoleMode's flag for escape sequences (Windows 10 1511 and later).
+ENABLE_VIRTUAL_TERMINAL_PROCESSING = 0x0004
+
+
+def console_takes_escapes(stream: TextIO | None) -> bool:
+    """Whether escape sequences written to `stream` show as colour. Everywhere but Windows
+    a terminal does. A Windows console shows them only once asked to (Windows Terminal and
+    VS Code do already; a legacy console prints them as `←[33m`): asked here, through
+    SetConsoleMode, and False where that fails (before Windows 10, or not a console)."""
+    if sys.platform != "win32":
+        return True
+    if stream is None:
+        return False
+    try:
+        import ctypes
+        import msvcrt
+
+        handle = msvcrt.get_osfhandle(stream.fileno())
+        kernel32 = ctypes.windll.kernel32
+        mode = ctypes.c_uint32()
+        if not kernel32.GetConsoleMode(handle, ctypes.byref(mode)):
+            return False
+        if mode.value & ENABLE_VIRTUAL_TERMINAL_PROCESSING:
+            return True
+        wanted = mode.value | ENABLE_VIRTUAL_TERMINAL_PROCESSING
+        return bool(kernel32.SetConsoleMode(handle, wanted))
+    except (ImportError, AttributeError, OSError, ValueError):
+        return False
+
 
 class Output:
     """One run's messages and results, written to its streams.
@@ -99,6 +129,7 @@ class Output:
         self._environ = environ
         self._debug = debug
         self._quiet = quiet
+        self._escapes_shown: bool | None = None  # asked once, when colour is first wanted
 
     def use_colour(self, stdout: bool = False) -> bool:
         """Escape sequences only on a terminal that understands them, never with NO_COLOR."""
@@ -152,6 +183,10 @@ class Output:
 
     def _styled(self, text: str, colour: str) -> str:
         if not self.use_colour():
+            return text
+        if self._escapes_shown is None:
+            self._escapes_shown = console_takes_escapes(self.streams.stderr)
+        if not self._escapes_shown:
             return text
         return f"\033[{_COLOURS[colour]}m{text}\033[0m"
 

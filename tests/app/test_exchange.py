@@ -14,7 +14,6 @@ lock was held: the two facts the ordering rule is about.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -33,6 +32,10 @@ from nexla_cli.storage.store import Environment, StoreWriteError
 from tests.support.fake_nexla import Fault
 from tests.support.inprocess import FAST
 from tests.support.stores import LOCK_NAME, STORE_NAME
+
+# flock tells the tests whether the store's lock is held (the memory_keyring fixture):
+# POSIX only, so a Windows run skips this module, saying why.
+fcntl = pytest.importorskip("fcntl", reason="flock (POSIX only) says whether the lock is held")
 
 KEY = "svc-exchange-" + "k" * 20
 OTHER_KEY = "svc-exchange-other-" + "o" * 14

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -141,6 +140,8 @@ def run_bytes(nx, *args: str, stdin: bytes | None = None, env: dict | None = Non
 
 
 def _file_size_limit(limit: int):
+    import resource  # POSIX only: imported where a limit is set, not by every e2e module
+
     def setup() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
@@ -197,6 +198,12 @@ sys.exit(os.waitstatus_to_exitcode(status) % 256)
 """
 
 
+def maxrss_mib(maxrss: int, platform: str | None = None) -> float:
+    """ru_maxrss in MiB: Linux and the BSDs give kilobytes, macOS bytes (getrusage(2))."""
+    per_mib = 1024 * 1024 if (platform or sys.platform) == "darwin" else 1024
+    return maxrss / per_mib
+
+
 def launched(command: list, rss_file: str) -> list:
     """`command` run through LAUNCHER, its peak RSS written to rss_file."""
     return [sys.executable, "-c", LAUNCHER, rss_file, *command]
@@ -241,5 +248,5 @@ def run_measured(
             stdout_size=size,
             stderr=err.read().decode("utf-8", errors="replace"),
             seconds=seconds,
-            peak_rss_mib=int(rss.read() or 0) / 1024,  # kilobytes on Linux
+            peak_rss_mib=maxrss_mib(int(rss.read() or 0)),
         )

@@ -398,12 +398,13 @@ def open_browser(deps: Deps, url: str) -> bool:
     prints cannot write into nexla's output, and none can take over the terminal. Whether
     it showed the page cannot be known, so the caller prints the link either way.
     """
-    if sys.platform == "win32" and not deps.environ.get("BROWSER"):
-        try:
-            os.startfile(url)  # type: ignore[attr-defined]  # returns at once
-        except OSError:
-            return False
-        return True
+    if sys.platform == "win32":
+        if not deps.environ.get("BROWSER"):
+            try:
+                os.startfile(url)  # returns at once
+            except OSError:
+                return False
+            return True
     import subprocess
 
     for command in browser_commands(url, deps.environ):
@@ -424,19 +425,18 @@ def open_browser(deps: Deps, url: str) -> bool:
     return False
 
 
-def browser_commands(url: str, environ: Mapping[str, str]) -> List[List[str]]:
+def browser_commands(
+    url: str, environ: Mapping[str, str], platform: Optional[str] = None
+) -> List[List[str]]:
     """The commands open_browser would try, in order."""
-    import shlex
     import shutil
 
+    platform = platform or sys.platform
     chosen = environ.get("BROWSER", "")
     if chosen.strip():
         commands = []
-        for entry in chosen.split(os.pathsep):
-            try:
-                words = shlex.split(entry)
-            except ValueError:
-                continue
+        for entry in chosen.split(";" if platform == "win32" else ":"):
+            words = browser_words(entry, platform)
             if not words:
                 continue
             if any("%s" in word for word in words):
@@ -444,7 +444,7 @@ def browser_commands(url: str, environ: Mapping[str, str]) -> List[List[str]]:
             else:
                 commands.append([*words, url])
         return commands
-    if sys.platform == "darwin":
+    if platform == "darwin":
         return [["open", url]]
     if not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")):
         return []
@@ -454,6 +454,27 @@ def browser_commands(url: str, environ: Mapping[str, str]) -> List[List[str]]:
         for launcher in _GRAPHICAL_LAUNCHERS
         if shutil.which(launcher[0], path=path)
     ]
+
+
+def browser_words(entry: str, platform: str) -> List[str]:
+    """One $BROWSER entry as a command: shell words on POSIX (`firefox --new-window %s`);
+    on Windows a program's path, spaces and backslashes as they are (`C:\\Program
+    Files\\Mozilla Firefox\\firefox.exe`), or a quoted path followed by its arguments
+    (`"C:\\…\\chrome.exe" --new-window %s`). Empty when the entry says nothing usable."""
+    entry = entry.strip()
+    if platform != "win32":
+        import shlex
+
+        try:
+            return shlex.split(entry)
+        except ValueError:
+            return []
+    if entry.startswith('"'):
+        program, quote, rest = entry[1:].partition('"')
+        if not quote or not program.strip():
+            return []
+        return [program, *rest.split()]
+    return [entry] if entry else []
 
 
 # Checks before anyone is sent to a browser ---------------------------------------------
