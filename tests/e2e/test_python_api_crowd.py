@@ -19,9 +19,10 @@ import pytest
 from tests.support.stores import set_times
 
 ROOT = Path(__file__).resolve().parents[2]
-SHORT = 4  # seconds: the life of every session the fake server issues here; its margin (a
-# quarter) leaves a busy machine a second to use a token before it is renewed
-LIFETIMES = 3  # how long the job runs, in session lifetimes
+SHORT = 8  # seconds: the life of every session the fake server issues here; its margin (a
+# quarter) leaves a busy machine two seconds to renew a due token before the server ends it
+# (with 4 s, a machine loaded far beyond its cores now and then stalled the crowd past it)
+LIFETIMES = 2  # how long the job runs, in session lifetimes
 PROCESSES, THREADS = 3, 4
 
 
