@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from nexla_cli.auth import storedsessions
 from nexla_cli.auth.exchange import Exchange, exchange
-from nexla_cli.core import names
+from nexla_cli.core import identities, names
 from nexla_cli.core.errors import AuthError, ConfigError, NetworkError, NexlaError
 from nexla_cli.core.model import Session
 from nexla_cli.http import client
@@ -18,35 +18,69 @@ from nexla_cli.storage.store import Environment, StoreData, StoreWriteError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nexla_cli.auth.sessiondeps import SessionDeps
+    from nexla_cli.auth.storedsessions import Key
 
 
-def use_env(deps: SessionDeps, raw_name: str) -> str:
+def use_env(
+    deps: SessionDeps, raw_name: str, org: str | None = None, user: str | None = None
+) -> tuple[str, str | None]:
+    """Make NAME current, and with --org/--user the identity they choose active there;
+    returns the name and that identity's label (None without --org/--user)."""
     storedsessions.load(deps)  # a corrupt store is an error here, never overwritten
     name = names.normalize_env_name(raw_name)
+    chosen = None
     with deps.store.transaction() as data:
         if name not in data.environments:
             raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
+        if org or user:
+            env = data.environments[name]
+            # Only the options choose here: $NEXLA_ORG chooses for one run, never for good.
+            who = identities.choose(name, storedsessions.candidates(env), None, org, user, {})
+            identity = env.find(who)
+            assert identity is not None
+            env.activate(identity)
+            chosen = storedsessions.label(identity)
         data.current = name
-    return name
+    return name, chosen
 
 
 def logout(
-    deps: SessionDeps, explicit_env: str | None, *, all_envs: bool
-) -> list[tuple[str, bool]]:
-    """Tell the server (best effort), then forget the session and any saved key.
+    deps: SessionDeps,
+    explicit_env: str | None,
+    *,
+    all_envs: bool,
+    org: str | None = None,
+    user: str | None = None,
+) -> list[tuple[str, str | None, bool]]:
+    """Tell the server (best effort), then forget the identity: its session and any key
+    saved for it. Without --all, the identity --org/--user (else $NEXLA_ORG/$NEXLA_USER,
+    else the active one) choose on the chosen environment; with --all, every identity of
+    every environment.
 
-    One environment at a time, each under the lock, so that the token logged out is the
-    one forgotten and the lock is held for one request at most. Returns (environment,
-    had a session) pairs.
+    One identity at a time, each under the lock, so that the token logged out is the one
+    forgotten and the lock is held for one request at most. Returns (environment, the
+    identity's label or None, had a session) for each.
     """
     kept_earlier = deps.store.kept_aside()
     data = storedsessions.load_or_set_aside(deps)
-    targets = (
-        sorted(data.environments)
-        if all_envs
-        else [storedsessions.resolve_env_name(deps, data, explicit_env)]
-    )
-    results = [(name, _logout_one(deps, name)) for name in targets]
+    targets: list[tuple[str, Key | None, str | None]] = []
+    if all_envs:
+        for name in sorted(data.environments):
+            env = data.environments[name]
+            several = len(env.identities()) > 1
+            targets += [
+                (name, each.key, storedsessions.label(each) if several else None)
+                for each in env.identities()
+            ] or [(name, None, None)]
+    else:
+        name = storedsessions.resolve_env_name(deps, data, explicit_env)
+        who = storedsessions.choose_identity(deps, data, name, org, user)
+        env = data.environments[name]
+        chosen = env.find(who)
+        several = len(env.identities()) > 1
+        shown = storedsessions.label(chosen) if chosen is not None and several else None
+        targets.append((name, who if who is not None else env.active.key, shown))
+    results = [(name, shown, _logout_one(deps, name, who)) for name, who, shown in targets]
     for kept in kept_earlier:
         if Path(kept).exists():
             deps.notices.warn(
@@ -56,21 +90,23 @@ def logout(
     return results
 
 
-def _logout_one(deps: SessionDeps, name: str) -> bool:
+def _logout_one(deps: SessionDeps, name: str, who: Key | None) -> bool:
     with exchange(
         deps,
         done="once the session was forgotten",
         if_unwritten=lambda exc, ex: _forget_failed(name, exc, ex),
     ) as ex:
         env = ex.data.environments.get(name)
-        if env is None:
-            return False  # removed by another process meanwhile
+        identity = env.find(who) if env is not None else None
+        if env is None or identity is None:
+            return False  # removed or logged out by another process meanwhile
         # A damaged session is forgotten like any other, with nothing sent (store.py).
-        stored = env.session_unless_damaged()
+        stored = identity.session_unless_damaged()
         if stored is not None:
             _server_logout_then_forget(deps, ex, name, env, stored)
-        env.session = None
-        ex.forget_key(env, name)
+        identity.session = None
+        ex.forget_key(identity, name)
+        env.forget(identity)
     return stored is not None
 
 
@@ -87,11 +123,13 @@ def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
         env = data.environments.get(name)
         if env is None:
             raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
-        # A damaged session is forgotten like any other, with nothing sent (store.py).
-        stored = env.session_unless_damaged()
-        if stored is not None:
-            _server_logout_then_forget(deps, ex, name, env, stored)
-        ex.forget_key(env, name)
+        # A damaged session is forgotten like any other, with nothing sent (store.py);
+        # every identity is logged out, and every key saved for one forgotten.
+        for identity in env.identities():
+            stored = identity.session_unless_damaged()
+            if stored is not None:
+                _server_logout_then_forget(deps, ex, name, env, stored)
+            ex.forget_key(identity, name)
         del data.environments[name]
         if data.current == name:
             remaining = list(data.environments)
@@ -154,11 +192,14 @@ def check_token(
     return {"accepted": True}
 
 
-def check_environments(deps: SessionDeps, data: StoreData) -> dict[str, dict[str, str | None]]:
-    """One GET /users/current per environment that has a token, all at once.
+def check_environments(
+    deps: SessionDeps, data: StoreData
+) -> dict[tuple[str, Key | None], dict[str, str | None]]:
+    """One GET /users/current per identity that has a token, all at once.
 
-    Returns {name: {"status": valid | rejected | unreachable, "token_source": …, "error":
-    the reason it was unreachable or None}}; environments without a token are left out.
+    Returns {(name, identity key): {"status": valid | rejected | unreachable,
+    "token_source": …, "error": the reason it was unreachable or None}} (the key None for
+    the token of $NEXLA_ACCESS_TOKEN); identities without a token are left out.
     The token is the stored one, sent as it is: nothing is renewed and nothing is written.
     $NEXLA_ACCESS_TOKEN, when set, wins as for `env show --check` and `api`, but only for
     the chosen environment ($NEXLA_ENV, else the current one): a token is for one host, and
@@ -167,20 +208,24 @@ def check_environments(deps: SessionDeps, data: StoreData) -> dict[str, dict[str
     """
     override = storedsessions.access_token_override(deps)
     chosen = storedsessions.choose_env(deps, data, None).name if override else None
-    targets = []
+    targets: list[tuple[tuple[str, Key | None], str, str, str]] = []
     for name in sorted(data.environments):
         env = data.environments[name]
         if override and (chosen is None or names.normalize_env_name(chosen) != name):
             continue
-        target = _token_to_check(deps, name, env, env.session, override)
-        if target is not None:
-            targets.append((name, *target))
+        held = [(None, env.session)] if override else [
+            (each.key, each.session) for each in env.identities()
+        ]
+        for key, stored in held:
+            target = _token_to_check(deps, name, env, stored, override)
+            if target is not None:
+                targets.append(((name, key), *target))
     if not targets:
         return {}
 
     client.load_before_threads()
 
-    def check(target: tuple[str, str, str, str]) -> dict[str, str | None]:
+    def check(target: tuple[tuple[str, Key | None], str, str, str]) -> dict[str, str | None]:
         _, api_url, token, source = target
         return {"token_source": source, **_status(deps, api_url, token)}
 

@@ -31,6 +31,16 @@ def complete_env_names(ctx: typer.Context, incomplete: str) -> List[str]:
     return env_names(incomplete, deps.environ)
 
 
+def complete_org_names(ctx: typer.Context, incomplete: str) -> List[str]:
+    """The orgs of the stored identities, for TAB completion after --org: no network."""
+    from nexla_cli.cli.completion import TabPress
+    from nexla_cli.fast.fastcomplete import org_names
+
+    deps: Deps = ctx.find_root().obj
+    TabPress.names_offered = True  # org names are never files either
+    return org_names(incomplete, deps.environ)
+
+
 def _refuse_empty_env(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
     # `--env "$UNSET"` must not quietly mean the current environment (and log it out).
     if value is not None and not value.strip() and not ctx.resilient_parsing:
@@ -100,6 +110,26 @@ EnvOption = Annotated[
         autocompletion=complete_env_names,
         show_default=False,
         callback=_refuse_empty_env,
+    ),
+]
+OrgOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--org",
+        metavar="ORG",
+        help="Which org's identity on the environment: its id or name, in any case "
+        "(default: $NEXLA_ORG, else the environment's active identity).",
+        autocompletion=complete_org_names,
+        show_default=False,
+    ),
+]
+UserOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--user",
+        metavar="EMAIL",
+        help="Which user's identity, where two users share an org (default: $NEXLA_USER).",
+        show_default=False,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
