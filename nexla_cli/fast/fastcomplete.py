@@ -92,7 +92,7 @@ def env_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
 
 def org_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
     """The names of the orgs signed in to (every identity of every environment) that start
-    with `incomplete`, in any case: for --org. Each once, in stored order.
+    with `incomplete`: for --org. Each once, in stored order.
 
     Read from the store as env_names is; a name a server sent with control characters or
     spaces (a shell word it could not be) is left out, and the org's id is offered instead.
@@ -113,7 +113,7 @@ def org_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
             name, org_id = org.get("name"), org.get("id")
             usable = isinstance(name, str) and name.isprintable() and " " not in name
             word = name if usable else (str(org_id) if org_id is not None else None)
-            if word and word.casefold().startswith(incomplete.casefold()) and word not in offered:
+            if word and word.startswith(incomplete) and word not in offered:
                 offered.append(word)
     return offered
 

@@ -48,6 +48,13 @@ def _refuse_empty_env(ctx: typer.Context, value: Optional[str]) -> Optional[str]
     return value
 
 
+def _refuse_empty_choice(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
+    # As for --env: `--org "$UNSET"` must not quietly mean the active identity.
+    if value is not None and not value.strip() and not ctx.resilient_parsing:
+        raise UsageError("--org and --user need a value, e.g. --org acme")
+    return value
+
+
 def _show_help(ctx: typer.Context, param: object, value: bool) -> None:
     """--help: the help goes to the run's stdout (Deps), like any other result."""
     if not value or ctx.resilient_parsing:
@@ -121,6 +128,7 @@ OrgOption = Annotated[
         "(default: $NEXLA_ORG, else the environment's active identity).",
         autocompletion=complete_org_names,
         show_default=False,
+        callback=_refuse_empty_choice,
     ),
 ]
 UserOption = Annotated[
@@ -130,6 +138,7 @@ UserOption = Annotated[
         metavar="EMAIL",
         help="Which user's identity, where two users share an org (default: $NEXLA_USER).",
         show_default=False,
+        callback=_refuse_empty_choice,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
