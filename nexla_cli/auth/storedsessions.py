@@ -241,7 +241,7 @@ def usable_saved_key(env: Identity | Environment) -> bool:
 
 def session_hint(name: str, env: Identity | Environment | None) -> str:
     """The next step for NAME's session that the server refused or that ran out, fitting
-    what is saved. `nexla env login` drops a saved service key, so it is offered only when
+    what is saved. `nexla env login` is offered only when
     none is saved that could be used: with one, `token refresh` mints a new session from it.
     """
     if env is not None and usable_saved_key(env):
