@@ -54,8 +54,13 @@ def label(email: object, org_name: object, org_id: object) -> str:
     who = _plain(email) if email else "an unknown user"
     if org_id is None and not org_name:
         return f"{who} in no org"
+    return f"{who} in {org_label(org_name, org_id)}"
+
+
+def org_label(org_name: object, org_id: object) -> str:
+    """`Acme (org 7)`: an org as messages name it."""
     name = _plain(org_name) if org_name else "an unnamed org"
-    return f"{who} in {name} (org {_plain(org_id)})"
+    return f"{name} (org {_plain(org_id)})"
 
 
 def _plain(value: object, limit: int = 120) -> str:

@@ -119,7 +119,7 @@ def test_status_show_and_list_name_every_identity(nx):
     shown = json.loads(nx.ok("env", "show", "--json", "--org", "acme").stdout)
     assert shown["identity"] == ADA_IN_ACME and shown["org"] == ACME
     listing = nx.ok("env", "list").stdout
-    assert ADA_IN_ACME in listing and "(org Globex)" in listing
+    assert ADA_IN_ACME in listing and "<ada@example.com> in Globex (org 8)" in listing
     [entry] = json.loads(nx.ok("env", "list", "--json").stdout)
     assert entry["org"] == GLOBEX  # the active identity's, as before
     assert [each["org"] for each in entry["identities"]] == [GLOBEX, ACME]

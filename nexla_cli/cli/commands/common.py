@@ -11,7 +11,7 @@ from typer._click.core import Context as ClickContext
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperCommand, TyperGroup
 
-from nexla_cli.core import names, pasted, suggest, timefmt
+from nexla_cli.core import identities, names, pasted, suggest, timefmt
 from nexla_cli.core.errors import NetworkError, UsageError
 from nexla_cli.core.model import MAX_SECRET_LENGTH, Session, fits_a_header
 
@@ -557,10 +557,11 @@ def describe_expiry(session: Session, now: float) -> str:
 def describe_user(
     user: Dict[str, Any], org: Optional[Dict[str, Any]] = None, *, impersonation: bool = True
 ) -> str:
-    """`Ada <ada@example.com> (org Example), impersonated by Grace <grace@nexla.com>`."""
+    """`Ada <ada@example.com> in Acme (org 7), impersonated by Grace <grace@nexla.com>`:
+    the org as every message names an identity's (core/identities.py)."""
     who = describe_person(user)
-    if org and org.get("name"):
-        who += f" (org {org['name']})"
+    if org and (org.get("name") or org.get("id") is not None):
+        who += " in " + identities.org_label(org.get("name"), org.get("id"))
     if impersonation and user.get("impersonated"):
         who += f", impersonated by {describe_impersonator(user)}"
     return who
