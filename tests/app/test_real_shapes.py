@@ -112,7 +112,8 @@ def test_an_impersonated_sign_in_says_who_is_acting(nx):
     assert json.loads(nx.run("env", "show", "--json").stdout)["user"] == session["user"]
 
     status = nx.run("token", "status")
-    assert f"valid session for {ADA} in Example Org (org 7), impersonated by {GRACE}" in status.stdout
+    expected = f"valid session for {ADA} in Example Org (org 7), impersonated by {GRACE}"
+    assert expected in status.stdout
     assert json.loads(nx.run("token", "status", "--json").stdout)["user"] == session["user"]
 
 
