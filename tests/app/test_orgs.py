@@ -116,6 +116,8 @@ def test_status_show_and_list_name_every_identity(nx):
     assert json.loads(nx.ok("token", "status", "--json").stdout)["org"] == GLOBEX
     show = nx.ok("env", "show", "--org", "acme")
     assert "Acme (id 7)" in show.stdout
+    [also] = [line for line in show.stdout.splitlines() if line.startswith("Also signed in:")]
+    assert also.endswith(f" {ADA_IN_GLOBEX} (--org)")
     shown = json.loads(nx.ok("env", "show", "--json", "--org", "acme").stdout)
     assert shown["identity"] == ADA_IN_ACME and shown["org"] == ACME
     listing = nx.ok("env", "list").stdout

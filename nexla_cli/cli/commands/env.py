@@ -605,6 +605,13 @@ def _print_show(
     lines.append(
         ("Service key", f"saved in the {keys.LOCATION_LABELS[where]}" if where else "not saved")
     )
+    others = [
+        each["identity"]
+        for each in details["identities"]
+        if each["identity"] != details["identity"]
+    ]
+    if others:
+        lines.append(("Also signed in", "; ".join(str(other) for other in others) + " (--org)"))
     if "accepted" in details and not checked:
         lines.append(("Server check", "not signed in, nothing checked"))
     elif "accepted" in details:
