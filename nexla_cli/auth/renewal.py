@@ -32,6 +32,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nexla_cli.auth.sessiondeps import SessionDeps
     from nexla_cli.auth.storedsessions import Key
+    from nexla_cli.core.model import JsonObject
 
 
 def live_token(
@@ -222,24 +223,40 @@ def _ask(
     client: NexlaClient,
 ) -> renewal_plan.Step:
     """Send what the plan says, and what the verdict says next (a mint after a refused
-    refresh), recording in `env` what each verdict says to record."""
+    refresh), recording in `env` what each verdict says to record.
+
+    A failure is remembered on a copy of the stored session: the situation the plan judges
+    stays the one it was handed (what was stored before this renewal), and what this
+    renewal learned reaches the plan once, as `refused_now`."""
     refused_now = False
+    stored = situation.stored
     while True:
         answer = _answer(deps, ex, env, situation.name, request, client)
         verdict = renewal_plan.judge(situation, request, answer, refused_now=refused_now)
-        stored = situation.stored
         if verdict.failure is not None:
-            stored.refresh_failure = verdict.failure
             refused_now = refused_now or verdict.failure.get("kind") == "rejected"
-            env.session = stored
+            env.session = _remembering(stored, verdict.failure)
         if verdict.key_refused:
             storedsessions.mark_key_refused(env, situation.now)
-            env.session = stored
-        if not isinstance(verdict.step, renewal_plan.Send):
-            if isinstance(verdict.step, renewal_plan.Use) and verdict.step.session is not stored:
-                env.session = verdict.step.session
-            return verdict.step
-        request = verdict.step.request
+        step = verdict.step
+        if isinstance(step, renewal_plan.Use):
+            if step.session is stored:
+                # The stored session, with what this renewal remembered about it.
+                kept = env.session
+                assert kept is not None
+                step = renewal_plan.Use(kept, step.warning)
+            else:
+                env.session = step.session
+        if not isinstance(step, renewal_plan.Send):
+            return step
+        request = step.request
+
+
+def _remembering(stored: Session, failure: JsonObject) -> Session:
+    """A copy of `stored` that remembers `failure` (model.Session.refresh_failure)."""
+    copy = Session.from_dict(stored.to_dict())
+    copy.refresh_failure = failure
+    return copy
 
 
 def _answer(
