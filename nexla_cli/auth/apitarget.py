@@ -55,7 +55,9 @@ class ApiTarget:
         """What to do when the API refuses the stored session even after renewing it."""
         assert self.name is not None
         env = self._data.environments.get(self.name) if self._data is not None else None
-        return storedsessions.session_hint(self.name, env.find(self.who) if env else None)
+        identity = env.find(self.who) if env else None
+        org = storedsessions.org_option(env, identity)
+        return storedsessions.session_hint(self.name, identity, org)
 
     def renew_after_rejection(self) -> str:
         """After a 401: refresh, or re-mint from a saved key, and return the new token."""

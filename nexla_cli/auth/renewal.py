@@ -350,7 +350,9 @@ def _old_token_killed(
         "is no longer valid: "
         + ("a new session from the saved key is needed" if from_key else "a new sign-in is needed"),
         hint="free some disk space or make the directory writable, then "
-        + storedsessions.session_hint(name, before),
+        + storedsessions.session_hint(
+            name, before, storedsessions.org_option(env_before, before)
+        ),
     )
 
 

@@ -239,14 +239,16 @@ def usable_saved_key(env: Identity | Environment) -> bool:
     return env.saved_key is not None and env.saved_key.rejected_at is None
 
 
-def session_hint(name: str, env: Identity | Environment | None) -> str:
+def session_hint(name: str, env: Identity | Environment | None, org: object = None) -> str:
     """The next step for NAME's session that the server refused or that ran out, fitting
     what is saved. `nexla env login` is offered only when
-    none is saved that could be used: with one, `token refresh` mints a new session from it.
+    none is saved that could be used: with one, `token refresh` mints a new session from it
+    (with `--org ORG` when the identity is not the active one: see org_option).
     """
     if env is not None and usable_saved_key(env):
+        which = f" --org {org}" if org is not None else ""
         return (
-            f"run `nexla token refresh --env {name}`: it gets a new session from the saved "
+            f"run `nexla token refresh --env {name}{which}`: it gets a new session from the saved "
             "service key, which stays saved"
         )
     if env is not None and key_refused(env):
@@ -255,6 +257,15 @@ def session_hint(name: str, env: Identity | Environment | None) -> str:
             f"{LOGIN_HINT} (`nexla env login --env {name}`)"
         )
     return f"{LOGIN_HINT} (`nexla env login --env {name}`)"
+
+
+def org_option(env: Environment | None, identity: Identity | None) -> object:
+    """What `--org` a hint must name for `identity` of `env`: its org id when it is not the
+    active identity (a command without --org would act on another), else None."""
+    if env is None or identity is None or identity is env.active:
+        return None
+    session = identity.session_unless_damaged()
+    return (session.org or {}).get("id") if session is not None else None
 
 
 def mark_key_refused(env: Identity | Environment, now: float) -> None:

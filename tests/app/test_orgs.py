@@ -21,7 +21,7 @@ from tests.support.orgs import (
     sign_in_to_both,
     two_orgs,
 )
-from tests.support.stores import env_record, read_store, set_times
+from tests.support.stores import env_record, read_store, set_times, write_store_data
 
 
 def _identities(nx) -> list[dict]:
@@ -154,8 +154,6 @@ def test_a_due_identity_is_renewed_alone(nx):
     nx.server.clear_log()
     data = read_store(nx.config_dir)
     data["environments"][nx.server.host]["other_identities"][0]["session"]["expires_at"] = 1
-    from tests.support.stores import write_store_data
-
     write_store_data(nx.config_dir, data)
     renewed = nx.ok("token", "print", "--org", "acme").stdout.strip()
     assert renewed not in (acme, globex) and nx.server.count("POST", "/token/refresh") == 1
@@ -227,3 +225,14 @@ def test_a_second_org_of_a_service_key_comes_from_from_key_too(nx):
     assert f"Added {ADA_IN_GLOBEX} to {nx.server.host}" in result.stderr
     assert nx.server.is_valid(acme)
     assert nx.ok("token", "print", "--org", "acme").stdout == acme + "\n"
+
+
+def test_a_hint_to_renew_an_identity_that_is_not_active_names_its_org(nx):
+    keys_for_both(nx)  # Globex active, Acme beside it, each with its key
+    data = read_store(nx.config_dir)
+    data["environments"][nx.server.host]["other_identities"][0]["session"]["expires_at"] = 1
+    write_store_data(nx.config_dir, data)
+    result = nx.fails(4, "token", "status", "--org", "acme")
+    assert f"nexla token refresh --env {nx.server.host} --org 7`" in result.stderr
+    assert nx.ok("token", "refresh", "--env", nx.server.host, "--org", "7")
+    assert nx.ok("token", "status", "--org", "acme")

@@ -407,7 +407,7 @@ def _raise_for_checks(checks: Dict[Tuple[str, Any], Dict[str, Any]], data: Store
         env = data.environments.get(name)
         raise AuthError(
             f"the server rejected the token of {listed(rejected)}{also}",
-            hint=storedsessions.session_hint(name, env.find(who) if env else None),
+            hint=_hint_for(name, env, who),
         )
     if unreachable:
         # The reasons are on the listing's lines; the hint follows them (a CA, or waiting).
@@ -415,6 +415,11 @@ def _raise_for_checks(checks: Dict[Tuple[str, Any], Dict[str, Any]], data: Store
         raise NetworkError(
             f"could not reach the server of {listed(unreachable)}", hint=network_hint(reasons)
         )
+
+
+def _hint_for(name: str, env: Optional[Environment], who: Any) -> str:
+    identity = env.find(who) if env is not None else None
+    return storedsessions.session_hint(name, identity, storedsessions.org_option(env, identity))
 
 
 def _env_json(
@@ -560,7 +565,12 @@ def run_env_show(
         )
     if check and not accepted:
         reason = check_result.get("reason") or "the token was not accepted"
-        raise AuthError(f"{name}: {reason}", hint=storedsessions.session_hint(name, record))
+        raise AuthError(
+            f"{name}: {reason}",
+            hint=storedsessions.session_hint(
+                name, record, storedsessions.org_option(environment, record)
+            ),
+        )
 
 
 def _print_show(

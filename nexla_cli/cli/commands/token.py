@@ -396,16 +396,23 @@ def run_token_status(
     else:
         _print_status(deps, report, expires_at)
     if not report["valid"]:
-        deps.out.tell("hint: " + _status_hint(deps, report["environment"]))
+        deps.out.tell("hint: " + _status_hint(deps, report["environment"], org, user))
         raise typer.Exit(int(AuthError.exit_code))
 
 
-def _status_hint(deps: Deps, name: str) -> str:
-    """What to do about NAME's missing or invalid session, fitting what is saved."""
-    env = storedsessions.load(deps).environments.get(name)
-    if env is None or env.session is None:
+def _status_hint(
+    deps: Deps, name: str, org: Optional[str] = None, user: Optional[str] = None
+) -> str:
+    """What to do about the chosen identity's missing or invalid session on NAME, fitting
+    what is saved."""
+    data = storedsessions.load(deps)
+    env = data.environments.get(name)
+    identity = (
+        env.find(storedsessions.choose_identity(deps, data, name, org, user)) if env else None
+    )
+    if identity is None or identity.session is None:
         return f"sign in with `nexla env login --env {name}`"
-    return storedsessions.session_hint(name, env)
+    return storedsessions.session_hint(name, identity, storedsessions.org_option(env, identity))
 
 
 def _status_report(
