@@ -211,7 +211,25 @@ def _renew_locked(
             step = renewal_plan.not_sent(situation, exc.message, exc)
         else:
             step = _ask(deps, ex, identity, situation, step.request, deps.client(api_url))
+            _one_identity_each(ex, env, identity, name)
     return _settle(deps, step)
+
+
+def _one_identity_each(ex: Exchange, env: Environment, renewed: Identity, name: str) -> None:
+    """A session stored without knowing whose it was (`--no-verify`) learns it from the
+    server's answer: where another identity is that user in that org, the two become one,
+    the renewed session kept and a key saved for either kept (the other's item forgotten)."""
+    for other in list(env.identities()):
+        if other is renewed or other.key != renewed.key or renewed.key is None:
+            continue
+        if renewed.saved_key is None:
+            renewed.saved_key, other.saved_key = other.saved_key, None
+        else:
+            ex.forget_key(other, name)
+        was_active = other is env.active
+        env.forget(other)
+        if was_active:
+            env.activate(renewed)
 
 
 def _ask(

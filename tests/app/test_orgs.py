@@ -236,3 +236,17 @@ def test_a_hint_to_renew_an_identity_that_is_not_active_names_its_org(nx):
     assert f"nexla token refresh --env {nx.server.host} --org 7`" in result.stderr
     assert nx.ok("token", "refresh", "--env", nx.server.host, "--org", "7")
     assert nx.ok("token", "status", "--org", "acme")
+
+
+def test_an_unverified_session_becomes_the_identity_the_server_names_when_renewed(nx):
+    acme, globex = sign_in_to_both(nx)
+    nx.ok("token", "from-key", "--save-key", env=nx.env_with(NEXLA_SERVICE_KEY=ACME_KEY))
+    unverified = nx.server.sign_in(ADA, ACME)
+    nx.ok("env", "login", "--with-token", "--no-verify", input=unverified + "\n")
+    assert len(_identities(nx)) == 3  # whose it is is not known yet
+    renewed = nx.ok("token", "refresh", "--print").stdout.strip()
+    assert nx.server.token_info(renewed).org == ACME
+    listed = _identities(nx)
+    assert [each["identity"] for each in listed] == [ADA_IN_ACME, ADA_IN_GLOBEX]
+    assert listed[0]["active"] and listed[0]["service_key_location"] == "file"
+    assert nx.ok("token", "print", "--org", "acme").stdout == renewed + "\n"
