@@ -71,6 +71,7 @@ def logout(
             targets += [
                 (name, each.key, storedsessions.label(each) if several else None)
                 for each in env.identities()
+                if each.key is not None or each is env.active
             ] or [(name, None, None)]
     else:
         name = storedsessions.resolve_env_name(deps, data, explicit_env)
@@ -81,6 +82,9 @@ def logout(
         shown = storedsessions.label(chosen) if chosen is not None and several else None
         targets.append((name, who if who is not None else env.active.key, shown))
     results = [(name, shown, _logout_one(deps, name, who)) for name, who, shown in targets]
+    if all_envs:
+        for name in sorted(data.environments):
+            _forget_unreadable(deps, name)
     for kept in kept_earlier:
         if Path(kept).exists():
             deps.notices.warn(
@@ -108,6 +112,24 @@ def _logout_one(deps: SessionDeps, name: str, who: Key | None) -> bool:
         ex.forget_key(identity, name)
         env.forget(identity)
     return stored is not None
+
+
+def _forget_unreadable(deps: SessionDeps, name: str) -> None:
+    """`logout --all`: forget the identities whose session cannot be read (store.py, "A
+    damaged session"), which no --org can name: there is nothing to send for them."""
+    with exchange(
+        deps,
+        done="once the session was forgotten",
+        if_unwritten=lambda exc, ex: _forget_failed(name, exc, ex),
+    ) as ex:
+        env = ex.data.environments.get(name)
+        if env is None:
+            return
+        for identity in env.identities():
+            if identity.session_damaged or identity.key is None:
+                identity.session = None
+                ex.forget_key(identity, name)
+                env.forget(identity)
 
 
 def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:

@@ -250,3 +250,18 @@ def test_an_unverified_session_becomes_the_identity_the_server_names_when_renewe
     assert [each["identity"] for each in listed] == [ADA_IN_ACME, ADA_IN_GLOBEX]
     assert listed[0]["active"] and listed[0]["service_key_location"] == "file"
     assert nx.ok("token", "print", "--org", "acme").stdout == renewed + "\n"
+
+
+def test_logout_all_forgets_an_identity_whose_session_cannot_be_read(nx):
+    keys_for_both(nx)
+    bob = nx.server.sign_in(BOB, ACME)
+    nx.ok("env", "login", "--with-token", input=bob + "\n")  # three identities now
+    data = read_store(nx.config_dir)
+    data["environments"][nx.server.host]["other_identities"][0]["session"]["expires_at"] = "x"
+    write_store_data(nx.config_dir, data)
+    listing = nx.ok("env", "list").stdout
+    assert "an identity whose session cannot be read" in listing
+    nx.ok("env", "logout", "--all")
+    record = env_record(nx.config_dir, nx.server.host)
+    assert set(record) == {"api_url"}
+    assert nx.server.count("POST", "/token/logout") == 2  # nothing sent for the unreadable one
