@@ -136,6 +136,12 @@ def test_export_and_exec_hand_over_the_chosen_identitys_token(nx):
     assert json.loads(exported)["NEXLA_ACCESS_TOKEN"] == acme
     exported = nx.ok("token", "export", "--format", "json").stdout
     assert json.loads(exported)["NEXLA_ACCESS_TOKEN"] == globex
+    dump = nx.tmp_path / "child-token"
+    child = ("sh", "-c", 'printf %s "$NEXLA_ACCESS_TOKEN" > "$1"', "sh", str(dump))
+    nx.ok("token", "exec", "--org", "acme", "--", *child)
+    assert dump.read_text() == acme
+    nx.ok("token", "exec", "--", *child, env=nx.env_with(NEXLA_ORG="Globex"))
+    assert dump.read_text() == globex
 
 
 def test_api_sends_the_chosen_identitys_token(nx):
