@@ -1,6 +1,7 @@
 """The stored sessions, and what every operation on them shares: reading the store,
-choosing the environment and the API it is reached at, where a stored token or key may be
-sent, and what is remembered about a saved key.
+choosing the environment, the identity on it (one user in one org: core/identities.py) and
+the API it is reached at, where a stored token or key may be sent, and what is remembered
+about a saved key.
 
 (A `model.Session` is one stored session record; this module is about the store of them.)
 

@@ -5,7 +5,7 @@ It is replaced atomically (temp file in the same directory, fsync, os.replace), 
 reader never needs a lock and a killed writer leaves the old file or the new one. Every
 read-modify-write holds a cross-process lock (`credentials.json.lock`).
 
-What the file holds is read into records (StoreData, Environment, model.Session,
+What the file holds is read into records (StoreData, Environment, Identity, model.Session,
 keys.SavedKey) and written back from them; fields a record does not know are kept in its
 `extra` and written back as they were, so a newer nexla's minor addition survives an
 older one's rewrite. An older format is brought up to date as it is read (MIGRATIONS); the
@@ -15,15 +15,22 @@ Reading is standard library only: the `token print` fast path reads the store to
 the module imports nothing heavy (filelock only when locking; no typing at run time).
 
 A damaged session
-    One environment's session that cannot be parsed (model.Session.from_dict says why) does
+    One identity's session that cannot be parsed (model.Session.from_dict says why) does
     not make the whole file unreadable: it is recorded as it was read, and kept as it is
-    when the file is rewritten. Whoever uses the session meets `Environment.session`, which
+    when the file is rewritten. Whoever uses the session meets `Identity.session`, which
     raises CorruptStore (exit 3, naming the file): `token print`, `token status`, `env list`,
     `env show`, renewal, `nexla api`. Commands that forget the session anyway (`env
     logout`, `env remove`, marking a dead token) ask `session_unless_damaged()` and treat it
     as no session: there is nothing to send. The `token print` fast path, which decides no
     errors, leaves it to the full app, which reports it as above. Replacing the session
-    (`env.session = …`) ends the damage.
+    (`identity.session = …`) ends the damage. A damaged session says nobody's identity it
+    is: it is never chosen by --org, and `env logout --all` and `env remove` forget it.
+
+Identities
+    An environment holds one identity per user and org signed in to it (`Identity`; see
+    docs/file-format.md, format 3). The active one is stored where format 2 kept the one
+    session, the others in `other_identities`, so a file with one identity reads as format
+    2 did and the step from 2 to 3 changes nothing.
 """
 
 from __future__ import annotations
