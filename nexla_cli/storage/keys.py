@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     _Result = TypeVar("_Result")
 
     class KeyHolder(Protocol):
-        """An environment's record as keys.py sees it: only where its key is saved."""
+        """An identity's record (store.Identity) as keys.py sees it: only where its key is saved."""
 
         saved_key: SavedKey | None
 
