@@ -58,12 +58,13 @@ def library_deps() -> Deps:
     return deps
 
 
-def get_token(env: str | None = None, *, min_ttl: float = 0) -> str:
-    """The token `nexla token print [--env ENV] [--min-ttl MIN_TTL]` would print, chosen and
-    renewed by the same rules: ENV, else $NEXLA_ENV, else the current environment; refreshed
-    (or re-minted from a saved key) when due or shorter-lived than `min_ttl` seconds, once
-    for every process on the machine."""
-    return renewal.live_token(library_deps(), env, checked_min_ttl(min_ttl))
+def get_token(env: str | None = None, *, org: str | None = None, min_ttl: float = 0) -> str:
+    """The token `nexla token print [--env ENV] [--org ORG] [--min-ttl MIN_TTL]` would
+    print, chosen and renewed by the same rules: ENV, else $NEXLA_ENV, else the current
+    environment; the identity of ORG (an org id or name), else $NEXLA_ORG, else the active
+    one; refreshed (or re-minted from a saved key) when due or shorter-lived than `min_ttl`
+    seconds, once for every process on the machine."""
+    return renewal.live_token(library_deps(), env, checked_min_ttl(min_ttl), org=org)
 
 
 def checked_min_ttl(min_ttl: object) -> float:
@@ -123,9 +124,12 @@ class NexlaAuth(AuthBase):
     object may be shared by threads: they wait for one renewal rather than each making one.
     """
 
-    def __init__(self, env: str | None = None) -> None:
-        target = apitarget.api_target(library_deps(), env)
+    def __init__(self, env: str | None = None, *, org: str | None = None) -> None:
+        target = apitarget.api_target(library_deps(), env, org=org)
         self.env = target.name
+        # The identity chosen now (ORG, else $NEXLA_ORG, else the active one) stays this
+        # object's, whichever becomes active later.
+        self.who = target.who
         self.api_url = target.api_url
         # A token from $NEXLA_ACCESS_TOKEN is used as it is and never renewed, as by the CLI.
         self._fixed = target.token() if target.from_variable else None
@@ -156,14 +160,16 @@ class NexlaAuth(AuthBase):
         with self._lock:
             deps = library_deps()
             data = storedsessions.load(deps)
-            return renewal.usable_session(deps, data, self.env).access_token
+            return renewal.usable_session(deps, data, self.env, who=self.who).access_token
 
     def _renewed_after_rejection(self, rejected: str) -> str:
         """The token after `rejected` was answered 401: renewed once, by one thread and one
         process (renew_after_rejection uses a session another has stored meanwhile)."""
         assert self.env is not None
         with self._lock:
-            return renewal.renew_after_rejection(library_deps(), self.env, rejected).access_token
+            return renewal.renew_after_rejection(
+                library_deps(), self.env, rejected, self.who
+            ).access_token
 
     def _after_response(
         self, response: requests.Response, resent: list[bool], send_options: dict[str, Any]
@@ -213,9 +219,10 @@ def _send_again(
     return answer
 
 
-def sdk_client(env: str | None = None, **kwargs: Any) -> SdkClient:
+def sdk_client(env: str | None = None, *, org: str | None = None, **kwargs: Any) -> SdkClient:
     """Nexla's SDK client (`nexla_sdk.NexlaClient`) for ENV's API, every request of which
-    carries a live token (a `NexlaAuth` of ENV). Other keyword arguments go to NexlaClient."""
+    carries a live token (a `NexlaAuth` of ENV and ORG). Other keyword arguments go to
+    NexlaClient."""
     try:
         from nexla_sdk import NexlaClient
     except ImportError as exc:
@@ -230,7 +237,7 @@ def sdk_client(env: str | None = None, **kwargs: Any) -> SdkClient:
             f"sdk_client() sets {', '.join(clashing)} itself",
             hint="use NexlaAuth with your own client for anything else",
         )
-    auth = NexlaAuth(env)
+    auth = NexlaAuth(env, org=org)
     first = auth.token()
     return NexlaClient(
         # The SDK wants a token to start with; each request is given the live one instead.

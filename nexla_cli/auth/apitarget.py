@@ -10,6 +10,7 @@ from nexla_cli.storage.store import StoreData
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nexla_cli.auth.sessiondeps import SessionDeps
+    from nexla_cli.auth.storedsessions import Key
 
 
 class ApiTarget:
@@ -27,8 +28,11 @@ class ApiTarget:
         deps: SessionDeps,
         token: str | None = None,
         data: StoreData | None = None,
+        who: Key | None = None,
     ) -> None:
         self.deps = deps
+        #: The identity whose token is sent (None: the active one).
+        self.who = who
         self.name = name
         self.api_url = api_url
         self.from_variable = token is not None
@@ -42,23 +46,35 @@ class ApiTarget:
     def token(self) -> str:
         if self._token is None:
             assert self.name is not None and self._data is not None
-            self._token = renewal.usable_session(self.deps, self._data, self.name).access_token
+            self._token = renewal.usable_session(
+                self.deps, self._data, self.name, who=self.who
+            ).access_token
         return self._token
 
     def refused_hint(self) -> str:
         """What to do when the API refuses the stored session even after renewing it."""
         assert self.name is not None
         env = self._data.environments.get(self.name) if self._data is not None else None
-        return storedsessions.session_hint(self.name, env)
+        identity = env.find(self.who) if env else None
+        org = storedsessions.org_option(env, identity)
+        return storedsessions.session_hint(self.name, identity, org)
 
     def renew_after_rejection(self) -> str:
         """After a 401: refresh, or re-mint from a saved key, and return the new token."""
         assert self.name is not None and self._token is not None
-        self._token = renewal.renew_after_rejection(self.deps, self.name, self._token).access_token
+        self._token = renewal.renew_after_rejection(
+            self.deps, self.name, self._token, self.who
+        ).access_token
         return self._token
 
 
-def api_target(deps: SessionDeps, explicit_env: str | None) -> ApiTarget:
+def api_target(
+    deps: SessionDeps,
+    explicit_env: str | None,
+    *,
+    org: str | None = None,
+    user: str | None = None,
+) -> ApiTarget:
     """The environment's API base URL ($NEXLA_API_URL wins) and its token source."""
     override = storedsessions.access_token_override(deps)
     data = storedsessions.load(deps)
@@ -79,4 +95,7 @@ def api_target(deps: SessionDeps, explicit_env: str | None) -> ApiTarget:
         if override
         else storedsessions.url_for_stored_credentials(deps, env, name)[0]
     )
-    return ApiTarget(name, api_url, deps, override, data=data)
+    who = None if override else storedsessions.choose_identity(deps, data, name, org, user)
+    if who is None and not override:
+        who = env.active.key
+    return ApiTarget(name, api_url, deps, override, data=data, who=who)

@@ -9,7 +9,7 @@ from typing import NamedTuple, TypeVar
 
 from nexla_cli.auth import storedsessions
 from nexla_cli.auth.exchange import Exchange, exchange
-from nexla_cli.core import names
+from nexla_cli.core import identities, names
 from nexla_cli.core.errors import AuthError, ConfigError, NetworkError, NexlaError
 from nexla_cli.core.model import Session
 from nexla_cli.http import client
@@ -18,44 +18,75 @@ from nexla_cli.storage.store import Environment, StoreData, StoreWriteError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nexla_cli.auth.sessiondeps import SessionDeps
+    from nexla_cli.auth.storedsessions import Key
 
 
-def use_env(deps: SessionDeps, raw_name: str) -> str:
+def use_env(
+    deps: SessionDeps, raw_name: str, org: str | None = None, user: str | None = None
+) -> tuple[str, str | None]:
+    """Make NAME current, and with --org/--user the identity they choose active there;
+    returns the name and that identity's label (None without --org/--user)."""
     storedsessions.load(deps)  # a corrupt store is an error here, never overwritten
     name = names.normalize_env_name(raw_name)
+    chosen = None
     with deps.store.transaction() as data:
         if name not in data.environments:
             raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
+        if org or user:
+            env = data.environments[name]
+            # Only the options choose here: $NEXLA_ORG chooses for one run, never for good.
+            who = identities.choose(name, storedsessions.candidates(env), None, org, user, {})
+            identity = env.find(who)
+            assert identity is not None
+            env.activate(identity)
+            chosen = storedsessions.label(identity)
         data.current = name
-    return name
+    return name, chosen
 
 
 class LoggedOut(NamedTuple):
-    """One environment of `env logout`: whether it had a session, and why the server could
-    not be told of its end (None when it was told, or had nothing to tell)."""
+    """One identity of `env logout`: whether it had a session, why the server could not be
+    told of its end (None when it was told, or had nothing to tell), and the identity's
+    label where the environment holds several (None otherwise)."""
 
     name: str
     had_session: bool
     not_told: str | None = None
+    identity: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.name} as {self.identity}" if self.identity else self.name
 
 
-def logout(deps: SessionDeps, explicit_env: str | None, *, all_envs: bool) -> list[LoggedOut]:
-    """Tell the server (best effort), then forget the session and any saved key.
+def logout(
+    deps: SessionDeps,
+    explicit_env: str | None,
+    *,
+    all_envs: bool,
+    org: str | None = None,
+    user: str | None = None,
+) -> list[LoggedOut]:
+    """Tell the server (best effort), then forget the identity: its session and any key
+    saved for it. Without --all, the identity --org/--user (else $NEXLA_ORG/$NEXLA_USER,
+    else the active one) choose on the chosen environment; with --all, every identity of
+    every environment.
 
-    One environment at a time, each under the lock, so that the token logged out is the
-    one forgotten and the lock is held for one request at most. A server that could not be
-    reached (or failed) for one environment is not asked again for the next ones in this
-    run: its retries and timeouts are paid once, not once per environment.
+    One identity at a time, each under the lock, so that the token logged out is the one
+    forgotten and the lock is held for one request at most. A server that could not be
+    reached (or failed) for one identity is not asked again for the next ones in this run:
+    its retries and timeouts are paid once, not once per identity.
     """
     kept_earlier = deps.store.kept_aside()
     data = storedsessions.load_or_set_aside(deps)
-    targets = (
-        sorted(data.environments)
-        if all_envs
-        else [storedsessions.resolve_env_name(deps, data, explicit_env)]
-    )
+    targets = _logout_targets(deps, data, explicit_env, all_envs, org, user)
     failed_servers: dict[str, str] = {}
-    results = [_logout_one(deps, name, failed_servers) for name in targets]
+    results = [
+        _logout_one(deps, name, who, shown, failed_servers) for name, who, shown in targets
+    ]
+    if all_envs:
+        for name in sorted(data.environments):
+            _forget_unreadable(deps, name)
     for reason, names_not_told in not_told_by_reason(results).items():
         deps.notices.warn(not_told_warning(names_not_told, reason))
     for kept in kept_earlier:
@@ -67,12 +98,41 @@ def logout(deps: SessionDeps, explicit_env: str | None, *, all_envs: bool) -> li
     return results
 
 
+def _logout_targets(
+    deps: SessionDeps,
+    data: StoreData,
+    explicit_env: str | None,
+    all_envs: bool,
+    org: str | None,
+    user: str | None,
+) -> list[tuple[str, Key | None, str | None]]:
+    """(environment, identity key, label where it has several) for each identity to end."""
+    targets: list[tuple[str, Key | None, str | None]] = []
+    if all_envs:
+        for name in sorted(data.environments):
+            env = data.environments[name]
+            several = len(env.identities()) > 1
+            targets += [
+                (name, each.key, storedsessions.label(each) if several else None)
+                for each in env.identities()
+                if each.key is not None or each is env.active
+            ] or [(name, None, None)]
+        return targets
+    name = storedsessions.resolve_env_name(deps, data, explicit_env)
+    who = storedsessions.choose_identity(deps, data, name, org, user)
+    env = data.environments[name]
+    chosen = env.find(who)
+    several = len(env.identities()) > 1
+    shown = storedsessions.label(chosen) if chosen is not None and several else None
+    return [(name, who if who is not None else env.active.key, shown)]
+
+
 def not_told_by_reason(results: Sequence[LoggedOut]) -> dict[str, list[str]]:
     """The environments whose server was not told, by the reason (in the order met)."""
     grouped: dict[str, list[str]] = {}
     for result in results:
         if result.not_told is not None:
-            grouped.setdefault(result.not_told, []).append(result.name)
+            grouped.setdefault(result.not_told, []).append(result.where)
     return grouped
 
 
@@ -89,7 +149,13 @@ def not_told_warning(names_not_told: Sequence[str], reason: str) -> str:
     )
 
 
-def _logout_one(deps: SessionDeps, name: str, failed_servers: dict[str, str]) -> LoggedOut:
+def _logout_one(
+    deps: SessionDeps,
+    name: str,
+    who: Key | None,
+    shown: str | None,
+    failed_servers: dict[str, str],
+) -> LoggedOut:
     not_told = None
     with exchange(
         deps,
@@ -97,15 +163,35 @@ def _logout_one(deps: SessionDeps, name: str, failed_servers: dict[str, str]) ->
         if_unwritten=lambda exc, ex: _forget_failed(name, exc, ex),
     ) as ex:
         env = ex.data.environments.get(name)
-        if env is None:
-            return LoggedOut(name, False)  # removed by another process meanwhile
+        identity = env.find(who) if env is not None else None
+        if env is None or identity is None:
+            return LoggedOut(name, False)  # removed or logged out by another process meanwhile
         # A damaged session is forgotten like any other, with nothing sent (store.py).
-        stored = env.session_unless_damaged()
+        stored = identity.session_unless_damaged()
         if stored is not None:
             not_told = _server_logout_then_forget(deps, ex, name, env, stored, failed_servers)
-        env.session = None
-        ex.forget_key(env, name)
-    return LoggedOut(name, stored is not None, not_told)
+        identity.session = None
+        ex.forget_key(identity, name)
+        env.forget(identity)
+    return LoggedOut(name, stored is not None, not_told, shown)
+
+
+def _forget_unreadable(deps: SessionDeps, name: str) -> None:
+    """`logout --all`: forget the identities whose session cannot be read (store.py, "A
+    damaged session"), which no --org can name: there is nothing to send for them."""
+    with exchange(
+        deps,
+        done="once the session was forgotten",
+        if_unwritten=lambda exc, ex: _forget_failed(name, exc, ex),
+    ) as ex:
+        env = ex.data.environments.get(name)
+        if env is None:
+            return
+        for identity in env.identities():
+            if identity.session_damaged or identity.key is None:
+                identity.session = None
+                ex.forget_key(identity, name)
+                env.forget(identity)
 
 
 def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
@@ -121,16 +207,19 @@ def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
         env = data.environments.get(name)
         if env is None:
             raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
-        # A damaged session is forgotten like any other, with nothing sent (store.py).
-        stored = env.session_unless_damaged()
-        not_told = (
-            _server_logout_then_forget(deps, ex, name, env, stored, {})
-            if stored is not None
-            else None
-        )
-        if not_told is not None:
-            deps.notices.warn(not_told_warning([name], not_told))
-        ex.forget_key(env, name)
+        # A damaged session is forgotten like any other, with nothing sent (store.py);
+        # every identity is logged out, and every key saved for one forgotten.
+        failed_servers: dict[str, str] = {}
+        reasons: list[str] = []
+        for identity in env.identities():
+            stored = identity.session_unless_damaged()
+            if stored is not None:
+                not_told = _server_logout_then_forget(deps, ex, name, env, stored, failed_servers)
+                if not_told is not None and not_told not in reasons:
+                    reasons.append(not_told)
+            ex.forget_key(identity, name)
+        for reason in reasons:
+            deps.notices.warn(not_told_warning([name], reason))
         del data.environments[name]
         if data.current == name:
             remaining = list(data.environments)
@@ -204,11 +293,14 @@ def check_token(
     return {"accepted": True}
 
 
-def check_environments(deps: SessionDeps, data: StoreData) -> dict[str, dict[str, str | None]]:
-    """One GET /users/current per environment that has a token, all at once.
+def check_environments(
+    deps: SessionDeps, data: StoreData
+) -> dict[tuple[str, Key | None], dict[str, str | None]]:
+    """One GET /users/current per identity that has a token, all at once.
 
-    Returns {name: {"status": valid | rejected | unreachable, "token_source": …, "error":
-    the reason it was unreachable or None}}; environments without a token are left out.
+    Returns {(name, identity key): {"status": valid | rejected | unreachable,
+    "token_source": …, "error": the reason it was unreachable or None}} (the key None for
+    the token of $NEXLA_ACCESS_TOKEN); identities without a token are left out.
     The token is the stored one, sent as it is: nothing is renewed and nothing is written.
     $NEXLA_ACCESS_TOKEN, when set, wins as for `env show --check` and `api`, but only for
     the chosen environment ($NEXLA_ENV, else the current one): a token is for one host, and
@@ -217,20 +309,24 @@ def check_environments(deps: SessionDeps, data: StoreData) -> dict[str, dict[str
     """
     override = storedsessions.access_token_override(deps)
     chosen = storedsessions.choose_env(deps, data, None).name if override else None
-    targets = []
+    targets: list[tuple[tuple[str, Key | None], str, str, str]] = []
     for name in sorted(data.environments):
         env = data.environments[name]
         if override and (chosen is None or names.normalize_env_name(chosen) != name):
             continue
-        target = _token_to_check(deps, name, env, env.session, override)
-        if target is not None:
-            targets.append((name, *target))
+        held = [(None, env.session)] if override else [
+            (each.key, each.session) for each in env.identities()
+        ]
+        for key, stored in held:
+            target = _token_to_check(deps, name, env, stored, override)
+            if target is not None:
+                targets.append(((name, key), *target))
     if not targets:
         return {}
 
     client.load_before_threads()
 
-    def check(target: tuple[str, str, str, str]) -> dict[str, str | None]:
+    def check(target: tuple[tuple[str, Key | None], str, str, str]) -> dict[str, str | None]:
         _, api_url, token, source = target
         return {"token_source": source, **_status(deps, api_url, token)}
 

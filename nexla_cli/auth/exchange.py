@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from nexla_cli.auth.signals import SignalsHeld
 from nexla_cli.core.errors import ConfigError, NexlaError
 from nexla_cli.storage import keys
-from nexla_cli.storage.store import Environment, StoreData, StoreWriteError
+from nexla_cli.storage.store import StoreData, StoreWriteError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class Exchange:
         """Just before the request: signals are held from now until the answer is stored."""
         self._held.hold(what)
 
-    def save_key(self, plan: keys.SavePlan, env: Environment, key: str) -> None:
+    def save_key(self, plan: keys.SavePlan, env: keys.KeyHolder, key: str) -> None:
         """Keep `key` as planned: into the keyring now, before the file names it; the item
         the file named before is deleted once the file no longer names it."""
         old_item, warning = keys.save(self.deps.keyring, plan, env, key)
@@ -63,7 +63,7 @@ class Exchange:
             self.deps.notices.warn(warning)
         self._forget_when_unnamed(old_item, plan.name)
 
-    def forget_key(self, env: Environment, name: str) -> bool:
+    def forget_key(self, env: keys.KeyHolder, name: str) -> bool:
         """Drop NAME's saved key from the record (and its keyring item once the file is
         written); whether one was saved."""
         was_saved, item = keys.drop(env)
@@ -77,7 +77,11 @@ class Exchange:
     def after_write(self, data: StoreData) -> None:
         """The file is written and the lock still held: delete the items it stopped naming
         (a warning when that fails; the local change stands)."""
-        named = {keys.keyring_item(env) for env in data.environments.values()}
+        named = {
+            keys.keyring_item(identity)
+            for env in data.environments.values()
+            for identity in env.identities()
+        }
         for item, name in self._unnamed:
             if item in named:
                 continue  # named again (the same key saved anew): still in use

@@ -36,17 +36,24 @@ class Handoff:
         self.expires_at = expires_at
 
 
-def handoff(deps: SessionDeps, explicit_env: Optional[str], min_ttl: float = 0) -> Handoff:
+def handoff(
+    deps: SessionDeps,
+    explicit_env: Optional[str],
+    min_ttl: float = 0,
+    *,
+    org: Optional[str] = None,
+    user: Optional[str] = None,
+) -> Handoff:
     """The variables for the chosen environment, its token renewed first when due (or shorter
     lived than `min_ttl`). With $NEXLA_ACCESS_TOKEN set, that token is handed on as it is."""
     # The same rules as `nexla api`: with $NEXLA_ACCESS_TOKEN, the environment is optional
     # when NEXLA_API_URL says where the API is.
-    target = apitarget.api_target(deps, explicit_env)
+    target = apitarget.api_target(deps, explicit_env, org=org, user=user)
     expires_at: Optional[float] = None
     if target.from_variable:
         name, token = target.name, renewal.live_token(deps, explicit_env, min_ttl)
     else:
-        name, live = renewal.live_session(deps, explicit_env, min_ttl)
+        name, live = renewal.live_session(deps, explicit_env, min_ttl, org=org, user=user)
         token, expires_at = live.access_token, live.expires_at
     variables = {API_URL_VARIABLE: target.api_url, storedsessions.ACCESS_TOKEN_VARIABLE: token}
     if name:

@@ -26,16 +26,25 @@ from nexla_cli.core.errors import (
 from nexla_cli.core.model import Session, session_from_token_response
 from nexla_cli.http.client import NexlaClient
 from nexla_cli.storage import keys
-from nexla_cli.storage.store import Environment, StoreData, StoreWriteError
+from nexla_cli.storage.store import Environment, Identity, StoreData, StoreWriteError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nexla_cli.auth.sessiondeps import SessionDeps
+    from nexla_cli.auth.storedsessions import Key
+    from nexla_cli.core.model import JsonObject
 
 
-def live_token(deps: SessionDeps, explicit_env: str | None = None, min_ttl: float = 0) -> str:
+def live_token(
+    deps: SessionDeps,
+    explicit_env: str | None = None,
+    min_ttl: float = 0,
+    *,
+    org: str | None = None,
+    user: str | None = None,
+) -> str:
     """A token that is good to use now, refreshing (or re-minting) it first when due or when
-    it has less than `min_ttl` seconds to live."""
+    it has less than `min_ttl` seconds to live; of the identity --org/--user choose."""
     override = storedsessions.access_token_override(deps)
     if override:
         if min_ttl > 0:
@@ -44,50 +53,74 @@ def live_token(deps: SessionDeps, explicit_env: str | None = None, min_ttl: floa
                 "--min-ttl is not checked (unset it to use the stored session)"
             )
         return override
-    return live_session(deps, explicit_env, min_ttl)[1].access_token
+    return live_session(deps, explicit_env, min_ttl, org=org, user=user)[1].access_token
 
 
 def live_session(
-    deps: SessionDeps, explicit_env: str | None = None, min_ttl: float = 0
+    deps: SessionDeps,
+    explicit_env: str | None = None,
+    min_ttl: float = 0,
+    *,
+    org: str | None = None,
+    user: str | None = None,
 ) -> tuple[str, Session]:
-    """The chosen environment's name and stored session, renewed first as live_token says."""
+    """The chosen environment's name and the chosen identity's stored session, renewed
+    first as live_token says."""
     data = storedsessions.load(deps)
     name = storedsessions.resolve_env_name(deps, data, explicit_env)
-    return name, usable_session(deps, data, name, min_ttl)
+    who = storedsessions.choose_identity(deps, data, name, org, user)
+    return name, usable_session(deps, data, name, min_ttl, who=who)
 
 
-def usable_session(deps: SessionDeps, data: StoreData, name: str, min_ttl: float = 0) -> Session:
-    """NAME's stored session, renewed first (single-flight) when it is due or shorter-lived
-    than `min_ttl` seconds."""
-    stored = storedsessions.require_session(data, name)
+def usable_session(
+    deps: SessionDeps, data: StoreData, name: str, min_ttl: float = 0, *, who: Key | None = None
+) -> Session:
+    """The stored session of NAME's identity `who` (None: the active one), renewed first
+    (single-flight) when it is due or shorter-lived than `min_ttl` seconds."""
+    stored = storedsessions.require_session(data, name, who)
     if renewal_plan.good_as_is(stored, deps.now(), storedsessions.margin_override(deps), min_ttl):
         return stored
-    renewed = renew(deps, name, forced=False, seen_token=stored.access_token, min_ttl=min_ttl)
+    who = who if who is not None else data.environments[name].active.key
+    renewed = renew(
+        deps, name, who=who, forced=False, seen_token=stored.access_token, min_ttl=min_ttl
+    )
     error = renewal_plan.min_ttl_error(name, renewed, deps.now(), min_ttl)
     if error is not None:
         raise error
     return renewed
 
 
-def refresh_now(deps: SessionDeps, explicit_env: str | None = None) -> tuple[str, Session]:
-    """`token refresh`: renew the session of the chosen environment whether due or not."""
+def refresh_now(
+    deps: SessionDeps,
+    explicit_env: str | None = None,
+    *,
+    org: str | None = None,
+    user: str | None = None,
+) -> tuple[str, Session]:
+    """`token refresh`: renew the chosen identity's session whether due or not."""
     data = storedsessions.load(deps)
     name = storedsessions.resolve_env_name(deps, data, explicit_env)
-    seen = data.environments[name].session
+    who = storedsessions.choose_identity(deps, data, name, org, user)
+    identity = data.environments[name].find(who)
+    seen = identity.session if identity is not None else None
     seen_token = seen.access_token if seen else None
-    return name, renew(deps, name, forced=True, seen_token=seen_token)
+    if who is None and seen is not None:
+        who = data.environments[name].active.key
+    return name, renew(deps, name, who=who, forced=True, seen_token=seen_token)
 
 
 def renew(
     deps: SessionDeps,
     name: str,
     *,
+    who: Key | None = None,
     forced: bool,
     seen_token: str | None = None,
     seen_token_refused: bool = False,
     min_ttl: float = 0,
 ) -> Session:
-    """Refresh NAME's session under the lock; `forced` for an explicit `token refresh`.
+    """Refresh the session of NAME's identity `who` (None: the active one) under the lock;
+    `forced` for an explicit `token refresh`.
 
     `seen_token` is the token the caller found due (or was refused with): if the store
     holds another by the time the lock is ours, another process renewed it meanwhile and
@@ -105,7 +138,7 @@ def renew(
             ex.done = "after the request"
             if "refresh" not in ex.sent:
                 return answer_not_stored(name, exc)
-            return _old_token_killed(deps, name, exc, ex.data.environments.get(name))
+            return _old_token_killed(deps, name, who, exc, ex.data.environments.get(name))
         return None
 
     with exchange(deps, done="after the request", if_unwritten=if_unwritten) as ex:
@@ -114,6 +147,7 @@ def renew(
                 deps,
                 ex,
                 name,
+                who,
                 forced=forced,
                 seen_token=seen_token,
                 seen_token_refused=seen_token_refused,
@@ -138,6 +172,7 @@ def _renew_locked(
     deps: SessionDeps,
     ex: Exchange,
     name: str,
+    who: Key | None,
     *,
     forced: bool,
     seen_token: str | None,
@@ -149,16 +184,15 @@ def _renew_locked(
     Failures are returned rather than raised so that the failure they remember (in the
     session's record) is written when the exchange ends.
     """
-    env = ex.data.environments.get(name)
-    if env is None:
-        raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
-    stored = storedsessions.require_session(ex.data, name)
+    identity = storedsessions.identity_of(ex.data, name, who)
+    env = ex.data.environments[name]
+    stored = storedsessions.require_session(ex.data, name, who)
     api_url, overridden, foreign = _api_url(deps, env, name)
     situation = renewal_plan.Situation(
         name=name,
         stored=stored,
         now=deps.now(),
-        key=_key_state(env),
+        key=_key_state(identity),
         api_url_overridden=overridden,
         foreign_api_url=foreign,
         margin_override=storedsessions.margin_override(deps),
@@ -176,43 +210,77 @@ def _renew_locked(
         except ConfigError as exc:
             step = renewal_plan.not_sent(situation, exc.message, exc)
         else:
-            step = _ask(deps, ex, env, situation, step.request, deps.client(api_url))
-    return _settle(deps, env, step)
+            step = _ask(deps, ex, identity, situation, step.request, deps.client(api_url))
+            _one_identity_each(ex, env, identity, name)
+    return _settle(deps, step)
+
+
+def _one_identity_each(ex: Exchange, env: Environment, renewed: Identity, name: str) -> None:
+    """A session stored without knowing whose it was (`--no-verify`) learns it from the
+    server's answer: where another identity is that user in that org, the two become one,
+    the renewed session kept and a key saved for either kept (the other's item forgotten)."""
+    for other in list(env.identities()):
+        if other is renewed or other.key != renewed.key or renewed.key is None:
+            continue
+        if renewed.saved_key is None:
+            renewed.saved_key, other.saved_key = other.saved_key, None
+        else:
+            ex.forget_key(other, name)
+        was_active = other is env.active
+        env.forget(other)
+        if was_active:
+            env.activate(renewed)
 
 
 def _ask(
     deps: SessionDeps,
     ex: Exchange,
-    env: Environment,
+    env: Identity,
     situation: renewal_plan.Situation,
     request: renewal_plan.Request,
     client: NexlaClient,
 ) -> renewal_plan.Step:
     """Send what the plan says, and what the verdict says next (a mint after a refused
-    refresh), recording in `env` what each verdict says to record."""
+    refresh), recording in `env` what each verdict says to record.
+
+    A failure is remembered on a copy of the stored session: the situation the plan judges
+    stays the one it was handed (what was stored before this renewal), and what this
+    renewal learned reaches the plan once, as `refused_now`."""
     refused_now = False
+    stored = situation.stored
     while True:
         answer = _answer(deps, ex, env, situation.name, request, client)
         verdict = renewal_plan.judge(situation, request, answer, refused_now=refused_now)
-        stored = situation.stored
         if verdict.failure is not None:
-            stored.refresh_failure = verdict.failure
             refused_now = refused_now or verdict.failure.get("kind") == "rejected"
-            env.session = stored
+            env.session = _remembering(stored, verdict.failure)
         if verdict.key_refused:
             storedsessions.mark_key_refused(env, situation.now)
-            env.session = stored
-        if not isinstance(verdict.step, renewal_plan.Send):
-            if isinstance(verdict.step, renewal_plan.Use) and verdict.step.session is not stored:
-                env.session = verdict.step.session
-            return verdict.step
-        request = verdict.step.request
+        step = verdict.step
+        if isinstance(step, renewal_plan.Use):
+            if step.session is stored:
+                # The stored session, with what this renewal remembered about it.
+                kept = env.session
+                assert kept is not None
+                step = renewal_plan.Use(kept, step.warning)
+            else:
+                env.session = step.session
+        if not isinstance(step, renewal_plan.Send):
+            return step
+        request = step.request
+
+
+def _remembering(stored: Session, failure: JsonObject) -> Session:
+    """A copy of `stored` that remembers `failure` (model.Session.refresh_failure)."""
+    copy = Session.from_dict(stored.to_dict())
+    copy.refresh_failure = failure
+    return copy
 
 
 def _answer(
     deps: SessionDeps,
     ex: Exchange,
-    env: Environment,
+    env: Identity,
     name: str,
     request: renewal_plan.Request,
     client: NexlaClient,
@@ -249,7 +317,7 @@ def _answer(
         return renewal_plan.Answer("key unreadable", error=exc)
 
 
-def _settle(deps: SessionDeps, env: Environment, step: renewal_plan.Step) -> Session | NexlaError:
+def _settle(deps: SessionDeps, step: renewal_plan.Step) -> Session | NexlaError:
     if isinstance(step, renewal_plan.Fail):
         return step.error
     assert isinstance(step, renewal_plan.Use)  # a Send is always answered first
@@ -258,7 +326,7 @@ def _settle(deps: SessionDeps, env: Environment, step: renewal_plan.Step) -> Ses
     return step.session
 
 
-def _key_state(env: Environment) -> renewal_plan.KeyState:
+def _key_state(env: Identity) -> renewal_plan.KeyState:
     if storedsessions.usable_saved_key(env):
         return "saved"  # whether one may be used; where it is is looked at only to mint
     return "refused" if storedsessions.key_refused(env) else "none"
@@ -275,7 +343,11 @@ def _api_url(deps: SessionDeps, env: Environment, name: str) -> tuple[str, bool,
 
 
 def _old_token_killed(
-    deps: SessionDeps, name: str, exc: StoreWriteError, env_before: Environment | None
+    deps: SessionDeps,
+    name: str,
+    who: Key | None,
+    exc: StoreWriteError,
+    env_before: Environment | None,
 ) -> NexlaError:
     """A refresh was answered but the new session could not be written: the stored token
     is presumably dead. It is marked so (when even that can be written), so that it is
@@ -284,24 +356,32 @@ def _old_token_killed(
     with contextlib.suppress(NexlaError, OSError):
         with deps.store.transaction() as data:
             env = data.environments.get(name)
-            stale = env.session_unless_damaged() if env else None
-            if env is not None and stale is not None:
+            identity = env.find(who) if env else None
+            stale = identity.session_unless_damaged() if identity else None
+            if identity is not None and stale is not None:
                 stale.refresh_failure = {"at": int(deps.now()), "kind": "rejected"}
-                env.session = stale
-    from_key = env_before is not None and storedsessions.usable_saved_key(env_before)
+                identity.session = stale
+    before = env_before.find(who) if env_before is not None else None
+    from_key = before is not None and storedsessions.usable_saved_key(before)
     return ConfigError(
         f"the new session for {name} could not be stored ({exc.message}) and the old token "
         "is no longer valid: "
         + ("a new session from the saved key is needed" if from_key else "a new sign-in is needed"),
         hint="free some disk space or make the directory writable, then "
-        + storedsessions.session_hint(name, env_before),
+        + storedsessions.session_hint(
+            name, before, storedsessions.org_option(env_before, before)
+        ),
     )
 
 
-def renew_after_rejection(deps: SessionDeps, name: str, rejected_token: str) -> Session:
+def renew_after_rejection(
+    deps: SessionDeps, name: str, rejected_token: str, who: Key | None = None
+) -> Session:
     """The API answered 401 to NAME's token: refresh it, or re-mint from a saved key, once.
 
     An explicit renewal of the refused token: when another process has already replaced
     it, that result is used without asking the server again.
     """
-    return renew(deps, name, forced=True, seen_token=rejected_token, seen_token_refused=True)
+    return renew(
+        deps, name, who=who, forced=True, seen_token=rejected_token, seen_token_refused=True
+    )

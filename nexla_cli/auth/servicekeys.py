@@ -6,11 +6,11 @@ import contextlib
 
 from nexla_cli.auth import storedsessions
 from nexla_cli.auth.exchange import Exchange, answer_not_stored, exchange
-from nexla_cli.core import settings
+from nexla_cli.core import identities, settings
 from nexla_cli.core.errors import AuthError, ConfigError, NexlaError
 from nexla_cli.core.model import Session, session_from_token_response
 from nexla_cli.storage import keys
-from nexla_cli.storage.store import Environment, StoreData
+from nexla_cli.storage.store import Environment, Identity, StoreData, identity_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -109,7 +109,16 @@ def _mint_and_store(
         notes.append(f"Added environment {name}.")
     if not data.current:
         data.current = name
-    env.session = minted
+    # The identity the server named (the key's user in the key's org) gets the session and
+    # becomes active; every other identity is left as it was.
+    identity = env.find(identity_key(minted))
+    if identity is None:
+        identity = Identity()
+        if env.identities():
+            label = identities.label_of(minted.user, minted.org)
+            notes.append(f"Added {label} to {name}; it is now active there.")
+    identity.session = minted
+    env.activate(identity)
     return minted
 
 
@@ -122,15 +131,19 @@ def _settle_saved_key(
     notes: list[str],
 ) -> None:
     """After a mint with `service_key`: save it as `key_storage` plans (--save-key), or
-    drop a saved key of another identity, or forget that the saved one was refused."""
-    env = ex.data.environments[name]
+    keep the one saved for this identity, or forget that the saved one was refused.
+
+    `env` here is the identity the key minted for (the active one now): the key saved for
+    it is the same user's in the same org, so it is kept, whichever key it is.
+    """
+    env = ex.data.environments[name].active
     if key_storage is not None:
-        ex.save_key(key_storage, env, service_key)  # a key saved anew: no refusal
-    elif keys.is_saved(env) and not keys.holds(deps.keyring, env, name, service_key):
-        # A key saved for another identity must not re-mint this one's sessions.
-        ex.forget_key(env, name)
-        notes.append(f"Dropped the service key saved earlier for {name}.")
-    else:
+        session = env.session
+        assert session is not None
+        user_id, org_id = identity_key(session)
+        # a key saved anew: no refusal
+        ex.save_key(key_storage.for_identity(user_id, org_id), env, service_key)
+    elif keys.is_saved(env) and keys.holds(deps.keyring, env, name, service_key):
         storedsessions.clear_key_refusal(env)  # a fresh sign-in by key
 
 

@@ -7,7 +7,7 @@ from nexla_cli.auth.exchange import exchange
 from nexla_cli.core import names
 from nexla_cli.core.errors import AuthError, ConfigError, NetworkError
 from nexla_cli.core.model import Session, org_summary, pasted_token_expiry, user_summary
-from nexla_cli.storage.store import CorruptStore, Environment
+from nexla_cli.storage.store import CorruptStore, Environment, Identity, identity_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +26,10 @@ def sign_in_with_token(
 ) -> tuple[Session, bool]:
     """Validate a pasted token (one GET /users/current) and store it as NAME's session.
 
-    Returns the session and whether a saved service key was dropped.
+    The session joins the identity the server names (its user in its org): it replaces
+    that identity's session only, keeps the key saved for it, and the identity becomes
+    the active one; every other identity is left as it was. Returns the session and
+    whether the identity is new to NAME.
     """
     existing = _peek_env(deps, name)
     if not api_url:
@@ -63,10 +66,8 @@ def sign_in_with_token(
         user=user,
         org=org,
     )
-    dropped_key = _store(
-        deps, name, existing, signed_in, api_url=api_url, make_current=make_current
-    )
-    return signed_in, dropped_key
+    added = _store(deps, name, existing, signed_in, api_url=api_url, make_current=make_current)
+    return signed_in, added
 
 
 def check_url(deps: SessionDeps, name: str, api_url: str | None) -> str:
@@ -83,8 +84,8 @@ def _store(
     api_url: str | None,
     make_current: bool,
 ) -> bool:
-    """Store `signed_in` as NAME's session; whether a saved service key was dropped."""
-    # Nothing sent changes the server; the exchange still owns forgetting the saved key.
+    """Store `signed_in` as the session of its identity on NAME, made active; whether that
+    identity is new to NAME."""
     with exchange(deps, done="once the session was stored", recover_corrupt=True) as ex:
         data = ex.data
         # Re-read under the lock: another command may have changed NAME meanwhile, and
@@ -99,12 +100,20 @@ def _store(
             env = data.environments[name] = Environment(api_url or names.default_api_url(name))
         elif api_url:
             env.api_url = api_url
-        # A key minted for one identity must never re-mint after another signed in.
-        dropped_key = ex.forget_key(env, name)
-        env.session = signed_in
+        identity = env.find(identity_key(signed_in))
+        added = identity is None
+        if identity is None:
+            identity = Identity()
+        # Its saved key (the same user in the same org) stays; another identity's key
+        # never re-mints this one's sessions, as it lives in that identity.
+        identity.session = signed_in
+        # A sign-in forgets that the key was refused (docs/sessions.md): it may be tried
+        # again when this session runs out.
+        storedsessions.clear_key_refusal(identity)
+        env.activate(identity)
         if make_current:
             data.current = name
-    return dropped_key
+    return added
 
 
 def _peek_env(deps: SessionDeps, name: str) -> Environment | None:
@@ -113,3 +122,9 @@ def _peek_env(deps: SessionDeps, name: str) -> Environment | None:
         return storedsessions.load(deps).environments.get(name)
     except CorruptStore:
         return None
+
+
+def identities_on(deps: SessionDeps, name: str) -> list[Identity]:
+    """NAME's identities as stored now (none when it cannot be read)."""
+    env = _peek_env(deps, name)
+    return env.identities() if env is not None else []

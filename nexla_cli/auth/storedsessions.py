@@ -1,6 +1,7 @@
 """The stored sessions, and what every operation on them shares: reading the store,
-choosing the environment and the API it is reached at, where a stored token or key may be
-sent, and what is remembered about a saved key.
+choosing the environment, the identity on it (one user in one org: core/identities.py) and
+the API it is reached at, where a stored token or key may be sent, and what is remembered
+about a saved key.
 
 (A `model.Session` is one stored session record; this module is about the store of them.)
 
@@ -12,10 +13,10 @@ SessionDeps (deps.py) and say what the user should hear through `deps.notices`, 
 
 from __future__ import annotations
 
-from nexla_cli.core import envchoice, names, settings
+from nexla_cli.core import envchoice, identities, names, settings
 from nexla_cli.core.errors import LOGIN_HINT, AuthError, ConfigError, UsageError
 from nexla_cli.core.model import Session
-from nexla_cli.storage.store import CorruptStore, Environment, StoreData
+from nexla_cli.storage.store import CorruptStore, Environment, Identity, StoreData
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,16 +45,72 @@ def load_or_set_aside(deps: SessionDeps) -> StoreData:
         return data
 
 
-def require_session(data: StoreData, name: str) -> Session:
-    """NAME's stored session: AuthError when not signed in, CorruptStore when it is damaged
-    (the one policy for a damaged session: see store.py)."""
-    session = data.environments[name].session
+def require_session(data: StoreData, name: str, who: Key | None = None) -> Session:
+    """The stored session of NAME's identity `who` (None: the active one): AuthError when
+    not signed in, CorruptStore when it is damaged (the one policy for a damaged session:
+    see store.py)."""
+    identity = data.environments[name].find(who)
+    session = identity.session if identity is not None else None
     if session is None:
+        others = data.environments[name].identities()
+        if who is None and others:
+            raise AuthError(
+                f"no identity is active on {name}",
+                hint="choose one with --org ORG, or make one active with "
+                f"`nexla env use {name} --org ORG`: "
+                + "; ".join(label(each) for each in others),
+            )
         raise AuthError(
             f"not signed in to {name}",
             hint=f"run `nexla env login --env {name}` or `nexla token from-key --env {name}`",
         )
     return session
+
+
+# Choosing the identity -----------------------------------------------------------------
+
+Key = tuple[object, object]
+
+
+def label(identity: Identity) -> str:
+    """`ada@example.com in Acme (org 7)`: how messages name an identity."""
+    session = identity.session_unless_damaged()
+    if session is None:
+        return "an identity whose session cannot be read"
+    return identities.label_of(session.user, session.org)
+
+
+def candidates(env: Environment) -> list[identities.Candidate]:
+    """The identities that can be chosen: those whose session says who they are."""
+    found = []
+    for identity in env.identities():
+        session = identity.session_unless_damaged()
+        if session is not None:
+            found.append(identities.Candidate.of(session.user, session.org))
+    return found
+
+
+def choose_identity(
+    deps: SessionDeps, data: StoreData, name: str, org: str | None, user: str | None
+) -> Key | None:
+    """--org/--user, else $NEXLA_ORG/$NEXLA_USER, else NAME's active identity: its key."""
+    env = data.environments[name]
+    return identities.choose(name, candidates(env), env.active.key, org, user, deps.environ)
+
+
+def identity_of(data: StoreData, name: str, who: Key | None) -> Identity:
+    """NAME's identity `who` (None: the active one); ConfigError when it is gone (logged
+    out by another command meanwhile)."""
+    env = data.environments.get(name)
+    identity = env.find(who) if env is not None else None
+    if env is None:
+        raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
+    if identity is None:
+        raise AuthError(
+            f"that identity was logged out of {name} meanwhile",
+            hint=f"see `nexla env list`; sign in again with `nexla env login --env {name}`",
+        )
+    return identity
 
 
 # Time ---------------------------------------------------------------------------------------
@@ -173,24 +230,26 @@ def warn_if_access_token_override(deps: SessionDeps) -> None:
 # the server refused it) is decided here.
 
 
-def key_refused(env: Environment) -> bool:
+def key_refused(env: Identity | Environment) -> bool:
     return env.saved_key is not None and env.saved_key.rejected_at is not None
 
 
-def usable_saved_key(env: Environment) -> bool:
+def usable_saved_key(env: Identity | Environment) -> bool:
     """Whether a key is saved that the server has not refused (a refused one is not sent
     again). Where it is (file or OS keyring) is looked at only to mint."""
     return env.saved_key is not None and env.saved_key.rejected_at is None
 
 
-def session_hint(name: str, env: Environment | None) -> str:
+def session_hint(name: str, env: Identity | Environment | None, org: object = None) -> str:
     """The next step for NAME's session that the server refused or that ran out, fitting
-    what is saved. `nexla env login` drops a saved service key, so it is offered only when
-    none is saved that could be used: with one, `token refresh` mints a new session from it.
+    what is saved. `nexla env login` is offered only when
+    none is saved that could be used: with one, `token refresh` mints a new session from it
+    (with `--org ORG` when the identity is not the active one: see org_option).
     """
     if env is not None and usable_saved_key(env):
+        which = f" --org {org}" if org is not None else ""
         return (
-            f"run `nexla token refresh --env {name}`: it gets a new session from the saved "
+            f"run `nexla token refresh --env {name}{which}`: it gets a new session from the saved "
             "service key, which stays saved"
         )
     if env is not None and key_refused(env):
@@ -219,12 +278,21 @@ def refresh_hint(name: str) -> str:
     )
 
 
-def mark_key_refused(env: Environment, now: float) -> None:
+def org_option(env: Environment | None, identity: Identity | None) -> object:
+    """What `--org` a hint must name for `identity` of `env`: its org id when it is not the
+    active identity (a command without --org would act on another), else None."""
+    if env is None or identity is None or identity is env.active:
+        return None
+    session = identity.session_unless_damaged()
+    return (session.org or {}).get("id") if session is not None else None
+
+
+def mark_key_refused(env: Identity | Environment, now: float) -> None:
     if env.saved_key is not None:
         env.saved_key.rejected_at = int(now)
 
 
-def clear_key_refusal(env: Environment) -> None:
+def clear_key_refusal(env: Identity | Environment) -> None:
     """The server accepted the saved key (or a sign-in replaced what it was refused for)."""
     if env.saved_key is not None:
         env.saved_key.rejected_at = None

@@ -33,7 +33,7 @@ CLOCK_SLACK_SECONDS = 5
 
 
 class Session:
-    """One environment's session as stored.
+    """One identity's session as stored (one user in one org on an environment).
 
     A plain class rather than a dataclass: `dataclasses` imports `inspect`, which cost
     about 10 ms of every `nexla token print` (the fast path reads sessions with this).

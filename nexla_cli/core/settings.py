@@ -207,3 +207,17 @@ def check_all(environ: Mapping[str, str]) -> None:
                 normalize(value)
             except UsageError as exc:
                 raise UsageError(f"{variable}: {exc.message}", exc.hint) from None
+
+
+ORG_VARIABLE = "NEXLA_ORG"
+USER_VARIABLE = "NEXLA_USER"
+
+
+def org_name(environ: Mapping[str, str]) -> str | None:
+    """$NEXLA_ORG as given (an org id or name); None when unset or empty."""
+    return raw(ORG_VARIABLE, environ)
+
+
+def user_email(environ: Mapping[str, str]) -> str | None:
+    """$NEXLA_USER as given (an email); None when unset or empty."""
+    return raw(USER_VARIABLE, environ)

@@ -48,6 +48,18 @@ ENV_OPTION_COMMANDS = {
     ("token", "status"),
 }
 ENV_OPTION_NAMES = ("--env", "-e")
+# Commands with the --org option (org names are offered after it; see org_names).
+ORG_OPTION_COMMANDS = {
+    ("api",),
+    ("env", "logout"),
+    ("env", "show"),
+    ("env", "use"),
+    ("token", "exec"),
+    ("token", "export"),
+    ("token", "print"),
+    ("token", "refresh"),
+    ("token", "status"),
+}
 
 # A line the bash script reads as "offer no files", never a candidate: no command, option
 # or environment name starts with a colon.
@@ -76,6 +88,34 @@ def env_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
         for name in stored
         if name.startswith(incomplete) and name and set(name) <= _NAME_CHARACTERS
     ]
+
+
+def org_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
+    """The names of the orgs signed in to (every identity of every environment) that start
+    with `incomplete`: for --org. Each once, in stored order.
+
+    Read from the store as env_names is; a name a server sent with control characters or
+    spaces (a shell word it could not be) is left out, and the org's id is offered instead.
+    """
+    from nexla_cli.core import paths
+    from nexla_cli.core.errors import NexlaError
+    from nexla_cli.storage.store import read_store
+
+    try:
+        stored = read_store(paths.credentials_path(environ)).environments
+    except (NexlaError, OSError):
+        return []
+    offered: list[str] = []
+    for env in stored.values():
+        for identity in env.identities():
+            session = identity.session_unless_damaged()
+            org = (session.org if session is not None else None) or {}
+            name, org_id = org.get("name"), org.get("id")
+            usable = isinstance(name, str) and name.isprintable() and " " not in name
+            word = name if usable else (str(org_id) if org_id is not None else None)
+            if word and word.startswith(incomplete) and word not in offered:
+                offered.append(word)
+    return offered
 
 
 def complete(instruction: str) -> int | None:
@@ -174,6 +214,10 @@ def _names_for(args: list[str], incomplete: str) -> list[str] | None:
         return None
     if tuple(args) in NAME_ARGUMENT_COMMANDS:
         return env_names(incomplete, os.environ)
+    if args[-1:] == ["--org"] and any(
+        tuple(args[: len(command)]) == command for command in ORG_OPTION_COMMANDS
+    ):
+        return org_names(incomplete, os.environ)
     if args and args[-1] in ENV_OPTION_NAMES:
         for command in ENV_OPTION_COMMANDS:
             if tuple(args[: len(command)]) == command and len(args) > len(command):

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     _Result = TypeVar("_Result")
 
     class KeyHolder(Protocol):
-        """An environment's record as keys.py sees it: only where its key is saved."""
+        """An identity's record (store.Identity) as keys.py sees it: only where its key is saved."""
 
         saved_key: SavedKey | None
 
@@ -389,6 +389,14 @@ class SavePlan:
                 "(plain text, mode 0600)",
             )
 
+    def for_identity(self, user_id: object, org_id: object) -> SavePlan:
+        """This plan for the key of one identity: its keyring item names the user and org,
+        so that two identities' keys never share one item."""
+        if self.item is not None:
+            owner = identity_owner(user_id, org_id)
+            self.item = KeyringItem(SERVICE_NAME, _account(self.name, self.store_path, owner))
+        return self
+
     def describe(self) -> str:
         if self.where == IN_KEYRING:
             return f"in the OS keyring ({self.backend})"
@@ -513,17 +521,34 @@ def keyring_item(env: KeyHolder) -> KeyringItem | None:
 
 
 def belongs_here(item: KeyringItem, name: str, store_path: Path) -> bool:
-    """Whether `item` is one this config directory made for NAME's key. A copy of the
-    directory (a restored backup, a CI job seeded from it) names the original's items: it
-    may read them, never rewrite or delete them."""
+    """Whether `item` is one this config directory made for a key of NAME's (one
+    identity's, or, before identities, the environment's). A copy of the directory (a
+    restored backup, a CI job seeded from it) names the original's items: it may read
+    them, never rewrite or delete them."""
+    import re
+
+    if item.service != SERVICE_NAME:
+        return False
     own = _account(name, store_path)
-    return item.service == SERVICE_NAME and (
-        item.username == own or item.username.startswith(own + " (")
+    if item.username == own or item.username.startswith(own + " ("):
+        return True
+    pattern = (
+        re.escape(name)
+        + r" \(user [^()]*, org [^()]*\) in "
+        + re.escape(_config_dir(store_path))
+        + r"( \([0-9a-f]+\))?"
     )
+    return re.fullmatch(pattern, item.username) is not None
 
 
-def _account(name: str, store_path: Path) -> str:
-    return f"{name} in {_config_dir(store_path)}"
+def identity_owner(user_id: object, org_id: object) -> str:
+    """How a keyring account names an identity: `(user 42, org 7)`."""
+    return f"(user {user_id}, org {org_id})"
+
+
+def _account(name: str, store_path: Path, owner: str = "") -> str:
+    who = f" {owner}" if owner else ""
+    return f"{name}{who} in {_config_dir(store_path)}"
 
 
 # Forgetting -------------------------------------------------------------------------------

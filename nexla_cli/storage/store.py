@@ -5,7 +5,7 @@ It is replaced atomically (temp file in the same directory, fsync, os.replace), 
 reader never needs a lock and a killed writer leaves the old file or the new one. Every
 read-modify-write holds a cross-process lock (`credentials.json.lock`).
 
-What the file holds is read into records (StoreData, Environment, model.Session,
+What the file holds is read into records (StoreData, Environment, Identity, model.Session,
 keys.SavedKey) and written back from them; fields a record does not know are kept in its
 `extra` and written back as they were, so a newer nexla's minor addition survives an
 older one's rewrite. An older format is brought up to date as it is read (MIGRATIONS); the
@@ -15,15 +15,22 @@ Reading is standard library only: the `token print` fast path reads the store to
 the module imports nothing heavy (filelock only when locking; no typing at run time).
 
 A damaged session
-    One environment's session that cannot be parsed (model.Session.from_dict says why) does
+    One identity's session that cannot be parsed (model.Session.from_dict says why) does
     not make the whole file unreadable: it is recorded as it was read, and kept as it is
-    when the file is rewritten. Whoever uses the session meets `Environment.session`, which
+    when the file is rewritten. Whoever uses the session meets `Identity.session`, which
     raises CorruptStore (exit 3, naming the file): `token print`, `token status`, `env list`,
     `env show`, renewal, `nexla api`. Commands that forget the session anyway (`env
     logout`, `env remove`, marking a dead token) ask `session_unless_damaged()` and treat it
     as no session: there is nothing to send. The `token print` fast path, which decides no
     errors, leaves it to the full app, which reports it as above. Replacing the session
-    (`env.session = …`) ends the damage.
+    (`identity.session = …`) ends the damage. A damaged session says nobody's identity it
+    is: it is never chosen by --org, and `env logout --all` and `env remove` forget it.
+
+Identities
+    An environment holds one identity per user and org signed in to it (`Identity`; see
+    docs/file-format.md, format 3). The active one is stored where format 2 kept the one
+    session, the others in `other_identities`, so a file with one identity reads as format
+    2 did and the step from 2 to 3 changes nothing.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ if TYPE_CHECKING:
     from nexla_cli.storage import keys
 
 # The newest format this nexla reads and the one it writes (see MIGRATIONS below).
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 LOCK_TIMEOUT_SECONDS = 60.0
 # The file holds a few environments (a few KB each); anything far larger is not ours, and
 # reading it whole could take all memory (a symlink to /dev/zero once did).
@@ -95,31 +102,32 @@ class _DamagedSession:
         self.reason = reason
 
 
-class Environment:
-    """One environment as stored: its API URL, its session, the service key saved for it.
+class Identity:
+    """One user in one org on an environment, as stored: its session and the service key
+    saved for it (with what is remembered about them: a refresh failure, a refused key).
 
-    `saved_key` is a keys.SavedKey (or None); only keys.py looks inside it. See "A damaged
-    session" above for what `storedsessions` does when the stored one cannot be parsed.
+    Which identity a session is, is what the server named when it was obtained: the user's
+    id and the org's id in the session (`key`). `saved_key` is a keys.SavedKey (or None);
+    only keys.py looks inside it. See "A damaged session" above for what `storedsessions`
+    does when the stored one cannot be parsed.
     """
 
-    __slots__ = ("api_url", "saved_key", "extra", "_session", "_damaged")
+    __slots__ = ("saved_key", "extra", "_session", "_damaged")
 
     def __init__(
         self,
-        api_url: str,
         *,
         session: Session | None = None,
         saved_key: keys.SavedKey | None = None,
         extra: JsonObject | None = None,
     ) -> None:
-        self.api_url = api_url
         self.saved_key = saved_key
         self.extra: JsonObject = extra or {}
         self._session = session
         self._damaged: _DamagedSession | None = None
 
     def __repr__(self) -> str:
-        return f"Environment({self.api_url!r}, session={self._session!r})"
+        return f"Identity({self.key!r}, session={self._session!r})"
 
     @property
     def session(self) -> Session | None:
@@ -142,9 +150,22 @@ class Environment:
         forget it anyway, for which a damaged session is nothing to send."""
         return self._session
 
+    @property
+    def empty(self) -> bool:
+        """Nothing stored: no session (damaged or not) and no saved key."""
+        return self._session is None and self._damaged is None and self.saved_key is None
+
+    @property
+    def key(self) -> tuple[object, object] | None:
+        """(user id, org id) as the server named them; None without a readable session."""
+        if self._session is None:
+            return None
+        return identity_key(self._session)
+
     @classmethod
-    def from_json(cls, raw: JsonObject, path: Path) -> Environment:
-        """The record for one environment's object (its `api_url` already checked)."""
+    def from_json(cls, raw: JsonObject, path: Path, fields: frozenset[str]) -> Identity:
+        """The identity in `raw`'s `session` and `saved_key`; the keys not in `fields` are
+        kept as its `extra`."""
         saved_key = None
         if raw.get("saved_key") is not None:
             from nexla_cli.storage.keys import SavedKey
@@ -153,19 +174,18 @@ class Environment:
                 saved_key = SavedKey.from_json(raw["saved_key"])
             except ValueError as exc:
                 raise CorruptStore(path, str(exc)) from None
-        extra = {key: value for key, value in raw.items() if key not in _ENVIRONMENT_FIELDS}
-        env = cls(raw["api_url"], saved_key=saved_key, extra=extra)
+        extra = {key: value for key, value in raw.items() if key not in fields}
+        identity = cls(saved_key=saved_key, extra=extra)
         stored = raw.get("session")
         if stored is not None:
             try:
-                env._session = Session.from_dict(stored)
+                identity._session = Session.from_dict(stored)
             except ValueError as exc:
-                env._damaged = _DamagedSession(stored, path, str(exc))
-        return env
+                identity._damaged = _DamagedSession(stored, path, str(exc))
+        return identity
 
     def to_json(self) -> JsonObject:
         data: JsonObject = dict(self.extra)
-        data["api_url"] = self.api_url
         if self._damaged is not None:
             data["session"] = self._damaged.raw
         elif self._session is not None:
@@ -175,7 +195,125 @@ class Environment:
         return data
 
 
-_ENVIRONMENT_FIELDS = frozenset({"api_url", "session", "saved_key"})
+def identity_key(session: Session) -> tuple[object, object]:
+    """(user id, org id) of a session: the identity it belongs to."""
+    return session.user.get("id"), (session.org or {}).get("id")
+
+
+_IDENTITY_FIELDS = frozenset({"session", "saved_key"})
+
+
+class Environment:
+    """One environment as stored: its API URL and its identities.
+
+    One identity is active (`active`: what commands use when no org is chosen; it may be
+    empty, when nobody is signed in); the others are in `others`. `session` and
+    `saved_key` are the active identity's.
+    """
+
+    __slots__ = ("api_url", "extra", "active", "others")
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        session: Session | None = None,
+        saved_key: keys.SavedKey | None = None,
+        extra: JsonObject | None = None,
+        others: list[Identity] | None = None,
+    ) -> None:
+        self.api_url = api_url
+        self.extra: JsonObject = extra or {}
+        self.active = Identity(session=session, saved_key=saved_key)
+        self.others: list[Identity] = others or []
+
+    def __repr__(self) -> str:
+        return f"Environment({self.api_url!r}, active={self.active!r}, others={self.others!r})"
+
+    # The active identity's, as a one-identity environment always had them.
+
+    @property
+    def session(self) -> Session | None:
+        return self.active.session
+
+    @session.setter
+    def session(self, value: Session | None) -> None:
+        self.active.session = value
+
+    @property
+    def saved_key(self) -> keys.SavedKey | None:
+        return self.active.saved_key
+
+    @saved_key.setter
+    def saved_key(self, value: keys.SavedKey | None) -> None:
+        self.active.saved_key = value
+
+    @property
+    def session_damaged(self) -> bool:
+        return self.active.session_damaged
+
+    def session_unless_damaged(self) -> Session | None:
+        return self.active.session_unless_damaged()
+
+    # Identities.
+
+    def identities(self) -> list[Identity]:
+        """Every identity with something stored, the active one first."""
+        return ([] if self.active.empty else [self.active]) + self.others
+
+    def find(self, key: tuple[object, object] | None) -> Identity | None:
+        """The identity `key` names; None for a key no identity has. None as the key is
+        the active identity."""
+        if key is None:
+            return self.active
+        return next((each for each in self.identities() if each.key == key), None)
+
+    def activate(self, identity: Identity) -> None:
+        """Make `identity` (one of ours, or a new one) the active one; the one that was
+        active, if anything is stored for it, stays among the others."""
+        if identity is self.active:
+            return
+        if identity in self.others:
+            self.others.remove(identity)
+        if not self.active.empty:
+            self.others.insert(0, self.active)
+        self.active = identity
+
+    def forget(self, identity: Identity) -> None:
+        """Forget `identity`. When it was the active one and exactly one other remains,
+        that one becomes active; otherwise none is (as with the current environment)."""
+        if identity is self.active:
+            self.active = Identity()
+            if len(self.others) == 1:
+                self.active = self.others.pop()
+        elif identity in self.others:
+            self.others.remove(identity)
+
+    @classmethod
+    def from_json(cls, raw: JsonObject, path: Path) -> Environment:
+        """The record for one environment's object (its `api_url` and `other_identities`
+        already checked)."""
+        active = Identity.from_json(raw, path, _ENVIRONMENT_FIELDS)
+        env = cls(raw["api_url"], extra=active.extra)
+        active.extra = {}
+        env.active = active
+        env.others = [
+            Identity.from_json(other, path, _IDENTITY_FIELDS)
+            for other in raw.get(OTHER_IDENTITIES) or []
+        ]
+        return env
+
+    def to_json(self) -> JsonObject:
+        data: JsonObject = dict(self.extra)
+        data.update(self.active.to_json())
+        data["api_url"] = self.api_url
+        if self.others:
+            data[OTHER_IDENTITIES] = [other.to_json() for other in self.others]
+        return data
+
+
+OTHER_IDENTITIES = "other_identities"
+_ENVIRONMENT_FIELDS = frozenset({"api_url", "session", "saved_key", OTHER_IDENTITIES})
 
 
 class StoreData:
@@ -237,11 +375,20 @@ def _saved_key_in_one_object(data: JsonObject) -> JsonObject:
     return data
 
 
+def _one_session_the_active_identity(data: JsonObject) -> JsonObject:
+    """2 -> 3: an environment held one session (and the key saved for it); format 3 holds
+    identities, one user in one org each. The one session becomes the active identity,
+    stored where format 2 kept it, so nothing moves: an environment has no other
+    identities yet."""
+    return data
+
+
 # Format N -> N+1, for every N from 1 up to FORMAT_VERSION - 1: the reader applies them in
 # order to what it parsed, in memory. Nothing is written by reading: the next write of the
 # file stores FORMAT_VERSION, and until then an older nexla still reads the file it wrote.
 MIGRATIONS: dict[int, Callable[[JsonObject], JsonObject]] = {
     1: _saved_key_in_one_object,
+    2: _one_session_the_active_identity,
 }
 
 
@@ -390,6 +537,12 @@ def _check_shape(path: Path, data: object) -> None:
         for env in environments.values()
     ):
         raise CorruptStore(path, "malformed environments")
+    for env in environments.values():
+        others = env.get(OTHER_IDENTITIES)
+        if others is not None and not (
+            isinstance(others, list) and all(isinstance(other, dict) for other in others)
+        ):
+            raise CorruptStore(path, f"malformed {OTHER_IDENTITIES}")
     current = data.get("current")
     if current is not None and (not isinstance(current, str) or current not in environments):
         raise CorruptStore(path, "the current environment is not in it")

@@ -149,7 +149,22 @@ def three_to_check(world: World) -> None:
     world.hosts.refuse("staging.example.com")
 
 
+def two_orgs(world: World) -> None:
+    """Ada belongs to Acme (org 7, her default) and Globex (org 8); signed in to
+    dataops.nexla.io in Acme with a pasted token. The key of Globex is typed at a key
+    prompt, and is in ~/globex.key."""
+    acme, globex = {"id": 7, "name": "Acme"}, {"id": 8, "name": "Globex"}
+    server = world.nx.server
+    server.add_memberships(DEFAULT_USER, [acme, globex], acme)
+    server.add_service_key(SERVICE_KEY, org=globex)
+    world.secrets[KEY_PROMPT] = SERVICE_KEY
+    world.add("dataops.nexla.io", world.session(server.sign_in(org=acme), org=acme))
+    world.nx.env.home.mkdir(exist_ok=True)
+    (world.nx.env.home / "globex.key").write_text(SERVICE_KEY + "\n")
+
+
 SETUPS: dict[str, Callable[..., None]] = {
+    "two-orgs": two_orgs,
     "first-sign-in": first_sign_in,
     "signed-in": signed_in,
     "signed-in-with-a-jwt": signed_in_with_a_jwt,

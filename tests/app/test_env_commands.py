@@ -350,7 +350,9 @@ def test_unknown_environment_in_nexla_env_is_a_configuration_error(nx):
     assert_clean_error(result, 3, "unknown.example")
 
 
-def test_pasted_token_drops_a_saved_service_key_and_says_so(nx):
+def test_pasted_token_of_the_same_identity_keeps_its_saved_service_key(nx):
+    # The same user in the same org (README, "Several orgs"): the key saved for it is its
+    # own, so a new session pasted for it keeps the key, and says nothing about it.
     nx.server.add_service_key("svc-key-1")
     nx.ok(
         "token",
@@ -363,21 +365,32 @@ def test_pasted_token_drops_a_saved_service_key_and_says_so(nx):
     saved = env_record(nx.config_dir, nx.server.host)["saved_key"]
     assert saved == {"in": "file", "key": "svc-key-1"}
 
-    result = configure(nx, nx.server.host, nx.server.issue_token())
-    assert "service key" in result.stderr
-    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
-    assert b"svc-key-1" not in (store_bytes(nx.config_dir) or b"")
+    token = nx.server.issue_token()
+    result = configure(nx, nx.server.host, token)
+    assert "service key" not in result.stderr
+    record = env_record(nx.config_dir, nx.server.host)
+    assert record["saved_key"] == saved
+    assert record["session"]["access_token"] == token
+    assert "other_identities" not in record
 
 
-def test_login_also_drops_a_saved_service_key(nx):
+def test_login_to_another_org_keeps_the_first_orgs_key_and_session(nx):
     nx.server.add_service_key("svc-key-2")
     env = nx.env_with(NEXLA_SERVICE_KEY="svc-key-2")
     assert (
         nx.run("token", "from-key", "--env", nx.server.host, "--save-key", env=env).returncode == 0
     )
-    result = nx.ok("env", "login", "--with-token", input=nx.server.issue_token() + "\n")
-    assert "service key" in result.stderr
-    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
+    first = env_record(nx.config_dir, nx.server.host)["session"]["access_token"]
+    other_org = {"id": 8, "name": "Globex"}
+    result = nx.ok(
+        "env", "login", "--with-token", input=nx.server.issue_token(org=other_org) + "\n"
+    )
+    assert "Added ada@example.com in Globex (org 8)" in result.stderr
+    record = env_record(nx.config_dir, nx.server.host)
+    assert record["session"]["org"] == other_org and "saved_key" not in record
+    [kept] = record["other_identities"]
+    assert kept["saved_key"] == {"in": "file", "key": "svc-key-2"}
+    assert kept["session"]["access_token"] == first and nx.server.is_valid(first)
 
 
 def test_access_token_variable_draws_a_warning_from_configure_and_login(nx):
@@ -436,6 +449,8 @@ def test_list_json(nx):
         "expired",
         "service_key_saved",
         "service_key_location",
+        "identity",
+        "identities",
     }
     assert (a["current"], b["current"]) == (False, True)
     assert a["ui_url"] == f"https://{nx.server.host}"
@@ -694,7 +709,7 @@ def test_remove_a_non_current_environment_keeps_the_current_one(nx):
 def test_remove_the_last_environment(nx):
     seed_configured(nx, nx.server.host, nx.server.issue_token())
     assert nx.run("env", "remove", nx.server.host).returncode == 0
-    assert read_store(nx.config_dir) == {"version": 2, "current": None, "environments": {}}
+    assert read_store(nx.config_dir) == {"version": 3, "current": None, "environments": {}}
     result = nx.run("token", "print")
     assert_clean_error(result, 3, "nexla env configure")
 

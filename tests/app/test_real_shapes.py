@@ -93,7 +93,7 @@ def test_a_jwt_in_the_variable_shows_its_expiry(nx):
 def test_an_impersonated_sign_in_says_who_is_acting(nx):
     token = nx.server.issue_token(impersonator=ADMIN_USER)
     result = nx.ok("env", "configure", nx.server.host, "--with-token", input=token + "\n")
-    assert f"as {ADA} (org Example Org), impersonated by {GRACE};" in result.stderr
+    assert f"as {ADA} in Example Org (org 7), impersonated by {GRACE};" in result.stderr
 
     session = stored_session(nx)
     assert session["user"] == {
@@ -103,7 +103,7 @@ def test_an_impersonated_sign_in_says_who_is_acting(nx):
     }
 
     listed = nx.run("env", "list")
-    assert f"{ADA} (org Example Org), impersonated by {GRACE}, expires" in listed.stdout
+    assert f"{ADA} in Example Org (org 7), impersonated by {GRACE}, expires" in listed.stdout
     assert json.loads(nx.run("env", "list", "--json").stdout)[0]["user"] == session["user"]
 
     shown = nx.run("env", "show")
@@ -112,7 +112,8 @@ def test_an_impersonated_sign_in_says_who_is_acting(nx):
     assert json.loads(nx.run("env", "show", "--json").stdout)["user"] == session["user"]
 
     status = nx.run("token", "status")
-    assert f"valid session for {ADA} (org Example Org), impersonated by {GRACE}" in status.stdout
+    expected = f"valid session for {ADA} in Example Org (org 7), impersonated by {GRACE}"
+    assert expected in status.stdout
     assert json.loads(nx.run("token", "status", "--json").stdout)["user"] == session["user"]
 
 

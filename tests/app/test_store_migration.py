@@ -102,7 +102,7 @@ def test_a_first_release_file_is_read_field_by_field_and_left_as_it_is(nx):
 
     data = CredentialStore(path).load()
 
-    assert data.version == FORMAT_VERSION == 2
+    assert data.version == FORMAT_VERSION == 3
     assert data.current == "dataops.nexla.io"
     assert list(data.environments) == ["beta.nexla.com", "dataops.nexla.io", "localhost:8443"]
     assert data.extra == {}
@@ -168,12 +168,12 @@ def test_a_command_that_changes_nothing_leaves_an_older_file_as_it_is(nx):
     assert store_bytes(nx.config_dir).decode() == FIRST_RELEASE_FILE
 
 
-def test_the_next_write_stores_version_2_with_every_field_kept(nx):
+def test_the_next_write_stores_the_current_format_with_every_field_kept(nx):
     write_file(nx, FIRST_RELEASE_FILE)
 
     nx.ok("env", "use", "beta.nexla.com")
     expected = json.loads(FIRST_RELEASE_FILE)
-    expected["version"] = 2
+    expected["version"] = 3
     expected["current"] = "beta.nexla.com"
     beta = expected["environments"]["beta.nexla.com"]
     beta["saved_key"] = {"in": "keyring", **beta.pop("service_key_keyring")}

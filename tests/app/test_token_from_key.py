@@ -201,20 +201,37 @@ def test_without_save_key_an_expired_session_is_not_reminted(nx):
     assert nx.server.count("POST", "/token") == 1
 
 
-def test_a_different_key_without_save_key_drops_the_saved_one(nx):
+def test_a_different_key_of_the_same_identity_without_save_key_keeps_the_saved_one(nx):
+    # Both keys are the same user's in the same org (README, "Several orgs"): the saved
+    # one is that identity's own and stays; the other is used once and never stored.
     assert from_key(nx, "svc-first", "--save-key").returncode == 0
     result = from_key(nx, "svc-second")
     assert result.returncode == 0, describe(result)
-    assert "saved_key" not in read_store(nx.config_dir)["environments"][nx.server.host]
-    assert "Dropped the service key" in result.stderr
-    assert config_contains(nx, "svc-first") == [] and config_contains(nx, "svc-second") == []
+    record = read_store(nx.config_dir)["environments"][nx.server.host]
+    assert record["saved_key"] == {"in": "file", "key": "svc-first"}
+    assert "other_identities" not in record
+    assert config_contains(nx, "svc-second") == []
 
 
-def test_pasting_a_token_drops_the_saved_key(nx):
+def test_a_key_of_another_org_leaves_the_first_orgs_key_and_session(nx):
+    assert from_key(nx, "svc-first", "--save-key").returncode == 0
+    first = read_store(nx.config_dir)["environments"][nx.server.host]["session"]
+    nx.server.add_service_key("svc-globex", org={"id": 8, "name": "Globex"})
+    result = from_key(nx, "svc-globex", register=False)
+    assert result.returncode == 0, describe(result)
+    assert "Added ada@example.com in Globex (org 8)" in result.stderr
+    record = read_store(nx.config_dir)["environments"][nx.server.host]
+    assert record["session"]["org"]["id"] == 8 and "saved_key" not in record
+    [kept] = record["other_identities"]
+    assert kept == {"session": first, "saved_key": {"in": "file", "key": "svc-first"}}
+
+
+def test_pasting_a_token_of_the_same_identity_keeps_the_saved_key(nx):
     assert from_key(nx, "svc-kept", "--save-key").returncode == 0
     nx.sign_in_with_cli()
-    assert "saved_key" not in read_store(nx.config_dir)["environments"][nx.server.host]
-    assert config_contains(nx, "svc-kept") == []
+    record = read_store(nx.config_dir)["environments"][nx.server.host]
+    assert record["saved_key"] == {"in": "file", "key": "svc-kept"}
+    assert record["session"]["source"] == "pasted"
 
 
 def test_from_key_into_a_corrupt_store_sets_it_aside(nx):

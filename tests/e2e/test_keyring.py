@@ -164,7 +164,7 @@ def test_save_key_keeps_the_key_in_the_keyring_and_names_it_in_the_file(nx, secr
     assert record["saved_key"] == {
         "in": "keyring",
         "service": SERVICE,
-        "username": f"{nx.server.host} in {nx.config_dir}",
+        "username": f"{nx.server.host} (user 42, org 7) in {nx.config_dir}",
     }
     # Exactly what seed_key_in_keyring writes for the other tests, and the item likewise.
     seeded = {"in": "keyring", **keyring_reference(nx)}
@@ -245,18 +245,21 @@ def test_remove_forgets_the_key_in_the_keyring_too(nx, secret_service):
     assert secret_service.lookup(**item) is None
 
 
-def test_signing_in_with_a_pasted_token_drops_the_key_from_the_keyring(nx, secret_service):
+def test_signing_in_again_to_the_same_identity_keeps_its_key_in_the_keyring(nx, secret_service):
+    # The same user in the same org (README, "Several orgs"): the key is that identity's own.
     env = with_keyring(nx, secret_service)
     item = seed_key_in_keyring(nx, secret_service, KEY)
 
     result = configure(nx, nx.server.host, nx.server.issue_token(), env=env)
 
-    assert "Removed the service key" in result.stderr
-    assert secret_service.lookup(**item) is None
-    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
+    assert "service key" not in result.stderr
+    assert secret_service.lookup(**item) == KEY
+    assert env_record(nx.config_dir, nx.server.host)["saved_key"] == {"in": "keyring", **item}
 
 
-def test_a_different_key_used_without_save_key_drops_the_saved_one(nx, secret_service):
+def test_another_key_of_the_same_identity_without_save_key_keeps_the_saved_one(
+    nx, secret_service
+):
     env = with_keyring(nx, secret_service)
     item = seed_key_in_keyring(nx, secret_service, KEY)
 
@@ -266,9 +269,9 @@ def test_a_different_key_used_without_save_key_drops_the_saved_one(nx, secret_se
 
     other = from_key(nx, OTHER_KEY, env=env)
     assert other.returncode == 0, describe(other)
-    assert "Dropped the service key" in other.stderr
-    assert "saved_key" not in env_record(nx.config_dir, nx.server.host)
-    assert secret_service.lookup(**item) is None
+    assert "service key" not in other.stderr
+    assert env_record(nx.config_dir, nx.server.host)["saved_key"] == {"in": "keyring", **item}
+    assert secret_service.lookup(**item) == KEY
 
 
 def write_first_release_store(nx, **key_fields: object) -> None:
@@ -299,7 +302,7 @@ def test_a_key_saved_in_the_file_by_the_first_release_works_and_moves_on_the_nex
     assert nx.server.last("POST", "/token").authorization == f"Basic {KEY}"
     # Still where it was, in the current format since the new session was written.
     assert env_record(nx.config_dir, nx.server.host)["saved_key"] == {"in": "file", "key": KEY}
-    assert json.loads(config_bytes(nx)["credentials.json"])["version"] == 2
+    assert json.loads(config_bytes(nx)["credentials.json"])["version"] == 3
 
     saved = from_key(nx, KEY, "--save-key", env=env)
     assert saved.returncode == 0, describe(saved)
@@ -320,7 +323,7 @@ def test_a_key_the_first_release_kept_in_the_keyring_is_read_from_the_item_it_na
     assert nx.server.is_valid(printed.stdout.strip())
     assert nx.server.last("POST", "/token").authorization == f"Basic {KEY}"
     # The new session was written in the current format, naming the same item.
-    assert json.loads(config_bytes(nx)["credentials.json"])["version"] == 2
+    assert json.loads(config_bytes(nx)["credentials.json"])["version"] == 3
     assert env_record(nx.config_dir, nx.server.host)["saved_key"] == {"in": "keyring", **item}
     assert secret_service.lookup(**item) == KEY
     key_in_no_file(nx, KEY)

@@ -220,7 +220,7 @@ def test_a_new_key_saved_in_a_copied_config_dir_leaves_the_original_item_alone(n
 
     assert keyring_daemon.lookup(**original) == KEY
     own = named_item(copy, nx.server.host)
-    assert own["username"].startswith(f"{nx.server.host} in {copy}")
+    assert own["username"].startswith(f"{nx.server.host} (user 42, org 7) in {copy}")
     assert keyring_daemon.lookup(**own) == OTHER_KEY
 
 
@@ -234,7 +234,7 @@ def test_saving_the_saved_key_again_after_a_key_change_does_not_rewrite_it(nx, k
     save_key(nx, env, KEY)
     save_key(nx, env, OTHER_KEY)  # into an item of its own; KEY's is deleted
     item = named_item(nx.config_dir, nx.server.host)
-    assert item["username"] != f"{nx.server.host} in {nx.config_dir}"
+    assert item["username"] != f"{nx.server.host} (user 42, org 7) in {nx.config_dir}"
     # A label no write through the keyring library would leave.
     keyring_daemon.store(
         **item,
@@ -249,5 +249,8 @@ def test_saving_the_saved_key_again_after_a_key_change_does_not_rewrite_it(nx, k
     assert named_item(nx.config_dir, nx.server.host) == item
     assert keyring_daemon.label(**item) == UNTOUCHED
     assert keyring_daemon.modified(**item) == written
-    base = {"service": item["service"], "username": f"{nx.server.host} in {nx.config_dir}"}
+    base = {
+        "service": item["service"],
+        "username": f"{nx.server.host} (user 42, org 7) in {nx.config_dir}",
+    }
     assert keyring_daemon.lookup(**base) is None  # no second copy of the key either

@@ -372,6 +372,8 @@ class FakeNexla:
 
         self._tokens: dict[str, TokenInfo] = {}
         self._service_keys: dict[str, tuple[dict, dict | None]] = {}
+        # user id -> (the orgs the user belongs to, the default one): see add_memberships.
+        self._memberships: dict[object, tuple[list[dict], dict | None]] = {}
         self._faults: dict[tuple[str, str], list[list]] = {}  # key -> [[Fault, remaining|None]]
         self._delays: dict[tuple[str, str], float] = {}
         self.requests: list[RequestRecord] = []
@@ -545,6 +547,34 @@ class FakeNexla:
         org_value = dict(DEFAULT_ORG) if org is DEFAULT else org
         with self._lock:
             self._service_keys[key] = (dict(user or DEFAULT_USER), org_value)
+
+    def add_memberships(
+        self, user: dict | None, orgs: list[dict], default_org: dict | None = None
+    ) -> None:
+        """Make `user` a member of every org in `orgs`, `default_org` (else the first) the one
+        a sign-in lands in. The user record then lists them all (`org_memberships`) and names
+        the default (`default_org`), whatever org a token is in, as Nexla's does. Without
+        this, a user belongs to the org of the token alone."""
+        user = user or DEFAULT_USER
+        chosen = default_org or (orgs[0] if orgs else None)
+        with self._lock:
+            self._memberships[user.get("id")] = (
+                [dict(org) for org in orgs],
+                dict(chosen) if chosen else None,
+            )
+
+    def sign_in(self, user: dict | None = None, org: dict | None | _Default = DEFAULT) -> str:
+        """A token as the UI's /token page hands one out: in `org`, else the user's default
+        org (add_memberships), else DEFAULT_ORG. A token for an org the user is not a
+        member of is an error of the test."""
+        user = user or DEFAULT_USER
+        with self._lock:
+            orgs, default = self._memberships.get(user.get("id"), ([], None))
+        if org is DEFAULT:
+            org = default if default is not None else dict(DEFAULT_ORG)
+        if orgs and org is not None and all(o.get("id") != org.get("id") for o in orgs):
+            raise AssertionError(f"user {user.get('id')} is not a member of org {org.get('id')}")
+        return self.issue_token(user, org)
 
     def remove_service_key(self, key: str) -> None:
         with self._lock:
@@ -837,13 +867,16 @@ class FakeNexla:
                 "email_verified_at": _CREATED_AT,
                 "org": info.impersonator.get("org"),
             }
+        with self._lock:
+            memberships = self._memberships.get(user.get("id"))
+        orgs, default = memberships if memberships else ([org] if org else [], org)
         view.update(
             {
-                "default_org": {"id": org["id"], "name": org["name"]} if org else None,
+                "default_org": {"id": default["id"], "name": default["name"]} if default else None,
                 "user_tier": None,
                 "status": "ACTIVE",
                 "account_locked": False,
-                "org_memberships": [_org_membership_entry(org)] if org else [],
+                "org_memberships": [_org_membership_entry(each) for each in orgs],
                 "custodian_for_orgs": [],
                 "custodian_for_domains": [],
                 "email_verified_at": _CREATED_AT,

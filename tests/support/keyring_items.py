@@ -11,9 +11,13 @@ SERVICE = "nexla service key"
 
 
 def keyring_reference(nx, config_dir=None) -> dict[str, str]:
-    """The item `--save-key` keeps the fake server's environment's key in (docs/keyring.md),
-    for the test's config dir or `config_dir`."""
-    return {"service": SERVICE, "username": f"{nx.server.host} in {config_dir or nx.config_dir}"}
+    """The item `--save-key` keeps the key of the fake server's default identity in
+    (docs/keyring.md), for the test's config dir or `config_dir`."""
+    who = f"(user {DEFAULT_USER['id']}, org {DEFAULT_ORG['id']})"
+    return {
+        "service": SERVICE,
+        "username": f"{nx.server.host} {who} in {config_dir or nx.config_dir}",
+    }
 
 
 def minted_record(nx, session: dict, **saved) -> dict:

@@ -18,7 +18,7 @@ from pathlib import Path
 STORE_NAME = "credentials.json"
 # `nexla` leaves this empty file beside the store once it has written it (docs/file-format.md).
 LOCK_NAME = STORE_NAME + ".lock"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def now() -> int:

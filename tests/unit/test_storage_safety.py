@@ -75,7 +75,7 @@ def test_store_set_aside_and_lock_files_are_0600(tmp_path):
         (b'{"version": 1e400, "environments": {}}', CorruptStore),
         (b'{"version": 0, "current": null, "environments": {}}', CorruptStore),
         (b'{"version": true, "current": null, "environments": {}}', CorruptStore),
-        (b'{"version": 3, "environments": {}}', ConfigError),
+        (b'{"version": 4, "environments": {}}', ConfigError),
     ],
 )
 def test_odd_values_in_the_file_are_reported_not_crashed_on(tmp_path, raw, expected):

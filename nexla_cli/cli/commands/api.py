@@ -9,7 +9,7 @@ import typer
 from nexla_cli.auth import apitarget, storedsessions
 from nexla_cli.auth.apitarget import ApiTarget
 from nexla_cli.cli.commands import api_support
-from nexla_cli.cli.commands.common import EnvOption
+from nexla_cli.cli.commands.common import EnvOption, OrgOption, UserOption
 from nexla_cli.core import settings
 from nexla_cli.core.errors import AuthError, UsageError
 from nexla_cli.core.text import escape_controls
@@ -123,6 +123,8 @@ def api(
     include: IncludeOption = False,
     paginate: PaginateOption = False,
     max_pages: MaxPagesOption = api_support.DEFAULT_MAX_PAGES,
+    org: OrgOption = None,
+    user: UserOption = None,
 ) -> None:
     """Make an authenticated call to the Nexla API and print the response body.
 
@@ -146,6 +148,8 @@ def api(
         include=include,
         paginate=paginate,
         max_pages=max_pages,
+        org=org,
+        user=user,
     )
 
 
@@ -161,6 +165,8 @@ def run_api(
     include: bool = False,
     paginate: bool = False,
     max_pages: int = api_support.DEFAULT_MAX_PAGES,
+    org: Optional[str] = None,
+    user: Optional[str] = None,
 ) -> None:
     pairs = [_parse_field(raw) for raw in fields or []]
     extra_headers = _parse_headers(headers or [])
@@ -171,7 +177,7 @@ def run_api(
     else:
         verb = _choose_method(method, sends_body)
     body = _read_input(deps, input_file) if input_file is not None else None
-    target = apitarget.api_target(deps, env)
+    target = apitarget.api_target(deps, env, org=org, user=user)
     url = api_support.resolve_api_url(target.api_url, path)
     caller = _Caller(deps, target)
     out = _Stdout(deps)

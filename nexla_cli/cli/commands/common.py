@@ -11,7 +11,7 @@ from typer._click.core import Context as ClickContext
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperCommand, TyperGroup
 
-from nexla_cli.core import lineedit, names, pasted, suggest, timefmt
+from nexla_cli.core import identities, lineedit, names, pasted, suggest, timefmt
 from nexla_cli.core.errors import NetworkError, UsageError
 from nexla_cli.core.model import MAX_SECRET_LENGTH, Session, fits_a_header
 
@@ -31,10 +31,27 @@ def complete_env_names(ctx: typer.Context, incomplete: str) -> List[str]:
     return env_names(incomplete, deps.environ)
 
 
+def complete_org_names(ctx: typer.Context, incomplete: str) -> List[str]:
+    """The orgs of the stored identities, for TAB completion after --org: no network."""
+    from nexla_cli.cli.completion import TabPress
+    from nexla_cli.fast.fastcomplete import org_names
+
+    deps: Deps = ctx.find_root().obj
+    TabPress.names_offered = True  # org names are never files either
+    return org_names(incomplete, deps.environ)
+
+
 def _refuse_empty_env(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
     # `--env "$UNSET"` must not quietly mean the current environment (and log it out).
     if value is not None and not value.strip() and not ctx.resilient_parsing:
         raise UsageError("--env needs an environment name, e.g. --env dataops.nexla.io")
+    return value
+
+
+def _refuse_empty_choice(ctx: typer.Context, value: Optional[str]) -> Optional[str]:
+    # As for --env: `--org "$UNSET"` must not quietly mean the active identity.
+    if value is not None and not value.strip() and not ctx.resilient_parsing:
+        raise UsageError("--org and --user need a value, e.g. --org acme")
     return value
 
 
@@ -100,6 +117,28 @@ EnvOption = Annotated[
         autocompletion=complete_env_names,
         show_default=False,
         callback=_refuse_empty_env,
+    ),
+]
+OrgOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--org",
+        metavar="ORG",
+        help="Which org's identity on the environment: its id or name, in any case "
+        "(default: $NEXLA_ORG, else the environment's active identity).",
+        autocompletion=complete_org_names,
+        show_default=False,
+        callback=_refuse_empty_choice,
+    ),
+]
+UserOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--user",
+        metavar="EMAIL",
+        help="Which user's identity, where two users share an org (default: $NEXLA_USER).",
+        show_default=False,
+        callback=_refuse_empty_choice,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
@@ -616,10 +655,11 @@ def describe_expiry(session: Session, now: float) -> str:
 def describe_user(
     user: Dict[str, Any], org: Optional[Dict[str, Any]] = None, *, impersonation: bool = True
 ) -> str:
-    """`Ada <ada@example.com> (org Example), impersonated by Grace <grace@nexla.com>`."""
+    """`Ada <ada@example.com> in Acme (org 7), impersonated by Grace <grace@nexla.com>`:
+    the org as every message names an identity's (core/identities.py)."""
     who = describe_person(user)
-    if org and org.get("name"):
-        who += f" (org {org['name']})"
+    if org and (org.get("name") or org.get("id") is not None):
+        who += " in " + identities.org_label(org.get("name"), org.get("id"))
     if impersonation and user.get("impersonated"):
         who += f", impersonated by {describe_impersonator(user)}"
     return who

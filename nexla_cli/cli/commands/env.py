@@ -1,6 +1,6 @@
 """`nexla env …`: sign in per environment and manage the environments."""
 
-from typing import Annotated, Any, Dict, Optional, Tuple
+from typing import Annotated, Any, Dict, List, Optional, Tuple
 
 import typer
 
@@ -10,6 +10,8 @@ from nexla_cli.cli.commands.common import (
     EnvOption,
     Group,
     JsonOption,
+    OrgOption,
+    UserOption,
     check_api_accepts_connections,
     check_host_resolves,
     check_token,
@@ -26,7 +28,7 @@ from nexla_cli.cli.commands.common import (
     read_secret_line_from_stdin,
     stdin_is_terminal,
 )
-from nexla_cli.core import names
+from nexla_cli.core import identities, names
 from nexla_cli.core.errors import (
     AuthError,
     ConfigError,
@@ -38,7 +40,7 @@ from nexla_cli.core.model import Session
 from nexla_cli.deps import Deps
 from nexla_cli.http import client
 from nexla_cli.storage import keys
-from nexla_cli.storage.store import CorruptStore, Environment, StoreData
+from nexla_cli.storage.store import CorruptStore, Environment, Identity, StoreData
 
 env_app = typer.Typer(
     cls=Group, help="Sign in to Nexla environments and manage them.", no_args_is_help=True
@@ -255,12 +257,10 @@ def _obtain_token(
 def _sign_in(
     deps: Deps, name: str, token: str, *, api_url: Optional[str], verify: bool, make_current: bool
 ) -> None:
-    signed_in, dropped_key = signin.sign_in_with_token(
+    signed_in, added = signin.sign_in_with_token(
         deps, name, token, api_url=api_url, verify=verify, make_current=make_current
     )
     expiry = describe_expiry(signed_in, deps.now())
-    if dropped_key:
-        deps.out.info(f"Removed the service key saved for {name}: this session replaces it.")
     if not verify:
         deps.out.info(
             f"Saved the token for {name} without checking it (--no-verify); the first command "
@@ -269,6 +269,12 @@ def _sign_in(
         return
     who = describe_user(signed_in.user, signed_in.org)
     deps.out.info(f"Signed in to {name} as {who}; session {expiry}.")
+    if added and len(signin.identities_on(deps, name)) > 1:
+        identity = identities.label_of(signed_in.user, signed_in.org)
+        deps.out.info(
+            f"Added {identity} to {name}; it is now active there (the others stay signed in: "
+            "`nexla env list`)."
+        )
 
 
 @env_app.command("list", cls=Command, short_help="List the environments and who is signed in.")
@@ -306,7 +312,7 @@ def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> N
     for name in sorted(data.environments):
         env = data.environments[name]
         rows.append((name, name == data.current, env, env.session))
-    checks = {}
+    checks: Dict[Tuple[str, Any], Dict[str, Any]] = {}
     if check:
         checks = environments.check_environments(deps, data)
     if as_json:
@@ -314,24 +320,53 @@ def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> N
         for name, current, env, stored in rows:
             entry = _env_json(name, current, env, stored, now)
             if check:
-                entry.update(_check_json(checks.get(name)))
+                entry.update(_check_json(_active_check(checks, name, env)))
+                for each, listed in zip(env.identities(), entry["identities"], strict=True):
+                    listed.update(_check_json(checks.get((name, each.key))))
             listing.append(entry)
         out.json_result(listing)
     elif not rows:
         out.info("No environments configured; run `nexla env configure`.")
     else:
         width = max(len(name) for name, *_ in rows)
-        for name, current, _env, stored in rows:
+        for name, current, env, stored in rows:
             marker = "*" if current else " "
-            if stored is None:
-                detail = "not signed in"
-            else:
-                detail = f"{describe_user(stored.user, stored.org)}, {describe_expiry(stored, now)}"
-            if name in checks:
-                detail += f"  [{_describe_check(checks[name])}]"
+            detail = _list_detail(stored, now, _active_check(checks, name, env))
             out.display(f"{marker} {name.ljust(width)}  {detail}")
+            for other in env.others:
+                found = checks.get((name, other.key))
+                out.display(f"  {' ' * width}  + {_other_detail(other, now, found)}")
     if check:
         _raise_for_checks(checks, data)
+
+
+def _active_check(
+    checks: Dict[Tuple[str, Any], Dict[str, Any]], name: str, env: Environment
+) -> Optional[Dict[str, Any]]:
+    """The check of NAME's active identity (or of $NEXLA_ACCESS_TOKEN's token)."""
+    found = checks.get((name, None))
+    return found if found is not None else checks.get((name, env.active.key))
+
+
+def _list_detail(stored: Optional[Session], now: float, found: Optional[Dict[str, Any]]) -> str:
+    if stored is None:
+        detail = "not signed in"
+    else:
+        detail = f"{describe_user(stored.user, stored.org)}, {describe_expiry(stored, now)}"
+    if found is not None:
+        detail += f"  [{_describe_check(found)}]"
+    return detail
+
+
+def _other_detail(identity: Identity, now: float, found: Optional[Dict[str, Any]]) -> str:
+    """An identity that is not active, on its own line below its environment's."""
+    stored = identity.session_unless_damaged()
+    if stored is None:
+        return "an identity whose session cannot be read"
+    detail = f"{_identity_label(stored)}, {describe_expiry(stored, now)}"
+    if found is not None:
+        detail += f"  [{_describe_check(found)}]"
+    return detail
 
 
 def _describe_check(result: Dict[str, Any]) -> str:
@@ -357,28 +392,48 @@ def _check_json(result: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     }
 
 
-def _raise_for_checks(checks: Dict[str, Dict[str, Any]], data: StoreData) -> None:
+def _raise_for_checks(checks: Dict[Tuple[str, Any], Dict[str, Any]], data: StoreData) -> None:
     from nexla_cli.auth.environments import REJECTED, UNREACHABLE
 
-    rejected = [name for name, result in checks.items() if result["status"] == REJECTED]
-    unreachable = [name for name, result in checks.items() if result["status"] == UNREACHABLE]
+    def named(status: str) -> List[Tuple[str, Any]]:
+        return [where for where, result in checks.items() if result["status"] == status]
+
+    def listed(found: List[Tuple[str, Any]]) -> str:
+        return ", ".join(dict.fromkeys(name for name, _ in found))
+
+    rejected, unreachable = named(REJECTED), named(UNREACHABLE)
     if rejected:
-        also = f" ({', '.join(unreachable)} could not be reached)" if unreachable else ""
+        also = f" ({listed(unreachable)} could not be reached)" if unreachable else ""
+        name, who = rejected[0]
+        env = data.environments.get(name)
         raise AuthError(
-            f"the server rejected the token of {', '.join(rejected)}{also}",
-            hint=storedsessions.session_hint(rejected[0], data.environments.get(rejected[0])),
+            f"the server rejected the token of {listed(rejected)}{also}",
+            hint=_hint_for(name, env, who),
         )
     if unreachable:
         # The reasons are on the listing's lines; the hint follows them (a CA, or waiting).
-        reasons = " ".join(str(checks[name].get("error") or "") for name in unreachable)
+        reasons = " ".join(str(checks[where].get("error") or "") for where in unreachable)
         raise NetworkError(
-            f"could not reach the server of {', '.join(unreachable)}", hint=network_hint(reasons)
+            f"could not reach the server of {listed(unreachable)}", hint=network_hint(reasons)
         )
 
 
+def _hint_for(name: str, env: Optional[Environment], who: Any) -> str:
+    identity = env.find(who) if env is not None else None
+    return storedsessions.session_hint(name, identity, storedsessions.org_option(env, identity))
+
+
 def _env_json(
-    name: str, current: bool, env: Environment, stored: Optional[Session], now: float
+    name: str,
+    current: bool,
+    env: Environment,
+    stored: Optional[Session],
+    now: float,
+    identity: Optional[Identity] = None,
 ) -> Dict[str, Any]:
+    """One environment, its fields those of `identity` (default: the active one), with
+    every identity listed in `identities`."""
+    holder = identity if identity is not None else env.active
     data = {
         "name": name,
         "current": current,
@@ -393,27 +448,56 @@ def _env_json(
         "expires_estimated": stored.expires_estimated if stored else None,
         "expiry_source": stored.expiry_source if stored else None,
         "expired": stored.is_expired(now) if stored else None,
-        "service_key_saved": keys.is_saved(env),
+        "service_key_saved": keys.is_saved(holder),
         # "keyring", "file" or null: where a saved key is (never the key itself).
-        "service_key_location": keys.location(env),
+        "service_key_location": keys.location(holder),
+        "identity": _identity_label(stored),
+        "identities": [_identity_json(each, each is env.active, now) for each in env.identities()],
     }
     return data
 
 
+def _identity_label(stored: Optional[Session]) -> Optional[str]:
+    return identities.label_of(stored.user, stored.org) if stored is not None else None
+
+
+def _identity_json(identity: Identity, active: bool, now: float) -> Dict[str, Any]:
+    """One identity for --json: who, in which org, whether active, its session's state."""
+    stored = identity.session_unless_damaged()
+    return {
+        "identity": _identity_label(stored),
+        "active": active,
+        "user": stored.user if stored else None,
+        "org": stored.org if stored else None,
+        "source": stored.source if stored else None,
+        "expires_at": iso_utc(stored.expires_at) if stored else None,
+        "expired": stored.is_expired(now) if stored else None,
+        "session_damaged": identity.session_damaged,
+        "service_key_saved": keys.is_saved(identity),
+        "service_key_location": keys.location(identity),
+    }
+
+
 @env_app.command("use", cls=Command, short_help="Make NAME the current environment.")
-def env_use(ctx: typer.Context, name: EnvNameArgument) -> None:
+def env_use(
+    ctx: typer.Context, name: EnvNameArgument, org: OrgOption = None, user: UserOption = None
+) -> None:
     """Make NAME the current environment: the one commands act on without --env.
 
-    $NEXLA_ENV, when set, still wins over the current environment.
+    With --org (and --user), also make that identity the active one on NAME: the one
+    commands use there without --org. $NEXLA_ENV and $NEXLA_ORG, when set, still win.
 
     \b
     Examples:
       nexla env use dataops.nexla.io
       nexla env use localhost:8443
+      nexla env use dataops.nexla.io --org acme
     """
     deps: Deps = ctx.obj
-    chosen = environments.use_env(deps, name)
+    chosen, identity = environments.use_env(deps, name, org, user)
     deps.out.info(f"Current Environment: {chosen}")
+    if identity:
+        deps.out.info(f"Active identity on {chosen}: {identity}")
 
 
 @env_app.command("show", cls=Command, short_help="Show one environment in full.")
@@ -424,6 +508,8 @@ def env_show(
     check: Annotated[
         bool, typer.Option("--check", help="Ask the server whether the token is still accepted.")
     ] = False,
+    org: OrgOption = None,
+    user: UserOption = None,
 ) -> None:
     """Show one environment in full: URLs, user, org, expiry, and the token masked.
 
@@ -436,17 +522,25 @@ def env_show(
       nexla env show --env beta.nexla.com --check
       nexla env show --json
     """
-    run_env_show(ctx.obj, env, as_json=as_json, check=check)
+    run_env_show(ctx.obj, env, as_json=as_json, check=check, org=org, user=user)
 
 
 def run_env_show(
-    deps: Deps, env: Optional[str], *, as_json: bool = False, check: bool = False
+    deps: Deps,
+    env: Optional[str],
+    *,
+    as_json: bool = False,
+    check: bool = False,
+    org: Optional[str] = None,
+    user: Optional[str] = None,
 ) -> None:
     data = storedsessions.load(deps)
     name = storedsessions.resolve_env_name(deps, data, env)
-    record = data.environments[name]
+    environment = data.environments[name]
+    record = environment.find(storedsessions.choose_identity(deps, data, name, org, user))
+    assert record is not None
     stored = record.session
-    details = _env_json(name, name == data.current, record, stored, deps.now())
+    details = _env_json(name, name == data.current, environment, stored, deps.now(), record)
     details["token_page"] = names.token_page_url(name)
     details["token"] = mask_token(stored.access_token) if stored else None
     accepted = None
@@ -455,7 +549,7 @@ def run_env_show(
     check_result: Dict[str, Any] = {}
     unreached: Optional[NetworkError] = None
     if check:
-        check_result, unreached = _show_check(deps, name, record, stored, nothing_to_check)
+        check_result, unreached = _show_check(deps, name, environment, stored, nothing_to_check)
         accepted = check_result["accepted"]
         details["accepted"] = accepted
     if as_json:
@@ -471,7 +565,12 @@ def run_env_show(
         )
     if check and not accepted:
         reason = check_result.get("reason") or "the token was not accepted"
-        raise AuthError(f"{name}: {reason}", hint=storedsessions.session_hint(name, record))
+        raise AuthError(
+            f"{name}: {reason}",
+            hint=storedsessions.session_hint(
+                name, record, storedsessions.org_option(environment, record)
+            ),
+        )
 
 
 def _show_check(
@@ -529,6 +628,13 @@ def _print_show(
     lines.append(
         ("Service key", f"saved in the {keys.LOCATION_LABELS[where]}" if where else "not saved")
     )
+    others = [
+        each["identity"]
+        for each in details["identities"]
+        if each["identity"] != details["identity"]
+    ]
+    if others:
+        lines.append(("Also signed in", "; ".join(str(other) for other in others) + " (--org)"))
     if "accepted" in details and not checked:
         lines.append(("Server check", "not signed in, nothing checked"))
     elif "accepted" in details and details["accepted"] is None:
@@ -546,24 +652,30 @@ def _print_show(
 def env_logout(
     ctx: typer.Context,
     env: EnvOption = None,
-    all_envs: Annotated[bool, typer.Option("--all", help="Log out of every environment.")] = False,
+    all_envs: Annotated[
+        bool, typer.Option("--all", help="Log out of every environment, every identity.")
+    ] = False,
+    org: OrgOption = None,
+    user: UserOption = None,
 ) -> None:
     """Log out: end the session on the server, then forget the token and any saved key.
 
-    The environment stays configured; `nexla env login` signs in to it again.
+    One identity: the active one, or the one --org (and --user) choose; the others stay
+    signed in. The environment stays configured; `nexla env login` signs in to it again.
 
     \b
     Examples:
       nexla env logout
       nexla env logout --env beta.nexla.com
+      nexla env logout --org acme
       nexla env logout --all
     """
     deps: Deps = ctx.obj
     storedsessions.warn_if_access_token_override(deps)
-    results = environments.logout(deps, env, all_envs=all_envs)
-    logged_out = [result.name for result in results if result.had_session]
-    signed_out = [result.name for result in results if not result.had_session]
-    # One line each, however many environments: the warnings above said what the server missed.
+    results = environments.logout(deps, env, all_envs=all_envs, org=org, user=user)
+    logged_out = [result.where for result in results if result.had_session]
+    signed_out = [result.where for result in results if not result.had_session]
+    # One line each, however many identities: the warnings above said what the server missed.
     if logged_out:
         deps.out.info(f"Logged out of {', '.join(logged_out)}.")
     if signed_out:

@@ -13,6 +13,8 @@ from nexla_cli.cli.commands.common import (
     EnvOption,
     Group,
     JsonOption,
+    OrgOption,
+    UserOption,
     check_secret,
     describe_expiry,
     describe_source,
@@ -53,6 +55,8 @@ def token_refresh(
     env: EnvOption = None,
     as_json: JsonOption = False,
     print_token: PrintOption = False,
+    org: OrgOption = None,
+    user: UserOption = None,
 ) -> None:
     """Refresh the session token now (POST /token/refresh) and store the new one.
 
@@ -66,16 +70,22 @@ def token_refresh(
       nexla token refresh --env beta.nexla.com --json
       TOKEN=$(nexla token refresh --print)
     """
-    run_token_refresh(ctx.obj, env, as_json=as_json, print_token=print_token)
+    run_token_refresh(ctx.obj, env, as_json=as_json, print_token=print_token, org=org, user=user)
 
 
 def run_token_refresh(
-    deps: Deps, env: Optional[str], *, as_json: bool = False, print_token: bool = False
+    deps: Deps,
+    env: Optional[str],
+    *,
+    as_json: bool = False,
+    print_token: bool = False,
+    org: Optional[str] = None,
+    user: Optional[str] = None,
 ) -> None:
     if as_json and print_token:
         raise UsageError("--json and --print cannot be used together")
     storedsessions.warn_if_access_token_override(deps)
-    name, renewed = renewal.refresh_now(deps, env)
+    name, renewed = renewal.refresh_now(deps, env, org=org, user=user)
     verb = "Minted" if renewed.source == "service_key" else "Refreshed"
     _print_session(deps, name, renewed, as_json=as_json, print_token=print_token, verb=verb)
 
@@ -202,7 +212,13 @@ MinTtlOption = Annotated[
 
 
 @token_app.command("print", cls=Command, short_help="Print the access token, for scripts.")
-def token_print(ctx: typer.Context, env: EnvOption = None, min_ttl: MinTtlOption = 0) -> None:
+def token_print(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    min_ttl: MinTtlOption = 0,
+    org: OrgOption = None,
+    user: UserOption = None,
+) -> None:
     """Print the access token and a newline to stdout, nothing else, for $(…) in scripts.
 
     The token is refreshed first when it is due (or minted from a saved service key), or
@@ -213,14 +229,22 @@ def token_print(ctx: typer.Context, env: EnvOption = None, min_ttl: MinTtlOption
       nexla token print
       nexla token print --env beta.nexla.com
       nexla token print --min-ttl 1800
+      nexla token print --org acme
       curl -H "Authorization: Bearer $(nexla token print)" \\
         https://dataops.nexla.io/nexla-api/users/current
     """
-    run_token_print(ctx.obj, env, min_ttl)
+    run_token_print(ctx.obj, env, min_ttl, org=org, user=user)
 
 
-def run_token_print(deps: Deps, env: Optional[str], min_ttl: int = 0) -> None:
-    deps.out.result(renewal.live_token(deps, env, min_ttl))
+def run_token_print(
+    deps: Deps,
+    env: Optional[str],
+    min_ttl: int = 0,
+    *,
+    org: Optional[str] = None,
+    user: Optional[str] = None,
+) -> None:
+    deps.out.result(renewal.live_token(deps, env, min_ttl, org=org, user=user))
 
 
 class ExportFormat(str, enum.Enum):
@@ -253,6 +277,8 @@ def token_export(
         ),
     ] = ExportFormat.sh,
     min_ttl: MinTtlOption = 0,
+    org: OrgOption = None,
+    user: UserOption = None,
 ) -> None:
     """Print NEXLA_API_URL, NEXLA_ACCESS_TOKEN and NEXLA_ENV for a shell to evaluate.
 
@@ -269,7 +295,7 @@ def token_export(
     from nexla_cli.auth import handoff
 
     deps: Deps = ctx.obj
-    handed = handoff.handoff(deps, env, min_ttl)
+    handed = handoff.handoff(deps, env, min_ttl, org=org, user=user)
     if fmt is not ExportFormat.json:  # json escapes what the encoding cannot hold itself
         _refuse_what_stdout_cannot_hold(deps, handed.variables)
     deps.out.result(handoff.render(handed, "sh" if fmt in SAME_AS_SH else fmt.value))
@@ -309,6 +335,8 @@ def token_exec(
     ],
     env: EnvOption = None,
     min_ttl: MinTtlOption = 0,
+    org: OrgOption = None,
+    user: UserOption = None,
 ) -> None:
     """Run COMMAND with NEXLA_API_URL, NEXLA_ACCESS_TOKEN and NEXLA_ENV set.
 
@@ -326,7 +354,7 @@ def token_exec(
     from nexla_cli.cli import tokenexec
 
     deps: Deps = ctx.obj
-    variables = handoff.handoff(deps, env, min_ttl).variables
+    variables = handoff.handoff(deps, env, min_ttl, org=org, user=user).variables
     # COMMAND's status is final and its streams are its own: exit at once, without the
     # newline the app writes after an interrupted command of its own (status 130).
     raise SystemExit(tokenexec.run_command(deps, command, variables))
@@ -335,7 +363,13 @@ def token_exec(
 @token_app.command(
     "status", cls=Command, short_help="Whether there is a valid session, and until when."
 )
-def token_status(ctx: typer.Context, env: EnvOption = None, as_json: JsonOption = False) -> None:
+def token_status(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    as_json: JsonOption = False,
+    org: OrgOption = None,
+    user: UserOption = None,
+) -> None:
     """Show whether there is a valid session: expiry, time left, source and user.
 
     Never the token, and nothing is sent to the server. Exit 0 when the session is valid,
@@ -346,34 +380,48 @@ def token_status(ctx: typer.Context, env: EnvOption = None, as_json: JsonOption 
       nexla token status
       nexla token status --env beta.nexla.com --json | jq .expires_in
     """
-    run_token_status(ctx.obj, env, as_json=as_json)
+    run_token_status(ctx.obj, env, as_json=as_json, org=org, user=user)
 
 
-def run_token_status(deps: Deps, env: Optional[str], *, as_json: bool = False) -> None:
-    report, expires_at, stored = _status_report(deps, env)
+def run_token_status(
+    deps: Deps,
+    env: Optional[str],
+    *,
+    as_json: bool = False,
+    org: Optional[str] = None,
+    user: Optional[str] = None,
+) -> None:
+    report, expires_at, stored = _status_report(deps, env, org, user)
     if as_json:
         deps.out.json_result(report)
     else:
         _print_status(deps, report, expires_at, stored)
     if not report["valid"]:
-        deps.out.tell("hint: " + _status_hint(deps, report["environment"]))
+        deps.out.tell("hint: " + _status_hint(deps, report["environment"], org, user))
         raise typer.Exit(int(AuthError.exit_code))
 
 
-def _status_hint(deps: Deps, name: str) -> str:
-    """What to do about NAME's missing or invalid session, fitting what is saved."""
-    env = storedsessions.load(deps).environments.get(name)
-    if env is None or env.session is None:
+def _status_hint(
+    deps: Deps, name: str, org: Optional[str] = None, user: Optional[str] = None
+) -> str:
+    """What to do about the chosen identity's missing or invalid session on NAME, fitting
+    what is saved."""
+    data = storedsessions.load(deps)
+    env = data.environments.get(name)
+    identity = (
+        env.find(storedsessions.choose_identity(deps, data, name, org, user)) if env else None
+    )
+    if identity is None or identity.session is None:
         return f"sign in with `nexla env login --env {name}`"
-    if not storedsessions.usable_saved_key(env) and storedsessions.refresh_may_revive(
-        env.session
+    if not storedsessions.usable_saved_key(identity) and storedsessions.refresh_may_revive(
+        identity.session
     ):
         return storedsessions.refresh_hint(name)
-    return storedsessions.session_hint(name, env)
+    return storedsessions.session_hint(name, identity, storedsessions.org_option(env, identity))
 
 
 def _status_report(
-    deps: Deps, env: Optional[str]
+    deps: Deps, env: Optional[str], org: Optional[str] = None, user: Optional[str] = None
 ) -> Tuple[Dict[str, Any], Optional[float], Optional[Session]]:
     """The `--json` report, the expiry as a time for the text form (None if unknown), and
     the stored session it describes (None for NEXLA_ACCESS_TOKEN or none stored)."""
@@ -398,9 +446,12 @@ def _status_report(
         }, stated, None
     data = storedsessions.load(deps)
     name = storedsessions.resolve_env_name(deps, data, env)
-    stored = data.environments[name].session
+    who = storedsessions.choose_identity(deps, data, name, org, user)
+    identity = data.environments[name].find(who)
+    assert identity is not None
+    stored = identity.session
     # Where a saved key is ("keyring", "file" or None), never the key.
-    key_location = keys.location(data.environments[name])
+    key_location = keys.location(identity)
     if stored is None:
         return {
             "environment": name,

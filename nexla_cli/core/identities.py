@@ -1,0 +1,152 @@
+"""Which identity of an environment a command acts on: one user in one org.
+
+`--org ORG` (the org's id, or its name in any case), else $NEXLA_ORG, else the
+environment's active identity; `--user EMAIL` (else $NEXLA_USER) narrows when two users
+share an org. A pure decision over what the environment holds (Candidate), so the fast
+path and the full app choose alike. Standard library only, and not even `typing`: the fast
+path imports it.
+"""
+
+from __future__ import annotations
+
+from nexla_cli.core import settings
+from nexla_cli.core.errors import ConfigError, UsageError
+from nexla_cli.core.text import escape_controls, shown
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from nexla_cli.core.model import JsonObject
+
+    Key = tuple[object, object]
+
+
+class Candidate:
+    """An identity as the choice sees it: who (user id, email) in which org (id, name)."""
+
+    __slots__ = ("user_id", "email", "org_id", "org_name")
+
+    def __init__(self, user_id: object, email: object, org_id: object, org_name: object) -> None:
+        self.user_id = user_id
+        self.email = email
+        self.org_id = org_id
+        self.org_name = org_name
+
+    @classmethod
+    def of(cls, user: JsonObject, org: JsonObject | None) -> Candidate:
+        org = org or {}
+        return cls(user.get("id"), user.get("email"), org.get("id"), org.get("name"))
+
+    @property
+    def key(self) -> Key:
+        return self.user_id, self.org_id
+
+    def __repr__(self) -> str:
+        return f"Candidate({self.label()!r})"
+
+    def label(self) -> str:
+        return label(self.email, self.org_name, self.org_id)
+
+
+def label(email: object, org_name: object, org_id: object) -> str:
+    """How an identity is named in every message: `ada@example.com in Acme (org 7)`."""
+    who = _plain(email) if email else "an unknown user"
+    if org_id is None and not org_name:
+        return f"{who} in no org"
+    return f"{who} in {org_label(org_name, org_id)}"
+
+
+def org_label(org_name: object, org_id: object) -> str:
+    """`Acme (org 7)`: an org as messages name it."""
+    name = _plain(org_name) if org_name else "an unnamed org"
+    return f"{name} (org {_plain(org_id)})"
+
+
+def _plain(value: object, limit: int = 120) -> str:
+    """A server's text as it is, its control characters escaped, cut to `limit`."""
+    text = escape_controls(str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def label_of(user: JsonObject, org: JsonObject | None) -> str:
+    return Candidate.of(user, org).label()
+
+
+def _org_matches(candidate: Candidate, org: str) -> bool:
+    wanted = org.strip().casefold()
+    return str(candidate.org_id).casefold() == wanted or (
+        isinstance(candidate.org_name, str) and candidate.org_name.strip().casefold() == wanted
+    )
+
+
+def _user_matches(candidate: Candidate, user: str) -> bool:
+    wanted = user.strip().casefold()
+    return (isinstance(candidate.email, str) and candidate.email.casefold() == wanted) or str(
+        candidate.user_id
+    ) == wanted
+
+
+def choose(
+    env: str,
+    candidates: Sequence[Candidate],
+    active: Key | None,
+    org: str | None,
+    user: str | None,
+    environ: Mapping[str, str],
+) -> Key | None:
+    """The key of the identity to act on; None for the active one when neither an org nor
+    a user is asked for (an environment nobody is signed in to has no active one).
+
+    ConfigError (exit 3) when no identity matches, naming those there are; UsageError
+    (exit 2) when several do, listing them.
+    """
+    org = org or settings.org_name(environ)
+    user = user or settings.user_email(environ)
+    if not org and not user:
+        return active
+    matching = list(candidates)
+    if org:
+        matching = [each for each in matching if _org_matches(each, org)]
+    if user:
+        matching = [each for each in matching if _user_matches(each, user)]
+    if not matching:
+        raise _none_matches(env, candidates, org, user)
+    if len(matching) > 1 and not org and active in [each.key for each in matching]:
+        return active  # --user alone: the active identity, when it is that user's
+    if len(matching) > 1:
+        raise UsageError(
+            f"{env} has {len(matching)} identities "
+            + (f"in org {shown(org, limit=60)}" if org else f"for {shown(str(user), limit=60)}")
+            + ": "
+            + "; ".join(each.label() for each in matching),
+            hint="choose one with --user EMAIL (or NEXLA_USER)"
+            if org
+            else "choose one with --org ORG (or NEXLA_ORG)",
+        )
+    return matching[0].key
+
+
+def _none_matches(
+    env: str, candidates: Sequence[Candidate], org: str | None, user: str | None
+) -> ConfigError:
+    asked = " and ".join(
+        part
+        for part in (
+            f"org {shown(org, limit=60)}" if org else "",
+            f"user {shown(user, limit=60)}" if user else "",
+        )
+        if part
+    )
+    if not candidates:
+        return ConfigError(
+            f"no identity for {asked} on {env}: nobody is signed in there; nothing was sent",
+            hint=f"sign in to that org: `nexla env login --env {env}` with a token from it, "
+            f"or `nexla token from-key --env {env}` with its service key",
+        )
+    there = "; ".join(each.label() for each in candidates)
+    return ConfigError(
+        f"no identity for {asked} on {env}; there are: {there}; nothing was sent",
+        hint=f"sign in to that org: `nexla env login --env {env}` with a token from it, "
+        f"or `nexla token from-key --env {env}` with its service key",
+    )
