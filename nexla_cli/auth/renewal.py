@@ -270,6 +270,19 @@ def _ask(
         request = step.request
 
 
+def _of_identity(stored: Session | None, body: JsonObject, source: str, now: float) -> Session:
+    """The session in a renewal's answer, of the identity it renewed where the answer does
+    not say whose it is: no user id keeps the stored user, no `org` at all keeps the stored
+    org (an explicit null is no org). A renewal never makes a session nobody's, which would
+    merge it with another identity (_one_identity_each)."""
+    session = session_from_token_response(body, source, now)
+    if stored is not None and session.user.get("id") is None:
+        session.user = dict(stored.user)
+    if stored is not None and "org" not in body:
+        session.org = dict(stored.org) if stored.org else None
+    return session
+
+
 def _remembering(stored: Session, failure: JsonObject) -> Session:
     """A copy of `stored` that remembers `failure` (model.Session.refresh_failure)."""
     copy = Session.from_dict(stored.to_dict())
@@ -293,15 +306,13 @@ def _answer(
             ex.sending("mint")
             body = client.mint(service_key)
             return renewal_plan.Answer(
-                "session", session_from_token_response(body, "service_key", deps.now())
+                "session", _of_identity(env.session, body, "service_key", deps.now())
             )
         stored = env.session
         assert stored is not None
         ex.sending("refresh")
         body = client.refresh(stored.access_token)
-        return renewal_plan.Answer(
-            "session", session_from_token_response(body, "refreshed", deps.now())
-        )
+        return renewal_plan.Answer("session", _of_identity(stored, body, "refreshed", deps.now()))
     except AuthError:
         return renewal_plan.Answer("refused")
     except ApiRefused as exc:

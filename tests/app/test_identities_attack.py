@@ -1,0 +1,35 @@
+"""Identities under hostile conditions (README, "Several orgs"; docs/signing-in.md, "Another
+org, another identity"; docs/file-format.md): a server whose answers leave out or bend who a
+session is, hand-edited files, odd --org values. No saved key is lost, and one identity's
+token or key is never used for another."""
+
+from __future__ import annotations
+
+from tests.support.fake_nexla import Fault
+from tests.support.orgs import ACME_KEY, GLOBEX_KEY, keys_for_both
+from tests.support.stores import env_record
+
+
+def _saved_keys(nx) -> list[object]:
+    record = env_record(nx.config_dir, nx.server.host)
+    found = [record.get("saved_key")]
+    found += [other.get("saved_key") for other in record.get("other_identities", [])]
+    return found
+
+
+def test_a_refresh_answer_that_names_nobody_keeps_the_identity_and_both_keys(nx):
+    # A server whose /token/refresh answers with a token alone (no user, no org): the
+    # renewed session is still the identity it renewed, so the two never merge.
+    keys_for_both(nx)
+    for org in ("acme", "globex"):
+        nx.server.add_fault(
+            "POST",
+            "/token/refresh",
+            Fault.status(200, {"access_token": f"tok-bare-{org}", "expires_in": 3600}),
+        )
+        nx.ok("token", "refresh", "--org", org)
+    keys = _saved_keys(nx)
+    assert {"in": "file", "key": ACME_KEY} in keys
+    assert {"in": "file", "key": GLOBEX_KEY} in keys
+    assert nx.ok("token", "print", "--org", "acme").stdout == "tok-bare-acme\n"
+    assert nx.ok("token", "print", "--org", "globex").stdout == "tok-bare-globex\n"
