@@ -211,14 +211,17 @@ def _renew_locked(
             step = renewal_plan.not_sent(situation, exc.message, exc)
         else:
             step = _ask(deps, ex, identity, situation, step.request, deps.client(api_url))
-            _one_identity_each(ex, env, identity, name)
+            if stored.user.get("id") is None:
+                _one_identity_each(ex, env, identity, name)
     return _settle(deps, step)
 
 
 def _one_identity_each(ex: Exchange, env: Environment, renewed: Identity, name: str) -> None:
     """A session stored without knowing whose it was (`--no-verify`) learns it from the
     server's answer: where another identity is that user in that org, the two become one,
-    the renewed session kept and a key saved for either kept (the other's item forgotten)."""
+    the renewed session kept and a key saved for either kept (the other's item forgotten).
+    Only such a session: one whose identity was known is never merged into another, whatever
+    the server answers, so no identity's key is forgotten by another's renewal."""
     for other in list(env.identities()):
         if other is renewed or other.key != renewed.key or renewed.key is None:
             continue

@@ -6,7 +6,7 @@ token or key is never used for another."""
 from __future__ import annotations
 
 from tests.support.fake_nexla import Fault
-from tests.support.orgs import ACME_KEY, GLOBEX_KEY, keys_for_both
+from tests.support.orgs import ACME_KEY, ADA, GLOBEX, GLOBEX_KEY, keys_for_both
 from tests.support.stores import env_record
 
 
@@ -33,3 +33,26 @@ def test_a_refresh_answer_that_names_nobody_keeps_the_identity_and_both_keys(nx)
     assert {"in": "file", "key": GLOBEX_KEY} in keys
     assert nx.ok("token", "print", "--org", "acme").stdout == "tok-bare-acme\n"
     assert nx.ok("token", "print", "--org", "globex").stdout == "tok-bare-globex\n"
+
+
+def test_a_renewal_answer_naming_another_identity_loses_neither_key(nx):
+    # A server that answers Acme's refresh with a session it says is Globex's: Acme's
+    # identity was known, so it is not merged into Globex's, and neither key is forgotten.
+    keys_for_both(nx)
+    nx.server.add_fault(
+        "POST",
+        "/token/refresh",
+        Fault.status(
+            200,
+            {
+                "access_token": "tok-bent",
+                "expires_in": 3600,
+                "user": dict(ADA),
+                "org": dict(GLOBEX),
+            },
+        ),
+    )
+    nx.run("token", "refresh", "--org", "acme")
+    keys = _saved_keys(nx)
+    assert {"in": "file", "key": ACME_KEY} in keys
+    assert {"in": "file", "key": GLOBEX_KEY} in keys
