@@ -23,6 +23,7 @@ from nexla_cli.core.errors import (
     NexlaError,
     UsageError,
 )
+from nexla_cli.core.identities import same_key
 from nexla_cli.core.model import Session, session_from_token_response
 from nexla_cli.http.client import NexlaClient
 from nexla_cli.storage import keys
@@ -223,7 +224,7 @@ def _one_identity_each(ex: Exchange, env: Environment, renewed: Identity, name: 
     Only such a session: one whose identity was known is never merged into another, whatever
     the server answers, so no identity's key is forgotten by another's renewal."""
     for other in list(env.identities()):
-        if other is renewed or other.key != renewed.key or renewed.key is None:
+        if other is renewed or not same_key(other.key, renewed.key) or renewed.key is None:
             continue
         if renewed.saved_key is None:
             renewed.saved_key, other.saved_key = other.saved_key, None

@@ -49,6 +49,15 @@ class Candidate:
         return label(self.email, self.org_name, self.org_id)
 
 
+def same_key(one: Key | None, other: Key | None) -> bool:
+    """Whether two identity keys name the same identity: equal ids of the same JSON type.
+    Python takes 1 for true and 7 for 7.0; JSON and the server do not, and two orgs a server
+    named so are two identities, never one's session or key taken for the other's."""
+    if one is None or other is None:
+        return one is other
+    return one == other and all(type(a) is type(b) for a, b in zip(one, other, strict=True))
+
+
 def label(email: object, org_name: object, org_id: object) -> str:
     """How an identity is named in every message: `ada@example.com in Acme (org 7)`."""
     who = _plain(email) if email else "an unknown user"
@@ -112,7 +121,7 @@ def choose(
         matching = [each for each in matching if _user_matches(each, user)]
     if not matching:
         raise _none_matches(env, candidates, org, user)
-    if len(matching) > 1 and not org and active in [each.key for each in matching]:
+    if len(matching) > 1 and not org and any(same_key(active, each.key) for each in matching):
         return active  # --user alone: the active identity, when it is that user's
     if len(matching) > 1:
         raise UsageError(

@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from nexla_cli.core.errors import ConfigError, StoreBusy
+from nexla_cli.core.identities import same_key
 from nexla_cli.core.model import Session
 
 # For type checkers only: nothing more is imported at run time (the fast path reads here).
@@ -266,7 +267,7 @@ class Environment:
         the active identity."""
         if key is None:
             return self.active
-        return next((each for each in self.identities() if each.key == key), None)
+        return next((each for each in self.identities() if same_key(each.key, key)), None)
 
     def activate(self, identity: Identity) -> None:
         """Make `identity` (one of ours, or a new one) the active one; the one that was

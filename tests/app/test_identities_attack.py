@@ -5,6 +5,10 @@ token or key is never used for another."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from tests.support.fake_nexla import Fault
 from tests.support.orgs import ACME_KEY, ADA, GLOBEX, GLOBEX_KEY, keys_for_both
 from tests.support.stores import env_record
@@ -56,3 +60,26 @@ def test_a_renewal_answer_naming_another_identity_loses_neither_key(nx):
     keys = _saved_keys(nx)
     assert {"in": "file", "key": ACME_KEY} in keys
     assert {"in": "file", "key": GLOBEX_KEY} in keys
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"id": 1, "name": "One"}, {"id": True, "name": "Truth"}),
+        ({"id": 7, "name": "Seven"}, {"id": 7.0, "name": "Seven point oh"}),
+    ],
+)
+def test_org_ids_equal_only_to_python_are_two_identities(nx, first, second):
+    # JSON's 1 and true, 7 and 7.0 are different ids; a token of one never replaces the
+    # other's session, and --org never picks the other's token.
+    one = nx.server.issue_token(ADA, first)
+    nx.ok("env", "configure", nx.server.host, "--with-token", input=one + "\n")
+    other = nx.server.issue_token(ADA, second)
+    nx.ok("env", "login", "--with-token", input=other + "\n")
+    record = env_record(nx.config_dir, nx.server.host)
+    assert len(record.get("other_identities", [])) == 1
+    assert nx.ok("token", "print", "--org", first["name"]).stdout == one + "\n"
+    assert nx.ok("token", "print", "--org", second["name"]).stdout == other + "\n"
+    assert nx.ok("token", "print", "--org", str(first["id"])).stdout == one + "\n"
+    shown_id = json.dumps(second["id"])
+    assert nx.ok("token", "print", "--org", shown_id).stdout == other + "\n"
