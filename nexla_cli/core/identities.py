@@ -82,11 +82,26 @@ def label_of(user: JsonObject, org: JsonObject | None) -> str:
     return Candidate.of(user, org).label()
 
 
-def _org_matches(candidate: Candidate, org: str) -> bool:
-    wanted = org.strip().casefold()
-    return str(candidate.org_id).casefold() == wanted or (
-        isinstance(candidate.org_name, str) and candidate.org_name.strip().casefold() == wanted
+def _org_id_matches(candidate: Candidate, org: str) -> bool:
+    # An org-less session has no id: it is never `--org none`.
+    return candidate.org_id is not None and str(candidate.org_id).casefold() == _wanted(org)
+
+
+def _org_name_matches(candidate: Candidate, org: str) -> bool:
+    return isinstance(candidate.org_name, str) and candidate.org_name.strip().casefold() == (
+        _wanted(org)
     )
+
+
+def _wanted(text: str) -> str:
+    return text.strip().casefold()
+
+
+def _of_org(candidates: Sequence[Candidate], org: str) -> list[Candidate]:
+    """The candidates in the org ORG names: by id when one has that id (ids are unique,
+    names are not: an org named "7" never hides org 7), else by name."""
+    by_id = [each for each in candidates if _org_id_matches(each, org)]
+    return by_id or [each for each in candidates if _org_name_matches(each, org)]
 
 
 def _user_matches(candidate: Candidate, user: str) -> bool:
@@ -110,13 +125,17 @@ def choose(
     ConfigError (exit 3) when no identity matches, naming those there are; UsageError
     (exit 2) when several do, listing them.
     """
+    if (org is not None and not org.strip()) or (user is not None and not user.strip()):
+        # `--org "$UNSET "` must not quietly mean the active identity, nor an org whose
+        # name is blank.
+        raise UsageError("--org and --user need a value, e.g. --org acme")
     org = org or settings.org_name(environ)
     user = user or settings.user_email(environ)
     if not org and not user:
         return active
     matching = list(candidates)
     if org:
-        matching = [each for each in matching if _org_matches(each, org)]
+        matching = _of_org(matching, org)
     if user:
         matching = [each for each in matching if _user_matches(each, user)]
     if not matching:
@@ -129,11 +148,17 @@ def choose(
             + (f"in org {shown(org, limit=60)}" if org else f"for {shown(str(user), limit=60)}")
             + ": "
             + "; ".join(each.label() for each in matching),
-            hint="choose one with --user EMAIL (or NEXLA_USER)"
-            if org
-            else "choose one with --org ORG (or NEXLA_ORG)",
+            hint=_narrowing_hint(matching, org),
         )
     return matching[0].key
+
+
+def _narrowing_hint(matching: Sequence[Candidate], org: str | None) -> str:
+    if not org:
+        return "choose one with --org ORG (or NEXLA_ORG)"
+    if len({(type(each.org_id), each.org_id) for each in matching}) > 1:
+        return "name the org by its id, e.g. --org " + _plain(matching[0].org_id, limit=40)
+    return "choose one with --user EMAIL (or NEXLA_USER)"
 
 
 def _none_matches(

@@ -9,8 +9,10 @@ import json
 
 import pytest
 
+import nexla_cli
 from tests.support.fake_nexla import Fault
-from tests.support.orgs import ACME_KEY, ADA, GLOBEX, GLOBEX_KEY, keys_for_both
+from tests.support.orgs import ACME, ACME_KEY, ADA, GLOBEX, GLOBEX_KEY, keys_for_both
+from tests.support.python_api import use_environment
 from tests.support.stores import env_record
 
 
@@ -83,3 +85,48 @@ def test_org_ids_equal_only_to_python_are_two_identities(nx, first, second):
     assert nx.ok("token", "print", "--org", str(first["id"])).stdout == one + "\n"
     shown_id = json.dumps(second["id"])
     assert nx.ok("token", "print", "--org", shown_id).stdout == other + "\n"
+
+
+def _sign_in_to(nx, *orgs) -> list[str]:
+    tokens = []
+    for org in orgs:
+        token = nx.server.issue_token(ADA, org)
+        nx.ok("env", "configure", nx.server.host, "--with-token", input=token + "\n")
+        tokens.append(token)
+    return tokens
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "  \n"])
+def test_a_blank_org_is_exit_2_on_the_fast_path_too(nx, blank):
+    # `--org "$ORG "` with ORG unset: never the org whose name happens to be blank.
+    _sign_in_to(nx, {"id": 11, "name": ""}, dict(ACME))
+    result = nx.fails(2, "token", "print", "--org", blank)
+    assert result.stdout == ""
+    assert nx.fails(2, "token", "print", f"--org={blank}").stdout == ""
+
+
+def test_an_org_less_session_is_not_org_none(nx):
+    # The session with no org is "in no org"; --org none is an org named so, or nothing.
+    _sign_in_to(nx, None, dict(ACME))
+    assert nx.fails(3, "token", "print", "--org", "none").stdout == ""
+    named = nx.server.issue_token(ADA, {"id": 12, "name": "None"})
+    nx.ok("env", "login", "--with-token", input=named + "\n")
+    assert nx.ok("token", "print", "--org", "NONE").stdout == named + "\n"
+
+
+def test_an_org_id_wins_over_another_orgs_name_equal_to_it(nx):
+    # Org 9 is named "7": --org 7 is org 7 (ids are unique, names are not), --org 9 is 9.
+    acme, seven = _sign_in_to(nx, dict(ACME), {"id": 9, "name": "7"})
+    assert nx.ok("token", "print", "--org", "7").stdout == acme + "\n"
+    assert nx.ok("token", "print", "--org", "9").stdout == seven + "\n"
+    assert nx.ok("token", "status", "--org", "7").returncode == 0
+
+
+@pytest.mark.parametrize("blank", ["", " "])
+def test_python_api_refuses_a_blank_org_as_the_cli_does(nx, monkeypatch, blank):
+    _sign_in_to(nx, {"id": 11, "name": ""}, dict(ACME))
+    use_environment(monkeypatch, nx.env)
+    monkeypatch.setenv("NEXLA_ORG", "acme")  # org="" is not "unset": it never falls to this
+    with pytest.raises(nexla_cli.NexlaError) as raised:
+        nexla_cli.get_token(org=blank)
+    assert raised.value.exit_code == 2
