@@ -3,9 +3,14 @@ from-key, sign-ins, refreshes and logouts of two orgs at once never lose or swap
 
 from __future__ import annotations
 
-from tests.support.orgs import ACME, ACME_KEY, ADA, GLOBEX_KEY, keys_for_both
+import time
+
+import pytest
+
+from tests.support.orgs import ACME, ACME_KEY, ADA, GLOBEX_KEY, keys_for_both, two_orgs
 from tests.support.processes import collect, start
-from tests.support.stores import env_record
+from tests.support.secret_service import SecretService, missing_programs
+from tests.support.stores import env_record, write_store_data
 
 
 def _keys_by_org(nx) -> dict[int, object]:
@@ -38,3 +43,51 @@ def test_a_crowd_on_two_orgs_keeps_each_key_with_its_own_org(nx):
     assert keys[8] == {"in": "file", "key": GLOBEX_KEY}
     assert keys.get(7) in (None, {"in": "file", "key": ACME_KEY})
     assert nx.ok("token", "print", "--org", "globex").returncode == 0
+
+
+@pytest.fixture
+def keyring_env(nx):
+    missing = missing_programs()
+    if missing:
+        pytest.skip(f"no Secret Service to test against ({', '.join(missing)} not installed)")
+    service = SecretService().start()
+    try:
+        nx.env = nx.env_with(**service.env(), NEXLA_KEY_STORAGE="keyring")
+        yield service
+    finally:
+        service.stop()
+
+
+def test_an_item_saved_before_identities_goes_with_its_identity_alone(nx, keyring_env):
+    # A format 2 file whose one session (Acme) has its key in an item named before
+    # identities ("HOST in DIR"): a key of Globex saved beside it, Globex logged out, Acme's
+    # key saved again; the old item is deleted with Acme's identity only.
+    two_orgs(nx.server)
+    host = nx.server.host
+    legacy = {"service": "nexla service key", "username": f"{host} in {nx.config_dir}"}
+    keyring_env.store(legacy["service"], legacy["username"], ACME_KEY)
+    session = {
+        "access_token": nx.server.sign_in(ADA, ACME),
+        "obtained_at": int(time.time()),
+        "expires_at": int(time.time()) + 3600,
+        "source": "service_key",
+        "user": dict(ADA),
+        "org": dict(ACME),
+    }
+    record = {
+        "api_url": nx.server.api_url,
+        "session": session,
+        "saved_key": {"in": "keyring", **legacy},
+    }
+    write_store_data(
+        nx.config_dir, {"version": 2, "current": host, "environments": {host: record}}
+    )
+    keys = nx.env_with(NEXLA_SERVICE_KEY=GLOBEX_KEY)
+    nx.ok("token", "from-key", "--save-key", env=keys)
+    assert keyring_env.lookup(**legacy) == ACME_KEY
+    nx.ok("env", "logout", "--org", "globex", env=nx.env)
+    assert keyring_env.lookup(**legacy) == ACME_KEY
+    nx.ok("token", "from-key", "--save-key", env=nx.env_with(NEXLA_SERVICE_KEY=ACME_KEY))
+    assert env_record(nx.config_dir, host)["saved_key"] == {"in": "keyring", **legacy}
+    nx.ok("env", "logout", "--org", "acme", env=nx.env)
+    assert keyring_env.lookup(**legacy) is None
