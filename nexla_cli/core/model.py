@@ -125,8 +125,8 @@ class Session:
                 obtained_at=int(raw["obtained_at"]),
                 expires_at=int(raw["expires_at"]),
                 source=str(raw.get("source", "pasted")),
-                user=dict(raw.get("user") or {}),
-                org=dict(raw["org"]) if raw.get("org") else None,
+                user=_with_plain_id(dict(raw.get("user") or {})),
+                org=_with_plain_id(dict(raw["org"])) if raw.get("org") else None,
                 expires_estimated=bool(raw.get("expires_estimated", False)),
                 token_type=str(raw.get("token_type") or "Bearer"),
                 refresh_failure=failure,
@@ -329,7 +329,7 @@ def user_summary(user: object) -> JsonObject:
     user and membership records may carry API keys, which are never stored."""
     if not isinstance(user, dict):
         return {}
-    summary = {key: user.get(key) for key in _PERSON_FIELDS}
+    summary = _with_plain_id({key: user.get(key) for key in _PERSON_FIELDS})
     if user.get("impersonated") is True:
         admin = user.get("impersonator")
         summary["impersonated"] = True
@@ -342,7 +342,19 @@ def user_summary(user: object) -> JsonObject:
 def org_summary(org: object) -> JsonObject | None:
     if not isinstance(org, dict):
         return None
-    return {key: org.get(key) for key in ("id", "name")}
+    return _with_plain_id({key: org.get(key) for key in ("id", "name")})
+
+
+def _with_plain_id(record: JsonObject) -> JsonObject:
+    """`record` with its `id` a plain JSON value (text, a number, true/false or null): an
+    id that is a list or an object (from a server, or edited into the file) is kept as its
+    JSON text, so that every identity key can be compared and hashed."""
+    value = record.get("id")
+    if value is not None and not isinstance(value, (str, int, float)):
+        import json
+
+        record["id"] = json.dumps(value, sort_keys=True)
+    return record
 
 
 def _copied(value: object) -> object:

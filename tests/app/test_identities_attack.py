@@ -13,7 +13,7 @@ import nexla_cli
 from tests.support.fake_nexla import Fault
 from tests.support.orgs import ACME, ACME_KEY, ADA, GLOBEX, GLOBEX_KEY, keys_for_both
 from tests.support.python_api import use_environment
-from tests.support.stores import env_record
+from tests.support.stores import env_record, read_store, write_store_data
 
 
 def _saved_keys(nx) -> list[object]:
@@ -130,3 +130,32 @@ def test_python_api_refuses_a_blank_org_as_the_cli_does(nx, monkeypatch, blank):
     with pytest.raises(nexla_cli.NexlaError) as raised:
         nexla_cli.get_token(org=blank)
     assert raised.value.exit_code == 2
+
+
+@pytest.mark.parametrize("odd_id", [[1], {"id": 1}, float("nan"), float("inf")])
+def test_an_org_id_that_is_no_plain_value_is_still_one_identity(nx, odd_id):
+    # A server's org id that is a list, an object, NaN or Infinity: every command still
+    # works (never an unexpected error), and signing in to it again is the same identity.
+    first = nx.server.issue_token(ADA, {"id": odd_id, "name": "Odd"})
+    nx.ok("env", "configure", nx.server.host, "--with-token", input=first + "\n")
+    nx.ok("env", "login", "--with-token", input=nx.server.sign_in(ADA, ACME) + "\n")
+    again = nx.server.issue_token(ADA, {"id": odd_id, "name": "Odd"})
+    nx.ok("env", "login", "--with-token", input=again + "\n")
+    assert len(env_record(nx.config_dir, nx.server.host)["other_identities"]) == 1
+    for args in (("env", "list"), ("env", "list", "--json"), ("env", "show"), ("token", "status")):
+        nx.ok(*args)
+    assert nx.ok("token", "print", "--org", "odd").stdout == again + "\n"
+    nx.ok("token", "refresh", "--org", "odd")
+    nx.ok("env", "logout", "--org", "odd")
+    assert "other_identities" not in env_record(nx.config_dir, nx.server.host)
+
+
+def test_an_id_edited_into_a_list_in_the_file_is_never_an_unexpected_error(nx):
+    sign_in_to_both = _sign_in_to(nx, dict(ACME), dict(GLOBEX))
+    assert len(sign_in_to_both) == 2
+    data = read_store(nx.config_dir)
+    data["environments"][nx.server.host]["other_identities"][0]["session"]["org"]["id"] = [7]
+    write_store_data(nx.config_dir, data)
+    for args in (("env", "list"), ("env", "list", "--json"), ("env", "show"), ("token", "print")):
+        nx.ok(*args)
+    nx.ok("env", "logout", "--all")
