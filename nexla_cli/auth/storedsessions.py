@@ -58,7 +58,12 @@ def require_session(data: StoreData, name: str, who: Key | None = None) -> Sessi
                 f"no identity is active on {name}",
                 hint="choose one with --org ORG, or make one active with "
                 f"`nexla env use {name} --org ORG`: "
-                + "; ".join(label(each) for each in others),
+                + "; ".join(label(each) for each in others[: identities.LISTED_AT_MOST])
+                + (
+                    f"; and {len(others) - identities.LISTED_AT_MOST} more (see `nexla env list`)"
+                    if len(others) > identities.LISTED_AT_MOST
+                    else ""
+                ),
             )
         raise AuthError(
             f"not signed in to {name}",

@@ -147,10 +147,21 @@ def choose(
             f"{env} has {len(matching)} identities "
             + (f"in org {shown(org, limit=60)}" if org else f"for {shown(str(user), limit=60)}")
             + ": "
-            + "; ".join(each.label() for each in matching),
+            + listed(matching),
             hint=_narrowing_hint(matching, org),
         )
     return matching[0].key
+
+
+# Identities named in one message: a hand-edited file may hold thousands.
+LISTED_AT_MOST = 10
+
+
+def listed(candidates: Sequence[Candidate]) -> str:
+    """`a; b; c`, the first LISTED_AT_MOST of them and how many more."""
+    shown_here = "; ".join(each.label() for each in candidates[:LISTED_AT_MOST])
+    more = len(candidates) - LISTED_AT_MOST
+    return shown_here + (f"; and {more} more (see `nexla env list`)" if more > 0 else "")
 
 
 def _narrowing_hint(matching: Sequence[Candidate], org: str | None) -> str:
@@ -178,7 +189,7 @@ def _none_matches(
             hint=f"sign in to that org: `nexla env login --env {env}` with a token from it, "
             f"or `nexla token from-key --env {env}` with its service key",
         )
-    there = "; ".join(each.label() for each in candidates)
+    there = listed(candidates)
     return ConfigError(
         f"no identity for {asked} on {env}; there are: {there}; nothing was sent",
         hint=f"sign in to that org: `nexla env login --env {env}` with a token from it, "

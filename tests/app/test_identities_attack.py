@@ -159,3 +159,17 @@ def test_an_id_edited_into_a_list_in_the_file_is_never_an_unexpected_error(nx):
     for args in (("env", "list"), ("env", "list", "--json"), ("env", "show"), ("token", "print")):
         nx.ok(*args)
     nx.ok("env", "logout", "--all")
+
+
+def test_no_active_identity_among_thousands_is_a_short_error(nx):
+    _sign_in_to(nx, dict(ACME))
+    data = read_store(nx.config_dir)
+    env = data["environments"][nx.server.host]
+    session = env.pop("session")
+    env["other_identities"] = [
+        {"session": {**session, "org": {"id": 1000 + n, "name": f"Org{n}"}}} for n in range(3000)
+    ]
+    write_store_data(nx.config_dir, data)
+    result = nx.fails(4, "token", "print")
+    assert len(result.stderr) < 3000
+    assert "Org0 (org 1000)" in result.stderr and "2990 more" in result.stderr

@@ -65,3 +65,18 @@ def test_two_orgs_of_one_name_are_told_apart_by_id_not_by_user():
 )
 def test_keys_are_the_same_only_with_ids_of_one_type(one, other, same):
     assert identities.same_key(one, other) is same
+
+
+def test_a_file_with_ten_thousand_identities_gives_a_one_line_error_of_sane_length():
+    crowd = [
+        identities.Candidate(42, "ada@example.com", 1000 + n, f"Org{n}") for n in range(10_000)
+    ]
+    with pytest.raises(ConfigError) as raised:
+        identities.choose("env", crowd, crowd[0].key, "initech", None, {})
+    message = raised.value.message
+    assert len(message) < 2000 and "\n" not in message
+    assert "Org0 (org 1000)" in message and "9990 more" in message
+    twins = [identities.Candidate(42 + n, f"u{n}@example.com", 7, "Acme") for n in range(5000)]
+    with pytest.raises(UsageError) as raised:
+        identities.choose("env", twins, None, "acme", None, {})
+    assert len(raised.value.message) < 2000 and "4990 more" in raised.value.message
