@@ -94,8 +94,11 @@ def org_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
     """The names of the orgs signed in to (every identity of every environment) that start
     with `incomplete`: for --org. Each once, in stored order.
 
-    Read from the store as env_names is; a name a server sent with control characters or
-    spaces (a shell word it could not be) is left out, and the org's id is offered instead.
+    Read from the store as env_names is. A name is offered only when it is a plain shell
+    word (a server's name with spaces, control characters or anything a shell expands, such
+    as `$(…)`, is not: the shell would insert it as it is) and `--org NAME` chooses that org
+    alone (no other org has that name in another case, nor that id); otherwise the org's id
+    is, when it is a plain word itself.
     """
     from nexla_cli.core import paths
     from nexla_cli.core.errors import NexlaError
@@ -107,15 +110,49 @@ def org_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
         return []
     offered: list[str] = []
     for env in stored.values():
+        orgs = []
         for identity in env.identities():
             session = identity.session_unless_damaged()
             org = (session.org if session is not None else None) or {}
-            name, org_id = org.get("name"), org.get("id")
-            usable = isinstance(name, str) and name.isprintable() and " " not in name
-            word = name if usable else (str(org_id) if org_id is not None else None)
+            orgs.append((org.get("name"), org.get("id")))
+        for name, org_id in orgs:
+            word = _org_word(name, org_id, orgs)
             if word and word.startswith(incomplete) and word not in offered:
                 offered.append(word)
     return offered
+
+
+# Besides letters and digits, what a shell takes as it is in a word.
+_PLAIN_PUNCTUATION = frozenset("-_.@+:,/=%^")
+
+
+def _plain_word(text: object) -> bool:
+    return (
+        isinstance(text, str)
+        and bool(text)
+        and all(char.isalnum() or char in _PLAIN_PUNCTUATION for char in text)
+    )
+
+
+def _org_word(name: object, org_id: object, orgs: list[tuple[object, object]]) -> str | None:
+    """What TAB offers for the org (name, id) among an environment's `orgs`: its name when
+    that is a plain word that names it alone, else its id when that is one, else nothing."""
+    if _plain_word(name):
+        assert isinstance(name, str)
+        wanted = name.casefold()
+        clashes = any(
+            (other_id is not None and str(other_id).casefold() == wanted)
+            or (
+                isinstance(other_name, str)
+                and other_name.strip().casefold() == wanted
+                and (type(other_id), other_id) != (type(org_id), org_id)
+            )
+            for other_name, other_id in orgs
+        )
+        if not clashes:
+            return name
+    text = None if org_id is None else str(org_id)
+    return text if _plain_word(text) else None
 
 
 def complete(instruction: str) -> int | None:

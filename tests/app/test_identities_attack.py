@@ -10,10 +10,13 @@ import json
 import pytest
 
 import nexla_cli
+from nexla_cli.fast import fastpath
 from tests.support.fake_nexla import Fault
+from tests.support.fastpath_worlds import FULL_APP, answer_with
 from tests.support.orgs import ACME, ACME_KEY, ADA, GLOBEX, GLOBEX_KEY, keys_for_both
 from tests.support.python_api import use_environment
 from tests.support.stores import env_record, read_store, write_store_data
+from tests.support.tab_presses import protocol_variables, tab_press
 
 
 def _saved_keys(nx) -> list[object]:
@@ -173,3 +176,80 @@ def test_no_active_identity_among_thousands_is_a_short_error(nx):
     result = nx.fails(4, "token", "print")
     assert len(result.stderr) < 3000
     assert "Org0 (org 1000)" in result.stderr and "2990 more" in result.stderr
+
+
+HOSTILE_ORGS = [
+    dict(ACME),
+    dict(GLOBEX),
+    {"id": 9, "name": "7"},
+    {"id": 11, "name": ""},
+    {"id": 70, "name": "ACME"},
+    {"id": 12, "name": "Es\u0301cape\x1b[2J\n"},
+    {"id": "8", "name": "Eight as text"},
+    {"id": True, "name": "Truth"},
+    {"id": 13, "name": "Caf\u00e9"},
+    None,
+]
+HOSTILE_CHOICES = [
+    ["--org", "7"],
+    ["--org", "8"],
+    ["--org", "acme"],
+    ["--org", "ACME"],
+    ["--org", "70"],
+    ["--org", " "],
+    ["--org", "none"],
+    ["--org", "true"],
+    ["--org", "caf\u00e9"],
+    ["--org", "cafe\u0301"],
+    ["--org", "Es\u0301cape\x1b[2J\n"],
+    ["--org", "eight as text"],
+    ["--user", "ada@example.com"],
+    ["--user", " "],
+    ["--org", "globex", "--user", "ADA@EXAMPLE.COM"],
+    [],
+]
+
+
+def test_the_fast_path_answers_every_hostile_choice_as_the_full_app_or_leaves_it(nx):
+    # Among orgs named like other orgs' ids, blank, in other cases and normal forms, with
+    # control characters, and ids of every JSON type: whatever `token print --org X` the
+    # fast path answers is what the full app answers, and what it cannot decide it leaves.
+    _sign_in_to(nx, *HOSTILE_ORGS)
+    for choice in HOSTILE_CHOICES:
+        for variables in ({}, {"NEXLA_ORG": "junk"}, {"NEXLA_ORG": "globex"}):
+            env = nx.env_with(**variables)
+            argv = ["token", "print", *choice]
+            fast = answer_with(fastpath.token_print, argv, env, nx.tmp_path)
+            full = answer_with(FULL_APP, argv, env, nx.tmp_path)
+            assert fast == (None, "", "") or fast == full, (choice, variables, fast, full)
+            assert full[0] != 1, (choice, variables, full)
+
+
+def _offered_after_org(nx) -> list[str]:
+    variables = protocol_variables("bash", "nexla token print --org ")
+    fast = tab_press(nx, variables, "fast")
+    assert fast == tab_press(nx, variables, "typer")
+    return [each for each in fast[1].split("\n") if each and not each.startswith(":")]
+
+
+def test_tab_never_offers_a_server_name_the_shell_would_run(nx):
+    # Names with no space that a shell still expands or runs: offered by id, never as
+    # they are; an id that is no shell word either is not offered at all.
+    _sign_in_to(
+        nx,
+        {"id": 21, "name": "$(touch${IFS}pwned)"},
+        {"id": 22, "name": "`id`"},
+        {"id": 23, "name": "a;reboot"},
+        {"id": 24, "name": "*"},
+        {"id": "$(id)", "name": "x|y"},
+        {"id": 25, "name": "Globex-EU_2.0"},
+    )
+    offered = _offered_after_org(nx)
+    assert sorted(offered) == ["21", "22", "23", "24", "Globex-EU_2.0"]
+
+
+def test_tab_offers_the_id_where_the_name_would_choose_another_org(nx):
+    # Org 9 is named "7" (and --org 7 is org 7); Acme and ACME are two orgs of one name.
+    _sign_in_to(nx, dict(ACME), {"id": 9, "name": "7"}, {"id": 70, "name": "ACME"}, dict(GLOBEX))
+    offered = _offered_after_org(nx)
+    assert sorted(offered) == sorted(["7", "9", "70", "Globex"])
