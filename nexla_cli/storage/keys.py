@@ -542,8 +542,16 @@ def belongs_here(item: KeyringItem, name: str, store_path: Path) -> bool:
 
 
 def identity_owner(user_id: object, org_id: object) -> str:
-    """How a keyring account names an identity: `(user 42, org 7)`."""
-    return f"(user {user_id}, org {org_id})"
+    """How a keyring account names an identity: `(user 42, org 7)`. A server's id is shown
+    without parentheses or control characters (as `[`, `]`, escapes), so that the account
+    stays one this config directory recognises as its own (belongs_here) and deletes."""
+    return f"(user {_account_part(user_id)}, org {_account_part(org_id)})"
+
+
+def _account_part(value: object) -> str:
+    from nexla_cli.core.text import escape_controls
+
+    return escape_controls(str(value)).replace("(", "[").replace(")", "]")
 
 
 def _account(name: str, store_path: Path, owner: str = "") -> str:
