@@ -58,13 +58,30 @@ def library_deps() -> Deps:
     return deps
 
 
-def get_token(env: str | None = None, *, org: str | None = None, min_ttl: float = 0) -> str:
+def get_token(
+    env: str | None = None, *, org: str | int | None = None, min_ttl: float = 0
+) -> str:
     """The token `nexla token print [--env ENV] [--org ORG] [--min-ttl MIN_TTL]` would
     print, chosen and renewed by the same rules: ENV, else $NEXLA_ENV, else the current
     environment; the identity of ORG (an org id or name), else $NEXLA_ORG, else the active
     one; refreshed (or re-minted from a saved key) when due or shorter-lived than `min_ttl`
     seconds, once for every process on the machine."""
-    return renewal.live_token(library_deps(), env, checked_min_ttl(min_ttl), org=org)
+    return renewal.live_token(
+        library_deps(), env, checked_min_ttl(min_ttl), org=checked_org(org)
+    )
+
+
+def checked_org(org: object) -> str | None:
+    """`org` as `--org` takes it: an org's name, or its id as text or as a whole number;
+    UsageError for anything else (a blank one is refused where the identity is chosen)."""
+    if org is None or isinstance(org, str):
+        return org
+    if isinstance(org, int) and not isinstance(org, bool):
+        return str(org)
+    raise UsageError(
+        f"org must be an org's name or id (text, or a whole number), not {type(org).__name__}",
+        hint='org="acme" or org=7',
+    )
 
 
 def checked_min_ttl(min_ttl: object) -> float:
@@ -124,8 +141,8 @@ class NexlaAuth(AuthBase):
     object may be shared by threads: they wait for one renewal rather than each making one.
     """
 
-    def __init__(self, env: str | None = None, *, org: str | None = None) -> None:
-        target = apitarget.api_target(library_deps(), env, org=org)
+    def __init__(self, env: str | None = None, *, org: str | int | None = None) -> None:
+        target = apitarget.api_target(library_deps(), env, org=checked_org(org))
         self.env = target.name
         # The identity chosen now (ORG, else $NEXLA_ORG, else the active one) stays this
         # object's, whichever becomes active later.
@@ -219,7 +236,9 @@ def _send_again(
     return answer
 
 
-def sdk_client(env: str | None = None, *, org: str | None = None, **kwargs: Any) -> SdkClient:
+def sdk_client(
+    env: str | None = None, *, org: str | int | None = None, **kwargs: Any
+) -> SdkClient:
     """Nexla's SDK client (`nexla_sdk.NexlaClient`) for ENV's API, every request of which
     carries a live token (a `NexlaAuth` of ENV and ORG). Other keyword arguments go to
     NexlaClient."""

@@ -253,3 +253,14 @@ def test_tab_offers_the_id_where_the_name_would_choose_another_org(nx):
     _sign_in_to(nx, dict(ACME), {"id": 9, "name": "7"}, {"id": 70, "name": "ACME"}, dict(GLOBEX))
     offered = _offered_after_org(nx)
     assert sorted(offered) == sorted(["7", "9", "70", "Globex"])
+
+
+def test_python_api_takes_an_org_id_as_a_number_and_refuses_other_types(nx, monkeypatch):
+    acme, _ = _sign_in_to(nx, dict(ACME), dict(GLOBEX))
+    use_environment(monkeypatch, nx.env)
+    assert nexla_cli.get_token(org=7) == acme
+    assert nexla_cli.NexlaAuth(org=7).who == nexla_cli.NexlaAuth(org="acme").who
+    for odd in (True, 7.5, ["acme"], b"acme"):
+        with pytest.raises(nexla_cli.NexlaError) as raised:
+            nexla_cli.get_token(org=odd)
+        assert raised.value.exit_code == 2
