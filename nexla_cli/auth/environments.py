@@ -121,6 +121,10 @@ def _logout_targets(
     name = storedsessions.resolve_env_name(deps, data, explicit_env)
     who = storedsessions.choose_identity(deps, data, name, org, user)
     env = data.environments[name]
+    if who is None and env.active.empty and env.others:
+        # Signed in, but as none of them in particular: never "not signed in" (exit 4,
+        # naming them, nothing ended).
+        storedsessions.require_session(data, name)
     chosen = env.find(who)
     several = len(env.identities()) > 1
     shown = storedsessions.label(chosen) if chosen is not None and several else None

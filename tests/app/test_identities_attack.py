@@ -264,3 +264,20 @@ def test_python_api_takes_an_org_id_as_a_number_and_refuses_other_types(nx, monk
         with pytest.raises(nexla_cli.NexlaError) as raised:
             nexla_cli.get_token(org=odd)
         assert raised.value.exit_code == 2
+
+
+def test_logout_with_no_active_identity_names_the_others_and_ends_none(nx):
+    # Sessions remain in Acme and Globex but none is active (a hand edit, or the active one
+    # logged out beside two others): `env logout` alone must not say "not signed in".
+    keys_for_both(nx)
+    data = read_store(nx.config_dir)
+    env = data["environments"][nx.server.host]
+    active = {"session": env.pop("session"), "saved_key": env.pop("saved_key")}
+    env["other_identities"].append(active)
+    write_store_data(nx.config_dir, data)
+    before = read_store(nx.config_dir)
+    result = nx.fails(4, "env", "logout")
+    assert "no identity is active" in result.stderr
+    assert "Acme (org 7)" in result.stderr and "--org" in result.stderr
+    assert read_store(nx.config_dir) == before
+    assert nx.server.count("POST", "/token/logout") == 0
