@@ -129,6 +129,12 @@ def choose(
         # `--org "$UNSET "` must not quietly mean the active identity, nor an org whose
         # name is blank.
         raise UsageError("--org and --user need a value, e.g. --org acme")
+    # Named by a variable set long ago, an org may surprise: errors say where it came from.
+    from_variables = frozenset(
+        name
+        for name, given in ((settings.ORG_VARIABLE, org), (settings.USER_VARIABLE, user))
+        if given is None and settings.raw(name, environ)
+    )
     org = org or settings.org_name(environ)
     user = user or settings.user_email(environ)
     if not org and not user:
@@ -139,7 +145,7 @@ def choose(
     if user:
         matching = [each for each in matching if _user_matches(each, user)]
     if not matching:
-        raise _none_matches(env, candidates, org, user)
+        raise _none_matches(env, candidates, org, user, from_variables)
     if len(matching) > 1 and not org and any(same_key(active, each.key) for each in matching):
         return active  # --user alone: the active identity, when it is that user's
     if len(matching) > 1:
@@ -173,13 +179,20 @@ def _narrowing_hint(matching: Sequence[Candidate], org: str | None) -> str:
 
 
 def _none_matches(
-    env: str, candidates: Sequence[Candidate], org: str | None, user: str | None
+    env: str,
+    candidates: Sequence[Candidate],
+    org: str | None,
+    user: str | None,
+    from_variables: frozenset[str] = frozenset(),
 ) -> ConfigError:
+    def whence(variable: str) -> str:
+        return f" (from {variable})" if variable in from_variables else ""
+
     asked = " and ".join(
         part
         for part in (
-            f"org {shown(org, limit=60)}" if org else "",
-            f"user {shown(user, limit=60)}" if user else "",
+            f"org {shown(org, limit=60)}{whence(settings.ORG_VARIABLE)}" if org else "",
+            f"user {shown(user, limit=60)}{whence(settings.USER_VARIABLE)}" if user else "",
         )
         if part
     )

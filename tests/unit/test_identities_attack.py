@@ -80,3 +80,17 @@ def test_a_file_with_ten_thousand_identities_gives_a_one_line_error_of_sane_leng
     with pytest.raises(UsageError) as raised:
         identities.choose("env", twins, None, "acme", None, {})
     assert len(raised.value.message) < 2000 and "4990 more" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("org", "environ", "says"),
+    [
+        (None, {"NEXLA_ORG": "junk"}, "org 'junk' (from NEXLA_ORG)"),
+        ("junk", {"NEXLA_ORG": "acme"}, "org 'junk' on"),
+        (None, {"NEXLA_USER": "eve@example.com"}, "user 'eve@example.com' (from NEXLA_USER)"),
+    ],
+)
+def test_an_org_from_a_variable_that_matches_nothing_says_where_it_came_from(org, environ, says):
+    with pytest.raises(ConfigError) as raised:
+        identities.choose("env", [ACME], ACME.key, org, None, environ)
+    assert says in raised.value.message
