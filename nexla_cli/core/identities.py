@@ -146,6 +146,7 @@ def choose(
         matching = [each for each in matching if _user_matches(each, user)]
     if not matching:
         raise _none_matches(env, candidates, org, user, from_variables)
+    matching = _distinct(matching)
     if len(matching) > 1 and not org and any(same_key(active, each.key) for each in matching):
         return active  # --user alone: the active identity, when it is that user's
     if len(matching) > 1:
@@ -157,6 +158,16 @@ def choose(
             hint=_narrowing_hint(matching, org),
         )
     return matching[0].key
+
+
+def _distinct(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Each identity once: a file edited by hand may list one twice, and the first is the
+    one every command finds (store.Environment.find)."""
+    found: dict[tuple[object, ...], Candidate] = {}
+    for each in candidates:
+        # Typed, as same_key compares: org 1 and org true stay two.
+        found.setdefault(tuple((type(part), part) for part in each.key), each)
+    return list(found.values())
 
 
 # Identities named in one message: a hand-edited file may hold thousands.

@@ -281,3 +281,21 @@ def test_logout_with_no_active_identity_names_the_others_and_ends_none(nx):
     assert "Acme (org 7)" in result.stderr and "--org" in result.stderr
     assert read_store(nx.config_dir) == before
     assert nx.server.count("POST", "/token/logout") == 0
+
+
+def test_a_duplicated_identity_in_the_file_can_still_be_chosen_and_logged_out(nx):
+    # A hand edit (or a restored backup merged by hand) that lists one identity twice:
+    # --org names it (the first), and logging out twice ends both.
+    _sign_in_to(nx, dict(ACME), dict(GLOBEX))
+    data = read_store(nx.config_dir)
+    env = data["environments"][nx.server.host]
+    twin = json.loads(json.dumps(env["other_identities"][0]))
+    twin["session"]["access_token"] = "tok-twin"
+    env["other_identities"].append(twin)
+    write_store_data(nx.config_dir, data)
+    first = env["other_identities"][0]["session"]["access_token"]
+    assert nx.ok("token", "print", "--org", "acme").stdout == first + "\n"
+    nx.ok("env", "logout", "--org", "acme")
+    assert nx.ok("token", "print", "--org", "acme").stdout == "tok-twin\n"
+    nx.ok("env", "logout", "--org", "acme")
+    nx.fails(3, "token", "print", "--org", "acme")

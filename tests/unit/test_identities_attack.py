@@ -94,3 +94,16 @@ def test_an_org_from_a_variable_that_matches_nothing_says_where_it_came_from(org
     with pytest.raises(ConfigError) as raised:
         identities.choose("env", [ACME], ACME.key, org, None, environ)
     assert says in raised.value.message
+
+
+def test_ten_thousand_identities_of_one_user_are_chosen_in_good_time():
+    import time
+
+    crowd = [
+        identities.Candidate(42, "ada@example.com", 1000 + n, f"Org{n}") for n in range(10_000)
+    ]
+    started = time.monotonic()
+    with pytest.raises(UsageError):
+        identities.choose("env", crowd, None, None, "ada@example.com", {})
+    assert identities.choose("env", crowd, crowd[5].key, None, "ada@example.com", {}) == (42, 1005)
+    assert time.monotonic() - started < 2
