@@ -299,3 +299,52 @@ def test_a_duplicated_identity_in_the_file_can_still_be_chosen_and_logged_out(nx
     assert nx.ok("token", "print", "--org", "acme").stdout == "tok-twin\n"
     nx.ok("env", "logout", "--org", "acme")
     nx.fails(3, "token", "print", "--org", "acme")
+
+
+def _session_of(nx, **changes) -> dict:
+    data = read_store(nx.config_dir)
+    session = dict(data["environments"][nx.server.host]["session"])
+    session.update(changes)
+    return session
+
+
+ODD_OTHERS = [
+    lambda nx: [{}],
+    lambda nx: [{"session": None}],
+    lambda nx: [{"saved_key": {"in": "file", "key": "svc-orphan-" + "o" * 20}}],
+    lambda nx: [{"session": _session_of(nx, org="Acme")}],
+    lambda nx: [{"session": _session_of(nx, user=None)}],
+    lambda nx: [{"session": _session_of(nx, org={"id": None, "name": None})}],
+    lambda nx: [{"session": _session_of(nx, org={"name": 5})}],
+    lambda nx: [{"session": _session_of(nx, org={"id": 7, "name": {"x": 1}})}],
+    lambda nx: [{"session": _session_of(nx, user={"id": 42, "email": ["a@b"]})}],
+    lambda nx: [{"session": _session_of(nx, user={"id": {"x": [1]}, "email": 5})}],
+    lambda nx: [{"session": _session_of(nx, access_token="two words")}],
+    lambda nx: [{"session": _session_of(nx, org={"id": 7, "name": "Acme"}), "extra": [1]}],
+]
+READERS = [
+    ("env", "list"),
+    ("env", "list", "--json"),
+    ("env", "show"),
+    ("env", "show", "--json"),
+    ("token", "status"),
+    ("token", "status", "--json"),
+    ("token", "print"),
+    ("token", "print", "--org", "acme"),
+    ("token", "print", "--user", "a@b"),
+    ("env", "use", "HOST", "--org", "acme"),
+    ("env", "logout", "--org", "acme"),
+    ("env", "logout", "--all"),
+]
+
+
+@pytest.mark.parametrize("odd", range(len(ODD_OTHERS)))
+def test_an_odd_identity_edited_into_the_file_is_never_an_unexpected_error(nx, odd):
+    _sign_in_to(nx, dict(GLOBEX))
+    others = ODD_OTHERS[odd](nx)
+    data = read_store(nx.config_dir)
+    data["environments"][nx.server.host]["other_identities"] = others
+    write_store_data(nx.config_dir, data)
+    for args in READERS:
+        result = nx.run(*[arg.replace("HOST", nx.server.host) for arg in args])
+        assert result.returncode in (0, 2, 3, 4), (args, result.returncode, result.stderr)
