@@ -25,7 +25,13 @@ _nexla_completion() {
     COMPREPLY=()
     while IFS= read -r word; do
         if [[ $word == :nofiles ]]; then
-            compopt +o default  # environment names: when none matches, offer no files
+            compopt +o default  # names: when none matches, offer no files
+        elif [[ $word == ":command "* ]]; then
+            # `token exec -- COMMAND`: COMMAND's name as after `sudo` (commands, aliases,
+            # functions; files when none matches, e.g. ./job.sh); its arguments: files.
+            if ((cword == ${word#* })); then
+                COMPREPLY=($(compgen -c -- "${words[cword]}"))
+            fi
         elif [[ -n $word ]]; then
             COMPREPLY+=("${word#"$prefix"}")
         fi
