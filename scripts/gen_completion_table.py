@@ -30,7 +30,7 @@ arguments (how many words, -1 for the rest of the line, and their completer).
 
 Completers: "" none (the shell's own, files), "environment names", "command names" (a
 command path, as `nexla help` takes), "command line" (another program's: its name, then its
-own arguments), "typer" (one only Typer's completion knows).
+own arguments), a tuple of choices, "typer" (one only Typer's completion knows).
 """
 # ruff: noqa: E501
 
@@ -38,17 +38,20 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    Option = tuple[tuple[str, ...], str | None, int, bool, bool, str]
-    Argument = tuple[int, str]
+    Completer = str | tuple[str, ...]
+    Option = tuple[tuple[str, ...], str | None, int, bool, bool, Completer]
+    Argument = tuple[int, Completer]
     Command = tuple[str, tuple[str, ...] | None, bool, tuple[Option, ...], tuple[Argument, ...]]
 
 COMMANDS: dict[tuple[str, ...], Command] = {{
 '''
 
 
-def completer_kind(param, ctx) -> str:
-    """How TAB completes this parameter's value, as Typer's completion would answer it."""
+def completer_kind(param, ctx):
+    """How TAB completes this parameter's value, as Typer's completion would answer it: a
+    kind (a string), or the choices themselves (a tuple)."""
     from typer._click.types import ParamType
+    from typer._types import TyperChoice
 
     from nexla_cli.cli.commands.common import complete_env_names
     from nexla_cli.cli.root import complete_command_names
@@ -62,8 +65,10 @@ def completer_kind(param, ctx) -> str:
         if complete_command_names in wrapped:
             return "command names"
         return "typer"
+    if isinstance(param.type, TyperChoice) and param.type.case_sensitive:
+        return tuple(str(choice) for choice in param.type.choices)
     if type(param.type).shell_complete is not ParamType.shell_complete:
-        return "typer"  # choices, paths: completed by their type
+        return "typer"  # paths, and whatever else completes by its type
     if param.param_type_name == "argument" and param.nargs == -1:
         if not ctx.allow_interspersed_args:
             return "command line"  # `token exec COMMAND [ARGS]...`: another program's words

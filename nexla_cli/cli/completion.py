@@ -17,8 +17,8 @@ Five changes to what Typer 0.28 does on its own:
   installed. Our help has no markup (`rich_markup_mode=None`), so it is passed on as is.
 - names are never file names: when no environment name, command name or option name
   matches, bash, zsh and fish offer nothing, where Typer's scripts would fall back to the
-  files of the current directory. Files are offered only for a value nexla has no completer
-  for.
+  files of the current directory; nor do choices (`--format`). Files are offered only for
+  a value nexla has no completer for.
 - after `token exec [OPTIONS] [--]`, COMMAND and its arguments are another program's: the
   answer says where COMMAND begins, and the shell completes it as it does after `sudo`
   (fastcomplete.py's docstring says how each shell does).
@@ -37,6 +37,7 @@ from typer._click.shell_completion import (
     _resolve_incomplete,
     add_completion_class,
 )
+from typer._types import TyperChoice
 
 from nexla_cli.fast import fastcomplete
 
@@ -170,7 +171,7 @@ class _ShellScriptOnTheRunsStdout:
         completing: Any = self
         ctx = _resolve_context(completing.cli, self.ctx_args, completing.prog_name, args)
         obj, incomplete = _resolve_incomplete(ctx, args, incomplete)
-        if isinstance(obj, ClickCommand):
+        if isinstance(obj, ClickCommand) or isinstance(getattr(obj, "type", None), TyperChoice):
             TabPress.names_offered = True
         elif obj.nargs == -1 and obj.param_type_name == "argument":
             if not ctx.allow_interspersed_args:  # `token exec COMMAND [ARGS]...`

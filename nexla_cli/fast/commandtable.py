@@ -9,7 +9,7 @@ arguments (how many words, -1 for the rest of the line, and their completer).
 
 Completers: "" none (the shell's own, files), "environment names", "command names" (a
 command path, as `nexla help` takes), "command line" (another program's: its name, then its
-own arguments), "typer" (one only Typer's completion knows).
+own arguments), a tuple of choices, "typer" (one only Typer's completion knows).
 """
 # ruff: noqa: E501
 
@@ -17,8 +17,9 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    Option = tuple[tuple[str, ...], str | None, int, bool, bool, str]
-    Argument = tuple[int, str]
+    Completer = str | tuple[str, ...]
+    Option = tuple[tuple[str, ...], str | None, int, bool, bool, Completer]
+    Argument = tuple[int, Completer]
     Command = tuple[str, tuple[str, ...] | None, bool, tuple[Option, ...], tuple[Argument, ...]]
 
 COMMANDS: dict[tuple[str, ...], Command] = {
@@ -173,7 +174,7 @@ COMMANDS: dict[tuple[str, ...], Command] = {
         True,
         (
             (('--env', '-e'), 'Environment to act on (default: $NEXLA_ENV, else the current one).', 1, False, False, 'environment names'),
-            (('--format',), 'Shell or file format to print for (bash and zsh are sh).', 1, False, False, 'typer'),
+            (('--format',), 'Shell or file format to print for (bash and zsh are sh).', 1, False, False, ('sh', 'fish', 'powershell', 'dotenv', 'json', 'bash', 'zsh')),
             (('--min-ttl',), 'Renew first unless the token has at least SECONDS of life left (default 0, at most a year: 31536000).', 1, False, False, ''),
             (('-h', '--help'), 'Show this message and exit.', 0, False, False, ''),
         ),

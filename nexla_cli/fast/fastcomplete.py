@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Final
 
-    from nexla_cli.fast.commandtable import Command
+    from nexla_cli.fast.commandtable import Command, Completer
 
     # What to offer: (value, help or None) each, and whether files must not be offered
     # instead when none matches.
@@ -335,7 +335,7 @@ def _find_option(command: Command, word: str) -> tuple[int, int, bool] | None:
     return None
 
 
-def _argument_being_typed(command: Command, given: int) -> str | None:
+def _argument_being_typed(command: Command, given: int) -> Completer | None:
     """The completer of the first argument still open with `given` words given to the
     arguments ("none" for none); _ALL_GIVEN when none is open; None when the table cannot
     tell."""
@@ -350,12 +350,15 @@ def _argument_being_typed(command: Command, given: int) -> str | None:
     return _ALL_GIVEN
 
 
-def _complete(completer: str, incomplete: str, words: tuple[str, ...], start: int) -> Answer | None:
+def _complete(
+    completer: Completer, incomplete: str, words: tuple[str, ...], start: int
+) -> Answer | None:
     """The answer of one completer for `incomplete`; `words`: the argument's words so far,
     `start`: where they begin on the line."""
+    if isinstance(completer, tuple):  # choices: names too, never files
+        return _names([choice for choice in completer if choice.startswith(incomplete)])
     if completer == "environment names":
-        names: list[tuple[str, str | None]] = [(n, None) for n in env_names(incomplete, os.environ)]
-        return names, True
+        return _names(env_names(incomplete, os.environ))
     if completer == "command names":
         return _subcommands(words, incomplete), True
     if completer == "command line":
@@ -363,6 +366,12 @@ def _complete(completer: str, incomplete: str, words: tuple[str, ...], start: in
     if completer in ("", "none"):
         return [], False  # a value nexla cannot guess: the shell's own (files)
     return None
+
+
+def _names(values: list[str]) -> Offer:
+    """Names with no help line, and never files instead."""
+    offered: list[tuple[str, str | None]] = [(value, None) for value in values]
+    return offered, True
 
 
 def _subcommands(path: tuple[str, ...], incomplete: str) -> list[tuple[str, str | None]]:

@@ -225,7 +225,6 @@ FALLS_THROUGH = [
     "nexla bogus e",
     "nexla token print -qe ",
     "nexla token from-key --key-file ",
-    "nexla token export --format ",
     "nexla token print --json=1 --",
 ]
 

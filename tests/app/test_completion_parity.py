@@ -100,6 +100,11 @@ OTHER_LINES = [
     "nexla token print --min-ttl ",
     "nexla env use dataops.nexla.io ",
     "nexla env list ",
+    # choices: names too, never files
+    "nexla token export --format ",
+    "nexla token export --format d",
+    "nexla token export --format zzz",
+    "nexla token export --format=j",
     # root options before a command
     "nexla --debug env u",
     "nexla -q token print --",
@@ -148,6 +153,8 @@ def test_the_answers_are_what_the_shells_are_told(store):
     assert answer("fish get-args", "nexla token print --m")[1].startswith("--min-ttl\tRenew")
     assert answer("fish is-args", "nexla help zzz") == (0, "", "")
     assert answer("fish is-args", "nexla api --input ")[0] == 1  # fish offers files
+    assert answer("bash", "nexla token export --format d") == (0, f"{no_files}\ndotenv\n", "")
+    assert answer("zsh", "nexla token export --format zzz") == (0, "\n", "")
     assert answer("powershell", "nexla env u") == (
         0,
         "use:::Make NAME the current environment.\n",
