@@ -2,8 +2,9 @@
 
 Start-up is most of what `nexla token print` and a TAB press cost, so this module imports
 only `sys` and `os`. A fresh `token print` is answered by fast/fastpath.py without Typer,
-and a TAB press on an environment name by fast/fastcomplete.py; other TAB presses load the
-completion classes (cli/completion.py); everything else runs the full app in cli/root.py.
+and a TAB press by fast/fastcomplete.py (from a table generated from the app); the few TAB
+presses the table does not cover load the completion classes (cli/completion.py);
+everything else runs the full app in cli/root.py.
 
 `main` is the only place that looks at the real process: it builds the run's Deps from
 os.environ, sys's streams and the real clock. `run` is the program itself, given its
