@@ -23,15 +23,18 @@ COMPLETE_VARIABLE = "_NEXLA_COMPLETE"
 
 
 def main() -> None:
-    from nexla_cli.deps import Deps
-
-    deps = Deps.from_process()
     if os.environ.get(COMPLETE_VARIABLE):
+        # Before Deps: most TAB presses need none of it (a command or option name is
+        # answered from a table), and importing it costs more than the answer.
         from nexla_cli.fast.fastcomplete import complete
 
         code = complete(os.environ[COMPLETE_VARIABLE])
         if code is not None:
             sys.exit(code)
+    from nexla_cli.deps import Deps
+
+    deps = Deps.from_process()
+    if os.environ.get(COMPLETE_VARIABLE):
         from nexla_cli.cli.completion import register
 
         register()
