@@ -60,12 +60,11 @@ def complete_command_names(ctx: typer.Context, incomplete: str) -> List[Tuple[st
     group = target.command
     if not isinstance(group, Group):
         return []
+    commands = [(name, group.commands[name]) for name in group.list_commands(target)]
     return [
         (name, command.get_short_help_str())
-        for name in group.list_commands(target)
-        if name.startswith(incomplete)
-        for command in [group.commands[name]]
-        if not command.hidden
+        for name, command in commands
+        if name.startswith(incomplete) and not command.hidden
     ]
 
 
