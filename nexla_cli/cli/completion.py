@@ -147,13 +147,15 @@ class TabPress:
         cls.command_line = None
 
 
-class _ShellScriptOnTheRunsStdout:
-    """Typer prints the script with click.echo, where a full disk is an unexpected error
+class _TunedShellComplete:
+    """What the bash, zsh and fish classes change in Typer's.
+
+    Typer prints the script with click.echo, where a full disk is an unexpected error
     (exit 1); it goes out as every result does instead (Output.result: exit 3 when stdout
     cannot be written, 141 when its reader left), and the run ends there.
 
-    And what TAB is completing decides whether files may be offered instead (see
-    TabPress)."""
+    And what TAB is completing is noted (TabPress): names, which are never files, or
+    another program's command line."""
 
     ctx_args: MutableMapping[str, Any]
 
@@ -181,7 +183,7 @@ class _ShellScriptOnTheRunsStdout:
         return obj.shell_complete(ctx, incomplete)
 
 
-class BashComplete(_ShellScriptOnTheRunsStdout, _completion_classes.BashComplete):
+class BashComplete(_TunedShellComplete, _completion_classes.BashComplete):
     source_template = BASH_SCRIPT
 
     def source_vars(self) -> Dict[str, Any]:
@@ -201,7 +203,7 @@ class BashComplete(_ShellScriptOnTheRunsStdout, _completion_classes.BashComplete
         return fastcomplete.NO_FILES + ("\n" + answer if answer else "")
 
 
-class ZshComplete(_ShellScriptOnTheRunsStdout, _completion_classes.ZshComplete):
+class ZshComplete(_TunedShellComplete, _completion_classes.ZshComplete):
     source_template = ZSH_SCRIPT
 
     def complete(self) -> str:
@@ -213,7 +215,7 @@ class ZshComplete(_ShellScriptOnTheRunsStdout, _completion_classes.ZshComplete):
         return "" if answer == "_files" and _names_were_offered(self) else answer
 
 
-class FishComplete(_ShellScriptOnTheRunsStdout, _completion_classes.FishComplete):
+class FishComplete(_TunedShellComplete, _completion_classes.FishComplete):
     source_template = FISH_SCRIPT
 
     def source_vars(self) -> Dict[str, Any]:
