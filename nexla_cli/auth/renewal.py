@@ -291,16 +291,20 @@ def _answer(
             # From the file or the keyring, and only now that it is needed.
             service_key = keys.read(deps.keyring, env, name)
             ex.sending("mint")
+            # The lifetime counts from the asking, not the answer: the server's clock starts
+            # before the answer arrives, so a slow answer never makes a token look longer-lived.
+            asked_at = deps.now()
             body = client.mint(service_key)
             return renewal_plan.Answer(
-                "session", session_from_token_response(body, "service_key", deps.now())
+                "session", session_from_token_response(body, "service_key", asked_at)
             )
         stored = env.session
         assert stored is not None
         ex.sending("refresh")
+        asked_at = deps.now()
         body = client.refresh(stored.access_token)
         return renewal_plan.Answer(
-            "session", session_from_token_response(body, "refreshed", deps.now())
+            "session", session_from_token_response(body, "refreshed", asked_at)
         )
     except AuthError:
         return renewal_plan.Answer("refused")
