@@ -84,7 +84,8 @@ def usable_session(
     renewed = renew(
         deps, name, who=who, forced=False, seen_token=stored.access_token, min_ttl=min_ttl
     )
-    error = renewal_plan.min_ttl_error(name, renewed, deps.now(), min_ttl)
+    shown = storedsessions.identity_shown(data.environments[name], who)
+    error = renewal_plan.min_ttl_error(name, renewed, deps.now(), min_ttl, shown)
     if error is not None:
         raise error
     return renewed
@@ -200,6 +201,7 @@ def _renew_locked(
         forced=forced,
         seen_token=seen_token,
         seen_token_refused=seen_token_refused,
+        identity=storedsessions.identity_shown(env, who),
     )
     step = renewal_plan.plan(situation)
     if isinstance(step, renewal_plan.Send):
