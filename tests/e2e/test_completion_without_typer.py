@@ -2,11 +2,14 @@
 what the installed `nexla` loads to answer a TAB on a command, an option, `nexla help` or
 `token exec`'s COMMAND (docs/speed.md): not Typer, and no third-party module at all."""
 
-import os
-
 import pytest
 
-from tests.support.startup import run_with_importtime, seed_store, third_party
+from tests.support.startup import (
+    platform_environment,
+    run_with_importtime,
+    seed_store,
+    third_party,
+)
 from tests.support.tab_presses import PROTOCOLS, protocol_variables
 
 # In tests/e2e: what a fresh interpreter imports can only be seen from outside the process.
@@ -22,12 +25,7 @@ LINES = {
 @pytest.fixture
 def platform_env(tmp_path):
     """A store found the way users have it: no NEXLA_CONFIG_DIR, platformdirs and XDG."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("NEXLA_", "_NEXLA_", "COMP_", "_TYPER_"))
-    }
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "xdg"), NO_COLOR="1")
+    env = platform_environment(tmp_path)
     seed_store(tmp_path / "xdg" / "nexla", {"dataops.nexla.io": None}, "dataops.nexla.io")
     return env
 

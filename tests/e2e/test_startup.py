@@ -20,6 +20,7 @@ import sys
 import pytest
 
 from tests.support.startup import (
+    platform_environment,
     run_with_importtime,
     seed_store,
     session_record,
@@ -41,13 +42,7 @@ LEAN_STDLIB_AVOIDED = {"typing", "dataclasses", "inspect", "encodings.idna", "un
 @pytest.fixture
 def platform_env(tmp_path):
     """A store found the way users have it: no NEXLA_CONFIG_DIR, platformdirs and XDG."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("NEXLA_", "_NEXLA_", "COMP_", "_TYPER_"))
-    }
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "xdg"), NO_COLOR="1")
-    return env
+    return platform_environment(tmp_path)
 
 
 # The checker itself ------------------------------------------------------------------------

@@ -42,6 +42,17 @@ SHELLS = {
             'nexla() { print -r -- "<ARGS:$*>" }',
         ],
     ),
+    # macOS's /bin/bash 3.2 has no `compopt`: bash 5 with the builtin switched off.
+    "bash without compopt": (
+        ["bash", "--norc", "--noprofile", "-i"],
+        [
+            "PS1='$ '",
+            "enable -n compopt",
+            "type compopt >/dev/null 2>&1 && exit 3",  # still there: the test cannot stand
+            "source {completions}/nexla.bash",
+            "nexla() { printf '<ARGS:%s>\\n' \"$*\"; }",
+        ],
+    ),
     "fish": (
         ["fish", "--no-config", "-i"],
         [
@@ -53,9 +64,10 @@ SHELLS = {
 }
 
 
-def press_tab(nx, shell: str, lines: list, path: tuple = ()) -> list:
+def press_tab(nx, shell: str, lines: list, path: tuple = (), shown: list | None = None) -> list:
     """Type each line, press TAB then Enter, in one real interactive shell; what each ran.
-    `path`: directories put on PATH before the installed nexla's."""
+    `path`: directories put on PATH before the installed nexla's; `shown` collects what the
+    terminal showed once the shell was set up."""
     pexpect = pytest.importorskip("pexpect")
     argv, setup = SHELLS[shell]
     if shutil.which(argv[0]) is None:
@@ -84,6 +96,8 @@ def press_tab(nx, shell: str, lines: list, path: tuple = ()) -> list:
             child.sendline(line.replace("{completions}", str(ROOT / "completions")))
         child.sendline("echo __READ''Y__")
         child.expect_exact("__READY__")
+        if shown is not None:
+            child.logfile_read = _Collect(shown)
         for typed in lines:
             # The shell finishes the completion before it reads the Enter that follows.
             child.send(typed + "\t")
@@ -97,3 +111,16 @@ def press_tab(nx, shell: str, lines: list, path: tuple = ()) -> list:
         return ran
     finally:
         child.close(force=True)
+
+
+class _Collect:
+    """A pexpect log that keeps what it is given."""
+
+    def __init__(self, into: list) -> None:
+        self.into = into
+
+    def write(self, text: str) -> None:
+        self.into.append(text)
+
+    def flush(self) -> None:
+        pass
