@@ -4,11 +4,19 @@
 
 Every TAB press runs `nexla` once with `_NEXLA_COMPLETE=complete_<shell>`, as the scripts in
 completions/ do. Measured, interleaved in one run so that load on the machine hits every row
-alike: `python -c pass` (the interpreter's own start), environment names as bash and zsh ask
-for them (`nexla env use <TAB>`, answered by nexla_cli/fast/fastcomplete.py without Typer), a
-subcommand (`nexla env u<TAB>`, answered through Typer), and `gh __complete auth ''` (GitHub
-CLI completing its `auth` subcommands, which is what its own scripts run at every TAB) when
-`gh` is installed. Prints medians and the ratio to gh.
+alike: `python -c pass` (the interpreter's own start), and three kinds of TAB press, each as
+bash and as zsh ask for it (zsh's answer carries the help one-liners it shows):
+
+- environment names: `nexla env use <TAB>`;
+- commands: `nexla env u<TAB>` (bash), `nexla <TAB>` (zsh);
+- options: `nexla token print --<TAB>`;
+
+all answered by nexla_cli/fast/fastcomplete.py where it can, else through Typer. With `gh`
+installed, GitHub CLI's own TAB presses run in the same loop, as its scripts run them at
+every TAB: `gh __complete auth ''` (its `auth` subcommands, with descriptions) and
+`gh __complete auth login --` (the options of `gh auth login`, with descriptions). Prints
+medians, spreads and each row's ratio to the gh press of its kind (names and commands to
+`gh __complete auth ''`, options to `gh __complete auth login --`).
 
 It is a benchmark, not a test: it checks no thresholds, but it does check that each command
 gives the expected answer before timing it.
@@ -62,21 +70,40 @@ def main():
                 COMP_CWORD=str(len(words) - 1),
             )
 
-        zsh = dict(env, _NEXLA_COMPLETE="complete_zsh", _TYPER_COMPLETE_ARGS="nexla env use ")
-        cases = [
-            ("python -c pass", [python, "-c", "pass"], env, b""),
-            ("nexla env use <TAB> (bash)", [nexla], bash(["nexla", "env", "use", ""]), b"8443"),
-            ("nexla env use <TAB> (zsh)", [nexla], zsh, b"_arguments"),
-            ("nexla env u<TAB> (Typer)", [nexla], bash(["nexla", "env", "u"]), b"use"),
-        ]
+        def zsh(line):
+            return dict(env, _NEXLA_COMPLETE="complete_zsh", _TYPER_COMPLETE_ARGS=line)
+
         gh = shutil.which("gh")
+        gh_env = dict(env, GH_CONFIG_DIR=os.path.join(home, "gh"), GH_NO_UPDATE_NOTIFIER="1")
+        # (label, argv, environment, expected in stdout, the gh row it is compared to)
+        cases = [
+            ("python -c pass", [python, "-c", "pass"], env, b"", None),
+            (NAMES_BASH, [nexla], bash(["nexla", "env", "use", ""]), b"8443", GH_COMMANDS),
+            ("names: env use <TAB> (zsh)", [nexla], zsh("nexla env use "), b"8443", GH_COMMANDS),
+            (COMMANDS_BASH, [nexla], bash(["nexla", "env", "u"]), b"use", GH_COMMANDS),
+            ("commands: <TAB> (zsh)", [nexla], zsh("nexla "), b'"token":"', GH_COMMANDS),
+            (
+                OPTIONS_BASH,
+                [nexla],
+                bash(["nexla", "token", "print", "--"]),
+                b"--min-ttl",
+                GH_OPTIONS,
+            ),
+            (
+                "options: token print --<TAB> (zsh)",
+                [nexla],
+                zsh("nexla token print --"),
+                b'"--min-ttl":"',
+                GH_OPTIONS,
+            ),
+        ]
         if gh:
-            gh_env = dict(env, GH_CONFIG_DIR=os.path.join(home, "gh"), GH_NO_UPDATE_NOTIFIER="1")
+            cases.append((GH_COMMANDS, [gh, "__complete", "auth", ""], gh_env, b"login", None))
             cases.append(
-                ("gh __complete auth ''", [gh, "__complete", "auth", ""], gh_env, b"login")
+                (GH_OPTIONS, [gh, "__complete", "auth", "login", "--"], gh_env, b"--web", None)
             )
 
-        for label, argv, case_env, expected in cases:
+        for label, argv, case_env, expected, _ in cases:
             for _ in range(args.warmup):
                 _, _, completed = run_once(argv, case_env)
             if completed.returncode != 0 or expected not in completed.stdout:
@@ -87,18 +114,29 @@ def main():
         times = {label: [] for label, *_ in cases}
         cpu_times = {label: [] for label, *_ in cases}
         for _ in range(args.runs):  # interleaved: every command sees the same load
-            for label, argv, case_env, _expected in cases:
+            for label, argv, case_env, _expected, _ in cases:
                 wall, cpu, _ = run_once(argv, case_env)
                 times[label].append(wall)
                 cpu_times[label].append(cpu)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
+    report(args, python, nexla, cases, times, cpu_times)
+
+
+NAMES_BASH = "names: env use <TAB> (bash)"
+COMMANDS_BASH = "commands: env u<TAB> (bash)"
+OPTIONS_BASH = "options: token print --<TAB> (bash)"
+GH_COMMANDS = "gh __complete auth ''"
+GH_OPTIONS = "gh __complete auth login --"
+
+
+def report(args, python, nexla, cases, times, cpu_times):
     medians = {label: statistics.median(values) * 1000 for label, values in times.items()}
     cpus = {label: statistics.median(values) * 1000 for label, values in cpu_times.items()}
+    compared_to = {label: gh_label for label, *_, gh_label in cases}
+    has_gh = GH_COMMANDS in medians
     base = medians["python -c pass"]
-    gh_ms = medians.get("gh __complete auth ''")
-    gh_cpu = cpus.get("gh __complete auth ''")
     print(f"machine: {machine()}")
     print(f"python:  {python} ({platform.python_version()})")
     print(f"nexla:   {nexla}")
@@ -111,23 +149,34 @@ def main():
             "         what users get"
         )
     print()
-    print("wall: median and minimum elapsed time; cpu: median user+system time of the process")
-    header = f"{'command':<30} {'wall':>8} {'min':>8} {'÷ pass':>7}"
-    print(header + (f" {'÷ gh':>6}" if gh_ms else "") + f"   {'cpu':>7}")
+    print(
+        "wall: median, and the middle half of the runs (25th-75th percentile); cpu: median\n"
+        "user+system time of the process; ÷ gh: the median over the gh press of its kind"
+    )
+    header = f"{'command':<38} {'wall':>8} {'25%-75%':>15} {'÷ pass':>7}"
+    print(header + (f" {'÷ gh':>6}" if has_gh else "") + f"   {'cpu':>7}")
     for label, values in times.items():
+        low, _, high = statistics.quantiles(values, n=4)
         line = (
-            f"{label:<30} {medians[label]:6.1f}ms {min(values) * 1000:6.1f}ms"
+            f"{label:<38} {medians[label]:6.1f}ms {low * 1000:6.1f}-{high * 1000:6.1f}ms"
             f" {medians[label] / base:6.2f}x"
         )
-        line += f" {medians[label] / gh_ms:5.2f}x" if gh_ms else ""
+        if has_gh:
+            gh_label = compared_to[label]
+            line += f" {medians[label] / medians[gh_label]:5.2f}x" if gh_label else " " * 7
         print(line + f"   {cpus[label]:5.1f}ms")
     print()
-    if gh_ms:
-        label = "nexla env use <TAB> (bash)"
-        print(
-            f"TAB on environment names ÷ gh __complete: {medians[label] / gh_ms:.2f}x wall, "
-            f"{cpus[label] / gh_cpu:.2f}x cpu (aim: <= 1.0x)"
-        )
+    if has_gh:
+        for kind, label in (
+            ("names", NAMES_BASH),
+            ("commands", COMMANDS_BASH),
+            ("options", OPTIONS_BASH),
+        ):
+            gh_label = compared_to[label]
+            print(
+                f"TAB on {kind} ÷ {gh_label}: {medians[label] / medians[gh_label]:.2f}x wall, "
+                f"{cpus[label] / cpus[gh_label]:.2f}x cpu (aim: <= 1.0x)"
+            )
     else:
         print("gh __complete: skipped (gh is not installed; e.g. `apt-get install gh`)")
 

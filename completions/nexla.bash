@@ -25,9 +25,15 @@ _nexla_completion() {
     COMPREPLY=()
     while IFS= read -r word; do
         if [[ $word == :nofiles ]]; then
-            # Environment names: when none matches, offer no files. macOS's bash 3.2 has
-            # no compopt (there bash falls back to files): asked first, so never an error.
+            # Names: when none matches, offer no files. macOS's bash 3.2 has no
+            # compopt (there bash falls back to files): asked first, so never an error.
             type compopt >/dev/null 2>&1 && compopt +o default
+        elif [[ $word == ":command "* ]]; then
+            # `token exec -- COMMAND`: COMMAND's name as after `sudo` (commands, aliases,
+            # functions; files when none matches, e.g. ./job.sh); its arguments: files.
+            if ((cword == ${word#* })); then
+                COMPREPLY=($(compgen -c -- "${words[cword]}"))
+            fi
         elif [[ -n $word ]]; then
             COMPREPLY+=("${word#"$prefix"}")
         fi

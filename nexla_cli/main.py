@@ -2,8 +2,9 @@
 
 Start-up is most of what `nexla token print` and a TAB press cost, so this module imports
 only `sys` and `os`. A fresh `token print` is answered by fast/fastpath.py without Typer,
-and a TAB press on an environment name by fast/fastcomplete.py; other TAB presses load the
-completion classes (cli/completion.py); everything else runs the full app in cli/root.py.
+and a TAB press by fast/fastcomplete.py (from a table generated from the app); the few TAB
+presses the table does not cover load the completion classes (cli/completion.py);
+everything else runs the full app in cli/root.py.
 
 `main` is the only place that looks at the real process: it builds the run's Deps from
 os.environ, sys's streams and the real clock. `run` is the program itself, given its
@@ -22,15 +23,18 @@ COMPLETE_VARIABLE = "_NEXLA_COMPLETE"
 
 
 def main() -> None:
-    from nexla_cli.deps import Deps
-
-    deps = Deps.from_process()
     if os.environ.get(COMPLETE_VARIABLE):
+        # Before Deps: most TAB presses need none of it (a command or option name is
+        # answered from a table), and importing it costs more than the answer.
         from nexla_cli.fast.fastcomplete import complete
 
         code = complete(os.environ[COMPLETE_VARIABLE])
         if code is not None:
             sys.exit(code)
+    from nexla_cli.deps import Deps
+
+    deps = Deps.from_process()
+    if os.environ.get(COMPLETE_VARIABLE):
         from nexla_cli.cli.completion import register
 
         register()

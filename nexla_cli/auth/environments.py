@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import ContextManager, NamedTuple, TypeVar
 
 from nexla_cli.auth import storedsessions
 from nexla_cli.auth.exchange import Exchange, exchange
@@ -161,11 +161,7 @@ def _logout_one(
     failed_servers: dict[str, str],
 ) -> LoggedOut:
     not_told = None
-    with exchange(
-        deps,
-        done="once the session was forgotten",
-        if_unwritten=lambda exc, ex: _forget_failed(name, exc, ex),
-    ) as ex:
+    with _forgetting(deps, name, "once the session was forgotten") as ex:
         env = ex.data.environments.get(name)
         identity = env.find(who) if env is not None else None
         if env is None or identity is None:
@@ -183,11 +179,7 @@ def _logout_one(
 def _forget_unreadable(deps: SessionDeps, name: str) -> None:
     """`logout --all`: forget the identities whose session cannot be read (store.py, "A
     damaged session"), which no --org can name: there is nothing to send for them."""
-    with exchange(
-        deps,
-        done="once the session was forgotten",
-        if_unwritten=lambda exc, ex: _forget_failed(name, exc, ex),
-    ) as ex:
+    with _forgetting(deps, name, "once the session was forgotten") as ex:
         env = ex.data.environments.get(name)
         if env is None:
             return
@@ -202,11 +194,7 @@ def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
     """Log out of and forget NAME; returns (name, the environment now current)."""
     name = names.normalize_env_name(raw_name)
     storedsessions.load_or_set_aside(deps)
-    with exchange(
-        deps,
-        done="once the environment was forgotten",
-        if_unwritten=lambda exc, ex: _forget_failed(name, exc, ex),
-    ) as ex:
+    with _forgetting(deps, name, "once the environment was forgotten") as ex:
         data = ex.data
         env = data.environments.get(name)
         if env is None:
@@ -267,6 +255,11 @@ def _server_logout_then_forget(
     except NexlaError as exc:
         return exc.message
     return None
+
+
+def _forgetting(deps: SessionDeps, name: str, done: str) -> ContextManager[Exchange]:
+    """The exchange that forgets something of NAME (`done`: when signals are acted on)."""
+    return exchange(deps, done=done, if_unwritten=lambda exc, ex: _forget_failed(name, exc, ex))
 
 
 def _forget_failed(name: str, exc: StoreWriteError, ex: Exchange) -> ConfigError:

@@ -85,7 +85,8 @@ def usable_session(
     renewed = renew(
         deps, name, who=who, forced=False, seen_token=stored.access_token, min_ttl=min_ttl
     )
-    error = renewal_plan.min_ttl_error(name, renewed, deps.now(), min_ttl)
+    shown = storedsessions.identity_shown(data.environments[name], who)
+    error = renewal_plan.min_ttl_error(name, renewed, deps.now(), min_ttl, shown)
     if error is not None:
         raise error
     return renewed
@@ -201,6 +202,7 @@ def _renew_locked(
         forced=forced,
         seen_token=seen_token,
         seen_token_refused=seen_token_refused,
+        identity=storedsessions.identity_shown(env, who),
     )
     step = renewal_plan.plan(situation)
     if isinstance(step, renewal_plan.Send):
@@ -308,15 +310,19 @@ def _answer(
             # From the file or the keyring, and only now that it is needed.
             service_key = keys.read(deps.keyring, env, name)
             ex.sending("mint")
+            # The lifetime counts from the asking, not the answer: the server's clock starts
+            # before the answer arrives, so a slow answer never makes a token look longer-lived.
+            asked_at = deps.now()
             body = client.mint(service_key)
             return renewal_plan.Answer(
-                "session", _of_identity(env.session, body, "service_key", deps.now())
+                "session", _of_identity(env.session, body, "service_key", asked_at)
             )
         stored = env.session
         assert stored is not None
         ex.sending("refresh")
+        asked_at = deps.now()
         body = client.refresh(stored.access_token)
-        return renewal_plan.Answer("session", _of_identity(stored, body, "refreshed", deps.now()))
+        return renewal_plan.Answer("session", _of_identity(stored, body, "refreshed", asked_at))
     except AuthError:
         return renewal_plan.Answer("refused")
     except ApiRefused as exc:

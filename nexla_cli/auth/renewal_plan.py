@@ -47,6 +47,15 @@ class Situation:
     # The token the caller found due (or, with `seen_token_refused`, was refused with).
     seen_token: Optional[str] = None
     seen_token_refused: bool = False
+    # Who the session belongs to, where the environment holds several identities
+    # (`ada@example.com in Acme (org 7)`); empty where it holds one.
+    identity: str = ""
+
+    @property
+    def subject(self) -> str:
+        """Whose session, as messages say it: the environment, and the identity where
+        there are several on it."""
+        return of_identity(self.name, self.identity)
 
     @property
     def expired(self) -> bool:
@@ -117,13 +126,13 @@ def plan(situation: Situation) -> Step:
     if s.foreign_api_url is not None:
         return Fail(s.foreign_api_url)
     if stored.rejected and s.key != "saved":
-        return Fail(dead_session_error(s.name, key_refused=s.key == "refused"))
+        return Fail(dead_session_error(s.name, key_refused=s.key == "refused", identity=s.identity))
     if s.api_url_overridden:
         return not_sent(
             s,
             "NEXLA_API_URL is set (a session renewed through it would not be stored)",
             UsageError(
-                f"the session for {s.name} cannot be renewed while NEXLA_API_URL is set: "
+                f"the session for {s.subject} cannot be renewed while NEXLA_API_URL is set: "
                 "nothing learned through it is stored",
                 hint="unset NEXLA_API_URL to renew the stored session",
             ),
@@ -147,7 +156,7 @@ def not_sent(situation: Situation, reason: str, error: NexlaError) -> Use | Fail
         return Fail(error)
     return Use(
         s.stored,
-        f"did not refresh the session for {s.name} ({reason}); using the current token, "
+        f"did not refresh the session for {s.subject} ({reason}); using the current token, "
         f"valid until {timefmt.iso_utc(s.stored.expires_at)}",
     )
 
@@ -170,7 +179,7 @@ def judge(
             return Verdict(
                 Fail(
                     NetworkError(
-                        f"the session for {s.name} was refused and a new one could not be "
+                        f"the session for {s.subject} was refused and a new one could not be "
                         f"minted: {answer.message}",
                         hint="try again when the server is reachable",
                     )
@@ -186,7 +195,9 @@ def judge(
     failure: JsonObject | None = (
         {"at": at, "kind": "rejected"} if s.expired and not rejected else None
     )
-    return Verdict(Fail(key_refused_error(s.name)), failure=failure, key_refused=True)
+    return Verdict(
+        Fail(key_refused_error(s.name, identity=s.identity)), failure=failure, key_refused=True
+    )
 
 
 def _judge_refresh(s: Situation, answer: Answer, at: int) -> Verdict:
@@ -194,7 +205,10 @@ def _judge_refresh(s: Situation, answer: Answer, at: int) -> Verdict:
         failure: JsonObject = {"at": at, "kind": "rejected"}
         if s.key == "saved":
             return Verdict(Send("mint"), failure)
-        return Verdict(Fail(dead_session_error(s.name, key_refused=s.key == "refused")), failure)
+        return Verdict(
+            Fail(dead_session_error(s.name, key_refused=s.key == "refused", identity=s.identity)),
+            failure,
+        )
     if answer.kind == "not offered":
         # This server has no refresh: not an outage, and asking again won't help.
         failure = {"at": at, "kind": "not_offered", "message": answer.message}
@@ -209,7 +223,9 @@ def _judge_unreachable(s: Situation, answer: Answer, at: int) -> Verdict:
     return Verdict(_unreachable(s, answer.message), failure)
 
 
-def min_ttl_error(name: str, renewed: Session, now: float, min_ttl: float) -> NexlaError | None:
+def min_ttl_error(
+    name: str, renewed: Session, now: float, min_ttl: float, identity: str = ""
+) -> NexlaError | None:
     """After a renewal: why the session handed out still has less than `min_ttl` left."""
     left = renewed.seconds_left(now)
     if left >= min_ttl:
@@ -218,7 +234,7 @@ def min_ttl_error(name: str, renewed: Session, now: float, min_ttl: float) -> Ne
         # Not renewed (the server could not be reached; a warning said why), and the
         # token it fell back on has too little left.
         return NetworkError(
-            f"the session for {name} could not be renewed and has "
+            f"the session for {of_identity(name, identity)} could not be renewed and has "
             f"{timefmt.duration(left)} left, less than --min-ttl {min_ttl:.0f}",
             hint="try again when the server is reachable",
         )
@@ -303,39 +319,46 @@ def _unreachable(s: Situation, reason: str, *, remembered_at: float | None = Non
             else "; the current token stays valid until " + timefmt.iso_utc(stored.expires_at)
         )
         return Fail(
-            NetworkError(f"the session for {s.name} could not be renewed: {reason}{when}{still}")
+            NetworkError(f"the session for {s.subject} could not be renewed: {reason}{when}{still}")
         )
     if s.expired:
         return Fail(
             NetworkError(
-                f"the session for {s.name} has expired and could not be renewed: {reason}{when}",
+                f"the session for {s.subject} has expired and could not be renewed: {reason}{when}",
                 hint="try again when the server is reachable",
             )
         )
     return Use(
         stored,
-        f"could not refresh the session for {s.name} ({reason}{when}); using the current "
+        f"could not refresh the session for {s.subject} ({reason}{when}); using the current "
         f"token, valid until {timefmt.iso_utc(stored.expires_at)}",
     )
 
 
-def dead_session_error(name: str, *, key_refused: bool = False) -> AuthError:
+def of_identity(name: str, identity: str) -> str:
+    """`dataops.nexla.io`, or `ada@example.com in Acme (org 7) on dataops.nexla.io`."""
+    return f"{identity} on {name}" if identity else name
+
+
+def dead_session_error(name: str, *, key_refused: bool = False, identity: str = "") -> AuthError:
+    subject = of_identity(name, identity)
     if key_refused:
         return AuthError(
-            f"the session for {name} has expired or was revoked, and its saved service key "
+            f"the session for {subject} has expired or was revoked, and its saved service key "
             "was rejected earlier (it is not sent again)",
             hint=f"{LOGIN_HINT} (`nexla env login --env {name}`), or save a valid key with "
             f"`nexla token from-key --env {name} --save-key`",
         )
     return AuthError(
-        f"the session for {name} has expired or was revoked (the server refused to refresh it)",
+        f"the session for {subject} has expired or was revoked (the server refused to refresh it)",
         hint=f"{LOGIN_HINT} (`nexla env login --env {name}`)",
     )
 
 
-def key_refused_error(name: str) -> AuthError:
+def key_refused_error(name: str, *, identity: str = "") -> AuthError:
     return AuthError(
-        f"the saved service key for {name} was rejected; it will not be sent again",
+        f"the saved service key for {of_identity(name, identity)} was rejected; it will not be "
+        "sent again",
         hint=f"save a valid key with `nexla token from-key --env {name} --save-key`, "
         f"or `nexla env login --env {name}`",
     )

@@ -98,11 +98,12 @@ def _mint_and_store(
     api_url = storedsessions.own_api_url(env, name)
     ex.reserve()
     ex.sending("mint")
+    asked_at = deps.now()  # the lifetime counts from the asking (renewal.py says why)
     try:
         body = deps.client(api_url).mint(service_key)
     except AuthError:
         raise AuthError(f"the service key was rejected by {name}; nothing was changed") from None
-    minted = session_from_token_response(body, "service_key", deps.now())
+    minted = session_from_token_response(body, "service_key", asked_at)
     data = ex.data
     if env is None:
         env = data.environments[name] = Environment(api_url)

@@ -85,6 +85,15 @@ def label(identity: Identity) -> str:
     return identities.label_of(session.user, session.org)
 
 
+def identity_shown(env: Environment, who: Key | None) -> str:
+    """The label messages add for identity `who` (None: the active one) where `env` holds
+    several identities; empty where it holds one, whose environment says enough."""
+    if len(env.identities()) < 2:
+        return ""
+    identity = env.find(who) if who is not None else env.active
+    return label(identity) if identity is not None else ""
+
+
 def candidates(env: Environment) -> list[identities.Candidate]:
     """The identities that can be chosen: those whose session says who they are."""
     found = []

@@ -1,7 +1,8 @@
 """The root `nexla` command: global options, sub-apps, and errors mapped to exit codes."""
 
+import enum
 import functools
-from typing import Annotated, List, Optional
+from typing import Annotated, List, Optional, Tuple
 
 import typer
 import typer.main
@@ -45,12 +46,39 @@ app.add_typer(token_app, name="token", short_help="Session tokens for shell jobs
 app.command("api", cls=Command, short_help="Call the Nexla API with the stored session.")(api)
 
 
+def complete_command_names(ctx: typer.Context, incomplete: str) -> List[Tuple[str, str]]:
+    """For TAB after `nexla help [WORDS]`: the commands of the group WORDS name, each with
+    the help line shown beside it; none (and no file names) when WORDS name no group."""
+    from nexla_cli.cli.completion import TabPress
+
+    TabPress.names_offered = True  # command names are never files
+    target = ctx.find_root()
+    for word in ctx.params.get("path") or ():
+        found = getattr(target.command, "get_command", lambda _ctx, _name: None)(target, word)
+        if found is None:
+            return []
+        target = typer.Context(found, info_name=word, parent=target)
+    group = target.command
+    if not isinstance(group, Group):
+        return []
+    commands = [(name, group.commands[name]) for name in group.list_commands(target)]
+    return [
+        (name, command.get_short_help_str())
+        for name, command in commands
+        if name.startswith(incomplete) and not command.hidden
+    ]
+
+
 @app.command("help", cls=Command, short_help="Show help for a command, as --help does.")
 def help_command(
     ctx: typer.Context,
     path: Annotated[
         Optional[List[str]],
-        typer.Argument(metavar="[COMMAND]...", help="The command, e.g. env configure."),
+        typer.Argument(
+            metavar="[COMMAND]...",
+            help="The command, e.g. env configure.",
+            autocompletion=complete_command_names,
+        ),
     ] = None,
 ) -> None:
     """Show help for nexla or for one of its commands: `nexla help X` is `nexla X --help`.
@@ -74,8 +102,39 @@ def help_command(
     ctx.obj.out.result(target.get_help())
 
 
+class CompletionShell(str, enum.Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+    powershell = "powershell"
+
+
+@app.command("completion", cls=Command, short_help="Print the TAB completion script for a shell.")
+def completion_command(
+    ctx: typer.Context,
+    shell: Annotated[
+        CompletionShell,
+        typer.Argument(metavar="SHELL", help="bash, zsh, fish or powershell."),
+    ],
+) -> None:
+    """Print the script that makes TAB complete nexla's commands, options and names in
+    SHELL; the files in completions/ hold the same. The README says where each goes.
+
+    \b
+    Examples:
+      nexla completion bash > ~/.local/share/bash-completion/completions/nexla
+      nexla completion zsh > ~/.zfunc/_nexla
+      nexla completion fish > ~/.config/fish/completions/nexla.fish
+      nexla completion powershell >> $PROFILE
+    """
+    from nexla_cli.cli.completion import script
+
+    ctx.obj.out.result(script(shell.value))
+
+
 def _show_version(ctx: typer.Context, value: bool) -> None:
-    if value:
+    # Not while TAB is completing a line that holds --version: the version is no candidate.
+    if value and not ctx.resilient_parsing:
         ctx.obj.out.result(f"nexla {__version__}")
         raise typer.Exit()
 

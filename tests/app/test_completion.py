@@ -24,6 +24,8 @@ import pytest
 
 from nexla_cli.fast import fastcomplete
 from tests.support.tab_presses import (
+    ENV_OPTION_COMMANDS,
+    NAME_ARGUMENT_COMMANDS,
     NAMES,
     PROTOCOLS,
     bash_variables,
@@ -191,11 +193,12 @@ def test_files_are_still_offered_where_a_file_is_wanted(store):
 # The fast completion answers as the full app does ------------------------------------------
 
 # Every command with --env/-e, and the commands whose first argument is a name, with the
-# shapes fastcomplete.py takes; then lines it must leave to Typer.
+# shapes fastcomplete.py takes; then lines it must leave to Typer. Commands and options have
+# tests of their own (test_completion_parity.py).
 HANDLED = [
-    *(f"nexla {' '.join(path)} --env " for path in sorted(fastcomplete.ENV_OPTION_COMMANDS)),
-    *(f"nexla {' '.join(path)} -e loc" for path in sorted(fastcomplete.ENV_OPTION_COMMANDS)),
-    *(f"nexla {' '.join(path)} " for path in sorted(fastcomplete.NAME_ARGUMENT_COMMANDS)),
+    *(f"nexla {' '.join(path)} --env " for path in ENV_OPTION_COMMANDS),
+    *(f"nexla {' '.join(path)} -e loc" for path in ENV_OPTION_COMMANDS),
+    *(f"nexla {' '.join(path)} " for path in NAME_ARGUMENT_COMMANDS),
     "nexla env use loc",
     "nexla env remove [::1]",
     "nexla env configure dat",
@@ -206,22 +209,23 @@ HANDLED = [
     "nexla token print --env=",
     "nexla env logout --all -e ",
     "nexla token status --json --env ",
-    "nexla token from-key --bogus --env ",
     "nexla api -X GET /teams --env 127",
     "nexla api -H --env ",
     "nexla env use 'loc",
-]
-FALLS_THROUGH = [
-    "nexla ",
-    "nexla env u",
-    "nexla env use -",
-    "nexla env use dataops.nexla.io ",
-    "nexla env list --env ",
-    "nexla token print --env",
     "nexla --debug env use ",
     "nexla token print -- --env ",
     "nexla api --input ",
+    "nexla env use dataops.nexla.io ",
+]
+# Words the table cannot follow, or values only Typer knows how to complete.
+FALLS_THROUGH = [
+    "nexla env list --env ",
+    "nexla token from-key --bogus --env ",
     "nexla token nothing --env ",
+    "nexla bogus e",
+    "nexla token print -qe ",
+    "nexla token from-key --key-file ",
+    "nexla token print --json=1 --",
 ]
 
 

@@ -15,7 +15,7 @@ def listed_commands(help_text: str) -> list[str]:
 
 def test_root_help_lists_env_and_token_first(nx):
     for args in (("--help",), ("help",), ()):
-        assert listed_commands(nx.ok(*args).stdout) == ["env", "token", "api", "help"]
+        assert listed_commands(nx.ok(*args).stdout) == ["env", "token", "api", "help", "completion"]
 
 
 def test_the_reference_page_has_no_maintainers_note():

@@ -2,14 +2,12 @@
 that need a real `nexla` process (a terminal, signals, several processes, what a fresh
 interpreter loads)."""
 
-import os
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from tests.support.processes import nexla_executable
+from tests.support.real_shells import press_tab
 from tests.support.startup import split_importtime
 from tests.support.tab_presses import (
     PROTOCOLS,
@@ -17,9 +15,6 @@ from tests.support.tab_presses import (
     seed_names,
     tab_press,
 )
-from tests.support.terminals import close_ended
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -58,97 +53,15 @@ def test_the_installed_command_answers_names_without_typer(store, protocol):
 
 # what a fresh interpreter imports
 def test_the_installed_command_hands_other_lines_to_typer(store):
-    variables = protocol_variables("bash", "nexla env u")
+    # A PATH for --key-file: only Typer's completion knows what to answer.
+    variables = protocol_variables("bash", "nexla token from-key --key-file ")
     answer, loaded_typer = run_installed(store, variables)
     assert loaded_typer
-    assert answer == (0, "use\n", "") == tab_press(store, variables, "typer")
+    assert answer == tab_press(store, variables, "typer")
+    assert answer[0] == 0
 
 
 # Real shells ------------------------------------------------------------------------------
-
-# Each shell gets a stand-in function `nexla` that prints its arguments, so pressing Enter
-# after TAB shows the completed line. The completion scripts run the real program through
-# `env`, which does not see shell functions.
-SHELLS = {
-    "bash": (
-        ["bash", "--norc", "--noprofile", "-i"],
-        [
-            "PS1='$ '",
-            "source {completions}/nexla.bash",
-            "nexla() { printf '<ARGS:%s>\\n' \"$*\"; }",
-        ],
-    ),
-    "zsh, sourced": (
-        ["zsh", "-f", "-i"],
-        [
-            "PS1='$ '",
-            "autoload -Uz compinit && compinit -u -D",
-            "source {completions}/_nexla",
-            'nexla() { print -r -- "<ARGS:$*>" }',
-        ],
-    ),
-    "zsh, autoloaded from $fpath": (
-        ["zsh", "-f", "-i"],
-        [
-            "PS1='$ '",
-            "fpath=({completions} $fpath)",
-            "autoload -Uz compinit && compinit -u -D",
-            'nexla() { print -r -- "<ARGS:$*>" }',
-        ],
-    ),
-    "fish": (
-        ["fish", "--no-config", "-i"],
-        [
-            "function fish_prompt; echo '$ '; end",
-            "source {completions}/nexla.fish",
-            'function nexla; echo "<ARGS:$argv>"; end',
-        ],
-    ),
-}
-
-
-def press_tab(nx, shell: str, lines: list) -> list:
-    """Type each line, press TAB then Enter, in one real interactive shell; what each ran."""
-    pexpect = pytest.importorskip("pexpect")
-    argv, setup = SHELLS[shell]
-    if shutil.which(argv[0]) is None:
-        pytest.skip(f"{argv[0]} is not installed")
-    env = dict(
-        nx.env,
-        TERM="dumb",
-        PATH=f"{Path(nexla_executable()).parent}{os.pathsep}" + os.environ.get("PATH", ""),
-    )
-    child = pexpect.spawn(
-        argv[0],
-        argv[1:],
-        env=env,
-        cwd=str(nx.tmp_path),
-        encoding="utf-8",
-        timeout=30,
-        dimensions=(40, 250),
-    )
-    # The shell reads what is typed in order, whenever it is ready: no pause before a send.
-    child.delaybeforesend = None
-    ran = []
-    try:
-        for line in setup:
-            child.sendline(line.replace("{completions}", str(ROOT / "completions")))
-        child.sendline("echo __READ''Y__")
-        child.expect_exact("__READY__")
-        for typed in lines:
-            # The shell finishes the completion before it reads the Enter that follows.
-            child.send(typed + "\t")
-            child.send("\r")
-            child.expect(r"<ARGS:([^>\r\n]*)>")
-            ran.append(child.match.group(1).strip())
-        # Left by itself, not hung up on: close() then waits for nothing.
-        child.sendline("exit")
-        child.expect(pexpect.EOF)
-        close_ended(child)
-        return ran
-    finally:
-        child.close(force=True)
-
 
 REAL_CASES = [
     ("nexla env use loc", "env use localhost:8443"),

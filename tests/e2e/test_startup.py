@@ -20,7 +20,7 @@ import sys
 import pytest
 
 from tests.support.startup import (
-    COMPLETIONS,
+    platform_environment,
     run_with_importtime,
     seed_store,
     session_record,
@@ -42,13 +42,7 @@ LEAN_STDLIB_AVOIDED = {"typing", "dataclasses", "inspect", "encodings.idna", "un
 @pytest.fixture
 def platform_env(tmp_path):
     """A store found the way users have it: no NEXLA_CONFIG_DIR, platformdirs and XDG."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("NEXLA_", "_NEXLA_", "COMP_", "_TYPER_"))
-    }
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "xdg"), NO_COLOR="1")
-    return env
+    return platform_environment(tmp_path)
 
 
 # The checker itself ------------------------------------------------------------------------
@@ -159,18 +153,30 @@ NAME_COMPLETIONS = {
 }
 
 
-@pytest.mark.parametrize("shell", sorted(COMPLETIONS))
+# A TAB press the completion table leaves to Typer: a line it cannot follow (an unknown
+# command), where Typer still offers the commands that start with the word typed.
+TYPER_COMPLETIONS = {
+    "bash": {"COMP_WORDS": "nexla\nbogus\ne", "COMP_CWORD": "2"},
+    "zsh": {"_TYPER_COMPLETE_ARGS": "nexla bogus e"},
+    "fish": {"_TYPER_COMPLETE_ARGS": "nexla bogus e", "_TYPER_COMPLETE_FISH_ACTION": "get-args"},
+    "powershell": {
+        "_TYPER_COMPLETE_ARGS": "nexla bogus e",
+        "_TYPER_COMPLETE_WORD_TO_COMPLETE": "e",
+    },
+}
+
+
+@pytest.mark.parametrize("shell", sorted(TYPER_COMPLETIONS))
 def test_tab_completion_loads_no_requests_rich_or_pydantic(shell, platform_env, tmp_path):
-    # Subcommands complete through Typer. zsh, fish and PowerShell candidates carry help
-    # texts, which Typer would render through rich.
+    # Answered through Typer. zsh, fish and PowerShell candidates may carry help texts,
+    # which Typer would render through rich.
     seed_store(tmp_path / "xdg" / "nexla", {"dataops.nexla.io": None}, "dataops.nexla.io")
-    env = dict(platform_env, _NEXLA_COMPLETE=f"complete_{shell}", **COMPLETIONS[shell])
+    env = dict(platform_env, _NEXLA_COMPLETE=f"complete_{shell}", **TYPER_COMPLETIONS[shell])
 
     result, modules, rest = run_with_importtime([], env, tmp_path)
 
     assert result.returncode == 0, rest
-    expected = "use" if shell == "bash" else "Sign in again; which environment"
-    assert expected in result.stdout
+    assert "env" in result.stdout
     assert "typer" in modules
     assert not HEAVY & top_level(modules), sorted(HEAVY & top_level(modules))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import time
@@ -33,6 +34,18 @@ def session_record(
     }
     record.update(extra)
     return record
+
+
+def platform_environment(home: Path) -> dict:
+    """The variables of a run that finds its store the way users have it: no
+    NEXLA_CONFIG_DIR, platformdirs and XDG under `home`."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("NEXLA_", "_NEXLA_", "COMP_", "_TYPER_"))
+    }
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "xdg"), NO_COLOR="1")
+    return env
 
 
 def seed_store(config_dir: Path, environments: dict, current=None, mode: int = 0o600) -> Path:

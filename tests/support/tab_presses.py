@@ -9,9 +9,23 @@ import sys
 import pytest
 
 from nexla_cli.fast import fastcomplete
+from nexla_cli.fast.commandtable import COMMANDS
 from tests.support.startup import seed_store, session_record
 
 NAMES = ["dataops.nexla.io", "localhost:8443", "[::1]:8443"]
+
+# From the completion table: the commands with an option whose value is an environment name
+# (--env/-e), and those whose argument is one (`env use NAME`).
+ENV_OPTION_COMMANDS = sorted(
+    path
+    for path, (_, _, _, options, _) in COMMANDS.items()
+    if any(option[-1] == "environment names" for option in options)
+)
+NAME_ARGUMENT_COMMANDS = sorted(
+    path
+    for path, (_, _, _, _, arguments) in COMMANDS.items()
+    if any(completer == "environment names" for _, completer in arguments)
+)
 
 
 def seed_names(nx):

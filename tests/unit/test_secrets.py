@@ -27,9 +27,9 @@ def test_no_parameter_takes_a_token_or_key_as_its_value():
             names = [*getattr(param, "opts", []), *getattr(param, "secondary_opts", [])]
             takes_value = not getattr(param, "is_flag", False) and param.nargs != 0
             if param.param_type_name == "argument":
-                # Arguments are host names, environment names and API paths only, and the
+                # Arguments are host names, environment names, API paths, a shell's name, and the
                 # command `token exec` runs (which gets the token in its environment).
-                allowed = ("host", "name", "path") + (
+                allowed = ("host", "name", "path", "shell") + (
                     ("command",) if path == ("token", "exec") else ()
                 )
                 assert param.name in allowed, (path, param.name)

@@ -65,7 +65,15 @@ def _show_help(ctx: typer.Context, param: object, value: bool) -> None:
 
 
 class _HelpOnTheRunsStdout:
-    """Click writes --help to sys.stdout itself; nexla writes to the run's stdout."""
+    """Click writes --help to sys.stdout itself; nexla writes to the run's stdout.
+
+    And the help option's names keep their order (-h, then --help): click makes a set of
+    them, so TAB offered them in an order that changed from run to run, and the completion
+    table (scripts/gen_completion_table.py) could not be generated twice alike."""
+
+    def get_help_option_names(self, ctx: ClickContext) -> List[str]:
+        names = set(super().get_help_option_names(ctx))  # type: ignore[misc]
+        return [name for name in ctx.help_option_names if name in names]
 
     def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
         option = super().get_help_option(ctx)  # type: ignore[misc]
