@@ -91,3 +91,38 @@ def test_an_item_saved_before_identities_goes_with_its_identity_alone(nx, keyrin
     assert env_record(nx.config_dir, host)["saved_key"] == {"in": "keyring", **legacy}
     nx.ok("env", "logout", "--org", "acme", env=nx.env)
     assert keyring_env.lookup(**legacy) is None
+
+
+def test_a_crowd_on_two_orgs_in_the_keyring_leaves_each_key_in_its_own_item(nx, keyring_env):
+    two_orgs(nx.server)
+    host = nx.server.host
+    for key in (ACME_KEY, GLOBEX_KEY):
+        env = dict(nx.env, NEXLA_SERVICE_KEY=key)
+        nx.ok("token", "from-key", "--env", host, "--save-key", env=env)
+    procs = []
+    for round_ in range(3):
+        for key in (ACME_KEY, GLOBEX_KEY):
+            env = dict(nx.env, NEXLA_SERVICE_KEY=key)
+            procs.append(start(nx, "token", "from-key", "--env", host, "--save-key", env=env))
+        token = nx.server.sign_in(ADA, ACME)
+        procs.append(
+            start(nx, "env", "login", "--env", host, "--with-token", input=token + "\n", env=nx.env)
+        )
+        if round_ == 1:
+            procs.append(start(nx, "env", "logout", "--org", "acme", env=nx.env))
+    results = collect(procs)
+    assert all(result.returncode in (0, 3, 4) for result in results), [
+        (result.args, result.returncode, result.stderr) for result in results
+    ]
+    record = env_record(nx.config_dir, host)
+    named = {}
+    for each in [record, *record.get("other_identities", [])]:
+        if "session" in each and each.get("saved_key"):
+            saved = each["saved_key"]
+            named[each["session"]["org"]["id"]] = keyring_env.lookup(
+                saved["service"], saved["username"]
+            )
+    assert named[8] == GLOBEX_KEY
+    assert named.get(7, ACME_KEY) == ACME_KEY
+    ours = [item for item in keyring_env.items() if item.get("service") == "nexla service key"]
+    assert len(ours) == len(named), ours  # no item left behind that the file does not name
