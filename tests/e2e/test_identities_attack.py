@@ -3,6 +3,7 @@ from-key, sign-ins, refreshes and logouts of two orgs at once never lose or swap
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -126,3 +127,26 @@ def test_a_crowd_on_two_orgs_in_the_keyring_leaves_each_key_in_its_own_item(nx, 
     assert named.get(7, ACME_KEY) == ACME_KEY
     ours = [item for item in keyring_env.items() if item.get("service") == "nexla service key"]
     assert len(ours) == len(named), ours  # no item left behind that the file does not name
+
+
+def test_org_7_and_org_text_7_keep_their_keys_in_two_items(nx, keyring_env):
+    # Two orgs whose ids print alike (7 and "7") name one keyring account: the second key
+    # goes into an item of its own, and logging out of one leaves the other's key.
+    text_seven = {"id": "7", "name": "Seven as text"}
+    nx.server.add_service_key(ACME_KEY, user=ADA, org=dict(ACME))
+    nx.server.add_service_key(GLOBEX_KEY, user=ADA, org=text_seven)
+    host = nx.server.host
+    for key in (ACME_KEY, GLOBEX_KEY):
+        env = dict(nx.env, NEXLA_SERVICE_KEY=key)
+        nx.ok("token", "from-key", "--env", host, "--save-key", env=env)
+    record = env_record(nx.config_dir, host)
+    items = {
+        json.dumps(each["session"]["org"]["id"]): each["saved_key"]
+        for each in [record, *record["other_identities"]]
+    }
+    assert items["7"]["username"] != items['"7"']["username"]
+    assert keyring_env.lookup(items["7"]["service"], items["7"]["username"]) == ACME_KEY
+    assert keyring_env.lookup(items['"7"']["service"], items['"7"']["username"]) == GLOBEX_KEY
+    nx.ok("env", "logout", "--org", "seven as text", env=nx.env)
+    assert keyring_env.lookup(items["7"]["service"], items["7"]["username"]) == ACME_KEY
+    assert keyring_env.lookup(items['"7"']["service"], items['"7"']["username"]) is None
