@@ -166,6 +166,14 @@ def _logout_one(
         identity = env.find(who) if env is not None else None
         if env is None or identity is None:
             return LoggedOut(name, False)  # removed or logged out by another process meanwhile
+        if who is None and identity.key is not None:
+            # Meant for an active identity that says nobody's name (a damaged session, or
+            # none); another command made a readable one active since: not the one meant.
+            deps.notices.warn(
+                f"the active identity of {name} changed meanwhile "
+                f"({storedsessions.label(identity)}); it was left signed in"
+            )
+            return LoggedOut(name, False)
         # A damaged session is forgotten like any other, with nothing sent (store.py).
         stored = identity.session_unless_damaged()
         if stored is not None:

@@ -348,3 +348,31 @@ def test_an_odd_identity_edited_into_the_file_is_never_an_unexpected_error(nx, o
     for args in READERS:
         result = nx.run(*[arg.replace("HOST", nx.server.host) for arg in args])
         assert result.returncode in (0, 2, 3, 4), (args, result.returncode, result.stderr)
+
+
+def test_logout_of_an_unreadable_active_session_never_ends_one_signed_in_meanwhile(
+    nx, monkeypatch
+):
+    # `env logout` meant for an active session that cannot be read; between its reading the
+    # file and taking the lock, another command signs in to Globex with a saved key, which
+    # becomes active. That identity is not the one meant: its session and key stay.
+    from nexla_cli.auth import environments
+
+    keys_for_both(nx)
+    nx.ok("env", "logout", "--org", "globex")
+    data = read_store(nx.config_dir)
+    data["environments"][nx.server.host]["session"]["access_token"] = "two words"
+    write_store_data(nx.config_dir, data)
+    real = environments._logout_one
+
+    def meanwhile(*args, **kwargs):
+        env = nx.env_with(NEXLA_SERVICE_KEY=GLOBEX_KEY)
+        nx.ok("token", "from-key", "--save-key", env=env)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(environments, "_logout_one", meanwhile)
+    nx.run("env", "logout")
+    monkeypatch.setattr(environments, "_logout_one", real)
+    assert {"in": "file", "key": GLOBEX_KEY} in _saved_keys(nx)
+    assert nx.server.count("POST", "/token/logout") == 1  # Globex's first logout alone
+    nx.ok("token", "print", "--org", "globex")
