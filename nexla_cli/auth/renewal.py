@@ -278,13 +278,14 @@ def _ask(
 
 def _of_identity(stored: Session | None, body: JsonObject, source: str, now: float) -> Session:
     """The session in a renewal's answer, of the identity it renewed where the answer does
-    not say whose it is: no user id keeps the stored user, no `org` at all keeps the stored
-    org (an explicit null is no org). A renewal never makes a session nobody's, which would
-    merge it with another identity (_one_identity_each)."""
+    not say whose it is: no user id keeps the stored user, and an `org` that is missing or
+    has no id keeps the stored org (an explicit null is no org). A renewal never makes a
+    session nobody's, nor moves it out of its org for want of an id."""
     session = session_from_token_response(body, source, now)
     if stored is not None and session.user.get("id") is None:
         session.user = dict(stored.user)
-    if stored is not None and "org" not in body:
+    org = body.get("org", {})
+    if stored is not None and org is not None and (session.org or {}).get("id") is None:
         session.org = dict(stored.org) if stored.org else None
     return session
 

@@ -376,3 +376,13 @@ def test_logout_of_an_unreadable_active_session_never_ends_one_signed_in_meanwhi
     assert {"in": "file", "key": GLOBEX_KEY} in _saved_keys(nx)
     assert nx.server.count("POST", "/token/logout") == 1  # Globex's first logout alone
     nx.ok("token", "print", "--org", "globex")
+
+
+@pytest.mark.parametrize("org", [{}, {"name": "Acme"}, "Acme", [7]])
+def test_a_refresh_answer_whose_org_has_no_id_keeps_the_org_it_renewed(nx, org):
+    keys_for_both(nx)
+    body = {"access_token": "tok-vague", "expires_in": 3600, "user": dict(ADA), "org": org}
+    nx.server.add_fault("POST", "/token/refresh", Fault.status(200, body))
+    nx.ok("token", "refresh", "--org", "acme")
+    assert nx.ok("token", "print", "--org", "acme").stdout == "tok-vague\n"
+    assert {"in": "file", "key": ACME_KEY} in _saved_keys(nx)
