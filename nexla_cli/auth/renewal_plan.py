@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal, Optional, Union
 
-from nexla_cli.core import timefmt
+from nexla_cli.core import identities, timefmt
 from nexla_cli.core.errors import LOGIN_HINT, AuthError, NetworkError, NexlaError, UsageError
 from nexla_cli.core.model import FAILURE_MEMORY_SECONDS, Session
 
@@ -169,6 +169,8 @@ def judge(
     s = _effective(situation)
     if answer.kind == "session":
         assert answer.session is not None
+        if _someone_elses(s.stored, answer.session):
+            return Verdict(Fail(_someone_elses_error(s, answer.session)))
         return Verdict(Use(answer.session))
     at = int(s.now)
     if sent == "refresh":
@@ -216,6 +218,28 @@ def _judge_refresh(s: Situation, answer: Answer, at: int) -> Verdict:
             return Verdict(Send("mint"), failure)
         return Verdict(_not_offered(s, failure), failure)
     return _judge_unreachable(s, answer, at)
+
+
+def _someone_elses(stored: Session, renewed: Session) -> bool:
+    """Whether a renewal's answer is a session of another identity than the one renewed (a
+    refresh keeps the user and the org; a key belongs to one org). A session stored without
+    knowing whose it was (`--no-verify`) is learning it, not changing it."""
+    if stored.user.get("id") is None:
+        return False
+    return not identities.same_key(_key(stored), _key(renewed))
+
+
+def _key(session: Session) -> identities.Key:
+    return session.user.get("id"), (session.org or {}).get("id")
+
+
+def _someone_elses_error(s: Situation, renewed: Session) -> NetworkError:
+    org = renewed.org or {}
+    other = identities.label(renewed.user.get("email"), org.get("name"), org.get("id"))
+    return NetworkError(
+        f"the server answered the renewal of the session for {s.subject} with a session of "
+        f"{other}; nothing was stored (a renewal keeps its user and org)"
+    )
 
 
 def _judge_unreachable(s: Situation, answer: Answer, at: int) -> Verdict:
