@@ -88,13 +88,18 @@ def _org_id_matches(candidate: Candidate, org: str) -> bool:
 
 
 def _org_name_matches(candidate: Candidate, org: str) -> bool:
-    return isinstance(candidate.org_name, str) and candidate.org_name.strip().casefold() == (
-        _wanted(org)
-    )
+    return isinstance(candidate.org_name, str) and _wanted(candidate.org_name) == _wanted(org)
 
 
 def _wanted(text: str) -> str:
-    return text.strip().casefold()
+    """Text compared as people read it: trimmed, in any case, and in either Unicode form
+    (an `é` typed as one character or as `e` and an accent)."""
+    folded = text.strip().casefold()
+    if folded.isascii():
+        return folded
+    import unicodedata  # only for the rare name that is not ASCII
+
+    return unicodedata.normalize("NFC", folded)
 
 
 def _of_org(candidates: Sequence[Candidate], org: str) -> list[Candidate]:
@@ -105,8 +110,8 @@ def _of_org(candidates: Sequence[Candidate], org: str) -> list[Candidate]:
 
 
 def _user_matches(candidate: Candidate, user: str) -> bool:
-    wanted = user.strip().casefold()
-    return (isinstance(candidate.email, str) and candidate.email.casefold() == wanted) or str(
+    wanted = _wanted(user)
+    return (isinstance(candidate.email, str) and _wanted(candidate.email) == wanted) or str(
         candidate.user_id
     ) == wanted
 

@@ -14,6 +14,8 @@ ADA_ACME = identities.Candidate(42, "ada@example.com", 7, "Acme")
 ADA_GLOBEX = identities.Candidate(42, "ada@example.com", 8, "Globex")
 BOB_ACME = identities.Candidate(43, "bob@example.com", 7, "Acme")
 ALL = [ADA_ACME, ADA_GLOBEX, BOB_ACME]
+CAFE = identities.Candidate(42, "ada@example.com", 9, "Caf\u00e9")
+CAFE_TYPED_APART = identities.Candidate(42, "ada@example.com", 9, "Cafe\u0301")
 ACTIVE = ADA_GLOBEX.key
 
 CASES = [
@@ -23,6 +25,9 @@ CASES = [
     (ALL, "8", None, {}, ADA_GLOBEX.key),
     (ALL, "globex", None, {}, ADA_GLOBEX.key),
     (ALL, "  GLOBEX ", None, {}, ADA_GLOBEX.key),
+    # A name in either Unicode form: é as one character, or e and a combining accent.
+    ([CAFE], "Cafe\u0301", None, {}, CAFE.key),
+    ([CAFE_TYPED_APART], "CAF\u00c9", None, {}, CAFE_TYPED_APART.key),
     (ALL, None, None, {"NEXLA_ORG": "Globex"}, ADA_GLOBEX.key),
     (ALL, "8", None, {"NEXLA_ORG": "Acme"}, ADA_GLOBEX.key),  # the option wins
     (ALL, None, None, {"NEXLA_ORG": " "}, ACTIVE),  # blank is unset
