@@ -79,13 +79,19 @@ def first_line(stream: BinaryIO, what: str) -> str:
 def _first_utf16_line(stream: BinaryIO, head: bytes, what: str) -> str:
     """The first non-blank line of a UTF-16 stream whose first bytes (and mark) are `head`.
 
-    The stream is read a line of bytes at a time (in UTF-16 LE, a newline's second byte
-    starts the next one), bounded as UTF-8 input is, counted in bytes twice over.
+    The stream is read a line of bytes at a time (in UTF-16 LE with the newline's second
+    byte, which follows the 0A), bounded as UTF-8 input is, counted in bytes twice over.
     """
     decoder = codecs.getincrementaldecoder("utf-16")()
     text, chunk, consumed = "", head, 0
     while consumed <= 2 * _BUDGET:
         consumed += len(chunk)
+        if consumed % 2 and chunk.endswith(b"\n"):
+            # UTF-16 LE: that 0A is the first byte of a newline (0A 00). Its second byte is
+            # read now, or the next readline would wait for a newline a writer that keeps
+            # its end open never sends.
+            rest = stream.read(1)
+            chunk, consumed = chunk + rest, consumed + len(rest)
         try:
             text += decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError:
