@@ -56,8 +56,7 @@ class ApiTarget:
         assert self.name is not None
         env = self._data.environments.get(self.name) if self._data is not None else None
         identity = env.find(self.who) if env else None
-        org = storedsessions.org_option(env, identity)
-        return storedsessions.session_hint(self.name, identity, org)
+        return storedsessions.session_hint(self.name, env, identity)
 
     def renew_after_rejection(self) -> str:
         """After a 401: refresh, or re-mint from a saved key, and return the new token."""

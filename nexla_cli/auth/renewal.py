@@ -390,9 +390,7 @@ def _old_token_killed(
         "is no longer valid: "
         + ("a new session from the saved key is needed" if from_key else "a new sign-in is needed"),
         hint="free some disk space or make the directory writable, then "
-        + storedsessions.session_hint(
-            name, before, storedsessions.org_option(env_before, before)
-        ),
+        + storedsessions.session_hint(name, env_before, before),
     )
 
 

@@ -254,19 +254,18 @@ def usable_saved_key(env: Identity | Environment) -> bool:
     return env.saved_key is not None and env.saved_key.rejected_at is None
 
 
-def session_hint(name: str, env: Identity | Environment | None, org: object = None) -> str:
-    """The next step for NAME's session that the server refused or that ran out, fitting
-    what is saved. `nexla env login` is offered only when
-    none is saved that could be used: with one, `token refresh` mints a new session from it
-    (with `--org ORG` when the identity is not the active one: see org_option).
+def session_hint(name: str, env: Environment | None, identity: Identity | None) -> str:
+    """The next step for `identity`'s session on NAME that the server refused or that ran
+    out, fitting what is saved. `nexla env login` is offered only when none is saved that
+    could be used: with one, `token refresh` mints a new session from it (with `--org ORG`
+    where the identity is not the active one of `env`: see org_option).
     """
-    if env is not None and usable_saved_key(env):
-        which = f" --org {org}" if org is not None else ""
+    if identity is not None and usable_saved_key(identity):
         return (
-            f"run `nexla token refresh --env {name}{which}`: it gets a new session from the saved "
-            "service key, which stays saved"
+            f"run `nexla token refresh --env {name}{_org_words(env, identity)}`: it gets a new "
+            "session from the saved service key, which stays saved"
         )
-    if env is not None and key_refused(env):
+    if identity is not None and key_refused(identity):
         return (
             f"save a valid key with `nexla token from-key --env {name} --save-key`, or "
             f"{LOGIN_HINT} (`nexla env login --env {name}`)"
@@ -285,11 +284,18 @@ def refresh_may_revive(session: Session) -> bool:
     )
 
 
-def refresh_hint(name: str) -> str:
+def refresh_hint(name: str, env: Environment | None, identity: Identity | None) -> str:
     return (
-        f"run `nexla token refresh --env {name}`: its expiry was only estimated, so the "
-        "server may still renew it (the next `nexla token print` or `nexla api` tries too)"
+        f"run `nexla token refresh --env {name}{_org_words(env, identity)}`: its expiry was "
+        "only estimated, so the server may still renew it (the next `nexla token print` or "
+        "`nexla api` tries too)"
     )
+
+
+def _org_words(env: Environment | None, identity: Identity | None) -> str:
+    """` --org ORG` where a command must name the identity's org, else nothing."""
+    org = org_option(env, identity)
+    return f" --org {org}" if org is not None else ""
 
 
 def org_option(env: Environment | None, identity: Identity | None) -> object:

@@ -82,5 +82,5 @@ HINTS = {
 @pytest.mark.parametrize("case", list(HINTS))
 def test_the_hint_fits_the_saved_key(case):
     env, holds, never = HINTS[case]
-    hint = session_hint("N", env)
+    hint = session_hint("N", env, env.active if env is not None else None)
     assert holds in hint and never not in hint

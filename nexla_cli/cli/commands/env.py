@@ -420,7 +420,7 @@ def _raise_for_checks(checks: Dict[Tuple[str, Any], Dict[str, Any]], data: Store
 
 def _hint_for(name: str, env: Optional[Environment], who: Any) -> str:
     identity = env.find(who) if env is not None else None
-    return storedsessions.session_hint(name, identity, storedsessions.org_option(env, identity))
+    return storedsessions.session_hint(name, env, identity)
 
 
 def _env_json(
@@ -567,9 +567,7 @@ def run_env_show(
         reason = check_result.get("reason") or "the token was not accepted"
         raise AuthError(
             f"{name}: {reason}",
-            hint=storedsessions.session_hint(
-                name, record, storedsessions.org_option(environment, record)
-            ),
+            hint=storedsessions.session_hint(name, environment, record),
         )
 
 

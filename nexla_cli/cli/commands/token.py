@@ -416,8 +416,8 @@ def _status_hint(
     if not storedsessions.usable_saved_key(identity) and storedsessions.refresh_may_revive(
         identity.session
     ):
-        return storedsessions.refresh_hint(name)
-    return storedsessions.session_hint(name, identity, storedsessions.org_option(env, identity))
+        return storedsessions.refresh_hint(name, env, identity)
+    return storedsessions.session_hint(name, env, identity)
 
 
 def _status_report(
