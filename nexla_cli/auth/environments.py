@@ -207,19 +207,16 @@ def remove_env(deps: SessionDeps, raw_name: str) -> tuple[str, str | None]:
         env = data.environments.get(name)
         if env is None:
             raise ConfigError(f"unknown environment: {name}", hint="see `nexla env list`")
-        # A damaged session is forgotten like any other, with nothing sent (store.py);
-        # every identity is logged out, and every key saved for one forgotten.
-        failed_servers: dict[str, str] = {}
-        reasons: list[str] = []
-        for identity in env.identities():
-            stored = identity.session_unless_damaged()
-            if stored is not None:
-                not_told = _server_logout_then_forget(deps, ex, name, env, stored, failed_servers)
-                if not_told is not None and not_told not in reasons:
-                    reasons.append(not_told)
-            ex.forget_key(identity, name)
-        for reason in reasons:
+        # A damaged session is forgotten like any other, with nothing sent (store.py).
+        sessions = [
+            stored
+            for stored in (identity.session_unless_damaged() for identity in env.identities())
+            if stored is not None
+        ]
+        for reason in _tell_server_all_at_once(deps, ex, name, env, sessions):
             deps.notices.warn(not_told_warning([name], reason))
+        for identity in env.identities():
+            ex.forget_key(identity, name)
         del data.environments[name]
         if data.current == name:
             remaining = list(data.environments)
@@ -247,22 +244,49 @@ def _server_logout_then_forget(
     """Log out on the server, only once forgetting locally cannot fail for want of room:
     never a session ended on the server and still stored here. Returns why the server
     could not be told, or None. `failed_servers` (API URL: why) holds the servers that
-    already failed in this run, which are not asked again."""
+    could not be reached earlier in this run, which are not asked again."""
     api_url, _ = storedsessions.url_for_stored_credentials(deps, env, name)
     if api_url in failed_servers:
         return failed_servers[api_url]
     ex.reserve()
     ex.sending("logout")
+    not_told, unreachable = _server_logout(deps, api_url, stored.access_token)
+    if unreachable and not_told is not None:
+        failed_servers[api_url] = not_told
+    return not_told
+
+
+def _tell_server_all_at_once(
+    deps: SessionDeps, ex: Exchange, name: str, env: Environment, sessions: list[Session]
+) -> list[str]:
+    """`env remove`: every identity's session logged out on the server at once, so that the
+    lock is held for one request however many identities there are (room reserved first,
+    as for one). Why the server was not told, each reason once."""
+    if not sessions:
+        return []
+    api_url, _ = storedsessions.url_for_stored_credentials(deps, env, name)
+    ex.reserve()
+    ex.sending("logout")
+    answers = all_at_once(
+        lambda stored: _server_logout(deps, api_url, stored.access_token)[0],
+        sessions,
+        MAX_CONCURRENT_CHECKS,
+    )
+    return list(dict.fromkeys(reason for reason in answers if reason is not None))
+
+
+def _server_logout(deps: SessionDeps, api_url: str, token: str) -> tuple[str | None, bool]:
+    """POST /token/logout: why the server was not told (None when it was, or when the token
+    was already invalid there), and whether the server could not be reached."""
     try:
-        deps.client(api_url).logout(stored.access_token)
+        deps.client(api_url).logout(token)
     except AuthError:
-        pass  # already invalid server-side: the goal is met
+        return None, False  # already invalid server-side: the goal is met
     except NetworkError as exc:
-        failed_servers[api_url] = exc.message
-        return exc.message
+        return exc.message, True
     except NexlaError as exc:
-        return exc.message
-    return None
+        return exc.message, False
+    return None, False
 
 
 def _forgetting(deps: SessionDeps, name: str, done: str) -> ContextManager[Exchange]:
