@@ -102,7 +102,7 @@ def _wanted(text: str) -> str:
     return unicodedata.normalize("NFC", folded)
 
 
-def _of_org(candidates: Sequence[Candidate], org: str) -> list[Candidate]:
+def in_org(candidates: Sequence[Candidate], org: str) -> list[Candidate]:
     """The candidates in the org ORG names: by id when one has that id (ids are unique,
     names are not: an org named "7" never hides org 7), else by name."""
     by_id = [each for each in candidates if _org_id_matches(each, org)]
@@ -146,7 +146,7 @@ def choose(
         return active
     matching = list(candidates)
     if org:
-        matching = _of_org(matching, org)
+        matching = in_org(matching, org)
     if user:
         matching = [each for each in matching if _user_matches(each, user)]
     if not matching:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Final
 
+    from nexla_cli.core.identities import Candidate
     from nexla_cli.fast.commandtable import Command, Completer
 
     # What to offer: (value, help or None) each, and whether files must not be offered
@@ -128,7 +129,7 @@ def org_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
     alone (no other org has that name in another case, nor that id); otherwise the org's id
     is, when it is a plain word itself.
     """
-    from nexla_cli.core import paths
+    from nexla_cli.core import identities, paths
     from nexla_cli.core.errors import NexlaError
     from nexla_cli.storage.store import read_store
 
@@ -141,10 +142,12 @@ def org_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
         orgs = []
         for identity in env.identities():
             session = identity.session_unless_damaged()
-            org = (session.org if session is not None else None) or {}
-            orgs.append((org.get("name"), org.get("id")))
-        for name, org_id in orgs:
-            word = _org_word(name, org_id, orgs)
+            stored_org = (session.org if session is not None else None) or {}
+            orgs.append(
+                identities.Candidate(None, None, stored_org.get("id"), stored_org.get("name"))
+            )
+        for org in orgs:
+            word = _org_word(org, orgs)
             if word and word.startswith(incomplete) and word not in offered:
                 offered.append(word)
     return offered
@@ -162,22 +165,17 @@ def _plain_word(text: object) -> bool:
     )
 
 
-def _org_word(name: object, org_id: object, orgs: list[tuple[object, object]]) -> str | None:
-    """What TAB offers for the org (name, id) among an environment's `orgs`: its name when
-    that is a plain word that names it alone, else its id when that is one, else nothing."""
+def _org_word(org: Candidate, orgs: list[Candidate]) -> str | None:
+    """What TAB offers for `org` among an environment's `orgs`: its name when that is a
+    plain word that `--org` takes for this org alone (as the choice itself matches names:
+    core/identities.py), else its id when that is one, else nothing."""
+    from nexla_cli.core import identities
+
+    name, org_id = org.org_name, org.org_id
     if _plain_word(name):
         assert isinstance(name, str)
-        wanted = name.casefold()
-        clashes = any(
-            (other_id is not None and str(other_id).casefold() == wanted)
-            or (
-                isinstance(other_name, str)
-                and other_name.strip().casefold() == wanted
-                and (type(other_id), other_id) != (type(org_id), org_id)
-            )
-            for other_name, other_id in orgs
-        )
-        if not clashes:
+        chosen = identities.in_org(orgs, name)
+        if all(identities.same_key((None, each.org_id), (None, org_id)) for each in chosen):
             return name
     text = None if org_id is None else str(org_id)
     return text if _plain_word(text) else None
