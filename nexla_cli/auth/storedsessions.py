@@ -80,8 +80,10 @@ Key = tuple[object, object]
 def label(identity: Identity) -> str:
     """`ada@example.com in Acme (org 7)`: how messages name an identity."""
     session = identity.session_unless_damaged()
-    if session is None:
+    if session is None and identity.session_damaged:
         return "an identity whose session cannot be read"
+    if session is None:
+        return "an identity with a saved service key and no session"
     return identities.label_of(session.user, session.org)
 
 

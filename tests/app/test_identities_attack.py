@@ -386,3 +386,16 @@ def test_a_refresh_answer_whose_org_has_no_id_keeps_the_org_it_renewed(nx, org):
     nx.ok("token", "refresh", "--org", "acme")
     assert nx.ok("token", "print", "--org", "acme").stdout == "tok-vague\n"
     assert {"in": "file", "key": ACME_KEY} in _saved_keys(nx)
+
+
+def test_an_identity_holding_only_a_key_is_listed_as_such(nx):
+    # Not "cannot be read": its session is not damaged, there is none.
+    _sign_in_to(nx, dict(GLOBEX))
+    data = read_store(nx.config_dir)
+    data["environments"][nx.server.host]["other_identities"] = [
+        {"saved_key": {"in": "file", "key": "svc-orphan-" + "o" * 20}}
+    ]
+    write_store_data(nx.config_dir, data)
+    listed = nx.ok("env", "list").stdout
+    assert "an identity with a saved service key and no session" in listed
+    assert "cannot be read" not in listed

@@ -361,8 +361,10 @@ def _list_detail(stored: Optional[Session], now: float, found: Optional[Dict[str
 def _other_detail(identity: Identity, now: float, found: Optional[Dict[str, Any]]) -> str:
     """An identity that is not active, on its own line below its environment's."""
     stored = identity.session_unless_damaged()
-    if stored is None:
+    if stored is None and identity.session_damaged:
         return "an identity whose session cannot be read"
+    if stored is None:
+        return "an identity with a saved service key and no session"
     detail = f"{_identity_label(stored)}, {describe_expiry(stored, now)}"
     if found is not None:
         detail += f"  [{_describe_check(found)}]"
