@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from nexla_cli.core.identities import Candidate
     from nexla_cli.fast.commandtable import Command, Completer
+    from nexla_cli.storage.store import Environment
 
     # What to offer: (value, help or None) each, and whether files must not be offered
     # instead when none matches.
@@ -98,23 +99,27 @@ if TYPE_CHECKING:
 _ALL_GIVEN = "all given"
 
 
+def _stored_environments(environ: Mapping[str, str]) -> dict[str, Environment]:
+    """The store's environments, read with no request and no lock; none when unreadable."""
+    from nexla_cli.core import paths
+    from nexla_cli.core.errors import NexlaError
+    from nexla_cli.storage.store import read_store
+
+    try:
+        return read_store(paths.credentials_path(environ)).environments
+    except (NexlaError, OSError):
+        return {}
+
+
 def env_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
     """The configured environment names that start with `incomplete`, in stored order.
 
     Read from the store with no request and no lock; an unreadable store offers none.
     Both completion paths (this module's and Typer's) take their names from here.
     """
-    from nexla_cli.core import paths
-    from nexla_cli.core.errors import NexlaError
-    from nexla_cli.storage.store import read_store
-
-    try:
-        stored = read_store(paths.credentials_path(environ)).environments
-    except (NexlaError, OSError):
-        return []
     return [
         name
-        for name in stored
+        for name in _stored_environments(environ)
         if name.startswith(incomplete) and name and set(name) <= _NAME_CHARACTERS
     ]
 
@@ -129,16 +134,10 @@ def org_names(incomplete: str, environ: Mapping[str, str]) -> list[str]:
     alone (no other org has that name in another case, nor that id); otherwise the org's id
     is, when it is a plain word itself.
     """
-    from nexla_cli.core import identities, paths
-    from nexla_cli.core.errors import NexlaError
-    from nexla_cli.storage.store import read_store
+    from nexla_cli.core import identities
 
-    try:
-        stored = read_store(paths.credentials_path(environ)).environments
-    except (NexlaError, OSError):
-        return []
     offered: list[str] = []
-    for env in stored.values():
+    for env in _stored_environments(environ).values():
         orgs = []
         for identity in env.identities():
             session = identity.session_unless_damaged()
