@@ -13,7 +13,7 @@ from nexla_cli.core import identities, names
 from nexla_cli.core.errors import AuthError, ConfigError, NetworkError, NexlaError
 from nexla_cli.core.model import Session
 from nexla_cli.http import client
-from nexla_cli.storage.store import Environment, StoreData, StoreWriteError
+from nexla_cli.storage.store import Environment, Identity, StoreData, StoreWriteError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -324,12 +324,13 @@ def check_token(
 
 def check_environments(
     deps: SessionDeps, data: StoreData
-) -> dict[tuple[str, Key | None], dict[str, str | None]]:
+) -> dict[tuple[str, Identity | None], dict[str, str | None]]:
     """One GET /users/current per identity that has a token, all at once.
 
-    Returns {(name, identity key): {"status": valid | rejected | unreachable,
-    "token_source": …, "error": the reason it was unreachable or None}} (the key None for
-    the token of $NEXLA_ACCESS_TOKEN); identities without a token are left out.
+    Returns {(name, identity): {"status": valid | rejected | unreachable,
+    "token_source": …, "error": the reason it was unreachable or None}} (the identities of
+    `data` themselves, never their keys, which org ids such as 1 and true would confuse;
+    None for the token of $NEXLA_ACCESS_TOKEN); identities without a token are left out.
     The token is the stored one, sent as it is: nothing is renewed and nothing is written.
     $NEXLA_ACCESS_TOKEN, when set, wins as for `env show --check` and `api`, but only for
     the chosen environment ($NEXLA_ENV, else the current one): a token is for one host, and
@@ -338,24 +339,28 @@ def check_environments(
     """
     override = storedsessions.access_token_override(deps)
     chosen = storedsessions.choose_env(deps, data, None).name if override else None
-    targets: list[tuple[tuple[str, Key | None], str, str, str]] = []
+    targets: list[tuple[tuple[str, Identity | None], str, str, str]] = []
     for name in sorted(data.environments):
         env = data.environments[name]
         if override and (chosen is None or names.normalize_env_name(chosen) != name):
             continue
-        held = [(None, env.session)] if override else [
-            (each.key, each.session) for each in env.identities()
-        ]
-        for key, stored in held:
+        held: list[tuple[Identity | None, Session | None]] = (
+            [(None, env.session)]
+            if override
+            else [(each, each.session) for each in env.identities()]
+        )
+        for identity, stored in held:
             target = _token_to_check(deps, name, env, stored, override)
             if target is not None:
-                targets.append(((name, key), *target))
+                targets.append(((name, identity), *target))
     if not targets:
         return {}
 
     client.load_before_threads()
 
-    def check(target: tuple[tuple[str, Key | None], str, str, str]) -> dict[str, str | None]:
+    def check(
+        target: tuple[tuple[str, Identity | None], str, str, str],
+    ) -> dict[str, str | None]:
         _, api_url, token, source = target
         return {"token_source": source, **_status(deps, api_url, token)}
 

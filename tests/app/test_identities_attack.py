@@ -399,3 +399,14 @@ def test_an_identity_holding_only_a_key_is_listed_as_such(nx):
     listed = nx.ok("env", "list").stdout
     assert "an identity with a saved service key and no session" in listed
     assert "cannot be read" not in listed
+
+
+def test_list_check_shows_each_identity_its_own_result_whatever_its_org_id(nx):
+    # Orgs 1 and true are equal to Python: their checks must not be taken for each other's.
+    one, truth = _sign_in_to(nx, {"id": 1, "name": "One"}, {"id": True, "name": "Truth"})
+    nx.server.expire(one)
+    result = nx.fails(4, "env", "list", "--check")
+    lines = result.stdout.splitlines()
+    (truth_line,) = [line for line in lines if "Truth" in line]
+    (one_line,) = [line for line in lines if "in One" in line]
+    assert "[valid" in truth_line and "[rejected" in one_line

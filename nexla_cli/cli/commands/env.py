@@ -322,7 +322,7 @@ def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> N
             if check:
                 entry.update(_check_json(_active_check(checks, name, env)))
                 for each, listed in zip(env.identities(), entry["identities"], strict=True):
-                    listed.update(_check_json(checks.get((name, each.key))))
+                    listed.update(_check_json(checks.get((name, each))))
             listing.append(entry)
         out.json_result(listing)
     elif not rows:
@@ -334,7 +334,7 @@ def run_env_list(deps: Deps, *, as_json: bool = False, check: bool = False) -> N
             detail = _list_detail(stored, now, _active_check(checks, name, env))
             out.display(f"{marker} {name.ljust(width)}  {detail}")
             for other in env.others:
-                found = checks.get((name, other.key))
+                found = checks.get((name, other))
                 out.display(f"  {' ' * width}  + {_other_detail(other, now, found)}")
     if check:
         _raise_for_checks(checks, data)
@@ -345,7 +345,7 @@ def _active_check(
 ) -> Optional[Dict[str, Any]]:
     """The check of NAME's active identity (or of $NEXLA_ACCESS_TOKEN's token)."""
     found = checks.get((name, None))
-    return found if found is not None else checks.get((name, env.active.key))
+    return found if found is not None else checks.get((name, env.active))
 
 
 def _list_detail(stored: Optional[Session], now: float, found: Optional[Dict[str, Any]]) -> str:
@@ -420,8 +420,9 @@ def _raise_for_checks(checks: Dict[Tuple[str, Any], Dict[str, Any]], data: Store
         )
 
 
-def _hint_for(name: str, env: Optional[Environment], who: Any) -> str:
-    identity = env.find(who) if env is not None else None
+def _hint_for(name: str, env: Optional[Environment], checked: Optional[Identity]) -> str:
+    """The hint for the identity whose token was checked (None: $NEXLA_ACCESS_TOKEN's)."""
+    identity = checked if checked is not None else (env.find(None) if env else None)
     return storedsessions.session_hint(name, env, identity)
 
 
