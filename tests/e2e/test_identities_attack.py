@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.orgs import ACME, ACME_KEY, ADA, GLOBEX_KEY, keys_for_both, two_orgs
 from tests.support.processes import collect, start
-from tests.support.secret_service import SecretService, missing_programs
+from tests.support.secret_service import keyring_for
 from tests.support.stores import env_record, write_store_data
 
 
@@ -48,15 +48,8 @@ def test_a_crowd_on_two_orgs_keeps_each_key_with_its_own_org(nx):
 
 @pytest.fixture
 def keyring_env(nx):
-    missing = missing_programs()
-    if missing:
-        pytest.skip(f"no Secret Service to test against ({', '.join(missing)} not installed)")
-    service = SecretService().start()
-    try:
-        nx.env = nx.env_with(**service.env(), NEXLA_KEY_STORAGE="keyring")
+    with keyring_for(nx) as service:
         yield service
-    finally:
-        service.stop()
 
 
 def test_an_item_saved_before_identities_goes_with_its_identity_alone(nx, keyring_env):

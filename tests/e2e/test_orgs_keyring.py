@@ -7,21 +7,14 @@ from __future__ import annotations
 import pytest
 
 from tests.support.orgs import ACME_KEY, GLOBEX_KEY, keys_for_both
-from tests.support.secret_service import SecretService, missing_programs
+from tests.support.secret_service import keyring_for
 from tests.support.stores import env_record
 
 
 @pytest.fixture
 def keyring_env(nx):
-    missing = missing_programs()
-    if missing:
-        pytest.skip(f"no Secret Service to test against ({', '.join(missing)} not installed)")
-    service = SecretService().start()
-    try:
-        nx.env = nx.env_with(**service.env(), NEXLA_KEY_STORAGE="keyring")
+    with keyring_for(nx) as service:
         yield service
-    finally:
-        service.stop()
 
 
 def _items(nx) -> dict[int, dict[str, str]]:

@@ -18,6 +18,8 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SECRETS_BUS_NAME = "org.freedesktop.secrets"
@@ -253,3 +255,20 @@ class SecretService:
             return bool(reply.body[0])
         finally:
             connection.close()
+
+
+@contextmanager
+def keyring_for(nx) -> Iterator[SecretService]:
+    """A private Secret Service that nx's runs keep keys in (NEXLA_KEY_STORAGE=keyring),
+    stopped afterwards; the test is skipped where none can run."""
+    import pytest
+
+    missing = missing_programs()
+    if missing:
+        pytest.skip(f"no Secret Service to test against ({', '.join(missing)} not installed)")
+    service = SecretService().start()
+    try:
+        nx.env = nx.env_with(**service.env(), NEXLA_KEY_STORAGE="keyring")
+        yield service
+    finally:
+        service.stop()
